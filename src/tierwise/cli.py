@@ -1,0 +1,263 @@
+"""The ``tierwise`` command: parse, call the library, present. No logic lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import ConfigError, TierwiseError
+
+app = typer.Typer(
+    name="tierwise",
+    help="Customer segmentation, tiering and key-account management.\n\n"
+         "Start with 'tierwise demo', or 'tierwise init' to write a config for your own data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Write results to files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+_state: dict[str, bool] = {"quiet": False, "debug": False}
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
+                                         envvar="TIERWISE_CONFIG")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+DEFAULT_CONFIG = Path("tierwise.toml")
+
+
+@app.callback()
+def _options(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    _state["quiet"], _state["debug"] = quiet, debug
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Any]:
+    """A spinner on stderr whose text follows the library's progress messages."""
+    if _state["quiet"] or not err.is_terminal:
+        def log(message: str) -> None:
+            if not _state["quiet"]:
+                err.print(f"[dim]{title}: {message}[/dim]")
+        yield log
+        return
+    with err.status(title) as status:
+        yield lambda message: status.update(f"{title}: {message}")
+
+
+def _say(message: str) -> None:
+    if not _state["quiet"]:
+        err.print(message)
+
+
+def _load(config: Path):  # noqa: ANN202 - returns tierwise.config.Config
+    from .config import load_config
+    return load_config(config)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in columns:
+        table.add_column(col, justify="right" if col[:1].isdigit() or col in
+                         ("rows in", "accepted", "rejected", "inserted", "replaced", "customers",
+                          "run") else "left")
+    for row in rows:
+        table.add_row(*[("" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
+                        for v in row])
+    return table
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example config (Chinese and English comments)."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", "pass --force to overwrite it")
+    text = resources.files("tierwise").joinpath("templates/tierwise.toml").read_text("utf-8")
+    path.write_text(text, encoding="utf-8")
+    _say(f"wrote {path}; edit [sources] to point at your files, then run 'tierwise validate'")
+
+
+@app.command()
+def validate(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Check the config and every input; report all problems at once."""
+    from .validation import validate_all
+    cfg = _load(config)
+    with _progress("validating") as log:
+        problems = validate_all(cfg, progress=log)
+    if as_json:
+        _print_json({"config": str(config), "problems": problems})
+    elif problems:
+        err.print(f"[red]{len(problems)} problem(s):[/red]")
+        for p in problems:
+            err.print(f"  - {p}", markup=False, highlight=False)
+    else:
+        _say(f"[green]{config}: config and inputs look good[/green]")
+    if problems:
+        raise typer.Exit(2)
+
+
+@app.command()
+def ingest(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Read the configured inputs into the store; rejected rows go to rejects files."""
+    from .pipeline import ingest as run_ingest
+    cfg = _load(config)
+    with _progress("ingesting") as log:
+        result = run_ingest(cfg, progress=log)
+    items = result.to_dicts()
+    if as_json:
+        _print_json(items)
+        return
+    rows = [[i["kind"], Path(str(i["source"])).name, i["rows_in"], i["accepted"], i["rejected"],
+             i.get("inserted"), i.get("replaced"), i["rejects_file"] or "-"] for i in items]
+    out.print(_table("Ingest", ["input", "file", "rows in", "accepted", "rejected", "inserted",
+                                "replaced", "rejects file"], rows))
+    _say(f"store {cfg.store_path}: {result.totals['customers']:,} customers, "
+         f"{result.totals['orders']:,} orders")
+
+
+@app.command()
+def run(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="As-of date YYYY-MM-DD (default: config as_of, else the last order date).",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute every per-customer result as of a date and keep it as a snapshot."""
+    from .pipeline import run as run_pipeline
+    cfg = _load(config)
+    with _progress("run") as log:
+        result = run_pipeline(cfg, as_of=_parse_date(as_of, "--as-of"), progress=log)
+    data = {"run_id": result.run_id, "period": result.period, "as_of": result.as_of.isoformat(),
+            "engine": result.engine, "customers": result.n_customers, **result.summary}
+    if as_json:
+        _print_json(data)
+        return
+    out.print(_table(f"Run {result.run_id}", ["key", "value"], [[k, v] for k, v in data.items()]))
+
+
+@app.command()
+def runs(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """List the snapshots in the store."""
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        frame = store.runs()
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    if as_json:
+        _print_json(records)
+        return
+    if not records:
+        _say("no runs yet: 'tierwise run' makes one")
+        return
+    out.print(_table("Runs", ["run", "period", "as of", "customers", "engine", "created"],
+                     [[int(r["run_id"]), r["period"], str(r["as_of"])[:10], int(r["n_customers"]),
+                       r["engine"], str(r["created_at"])[:19]] for r in records]))
+
+
+@export_app.command("customers")
+def export_customers(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | xlsx")] = "csv",
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file (default: customers-<run>.<format>).")] = None,
+    with_contacts: Annotated[bool, typer.Option(
+        "--with-contacts", help="Write full phone numbers and e-mails (masked by default).")] = False,
+) -> None:
+    """Write the per-customer result table of a run (the stable export contract)."""
+    from .io.export import export_customers as do_export
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        written = do_export(store, run=run_id, fmt=fmt, out=out_path, with_contacts=with_contacts)
+    _say(f"wrote {written.rows:,} customers to {written.path}")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write demo data and stores.")]
+    = Path("tierwise-demo"),
+    members: Annotated[int, typer.Option(help="Restaurant members to generate.", min=50)] = 2000,
+    accounts: Annotated[int, typer.Option(help="B2B accounts to generate.", min=20)] = 300,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate the bundled demo data (a restaurant chain and a B2B supplier) and run everything."""
+    from .demo.walkthrough import run_demo
+    with _progress("demo") as log:
+        result = run_demo(directory, members=members, accounts=accounts, progress=log)
+    if as_json:
+        _print_json(result)
+        return
+    for name, item in result["businesses"].items():
+        rows = [[i["kind"], Path(i["source"]).name, i["rows_in"], i["accepted"], i["rejected"]]
+                for i in item["ingest"]]
+        out.print(_table(f"{name}: ingest", ["input", "file", "rows in", "accepted", "rejected"],
+                         rows))
+        out.print(_table(f"{name}: runs", ["run", "period", "as of", "customers"],
+                         [[r["run_id"], r["period"], r["as_of"], r["customers"]]
+                          for r in item["runs"]]))
+        _say(f"  config: {item['config']}  store: {item['store']}")
+    _say(f"[green]done in {result['seconds']:.1f} s[/green]; try: tierwise runs -c "
+         f"{result['businesses']['restaurant']['config']}")
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: library errors become one clear line and an exit code (``--debug``: traceback)."""
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="tierwise", standalone_mode=False)
+    except TierwiseError as exc:
+        if "--debug" in args:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The library calls behind ``tierwise ingest`` and ``tierwise run``.
+
+Front doors (CLI, web) call these and only present what they return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .config import Config
+from .errors import ConfigError
+from .io import IntakeReport, read_source, reconcile_customers
+from .store import Store
+from .store.store import pause_for_tests
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class IngestResult:
+    """What one ``ingest`` did: a report per input and the store's totals after it."""
+
+    reports: list[IntakeReport]
+    stored: dict[str, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        out = []
+        for report in self.reports:
+            item = report.to_dict()
+            item.update(self.stored.get(f"{report.kind}:{report.source}", {}))
+            out.append(item)
+        return out
+
+
+def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
+    """Read the configured sources, write rejects files, and upsert accepted rows into the store.
+
+    The whole ingest is one transaction: either every input lands or none does.
+    """
+    sources = cfg.sources
+    if sources.orders is None:
+        raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
+                          "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
+    common = {"intake": cfg.intake, "timezone": cfg.timezone, "as_of": cfg.as_of,
+              "base_dir": cfg.base_dir, "rejects_dir": cfg.rejects_dir}
+    customers = None
+    if sources.customers is not None:
+        progress("reading customers")
+        customers = read_source(sources.customers, kind="customers", **common)
+    progress("reading orders")
+    orders = read_source(sources.orders, kind="orders", **common)
+    with Store(cfg.store_path) as store:
+        known = set(store.customer_frame()["customer_id"])
+        customer_rows = customers.frame if customers is not None else None
+        if customer_rows is not None:
+            known |= set(customer_rows["customer_id"])
+        progress("checking orders against customers")
+        created, orders = reconcile_customers(
+            _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
+            rejects_dir=cfg.rejects_dir)
+        result = IngestResult(reports=[r.report for r in (customers, orders) if r is not None])
+        progress("writing to the store")
+        with store.transaction():
+            if customers is not None:
+                counts = store.upsert_customers(customers.frame, source=customers.report.source)
+                store.record_ingest(customers.report.to_dict(), counts)
+                result.stored[f"customers:{customers.report.source}"] = counts
+            new = created[created["created_from_orders"].fillna(False).astype(bool)] \
+                if created is not None and len(created) else None
+            if new is not None and len(new):
+                store.upsert_customers(new, source=orders.report.source)
+            counts = store.upsert_orders(orders.frame, source=orders.report.source)
+            counts["customers_created"] = 0 if new is None else len(new)
+            store.record_ingest(orders.report.to_dict(), counts)
+            result.stored[f"orders:{orders.report.source}"] = counts
+        result.totals = store.counts()
+    return result
+
+
+def _known_customers(ids: set[str]) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": sorted(ids)}, dtype="object")
+
+
+def period_label(as_of: dt.date, period: str) -> str:
+    """``2026-10`` for a month, ``2026-Q4`` for a quarter."""
+    if period == "quarter":
+        return f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    return f"{as_of.year}-{as_of.month:02d}"
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    period: str
+    as_of: dt.date
+    n_customers: int
+    engine: str
+    summary: dict[str, Any]
+
+
+def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet) -> RunResult:
+    """Compute every per-customer result as of a date and commit it as one snapshot."""
+    from .engine import connect_engine
+    from .features import feature_expr
+
+    with Store(cfg.store_path) as store:
+        as_of = as_of or cfg.as_of or store.last_order_date()
+        if as_of is None:
+            raise ConfigError(f"store {cfg.store_path} has no orders",
+                              "run 'tierwise ingest' first (or 'tierwise demo')")
+        period = period_label(as_of, cfg.period)
+        progress(f"computing features as of {as_of} on {cfg.engine.backend}")
+        engine = connect_engine(cfg.engine, store.con)
+        try:
+            features = engine.to_pandas(feature_expr(engine.orders(), as_of, period=cfg.period))
+        finally:
+            engine.close()
+        results = _attach_customers(features, store.customer_frame())
+        summary = _summary(results)
+        progress(f"writing snapshot {period} ({len(results)} customers)")
+        run_id = store.commit_run(
+            period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
+            results=results, meta={"summary": summary, "config": cfg.model_dump(mode="json")},
+            before_commit=pause_for_tests())
+    return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary)
+
+
+def _attach_customers(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    cols = ["customer_key", "customer_id", "name", "phone", "account_manager", "created_from_orders"]
+    return customers[cols].merge(features, on="customer_key", how="inner")
+
+
+def _summary(results: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "customers": int(len(results)),
+        "repeat_customers": int((results["frequency"] > 0).sum()),
+        "revenue": float(results["total_amount"].sum()),
+        "active_30d": int((results["visits_30d"] > 0).sum()),
+    }

@@ -1,0 +1,315 @@
+"""The DuckDB store: ingested customers and orders, and one snapshot per run.
+
+One writer, many readers: a :class:`Store` opened for writing holds DuckDB's file lock for as long
+as it is open, so front doors open it for one command and close it again. Every write that must
+be all-or-nothing (an ingest, a run) happens in one transaction: a process killed half-way leaves
+the previous state intact, because DuckDB discards an uncommitted transaction when it reopens
+the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ..config import CANONICAL_CUSTOMER_COLUMNS
+from ..errors import StoreError
+from .migrations import MIGRATIONS
+
+_CUSTOMER_COLUMNS = [c for c in CANONICAL_CUSTOMER_COLUMNS]
+_ORDER_COLUMNS = ["order_id", "customer_key", "ordered_at", "amount", "cost", "margin", "channel",
+                  "agent", "store", "status", "is_refund", "source"]
+
+
+class Store:
+    """A tierwise store in one DuckDB file.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; created (with its folder) when missing, unless ``read_only``.
+    read_only
+        Open without the write lock; fails when the file does not exist yet.
+
+    Examples
+    --------
+    >>> with Store("tierwise.duckdb") as store:          # doctest: +SKIP
+    ...     store.runs()
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"store {self.path} does not exist yet",
+                             "run 'tierwise ingest' and 'tierwise run' first, or check [store] path")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}",
+                             "another tierwise process may be writing to it; wait and retry") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path} is not a readable tierwise store: {exc}",
+                             "point [store] path at a new file or a tierwise .duckdb file") from None
+        if not read_only:
+            self.migrate()
+        elif "schema_migrations" not in self._tables():
+            raise StoreError(f"{self.path} is not a tierwise store (no schema_migrations table)",
+                             "point [store] path at a file written by tierwise")
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: commit on success, roll back on any exception."""
+        self.con.begin()
+        try:
+            yield self.con
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.con.commit()
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()}
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded; return the names applied now."""
+        self.con.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+        done = set(self.applied_migrations())
+        applied = []
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as con:
+                step(con) if callable(step) else con.execute(step)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, _now()])
+            applied.append(name)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+    # -- ingested data ---------------------------------------------------------------------
+    def upsert_customers(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
+        """Insert new customers (new dense keys) and update known ones; returns counts."""
+        incoming = _customer_frame(frame, source)
+        con = self.con
+        con.register("incoming_customers", incoming)
+        try:
+            replaced = _scalar(con, "SELECT count(*) FROM incoming_customers i "
+                                    "SEMI JOIN customers c USING (customer_id)")
+            cols = ", ".join(incoming.columns)
+            updates = ", ".join(f"{c} = i.{c}" for c in incoming.columns if c != "customer_id")
+            con.execute(f"""
+                UPDATE customers SET {updates}
+                FROM incoming_customers i WHERE customers.customer_id = i.customer_id
+            """)
+            con.execute(f"""
+                INSERT INTO customers (customer_key, {cols})
+                SELECT coalesce((SELECT max(customer_key) FROM customers), 0)
+                       + row_number() OVER (ORDER BY i.rowid_), {", ".join("i." + c for c in incoming.columns)}
+                FROM (SELECT *, row_number() OVER () AS rowid_ FROM incoming_customers) i
+                ANTI JOIN customers c USING (customer_id)
+            """)
+        finally:
+            con.unregister("incoming_customers")
+        return {"inserted": len(incoming) - replaced, "replaced": replaced}
+
+    def upsert_orders(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
+        """Insert orders; an order id already stored is replaced, so re-ingesting is idempotent.
+
+        Every ``customer_id`` must already be a stored customer (intake reconciles first).
+        """
+        incoming = frame.copy()
+        incoming["source"] = source
+        for col in ("cost", "margin", "channel", "agent", "store", "status"):
+            if col not in incoming:
+                incoming[col] = None
+        con = self.con
+        con.register("incoming_orders", incoming)
+        try:
+            missing = con.execute(
+                "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
+                "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
+            if missing[0]:
+                raise StoreError(f"{missing[0]} orders name customers the store does not know "
+                                 f"(first: {missing[1]!r})", "ingest customers before their orders")
+            replaced = _scalar(
+                con, "SELECT count(*) FROM orders o SEMI JOIN incoming_orders i USING (order_id)")
+            con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_orders)")
+            con.execute(f"""
+                INSERT INTO orders ({", ".join(_ORDER_COLUMNS)})
+                SELECT o.order_id, c.customer_key, CAST(o.ordered_at AS DATE), CAST(o.amount AS DOUBLE),
+                       CAST(o.cost AS DOUBLE), CAST(o.margin AS DOUBLE), CAST(o.channel AS VARCHAR),
+                       CAST(o.agent AS VARCHAR), CAST(o.store AS VARCHAR), CAST(o.status AS VARCHAR),
+                       CAST(o.is_refund AS BOOLEAN), o.source
+                FROM incoming_orders o JOIN customers c USING (customer_id)
+            """)
+        finally:
+            con.unregister("incoming_orders")
+        return {"inserted": len(incoming) - replaced, "replaced": replaced}
+
+    def record_ingest(self, report: dict[str, Any], counts: dict[str, int]) -> None:
+        self.con.execute(
+            "INSERT INTO ingests (ingested_at, source, kind, rows_in, accepted, rejected, inserted,"
+            " replaced, rejects_file, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_now(), str(report["source"]), report["kind"], report["rows_in"], report["accepted"],
+             report["rejected"], counts["inserted"], counts["replaced"],
+             None if report.get("rejects_file") is None else str(report["rejects_file"]),
+             report.get("encoding")])
+
+    def counts(self) -> dict[str, int]:
+        q = "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders)"
+        customers, orders = self.con.execute(q).fetchall()[0]
+        return {"customers": customers, "orders": orders}
+
+    def last_order_date(self) -> dt.date | None:
+        return _scalar(self.con, "SELECT max(ordered_at) FROM orders WHERE NOT is_refund")
+
+    def customer_frame(self) -> pd.DataFrame:
+        """Customers with their attributes (as stored) for joining onto results."""
+        return self.con.execute("SELECT * FROM customers ORDER BY customer_key").df()
+
+    # -- runs and snapshots ----------------------------------------------------------------
+    def commit_run(self, *, period: str, as_of: dt.date, config_hash: str, engine: str,
+                   results: pd.DataFrame, meta: dict[str, Any],
+                   before_commit: Callable[[], None] | None = None) -> int:
+        """Write a snapshot atomically; a run with the same (period, as_of, config_hash) is replaced.
+
+        ``before_commit`` is called inside the transaction, after every row is written and before
+        COMMIT (tests use it to kill the process at the worst moment).
+        """
+        unknown = sorted(set(results.columns) - set(self.snapshot_columns()))
+        if unknown:
+            raise StoreError(f"results carry columns the store has no place for: {unknown}",
+                             "this is a tierwise bug: a column needs a store migration")
+        con = self.con
+        with self.transaction():
+            old = [r[0] for r in con.execute(
+                "SELECT run_id FROM runs WHERE period = ? AND as_of = ? AND config_hash = ?",
+                [period, as_of, config_hash]).fetchall()]
+            for run_id in old:
+                con.execute("DELETE FROM snapshot_customers WHERE run_id = ?", [run_id])
+                con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+            run_id = _scalar(con, "SELECT nextval('run_id_seq')")
+            frame = results.assign(run_id=run_id)
+            con.register("run_results", frame)
+            try:
+                con.execute("INSERT INTO snapshot_customers BY NAME SELECT * FROM run_results")
+            finally:
+                con.unregister("run_results")
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, period, as_of, config_hash, _now(), engine, len(results),
+                         json.dumps({**meta, "replaced_runs": old}, default=str, ensure_ascii=False)])
+            if before_commit is not None:
+                before_commit()
+        return int(run_id)
+
+    def snapshot_columns(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'snapshot_customers' ORDER BY ordinal_position").fetchall()]
+
+    def runs(self) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT run_id, period, as_of, config_hash, created_at, engine, n_customers "
+            "FROM runs ORDER BY as_of, run_id").df()
+
+    def run_info(self, run: int | str = "latest") -> dict[str, Any]:
+        """One run's row (``"latest"``: the most recent as-of date, then the newest run)."""
+        if run == "latest":
+            rows = self.con.execute(
+                "SELECT * FROM runs ORDER BY as_of DESC, run_id DESC LIMIT 1").fetchall()
+            row = rows[0] if rows else None
+            if row is None:
+                raise StoreError(f"store {self.path} has no runs yet", "run 'tierwise run' first")
+        else:
+            rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [int(run)]).fetchall()
+            row = rows[0] if rows else None
+            if row is None:
+                known = ", ".join(str(r) for r in self.runs()["run_id"].tolist()) or "none"
+                raise StoreError(f"run {run} not found in {self.path} (runs: {known})",
+                                 "list them with 'tierwise runs'")
+        names = [d[0] for d in self.con.description]
+        info = dict(zip(names, row, strict=True))
+        info["meta"] = json.loads(info["meta"]) if info.get("meta") else {}
+        return info
+
+    def snapshot(self, run: int | str = "latest") -> pd.DataFrame:
+        """The per-customer result table of one run (the public export contract)."""
+        run_id = self.run_info(run)["run_id"]
+        frame = self.con.execute(
+            "SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE run_id = ? "
+            "ORDER BY customer_key", [run_id]).df()
+        return frame
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The single value of a query (fetching every row, as DuckDB wants before the next call)."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _customer_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Canonical customer columns plus an ``attributes`` JSON text column for the rest."""
+    out = pd.DataFrame(index=frame.index)
+    for col in _CUSTOMER_COLUMNS:
+        out[col] = frame[col] if col in frame else None
+    out["age"] = pd.to_numeric(out["age"], errors="coerce")
+    out["joined_at"] = pd.to_datetime(out["joined_at"], errors="coerce").dt.date
+    for col in _CUSTOMER_COLUMNS:
+        if col not in ("age", "joined_at"):
+            out[col] = out[col].astype("object").where(out[col].notna(), None)
+            out[col] = out[col].map(lambda v: v if v is None else str(v))
+    out["created_from_orders"] = (frame["created_from_orders"].fillna(False).astype(bool)
+                                  if "created_from_orders" in frame else False)
+    extra = [c for c in frame.columns if c not in _CUSTOMER_COLUMNS
+             and c not in ("created_from_orders",) and not c.startswith("_")]
+    if extra:
+        lines = frame[extra].to_json(orient="records", lines=True, force_ascii=False,
+                                     date_format="iso").splitlines()
+        out["attributes"] = lines if len(lines) == len(frame) else None
+    else:
+        out["attributes"] = None
+    out["source"] = source
+    return out.reset_index(drop=True)
+
+
+def pause_for_tests() -> Callable[[], None] | None:
+    """A ``before_commit`` hook from ``TIERWISE_TEST_PAUSE_BEFORE_COMMIT`` (seconds), for kill tests."""
+    seconds = os.environ.get("TIERWISE_TEST_PAUSE_BEFORE_COMMIT")
+    if not seconds:
+        return None
+
+    def _pause() -> None:
+        print("tierwise: pausing before commit", flush=True)
+        time.sleep(float(seconds))
+
+    return _pause
