@@ -1,0 +1,13 @@
+"""Seeded generators of the demo data sets (a restaurant chain and a B2B supplier).
+
+Each generator writes realistic, slightly messy input files plus a ``manifest.json`` naming what was
+planted in them (member/account ids, order ids, line numbers), and returns that manifest as a plain
+``dict[str, list]``. The same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from .b2b import generate_b2b
+from .restaurant import generate_restaurant
+
+__all__ = ["generate_b2b", "generate_restaurant"]
