@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -237,21 +236,14 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: library errors become one clear line and an exit code (``--debug``: traceback)."""
     args = sys.argv[1:] if argv is None else argv
-    command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="tierwise", standalone_mode=False)
+        app(args=args, prog_name="tierwise")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TierwiseError as exc:
         if "--debug" in args:
             raise
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
