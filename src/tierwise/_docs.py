@@ -56,29 +56,38 @@ def _default(field: FieldInfo) -> str:
     return f"`{field.default!r}`" if field.default is not None else "not set"
 
 
-def config_reference() -> str:
+def _sections() -> dict[type[BaseModel], list[str]]:
+    """Every config model, in document order, with the key paths it appears under."""
     from .config import Config
 
+    found: dict[type[BaseModel], list[str]] = {}
+    queue: list[tuple[str, type[BaseModel]]] = [("", Config)]
+    while queue:
+        prefix, model = queue.pop(0)
+        known = found.setdefault(model, [])
+        if any(prefix.startswith(p) for p in known if p):  # recursion (nested schemes)
+            continue
+        known.append(prefix)
+        nested = [(f"{prefix}{name}.", sub) for name, field in model.model_fields.items()
+                  if not field.exclude and (sub := _model_of(field.annotation)) is not None]
+        queue = nested + queue
+    return found
+
+
+def config_reference() -> str:
     lines = [CONFIG_HEADER]
-    sections: list[tuple[str, type[BaseModel]]] = [("", Config)]
-    while sections:
-        prefix, model = sections.pop(0)
-        rows, nested = [], []
-        for name, field in model.model_fields.items():
-            if field.exclude:
-                continue
-            sub = _model_of(field.annotation)
-            if sub is not None:
-                nested.append((f"{prefix}{name}", sub))
-                continue
-            rows.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | "
-                        f"{(field.description or '').replace('|', '/')} |")
-        if rows:
-            title = f"## `[{prefix.rstrip('.')}]`" if prefix else "## Top level"
-            doc = (model.__doc__ or "").strip().splitlines()
-            lines += [title, "", doc[0] if doc else "", "", "| key | type | default | meaning |",
-                      "|---|---|---|---|", *rows, ""]
-        sections = [(f"{p}.", m) for p, m in nested] + sections
+    for model, prefixes in _sections().items():
+        rows = [f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | "
+                f"{(field.description or '').replace('|', '/')} |"
+                for name, field in model.model_fields.items()
+                if not field.exclude and _model_of(field.annotation) is None]
+        if not rows:
+            continue
+        names = [f"`[{p.rstrip('.')}]`" for p in prefixes if p]
+        title = "## " + " and ".join(names) if names else "## Top level"
+        doc = (model.__doc__ or "").strip().splitlines()
+        lines += [title, "", doc[0] if doc else "", "", "| key | type | default | meaning |",
+                  "|---|---|---|---|", *rows, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
