@@ -1,0 +1,85 @@
+"""Tiering: the customer pyramid, the weighted scorecard and key accounts.
+
+* :class:`Pyramid` grades customers into key / major / ordinary / long-tail (重要 / 主要 / 普通 /
+  长尾客户); cuts are fitted on one period and applied to the next, with optional hysteresis.
+* :class:`Scorecard` scores customers 0-100 on at most 8 weighted criteria and keeps each
+  criterion's contribution.
+* :func:`select_key_accounts` picks key accounts 关键客户 with a selection matrix, gates, a cap by
+  company stage, manual overrides, and the strategic / core split with pricing guidance.
+
+Every default lives in :mod:`tierwise.config` (``[pyramid]``, ``[scorecard]``, ``[key_accounts]``);
+the service-policy and pricing texts in :mod:`tierwise.tiering.policies`. See docs/tiering.md.
+"""
+
+from __future__ import annotations
+
+from ..config import (
+    CREDIT_RATING_MAPPING,
+    KEY_ACCOUNT_CAPS,
+    PYRAMID_LEVELS,
+    PYRAMID_TIERS,
+    SCORECARD_MAX_CRITERIA,
+    CriterionConfig,
+    GateConfig,
+    HysteresisConfig,
+    KeyAccountsConfig,
+    PyramidConfig,
+    ScorecardConfig,
+    ServicePolicyConfig,
+)
+from .key_accounts import (
+    OVERRIDE_COLUMNS,
+    KeyAccountReport,
+    KeyAccountResult,
+    pricing_guidance,
+    pricing_table,
+    select_key_accounts,
+)
+from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE, SERVICE_POLICIES, TIER_NAMES
+from .pyramid import (
+    Pyramid,
+    PyramidMethod,
+    edges_from_counts,
+    get_pyramid_method,
+    pyramid_methods,
+    pyramid_summary,
+    register_pyramid_method,
+    service_policy,
+    service_policy_table,
+)
+from .scorecard import Scorecard
+
+__all__ = [
+    "CREDIT_RATING_MAPPING",
+    "KEY_ACCOUNT_CAPS",
+    "KEY_ACCOUNT_TYPE_NAMES",
+    "OVERRIDE_COLUMNS",
+    "PRICING_GUIDANCE",
+    "PYRAMID_LEVELS",
+    "PYRAMID_TIERS",
+    "SCORECARD_MAX_CRITERIA",
+    "SERVICE_POLICIES",
+    "TIER_NAMES",
+    "CriterionConfig",
+    "GateConfig",
+    "HysteresisConfig",
+    "KeyAccountReport",
+    "KeyAccountResult",
+    "KeyAccountsConfig",
+    "Pyramid",
+    "PyramidConfig",
+    "PyramidMethod",
+    "Scorecard",
+    "ScorecardConfig",
+    "ServicePolicyConfig",
+    "edges_from_counts",
+    "get_pyramid_method",
+    "pricing_guidance",
+    "pricing_table",
+    "pyramid_methods",
+    "pyramid_summary",
+    "register_pyramid_method",
+    "select_key_accounts",
+    "service_policy",
+    "service_policy_table",
+]

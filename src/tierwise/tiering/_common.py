@@ -1,0 +1,86 @@
+"""Small helpers shared by the tiering modules: languages, columns, numbers in plain words."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, DataContractError
+
+Lang = Literal["en", "zh"]
+LANGS = ("en", "zh")
+
+#: Plain-word labels of the usual ranking columns; any other column is shown by its name.
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "clv_predicted": {"en": "predicted CLV", "zh": "预测CLV"},
+    "clv_historical": {"en": "historical CLV", "zh": "历史CLV"},
+    "total_amount": {"en": "total amount", "zh": "消费总额"},
+    "margin_total": {"en": "margin", "zh": "毛利"},
+    "frequency": {"en": "repeat purchases", "zh": "复购次数"},
+    "value_period": {"en": "value this period", "zh": "本期价值"},
+    "score": {"en": "scorecard score", "zh": "评分卡得分"},
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """Return ``lang`` when it is a supported language, else raise a ConfigError."""
+    if lang not in LANGS:
+        raise ConfigError(f"language {lang!r} is not supported", f"use one of {list(LANGS)}")
+    return lang  # type: ignore[return-value]
+
+
+def label(column: str, lang: Lang) -> str:
+    """The plain-word label of a column (its name when it has none)."""
+    return COLUMN_LABELS.get(column, {}).get(lang, column)
+
+
+def fmt(value: float) -> str:
+    """A number as people write it: thousands separated, at most two decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], purpose: str,
+                    hint: str | None = None) -> None:
+    """Raise a DataContractError naming every required column the frame lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataContractError(
+            f"{purpose} needs column(s) {missing}; the frame has {sorted(map(str, frame.columns))}",
+            hint)
+
+
+def numeric_column(frame: pd.DataFrame, column: str, purpose: str) -> np.ndarray:
+    """A column as float (NaN for missing); a ConfigError when it holds no numbers at all."""
+    if column not in frame.columns:
+        raise ConfigError(
+            f"{purpose}: column '{column}' is not in the data",
+            f"available columns: {sorted(map(str, frame.columns))}")
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if raw.notna().any() and np.isnan(values).all():
+        raise ConfigError(f"{purpose}: column '{column}' is not numeric "
+                          f"(e.g. {raw.dropna().iloc[0]!r})", "choose a numeric column")
+    return values
+
+
+def purchases(frame: pd.DataFrame) -> np.ndarray:
+    """Purchase occasions per customer: ``frequency + 1``; 0 when the customer never bought."""
+    require_columns(frame, ["frequency"], "grading customers (purchases = frequency + 1)",
+                    "pass the per-customer features from tierwise.features")
+    freq = pd.to_numeric(frame["frequency"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isnan(freq), 0.0, freq + 1.0)
+
+
+def customer_ids(frame: pd.DataFrame) -> pd.Series:
+    """The ``customer_id`` column as stripped text (the key overrides and snapshots join on)."""
+    require_columns(frame, ["customer_id"], "matching customers")
+    return frame["customer_id"].astype("string").str.strip()

@@ -1,0 +1,353 @@
+"""Key accounts 关键客户: a selection matrix, gates, a cap, two kinds, manual overrides.
+
+:func:`select_key_accounts` decides, for every customer of one period:
+
+1. **Score** on a selection matrix (a :class:`~tierwise.tiering.Scorecard`; default criteria
+   revenue, margin, growth_potential, strategic_fit, market_position, mutual_trust, those present,
+   their weights rescaled to sum to 1).
+2. **Gates** exclude whatever the score: the DOMAIN rule that a key account is not simply the
+   biggest customer (default: ``growth_potential < 3`` excludes, and so does an unrated growth
+   potential). Gates are structured data (column, operator from a fixed set, value), never code.
+3. **Cap**: a mature company names at most 30 key accounts, a young one at most 5 (fewer than 6);
+   ``max_accounts`` overrides. Eligible customers are ranked by score (ties broken by
+   ``customer_id`` so the result is reproducible) and the top ones fill the seats.
+4. **Manual overrides** (``customer_id, action, reason, by, at``), honoured on every run they are
+   passed to: the latest override of a customer wins. *Remove*: never a key account. *Add*: a key
+   account even when gated or below the cap line. **Manual adds take seats**: the cap bounds the
+   attention the company can give, so automatic picks fill only ``cap - adds`` seats. When the adds
+   alone exceed the cap they all stay and the report says by how much (``cap_exceeded_by``). An
+   override of a customer no longer in the data is reported (``unknown_overrides``), not an error.
+5. **Kind**: ``strategic`` when ``growth_potential >= 4`` (``type_column``, ``strategic_min``),
+   else ``core``; each kind has pricing guidance (:func:`pricing_guidance`).
+
+References
+----------
+.. [1] The key-account article in the seeds (关键客户: not simply the biggest; selection matrix;
+   mature firms at most 30, young firms fewer than 6; strategic vs core by growth potential).
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
+from ..errors import ConfigError, DataContractError
+from ._common import Lang, check_lang, customer_ids, fmt
+from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
+from .scorecard import Scorecard
+
+OVERRIDE_COLUMNS = ("customer_id", "action", "reason", "by", "at")
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+        "==": operator.eq, "!=": operator.ne}
+PREFIX = "key_account_score"
+
+
+@dataclass
+class KeyAccountReport:
+    """What a selection did, for the people who have to answer for it."""
+
+    company_stage: str
+    cap: int
+    key_accounts: int = 0
+    automatic: int = 0
+    manual_adds: int = 0
+    manual_removes: int = 0
+    cap_exceeded_by: int = 0
+    unknown_overrides: list[dict[str, Any]] = field(default_factory=list)
+    dropped_criteria: list[str] = field(default_factory=list)
+    skipped_gates: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KeyAccountResult:
+    """The selected frame (a copy of the input with the key-account columns) and its report."""
+
+    frame: pd.DataFrame
+    report: KeyAccountReport
+    scorecard: Scorecard
+
+
+def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = None,
+                        overrides: pd.DataFrame | None = None, *,
+                        scorecard: Scorecard | None = None, lang: Lang = "en"
+                        ) -> KeyAccountResult:
+    """Choose the key accounts of one period.
+
+    Parameters
+    ----------
+    frame
+        One row per customer: ``customer_id``, the criteria's and gates' columns.
+    config
+        The ``[key_accounts]`` section; default :class:`~tierwise.config.KeyAccountsConfig`.
+    overrides
+        Manual changes with columns ``customer_id, action (add | remove), reason, by, at``.
+    scorecard
+        A Scorecard fitted on an earlier period to score this one with; by default a scorecard of
+        ``config.criteria`` is fitted on ``frame``.
+    lang
+        Language of ``key_account_reason``: ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    KeyAccountResult
+        ``frame``: a copy of the input plus ``key_account`` (bool), ``key_account_type``
+        (strategic / core / None), ``key_account_score`` and its ``key_account_score_<name>``
+        contributions and flags, ``key_account_rank`` (rank among the eligible),
+        ``key_account_reason``; ``report``: a :class:`KeyAccountReport`.
+
+    Raises
+    ------
+    ConfigError
+        A required criterion's or gate's column is missing (named, with the columns there).
+    DataContractError
+        ``customer_id`` is missing, or the overrides lack a column or have an unknown action.
+    """
+    cfg = config if config is not None else KeyAccountsConfig()
+    lang = check_lang(lang)
+    ids = customer_ids(frame).to_numpy(dtype=object)
+    card = scorecard if scorecard is not None else Scorecard(cfg.criteria)
+    if not hasattr(card, "params_"):
+        card.fit(frame)
+    scores = card.transform(frame, prefix=PREFIX)
+    cap = cfg.max_accounts if cfg.max_accounts is not None else KEY_ACCOUNT_CAPS[cfg.company_stage]
+    report = KeyAccountReport(cfg.company_stage, cap, dropped_criteria=list(card.dropped_))
+    gated = _apply_gates(frame, cfg.gates, report)
+    adds, removes = _read_overrides(overrides, set(ids), report)
+    decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float), gated, adds, removes, cap)
+    out = frame.copy()
+    out[list(scores.columns)] = scores
+    out["key_account"] = decision["key"]
+    out["key_account_type"] = _kinds(frame, cfg, decision["key"], report)
+    out["key_account_rank"] = pd.array(decision["rank"], dtype="Int64")
+    out["key_account_reason"] = _reasons(ids, out, gated, adds, removes, decision, lang)
+    _fill_report(report, decision, adds, removes, cap)
+    return KeyAccountResult(out, report, card)
+
+
+def pricing_guidance(kind: str, lang: Lang = "en", config: KeyAccountsConfig | None = None) -> str:
+    """The pricing guidance for a kind of key account (``strategic`` or ``core``).
+
+    The built-in text (:data:`~tierwise.tiering.policies.PRICING_GUIDANCE`) unless
+    ``config.pricing`` changes it.
+
+    Examples
+    --------
+    >>> pricing_guidance("strategic").startswith("Strategic account")
+    True
+    """
+    lang = check_lang(lang)
+    if kind not in PRICING_GUIDANCE:
+        raise ConfigError(f"no pricing guidance for key-account kind {kind!r}",
+                          f"use one of {list(PRICING_GUIDANCE)}")
+    change = (config or KeyAccountsConfig()).pricing.get(kind)
+    text = getattr(change, lang, None) if change is not None else None
+    return text if text is not None else PRICING_GUIDANCE[kind][lang]
+
+
+def pricing_table(lang: Lang = "en", config: KeyAccountsConfig | None = None) -> pd.DataFrame:
+    """Both kinds of key account with their names and pricing guidance."""
+    lang = check_lang(lang)
+    return pd.DataFrame([{"type": k, "name": KEY_ACCOUNT_TYPE_NAMES[k][lang],
+                          "pricing": pricing_guidance(k, lang, config)}
+                         for k in KEY_ACCOUNT_TYPE_NAMES])
+
+
+# ---- gates --------------------------------------------------------------------------------
+def _apply_gates(frame: pd.DataFrame, gates: list[GateConfig],
+                 report: KeyAccountReport) -> np.ndarray:
+    """Per row, the gates it fails as text ('' when it passes them all)."""
+    texts = np.full(len(frame), "", dtype=object)
+    absent = [g for g in gates if g.column not in frame.columns]
+    if any(g.if_column_absent == "error" for g in absent):
+        names = [g.column for g in absent if g.if_column_absent == "error"]
+        raise ConfigError(f"key-account gate column(s) {names} not in the data",
+                          f"available columns: {sorted(map(str, frame.columns))}")
+    for g in absent:
+        report.skipped_gates.append(f"{g.column} {g.op} {g.value!r}")
+        report.warnings.append(f"gate '{g.column} {g.op} {g.value!r}' skipped: no column "
+                               f"'{g.column}' in the data")
+    for g in gates:
+        if g.column in frame.columns:
+            hit = _gate_texts(frame[g.column], g)
+            texts = np.where(hit == "", texts,
+                             np.where(texts == "", hit, texts + "; " + hit))
+    return texts
+
+
+def _gate_texts(raw: pd.Series, gate: GateConfig) -> np.ndarray:
+    values = gate.value if isinstance(gate.value, list) else [gate.value]
+    numeric = all(isinstance(v, float | int) for v in values)
+    column = (pd.to_numeric(raw, errors="coerce") if numeric
+              else raw.astype("string").str.strip())
+    null = column.isna().to_numpy()
+    data = column.to_numpy(dtype=float, na_value=np.nan) if numeric \
+        else column.to_numpy(dtype=object, na_value=None)
+    if gate.op in ("in", "not in"):
+        wanted = {float(v) for v in values} if numeric else {str(v).strip() for v in values}
+        inside = np.array([x in wanted for x in data], dtype=bool)
+        match = inside if gate.op == "in" else ~inside
+    else:
+        other = float(gate.value) if numeric else str(gate.value).strip()
+        with np.errstate(invalid="ignore"):
+            match = np.array([bool(_OPS[gate.op](x, other)) if not n else False
+                              for x, n in zip(data, null)], dtype=bool)
+    shown = fmt(float(gate.value)) if numeric and not isinstance(gate.value, list) \
+        else repr(gate.value)
+    texts = np.full(len(raw), "", dtype=object)
+    idx = np.flatnonzero(match & ~null)
+    texts[idx] = [f"{gate.column} {_show(data[i])} {gate.op} {shown}" for i in idx]
+    if gate.if_null == "exclude":
+        texts[null] = f"{gate.column} not rated"
+    return texts
+
+
+def _show(x: Any) -> str:
+    return fmt(x) if isinstance(x, float) else str(x)
+
+
+# ---- overrides ----------------------------------------------------------------------------
+def _read_overrides(overrides: pd.DataFrame | None, known: set[str],
+                    report: KeyAccountReport) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The latest add / remove per known customer; unknown customers go to the report."""
+    if overrides is None or len(overrides) == 0:
+        return {}, {}
+    missing = [c for c in OVERRIDE_COLUMNS if c not in overrides.columns]
+    if missing:
+        raise DataContractError(f"key-account overrides lack column(s) {missing}",
+                                f"give the columns {list(OVERRIDE_COLUMNS)}")
+    table = overrides.loc[:, list(OVERRIDE_COLUMNS)].copy()
+    table["customer_id"] = table["customer_id"].astype("string").str.strip()
+    table["action"] = table["action"].astype("string").str.strip().str.lower()
+    bad = ~table["action"].isin(["add", "remove"]).fillna(False)
+    if bad.any():
+        rows = [f"row {i + 1}: {v!r}" for i, v in zip(np.flatnonzero(bad), table["action"][bad])]
+        raise DataContractError(f"key-account overrides have unknown actions ({', '.join(rows)})",
+                                "action must be 'add' or 'remove'")
+    table["_at"] = pd.to_datetime(table["at"], errors="coerce")
+    table["_order"] = np.arange(len(table))
+    table = table.sort_values(["_at", "_order"], na_position="first", kind="stable")
+    latest = table.drop_duplicates("customer_id", keep="last")
+    adds, removes = {}, {}
+    for row in latest.to_dict("records"):
+        entry = {k: row[k] for k in OVERRIDE_COLUMNS} | {"when": _when(row["at"], row["_at"])}
+        if row["customer_id"] not in known:
+            report.unknown_overrides.append(
+                entry | {"note": "customer not in this period's data; override not applied"})
+        else:
+            (adds if row["action"] == "add" else removes)[row["customer_id"]] = entry
+    if report.unknown_overrides:
+        report.warnings.append(f"{len(report.unknown_overrides)} override(s) name customers not "
+                               "in the data: " + ", ".join(
+                                   str(u["customer_id"]) for u in report.unknown_overrides))
+    return adds, removes
+
+
+def _when(raw: Any, parsed: Any) -> str:
+    if pd.isna(parsed):
+        return "" if raw is None or pd.isna(raw) else str(raw)
+    stamp = pd.Timestamp(parsed)
+    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() \
+        else stamp.strftime("%Y-%m-%d %H:%M")
+
+
+# ---- decision -----------------------------------------------------------------------------
+def _decide(ids: np.ndarray, score: np.ndarray, gated: np.ndarray, adds: dict, removes: dict,
+            cap: int) -> dict[str, Any]:
+    added = np.array([i in adds for i in ids], dtype=bool)
+    removed = np.array([i in removes for i in ids], dtype=bool)
+    eligible = (gated == "") & ~added & ~removed
+    seats = max(cap - int(added.sum()), 0)
+    order = [i for i in np.lexsort((ids.astype(str), -score)) if eligible[i]]
+    rank = np.full(len(ids), None, dtype=object)
+    rank[order] = np.arange(1, len(order) + 1)
+    automatic = eligible & np.array([r is not None and r <= seats for r in rank], dtype=bool)
+    return {"key": added | automatic, "automatic": automatic, "added": added,
+            "removed": removed, "rank": rank, "seats": seats, "score": score}
+
+
+def _kinds(frame: pd.DataFrame, cfg: KeyAccountsConfig, key: np.ndarray,
+           report: KeyAccountReport) -> pd.Series:
+    if cfg.type_column in frame.columns:
+        growth = pd.to_numeric(frame[cfg.type_column], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan)
+    else:
+        growth = np.full(len(frame), np.nan)
+        if key.any():
+            report.warnings.append(f"no column '{cfg.type_column}': every key account is core")
+    with np.errstate(invalid="ignore"):
+        kind = np.where(growth >= cfg.strategic_min, "strategic", "core")
+    return pd.Series(np.where(key, kind, None), index=frame.index, dtype=object)
+
+
+def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: np.ndarray, adds: dict, removes: dict,
+             d: dict[str, Any], lang: Lang) -> list[str]:
+    n_added = int(d["added"].sum())
+    texts = []
+    for i, cid in enumerate(ids):
+        if d["removed"][i]:
+            texts.append(_manual_text(removes[cid], lang))
+        elif d["added"][i]:
+            texts.append(_manual_text(adds[cid], lang, gated[i]))
+        elif gated[i]:
+            texts.append(f"gated: {gated[i]}" if lang == "en" else f"门槛排除：{gated[i]}")
+        elif d["automatic"][i]:
+            texts.append(_in_text(d["rank"][i], d["seats"], d["score"][i], out, i, lang))
+        else:
+            texts.append(_out_of_cap(d["rank"][i], d["seats"], n_added, lang))
+    return texts
+
+
+def _manual_text(entry: dict[str, Any], lang: Lang, gate: str = "") -> str:
+    reason = "" if pd.isna(entry["reason"]) else str(entry["reason"])
+    by = "" if pd.isna(entry["by"]) else str(entry["by"])
+    if lang == "en":
+        text = f"manual {entry['action']} by {by} on {entry['when']}: {reason}"
+        return text + (f" (overrides gate: {gate})" if gate else "")
+    verb = "手动加入" if entry["action"] == "add" else "手动移除"
+    text = f"{by} 于 {entry['when']} {verb}：{reason}"
+    return text + (f"（不受门槛限制：{gate}）" if gate else "")
+
+
+def _in_text(rank: int, seats: int, score: float, out: pd.DataFrame, i: int, lang: Lang) -> str:
+    kind = out["key_account_type"].iloc[i]
+    if lang == "en":
+        return f"rank {rank} of {seats} by selection score {fmt(score)}; {kind}"
+    return f"按选择矩阵得分 {fmt(score)} 排名第 {rank}（名额 {seats}）；" \
+           f"{KEY_ACCOUNT_TYPE_NAMES[kind]['zh']}"
+
+
+def _out_of_cap(rank: int, seats: int, n_added: int, lang: Lang) -> str:
+    if lang == "en":
+        taken = f" ({n_added} seat(s) taken by manual adds)" if n_added else ""
+        return f"cap: rank {rank} of {seats}{taken}"
+    taken = f"（{n_added} 个名额已被手动加入占用）" if n_added else ""
+    return f"超出名额：排名第 {rank}，名额 {seats}{taken}"
+
+
+def _fill_report(report: KeyAccountReport, d: dict[str, Any], adds: dict, removes: dict,
+                 cap: int) -> None:
+    report.key_accounts = int(d["key"].sum())
+    report.automatic = int(d["automatic"].sum())
+    report.manual_adds = len(adds)
+    report.manual_removes = len(removes)
+    report.cap_exceeded_by = max(len(adds) - cap, 0)
+    if report.cap_exceeded_by:
+        report.warnings.append(
+            f"manual adds ({len(adds)}) exceed the cap of {cap} by {report.cap_exceeded_by}: "
+            "all kept, no automatic key account this run")
+
+
+__all__ = [
+    "OVERRIDE_COLUMNS",
+    "KeyAccountReport",
+    "KeyAccountResult",
+    "pricing_guidance",
+    "pricing_table",
+    "select_key_accounts",
+]
