@@ -35,9 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.mixture import GaussianMixture
 
 from ..config import ClusteringConfig
 from ..errors import ConfigError, DataContractError, FitError, NotFittedError
@@ -192,8 +189,12 @@ class BehaviourClusters:
 
     def _estimator(self, k: int) -> Any:
         if self.method == "gmm":
+            from sklearn.mixture import GaussianMixture  # scikit-learn loads slowly: only when used
+
             return GaussianMixture(n_components=k, covariance_type="full", n_init=self.n_init,
                                    random_state=self.random_state)
+        from sklearn.cluster import KMeans
+
         return KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
 
     def _score_ks(self, z: np.ndarray, k_lo: int, k_hi: int) -> tuple[dict[int, float], Any]:
@@ -215,6 +216,8 @@ class BehaviourClusters:
             if len(np.unique(labels)) < 2:
                 scores[k] = float("nan")
                 continue
+            from sklearn.metrics import silhouette_score
+
             scores[k] = float(silhouette_score(zs, labels))
             if scores[k] > best[0]:
                 best = (scores[k], model)
