@@ -1,0 +1,55 @@
+"""Activity states, lifecycle stages, the attendance sheet, migrations and early warnings.
+
+* :func:`classify_activity`: normal / resting 休息 / dormant 休眠 / shock 休克 / dead 死亡 /
+  buried 埋葬 by visits in the last 30 days (or relative to the customer's own baseline), the
+  policy per state, the B2B :func:`lifecycle_stage` and the ``early_decline`` flag.
+* :func:`attendance_sheet`: the 客户考勤表, top customers' visits and spend per 10-day bucket.
+* :func:`migration_matrix`: who moved up, down, in and out between two snapshots.
+* :func:`early_warnings`: key and major accounts whose orders fell off or who went silent.
+
+Every threshold lives in :mod:`tierwise.config` (sections ``activity``, ``lifecycle``,
+``attendance``, ``monitoring``); ``docs/lifecycle.md`` has a worked example of each method.
+"""
+
+from __future__ import annotations
+
+from .attendance import attendance_sheet, attendance_table
+from .migration import MOVEMENTS, Migration, migration_matrix
+from .policies import (
+    ACTIVITY_STATES,
+    BUCKETS,
+    LIFECYCLE_STAGES,
+    SEVERITIES,
+    STAGE_NAMES,
+    STATE_POLICIES,
+    TIER_ORDER,
+    WARNING_KINDS,
+    state_policy,
+    state_policy_table,
+)
+from .states import classify_activity, early_decline_flags, lifecycle_stage, window_visits
+from .warnings import early_warnings, period_windows
+
+__all__ = [
+    "ACTIVITY_STATES",
+    "BUCKETS",
+    "LIFECYCLE_STAGES",
+    "MOVEMENTS",
+    "Migration",
+    "SEVERITIES",
+    "STAGE_NAMES",
+    "STATE_POLICIES",
+    "TIER_ORDER",
+    "WARNING_KINDS",
+    "attendance_sheet",
+    "attendance_table",
+    "classify_activity",
+    "early_decline_flags",
+    "early_warnings",
+    "lifecycle_stage",
+    "migration_matrix",
+    "period_windows",
+    "state_policy",
+    "state_policy_table",
+    "window_visits",
+]

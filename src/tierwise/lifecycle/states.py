@@ -1,0 +1,336 @@
+"""Activity states (normal ... buried), B2B lifecycle stages and the early-decline flag.
+
+Activity states come from the seeds' restaurant practice: a business whose best customers visit
+several times a month watches how many times each one came in the last 30 days. With the defaults
+of :class:`~tierwise.config.ActivityConfig` the bands are, by visits (distinct purchase days) in the
+last 30 days and days since the last purchase:
+
+=======  ======  ================================================
+state    中文    rule (defaults)
+=======  ======  ================================================
+normal   正常    visits >= 7  ("more than 6")
+resting  休息    visits 5-6   ("about 6")
+dormant  休眠    visits 3-4   ("about 4")
+shock    休克    visits 1-2   ("about 2")
+dead     死亡    no visit in the window, days since last <= 90
+buried   埋葬    days since last > 90 (no purchase for 3 months)
+=======  ======  ================================================
+
+A customer who never bought has no state (missing). The relative mode replaces the visit bands by
+the ratio of the window's visits to the customer's own rate over the trailing baseline, which suits
+businesses with slower rhythms. See ``docs/lifecycle.md`` for worked examples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..config import ActivityConfig, LifecycleConfig, _Section
+from ..errors import ConfigError, DataContractError
+from .policies import ACTIVITY_STATES, STAGE_NAMES, STATE_POLICIES
+
+S = TypeVar("S", bound=_Section)
+
+_ZH = {row["state"]: row["state_zh"] for row in STATE_POLICIES}
+_POLICY = {row["state"]: row["policy"] for row in STATE_POLICIES}
+_VISITING = ("normal", "resting", "dormant", "shock")
+
+
+# ---- shared helpers (used by the other lifecycle modules too) -------------------------------
+
+def _section(config: Any, name: str, cls: type[S]) -> S:
+    """The ``name`` section of a whole Config, the section itself, or its defaults."""
+    if isinstance(config, cls):
+        return config
+    if config is None or (isinstance(config, _Section) and not hasattr(config, name)):
+        return cls()
+    section = getattr(config, name, None)
+    if isinstance(section, cls):
+        return section
+    raise ConfigError(f"expected a tierwise Config or {cls.__name__}, got {type(config).__name__}",
+                      "pass the result of tierwise.config.load_config(...)")
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataContractError(
+            f"{what} lacks column(s) {', '.join(missing)} "
+            f"(has: {', '.join(map(str, frame.columns))})",
+            "compute the features first (tierwise run) or pass a frame with these columns")
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as float64 with NaN for missing values, keeping the frame's index."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=frame.index)
+
+
+def _timestamp(as_of: dt.date | str | pd.Timestamp | None, what: str) -> pd.Timestamp:
+    if as_of is None:
+        raise DataContractError(f"{what} needs an as-of date",
+                                "pass as_of=, e.g. the last order date (there is no hidden clock)")
+    return pd.Timestamp(as_of).normalize()
+
+
+def prepare_orders(orders: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Orders up to ``as_of`` with ``customer_key``, ``day`` (Timestamp), ``amount``, ``is_refund``.
+
+    A refund is ``is_refund`` true or, when that column is absent, a negative amount.
+    """
+    if orders is None:
+        raise DataContractError("this calculation needs the orders table",
+                                "pass orders= (customer_key, ordered_at, amount, is_refund)")
+    _require(orders, ["customer_key", "ordered_at", "amount"], "the orders table")
+    out = pd.DataFrame({
+        "customer_key": orders["customer_key"].to_numpy(),
+        "day": pd.to_datetime(orders["ordered_at"]).dt.normalize().to_numpy(),
+        "amount": _num(orders, "amount").fillna(0.0).to_numpy(),
+    })
+    if "is_refund" in orders.columns:
+        out["is_refund"] = orders["is_refund"].fillna(False).astype(bool).to_numpy()
+    else:
+        out["is_refund"] = out["amount"] < 0
+    return out[out["day"] <= as_of]
+
+
+def window_visits(orders: pd.DataFrame, as_of: dt.date, days: int, *, offset: int = 0,
+                  ) -> pd.Series:
+    """Visits (distinct purchase days, refunds excluded) per customer in a window of ``days``.
+
+    The window ends ``offset`` days before ``as_of`` (inclusive) and starts ``days - 1`` days
+    before its end: with ``days=30, offset=0`` it is ``as_of - 29 .. as_of``, the window of the
+    ``visits_30d`` feature; ``offset=30`` gives the 30 days before that.
+
+    Returns
+    -------
+    pandas.Series
+        Visits indexed by ``customer_key``; customers without a visit are absent.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"customer_key": [1, 1, 1], "amount": [10.0, 5.0, 8.0],
+    ...                   "ordered_at": pd.to_datetime(["2026-03-31", "2026-03-31", "2026-03-01"])})
+    >>> window_visits(o, dt.date(2026, 3, 31), 30).to_dict()
+    {1: 1}
+    """
+    ts = _timestamp(as_of, "window_visits")
+    prepared = prepare_orders(orders, ts)
+    end = ts - pd.Timedelta(days=offset)
+    start = end - pd.Timedelta(days=days - 1)
+    hits = prepared[~prepared["is_refund"] & (prepared["day"] >= start) & (prepared["day"] <= end)]
+    return hits.groupby("customer_key")["day"].nunique().rename("visits")
+
+
+# ---- activity states ------------------------------------------------------------------------
+
+def _absolute_states(visits: pd.Series, silence: pd.Series, cfg: ActivityConfig) -> np.ndarray:
+    conds = [silence > cfg.buried_after_days, visits >= cfg.normal_min,
+             visits >= cfg.resting_min, visits >= cfg.dormant_min, visits >= cfg.shock_min,
+             silence.notna()]
+    return np.select(conds, ["buried", "normal", "resting", "dormant", "shock", "dead"],
+                     default=None)
+
+
+def _relative_states(visits: pd.Series, silence: pd.Series, ratio: pd.Series,
+                     cfg: ActivityConfig) -> np.ndarray:
+    visiting = visits > 0
+    no_base = ratio.isna()
+    conds = [silence > cfg.buried_after_days, ~visiting & silence.notna(),
+             visiting & (no_base | (ratio >= cfg.relative_normal_min)),
+             visiting & (ratio >= cfg.relative_resting_min),
+             visiting & (ratio >= cfg.relative_dormant_min), visiting]
+    return np.select(conds, ["buried", "dead", "normal", "resting", "dormant", "shock"],
+                     default=None)
+
+
+def _from_orders(keys: pd.Series, orders: pd.DataFrame, ts: pd.Timestamp,
+                 cfg: ActivityConfig) -> pd.DataFrame:
+    """Window visits, previous-window visits, days since last, baseline ratio per customer."""
+    w = cfg.window_days
+    prepared = prepare_orders(orders, ts)
+    buys = prepared[~prepared["is_refund"]]
+    ago = (ts - buys["day"]).dt.days
+    per = buys.assign(ago=ago).groupby("customer_key")["ago"]
+    frame = pd.DataFrame({
+        "visits": buys[ago < w].groupby("customer_key")["day"].nunique(),
+        "visits_prev": buys[(ago >= w) & (ago < 2 * w)].groupby("customer_key")["day"].nunique(),
+        "base": buys[(ago >= w) & (ago < w + cfg.baseline_days)]
+        .groupby("customer_key")["day"].nunique(),
+        "days_since_last": per.min(), "history": per.max() - w + 1,
+    }).reindex(keys.to_numpy())
+    frame[["visits", "visits_prev", "base"]] = frame[["visits", "visits_prev", "base"]].fillna(0)
+    history = frame["history"].clip(lower=0, upper=cfg.baseline_days)
+    rate = frame["base"] * w / history.where(history >= cfg.min_history_days)
+    frame["ratio"] = frame["visits"] / rate.where(rate > 0)
+    frame["tenure"] = frame["history"] + w - 1
+    return frame.set_axis(keys.index)
+
+
+def _activity_inputs(frame: pd.DataFrame, cfg: ActivityConfig, previous: pd.DataFrame | None,
+                     orders: pd.DataFrame | None, as_of: Any) -> pd.DataFrame:
+    """Visits, previous visits, days since last and ratio, aligned on ``frame``'s index."""
+    use_orders = cfg.mode == "relative" or cfg.window_days != 30
+    if use_orders:
+        if orders is None or as_of is None:
+            raise DataContractError(
+                f"activity mode '{cfg.mode}' with window_days={cfg.window_days} counts visits "
+                "from the orders table", "pass orders= and as_of= to classify_activity")
+        _require(frame, ["customer_key"], "the customer frame")
+        got = _from_orders(frame["customer_key"], orders, _timestamp(as_of, "activity"), cfg)
+    else:
+        _require(frame, ["visits_30d", "days_since_last"], "the customer frame")
+        got = pd.DataFrame({"visits": _num(frame, "visits_30d").fillna(0.0),
+                            "days_since_last": _num(frame, "days_since_last"),
+                            "ratio": np.nan, "visits_prev": np.nan}, index=frame.index)
+        if orders is not None and as_of is not None and previous is None:
+            _require(frame, ["customer_key"], "the customer frame")
+            prev = window_visits(orders, as_of, 30, offset=30)
+            got["visits_prev"] = frame["customer_key"].map(prev).fillna(0).to_numpy(float)
+    if previous is not None and cfg.window_days == 30:
+        _require(frame, ["customer_key"], "the customer frame")
+        _require(previous, ["customer_key", "visits_30d"], "the previous snapshot")
+        prev = previous.drop_duplicates("customer_key").set_index("customer_key")["visits_30d"]
+        got["visits_prev"] = pd.to_numeric(frame["customer_key"].map(prev), errors="coerce"
+                                           ).to_numpy(dtype="float64", na_value=np.nan)
+    return got
+
+
+def early_decline_flags(visits: pd.Series, visits_prev: pd.Series, states: pd.Series,
+                        cfg: ActivityConfig) -> pd.Series:
+    """True where the window's visits fell period on period by the configured amount.
+
+    The flag is raised for customers who still visit (normal, resting, dormant, shock): a fall by
+    at least ``decline_min_visits`` visits and by at least ``decline_min_share`` of the previous
+    window's count. Dead and buried customers have their own policies; a missing previous count
+    never flags.
+    """
+    drop = visits_prev - visits
+    flag = (visits_prev.notna() & (drop >= cfg.decline_min_visits)
+            & (drop >= cfg.decline_min_share * visits_prev) & states.isin(_VISITING))
+    return flag.astype(bool)
+
+
+def classify_activity(frame: pd.DataFrame, config: Any = None,
+                      previous: pd.DataFrame | None = None, *,
+                      orders: pd.DataFrame | None = None,
+                      as_of: dt.date | None = None) -> pd.DataFrame:
+    """Activity state, its policy, the B2B lifecycle stage and the early-decline flag.
+
+    Parameters
+    ----------
+    frame
+        Per-customer features: ``customer_key``, ``visits_30d``, ``days_since_last`` (absolute
+        mode), plus ``T`` or ``first_purchase``, ``gap_median``, ``value_period``,
+        ``value_same_period_ly`` for the lifecycle stage.
+    config
+        The whole :class:`~tierwise.config.Config` (uses ``activity`` and ``lifecycle``), an
+        :class:`~tierwise.config.ActivityConfig`, or None for the defaults.
+    previous
+        The previous snapshot (``customer_key``, ``visits_30d``) for the early-decline flag.
+    orders, as_of
+        The orders table and the as-of date: needed by the relative mode and by a window other
+        than 30 days; without ``previous`` they give the previous window's visits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with ``activity_visits``, ``activity_visits_prev``,
+        ``activity_ratio`` (relative mode), ``activity_state``, ``activity_state_zh``,
+        ``activity_policy``, ``early_decline``, ``lifecycle_stage``, ``lifecycle_stage_zh``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"customer_key": [1, 2, 3], "visits_30d": [8, 4, 0],
+    ...                   "days_since_last": [1, 3, 120], "T": [400, 400, 400]})
+    >>> classify_activity(f)["activity_state"].tolist()
+    ['normal', 'dormant', 'buried']
+    """
+    cfg = _section(config, "activity", ActivityConfig)
+    got = _activity_inputs(frame, cfg, previous, orders, as_of)
+    if cfg.mode == "relative":
+        states = _relative_states(got["visits"], got["days_since_last"], got["ratio"], cfg)
+    else:
+        states = _absolute_states(got["visits"], got["days_since_last"], cfg)
+    states = pd.Series(states, index=frame.index, dtype="object")
+    out = frame.copy()
+    out["activity_visits"] = got["visits"].to_numpy()
+    out["activity_visits_prev"] = got["visits_prev"].to_numpy()
+    out["activity_ratio"] = got["ratio"].to_numpy()
+    out["activity_state"] = states
+    out["activity_state_zh"] = states.map(_ZH)
+    out["activity_policy"] = states.map(_POLICY)
+    out["early_decline"] = early_decline_flags(got["visits"], got["visits_prev"], states, cfg)
+    lifecycle = _section(config, "lifecycle", LifecycleConfig)
+    if "days_since_last" not in frame.columns:
+        frame = frame.assign(days_since_last=got["days_since_last"])
+    if not {"T", "first_purchase"} & set(frame.columns) and "tenure" in got.columns:
+        frame = frame.assign(T=got["tenure"])
+    out["lifecycle_stage"] = lifecycle_stage(frame, lifecycle, as_of=as_of)
+    out["lifecycle_stage_zh"] = out["lifecycle_stage"].map(
+        {k: v[0] for k, v in STAGE_NAMES.items()})
+    return out
+
+
+# ---- B2B lifecycle --------------------------------------------------------------------------
+
+def _tenure(frame: pd.DataFrame, as_of: Any) -> pd.Series:
+    if "T" in frame.columns:
+        return _num(frame, "T")
+    if "first_purchase" in frame.columns:
+        ts = _timestamp(as_of, "the lifecycle stage (from first_purchase)")
+        return (ts - pd.to_datetime(frame["first_purchase"])).dt.days.astype("float64")
+    raise DataContractError("the customer frame lacks both T and first_purchase",
+                            "the lifecycle stage needs the customer's tenure: add the T column")
+
+
+def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
+                    as_of: dt.date | None = None) -> pd.Series:
+    """B2B lifecycle stage per customer: prospect, new, active, at_risk or lost.
+
+    Rules, first match wins (defaults of :class:`~tierwise.config.LifecycleConfig`):
+
+    1. **prospect**: no purchase yet (``days_since_last`` missing or ``n_orders`` = 0);
+    2. **lost**: silence > ``lost_after_days`` (365) or > ``lost_gap_multiple`` (4) x usual gap;
+    3. **new**: first purchase within ``new_within_days`` (90) days (``T`` or ``first_purchase``);
+    4. **at_risk**: silence > ``at_risk_gap_multiple`` (2) x usual gap (> ``at_risk_after_days``,
+       180, when the gap is unknown), or value this period below (1 - ``value_drop_share``) x the
+       same period last year;
+    5. **active**: everyone else.
+
+    The usual gap is ``gap_median``, taken as at least ``min_gap_days`` (7).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"days_since_last": [None, 10, 100, 500], "T": [None, 30, 900, 900],
+    ...                   "gap_median": [None, None, 30, 30]})
+    >>> lifecycle_stage(f).tolist()
+    ['prospect', 'new', 'at_risk', 'lost']
+    """
+    cfg = _section(config, "lifecycle", LifecycleConfig)
+    _require(frame, ["days_since_last"], "the customer frame")
+    silence = _num(frame, "days_since_last")
+    prospect = silence.isna()
+    if "n_orders" in frame.columns:
+        prospect |= _num(frame, "n_orders").fillna(0) <= 0
+    gap = (_num(frame, "gap_median").clip(lower=cfg.min_gap_days)
+           if "gap_median" in frame.columns else pd.Series(np.nan, index=frame.index))
+    lost = (silence > cfg.lost_after_days) | (silence > cfg.lost_gap_multiple * gap)
+    new = _tenure(frame, as_of) <= cfg.new_within_days
+    risky = np.where(gap.notna(), silence > cfg.at_risk_gap_multiple * gap,
+                     silence > cfg.at_risk_after_days)
+    if {"value_period", "value_same_period_ly"} <= set(frame.columns):
+        ly = _num(frame, "value_same_period_ly")
+        now = _num(frame, "value_period").fillna(0.0)
+        risky = risky | ((ly > 0) & (now < (1 - cfg.value_drop_share) * ly)).to_numpy()
+    stages = np.select([prospect.to_numpy(), lost.to_numpy(), new.to_numpy(), risky],
+                       ["prospect", "lost", "new", "at_risk"], default="active")
+    return pd.Series(stages, index=frame.index, name="lifecycle_stage", dtype="object")
+
+
+__all__ = ["classify_activity", "lifecycle_stage", "early_decline_flags", "window_visits",
+           "prepare_orders", "ACTIVITY_STATES"]
