@@ -112,6 +112,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     """Compute every per-customer result as of a date and commit it as one snapshot."""
     from .engine import connect_engine
     from .features import feature_expr
+    from .snapshot import build_snapshot
 
     with Store(cfg.store_path) as store:
         as_of = as_of or cfg.as_of or store.last_order_date()
@@ -125,25 +126,37 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             features = engine.to_pandas(feature_expr(engine.orders(), as_of, period=cfg.period))
         finally:
             engine.close()
-        results = _attach_customers(features, store.customer_frame())
+        before = store.previous_run(as_of, cfg.config_hash())
+        previous = store.snapshot(before["run_id"]) if before else None
+        snap = build_snapshot(cfg, features=features, customers=store.customer_frame(),
+                              orders=store.orders_frame(as_of), as_of=as_of, previous=previous,
+                              overrides=store.key_account_overrides(), progress=progress)
+        results = snap.customers[[c for c in store.snapshot_columns()
+                                  if c in snap.customers and c != "run_id"]]
         summary = _summary(results)
         progress(f"writing snapshot {period} ({len(results)} customers)")
         run_id = store.commit_run(
             period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
-            results=results, meta={"summary": summary, "config": cfg.model_dump(mode="json")},
+            results=results, tables=snap.tables,
+            meta={"summary": summary, **snap.meta, "previous_run": before and before["run_id"],
+                  "config": cfg.model_dump(mode="json")},
             before_commit=pause_for_tests())
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary)
 
 
-def _attach_customers(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    cols = ["customer_key", "customer_id", "name", "phone", "account_manager", "created_from_orders"]
-    return customers[cols].merge(features, on="customer_key", how="inner")
-
-
 def _summary(results: pd.DataFrame) -> dict[str, Any]:
+    def count(column: str, value: Any) -> int:
+        return int((results[column] == value).sum()) if column in results else 0
+
     return {
         "customers": int(len(results)),
         "repeat_customers": int((results["frequency"] > 0).sum()),
-        "revenue": float(results["total_amount"].sum()),
+        "revenue": round(float(results["total_amount"].sum()), 2),
         "active_30d": int((results["visits_30d"] > 0).sum()),
+        "key_tier": count("tier", "key"),
+        "key_accounts": count("key_account", True),
+        "dormant_or_worse": int(results["activity_state"].isin(
+            ["dormant", "shock", "dead", "buried"]).sum()) if "activity_state" in results else 0,
+        "clv_predicted_total": round(float(results["clv_predicted"].sum()), 2)
+        if "clv_predicted" in results else None,
     }

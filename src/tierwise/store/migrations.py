@@ -78,4 +78,144 @@ MIGRATIONS: list[Migration] = [
             {FEATURE_COLUMNS_SQL}
         );
     """),
+    ("0003_results_columns", """
+        ALTER TABLE snapshot_customers ADD COLUMN kind VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN region VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN city VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN industry VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN size VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN credit_rating VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN tags VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN email VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN joined_at DATE;
+        ALTER TABLE snapshot_customers ADD COLUMN attributes JSON;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_r INTEGER;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_f INTEGER;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_m INTEGER;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_score VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_segment VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_segment_zh VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_class_cn VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_class_en VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_ticket INTEGER;
+        ALTER TABLE snapshot_customers ADD COLUMN problem_group VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN problem_group_zh VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN clv_historical DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN clv_historical_basis VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN p_alive DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN expected_purchases DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN purchase_likelihood DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN expected_spend DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN clv_predicted DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN clv_confidence VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN clv_method VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN activity_state VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN activity_state_zh VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN activity_policy VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN lifecycle_stage VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN early_decline BOOLEAN;
+        ALTER TABLE snapshot_customers ADD COLUMN tier VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN tier_zh VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN tier_score DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN tier_reason VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN score DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN score_contributions JSON;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account BOOLEAN;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account_type VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account_score DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account_rank INTEGER;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account_reason VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN key_account_contributions JSON;
+        ALTER TABLE snapshot_customers ADD COLUMN segment VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN segment_level1 VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN segment_zh VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN segment_owner VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN playbook VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN cluster VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN cluster_profile VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN cluster_profile_zh VARCHAR;
+        CREATE TABLE run_tables (
+            run_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            data JSON NOT NULL
+        );
+        CREATE TABLE key_account_overrides (
+            customer_id VARCHAR NOT NULL,
+            action VARCHAR NOT NULL CHECK (action IN ('add', 'remove')),
+            reason VARCHAR NOT NULL,
+            "by" VARCHAR NOT NULL,
+            "at" TIMESTAMP NOT NULL
+        );
+    """),
+    ("0020_campaigns", """
+        CREATE SEQUENCE campaign_id_seq START 1;
+        CREATE TABLE campaigns (
+            campaign_id BIGINT PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            run_id BIGINT NOT NULL,
+            as_of DATE NOT NULL,
+            window_start DATE NOT NULL,
+            window_end DATE NOT NULL,
+            face_value DOUBLE NOT NULL,
+            message_unit_cost DOUBLE NOT NULL,
+            gross_margin DOUBLE NOT NULL,
+            control_share DOUBLE NOT NULL,
+            seed BIGINT NOT NULL,
+            cooldown_days BIGINT NOT NULL,
+            audience JSON NOT NULL,
+            n_matched BIGINT NOT NULL,
+            n_excluded BIGINT NOT NULL,
+            n_target BIGINT NOT NULL,
+            n_control BIGINT NOT NULL,
+            meta JSON
+        );
+        CREATE TABLE campaign_members (
+            campaign_id BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            "group" VARCHAR NOT NULL CHECK ("group" IN ('target', 'control')),
+            PRIMARY KEY (campaign_id, customer_key)
+        );
+        CREATE TABLE campaign_exclusions (
+            campaign_id BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            rule VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        );
+        CREATE TABLE campaign_sends (
+            campaign_id BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            sent_at DATE,
+            coupon_code VARCHAR,
+            channel VARCHAR,
+            source VARCHAR NOT NULL,
+            line BIGINT
+        );
+        CREATE TABLE campaign_redemptions (
+            campaign_id BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            coupon_code VARCHAR,
+            used_at DATE NOT NULL,
+            order_id VARCHAR,
+            amount DOUBLE NOT NULL,
+            source VARCHAR NOT NULL,
+            line BIGINT
+        );
+        CREATE SEQUENCE campaign_import_id_seq START 1;
+        CREATE TABLE campaign_imports (
+            import_id BIGINT PRIMARY KEY DEFAULT nextval('campaign_import_id_seq'),
+            campaign_id BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL,
+            kind VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            rows_in BIGINT NOT NULL, accepted BIGINT NOT NULL, rejected BIGINT NOT NULL,
+            rejects_file VARCHAR, encoding VARCHAR,
+            warnings JSON
+        );
+    """),
+    # <campaigns-migrations>
 ]

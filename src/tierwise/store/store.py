@@ -197,6 +197,7 @@ class Store:
     # -- runs and snapshots ----------------------------------------------------------------
     def commit_run(self, *, period: str, as_of: dt.date, config_hash: str, engine: str,
                    results: pd.DataFrame, meta: dict[str, Any],
+                   tables: dict[str, pd.DataFrame] | None = None,
                    before_commit: Callable[[], None] | None = None) -> int:
         """Write a snapshot atomically; a run with the same (period, as_of, config_hash) is replaced.
 
@@ -214,6 +215,7 @@ class Store:
                 [period, as_of, config_hash]).fetchall()]
             for run_id in old:
                 con.execute("DELETE FROM snapshot_customers WHERE run_id = ?", [run_id])
+                con.execute("DELETE FROM run_tables WHERE run_id = ?", [run_id])
                 con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
             run_id = _scalar(con, "SELECT nextval('run_id_seq')")
             frame = results.assign(run_id=run_id)
@@ -222,6 +224,10 @@ class Store:
                 con.execute("INSERT INTO snapshot_customers BY NAME SELECT * FROM run_results")
             finally:
                 con.unregister("run_results")
+            for name, table in (tables or {}).items():
+                con.execute("INSERT INTO run_tables VALUES (?, ?, ?)",
+                            [run_id, name, table.to_json(orient="split", index=False,
+                                                         date_format="iso", force_ascii=False)])
             con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [run_id, period, as_of, config_hash, _now(), engine, len(results),
                          json.dumps({**meta, "replaced_runs": old}, default=str, ensure_ascii=False)])
@@ -258,6 +264,45 @@ class Store:
         info = dict(zip(names, row, strict=True))
         info["meta"] = json.loads(info["meta"]) if info.get("meta") else {}
         return info
+
+    def run_table(self, run: int | str, name: str) -> pd.DataFrame | None:
+        """A run-level table (warnings, migration, attendance ...) or None when the run has none."""
+        run_id = self.run_info(run)["run_id"]
+        rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
+                                [run_id, name]).fetchall()
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        return pd.DataFrame(data["data"], columns=data["columns"])
+
+    def run_table_names(self, run: int | str = "latest") -> list[str]:
+        run_id = self.run_info(run)["run_id"]
+        return [r[0] for r in self.con.execute(
+            "SELECT name FROM run_tables WHERE run_id = ? ORDER BY name", [run_id]).fetchall()]
+
+    def previous_run(self, as_of: dt.date, config_hash: str | None = None) -> dict[str, Any] | None:
+        """The newest run before ``as_of`` (preferring the same config), or None."""
+        rows = self.con.execute(
+            "SELECT run_id FROM runs WHERE as_of < ? ORDER BY (config_hash = ?) DESC, as_of DESC, "
+            "run_id DESC LIMIT 1", [as_of, config_hash or ""]).fetchall()
+        return self.run_info(rows[0][0]) if rows else None
+
+    def orders_frame(self, as_of: dt.date) -> pd.DataFrame:
+        """Orders up to ``as_of`` (``customer_key``, ``ordered_at``, ``amount``, ``is_refund``)."""
+        return self.con.execute(
+            "SELECT customer_key, ordered_at, amount, is_refund FROM orders WHERE ordered_at <= ? "
+            "ORDER BY customer_key, ordered_at", [as_of]).df()
+
+    def key_account_overrides(self) -> pd.DataFrame:
+        return self.con.execute(
+            'SELECT customer_id, action, reason, "by", "at" FROM key_account_overrides '
+            'ORDER BY "at"').df()
+
+    def add_key_account_override(self, customer_id: str, action: str, reason: str, by: str,
+                                 at: dt.datetime | None = None) -> None:
+        """Record a manual key-account add or remove; later runs honour it."""
+        self.con.execute("INSERT INTO key_account_overrides VALUES (?, ?, ?, ?, ?)",
+                         [customer_id, action, reason, by, at or _now()])
 
     def snapshot(self, run: int | str = "latest") -> pd.DataFrame:
         """The per-customer result table of one run (the public export contract)."""

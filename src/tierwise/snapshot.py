@@ -1,0 +1,237 @@
+"""One run's results: every per-customer column and the run-level tables, from features.
+
+The steps run in the order values flow: customer attributes, value (RFM, CLV), activity,
+tiers and scorecard, key accounts, segments and clusters, then the run-level tables that compare
+with the previous snapshot (migrations, early warnings) and summarise (attendance sheet, P&L,
+Pareto). Each step calls the library module that owns the concept; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Config
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+CUSTOMER_COLUMNS = ["customer_key", "customer_id", "name", "phone", "email", "account_manager",
+                    "kind", "region", "city", "industry", "size", "credit_rating", "tags",
+                    "joined_at", "created_from_orders", "attributes"]
+
+
+@dataclass
+class Snapshot:
+    """The per-customer frame (every column, including working ones) and run-level tables."""
+
+    customers: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def report_language(cfg: Config, frame: pd.DataFrame) -> str:
+    """``zh`` or ``en``: the config's choice, or zh when most customer names are Chinese."""
+    if cfg.language != "auto":
+        return cfg.language
+    names = frame.get("name")
+    if names is None or names.dropna().empty:
+        return "en"
+    share = names.dropna().astype(str).head(500).map(lambda s: bool(_CJK.search(s))).mean()
+    return "zh" if share >= 0.5 else "en"
+
+
+def with_attributes(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Features joined to the customers' columns, user attributes expanded into columns."""
+    base = customers[[c for c in CUSTOMER_COLUMNS if c in customers]]
+    frame = base.merge(features, on="customer_key", how="inner")
+    attrs = frame["attributes"].map(lambda s: json.loads(s) if isinstance(s, str) else {})
+    extra = pd.DataFrame(attrs.tolist(), index=frame.index)
+    extra = extra[[c for c in extra.columns if c not in frame.columns]]
+    for col in extra.columns:
+        numeric = pd.to_numeric(extra[col], errors="coerce")
+        if numeric.notna().sum() == extra[col].notna().sum():
+            extra[col] = numeric
+    return pd.concat([frame, extra], axis=1)
+
+
+def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame
+              ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """RFM scores and segments, historical and predicted CLV; returns the model info."""
+    from .models import fit_value_models
+    from .models.historical import historical_clv
+    from .models.rfm import ProblemGroups, RFMEightClass, RFMScorer, rfm_table
+
+    r = cfg.rfm
+    scorer = RFMScorer(r.method, cuts=r.cuts, r_thresholds=r.r_thresholds,
+                       f_thresholds=r.f_thresholds, m_thresholds=r.m_thresholds,
+                       monetary_column=r.monetary_column)
+    pg = r.problem_groups
+    groups = ProblemGroups(ticket_column=pg.ticket_column, frequent_min_f=pg.frequent_min_f,
+                           small_max_ticket=pg.small_max_ticket, big_min_ticket=pg.big_min_ticket,
+                           rare_max_f=pg.rare_max_f)
+    rfm = rfm_table(frame, scorer=scorer, segment_map=r.segment_map,
+                    eight_class=RFMEightClass(r.class_center, monetary_column=r.monetary_column),
+                    problem_groups=groups)
+    hist = historical_clv(frame, gross_margin=cfg.value.gross_margin)
+    v = cfg.value
+    result = fit_value_models(
+        frame[["frequency", "recency", "T", "monetary_value"]], v.model,
+        horizon_days=v.horizon_days, purchase_horizon_days=v.purchase_horizon_days,
+        discount_rate_annual=v.discount_rate, step_days=v.step_days,
+        margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
+        time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
+        orders=orders.rename(columns={"customer_key": "customer_id"}),
+        holdout_days=v.holdout_days)
+    n = v.purchase_horizon_days
+    predicted = result.customers.rename(columns={f"expected_purchases_{n}d": "expected_purchases",
+                                                 f"purchase_likelihood_{n}d": "purchase_likelihood"})
+    out = pd.concat([frame, rfm, hist[["clv_historical", "clv_historical_basis"]], predicted],
+                    axis=1)
+    info = {**result.info, "margin_basis": _margin_basis(frame, v.gross_margin)}
+    return out, info
+
+
+def _margin_rate(frame: pd.DataFrame, gross_margin: float | None) -> pd.Series:
+    """Each customer's margin share of revenue where costs are known, else the configured rate."""
+    fallback = 1.0 if gross_margin is None else gross_margin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = frame["margin_total"] / frame["total_amount"]
+    rate = rate.where(np.isfinite(rate) & (frame["total_amount"] > 0))
+    return rate.clip(lower=0, upper=1).fillna(fallback)
+
+
+def _margin_basis(frame: pd.DataFrame, gross_margin: float | None) -> str:
+    if frame["margin_total"].notna().any():
+        return "order margins or costs where known, else value.gross_margin"
+    if gross_margin is not None:
+        return f"configured gross margin {gross_margin:.0%}"
+    return "revenue (no cost, margin or value.gross_margin given)"
+
+
+def add_activity(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt.date,
+                 previous: pd.DataFrame | None) -> pd.DataFrame:
+    from .lifecycle import classify_activity
+
+    return classify_activity(frame, cfg, previous=previous, orders=orders, as_of=as_of)
+
+
+def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, lang: str
+              ) -> pd.DataFrame:
+    """Pyramid level and the general scorecard with its per-criterion contributions."""
+    from .tiering import Pyramid, Scorecard
+
+    pyramid = Pyramid(cfg.pyramid, scorecard=cfg.scorecard.criteria).fit(frame)
+    prev = previous[["customer_id", "tier"]] if previous is not None and "tier" in previous \
+        else None
+    tiered = pyramid.transform(frame, previous=prev, lang=lang)
+    if "score" not in tiered:
+        tiered = pd.concat([tiered, Scorecard(cfg.scorecard.criteria).fit_transform(frame)],
+                           axis=1)
+    tiered["score_contributions"] = _contributions(tiered, "score_", exclude={"score_flags"})
+    return tiered
+
+
+def add_key_accounts(frame: pd.DataFrame, cfg: Config, overrides: pd.DataFrame, lang: str
+                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from .tiering import select_key_accounts
+
+    result = select_key_accounts(frame, cfg.key_accounts, overrides, lang=lang)
+    out = result.frame
+    out["key_account_contributions"] = _contributions(
+        out, "key_account_score_", exclude={"key_account_score_flags"})
+    return out, _jsonable(vars(result.report))
+
+
+def add_segments(frame: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Segment scheme (when configured) and behavioural clusters (when enabled)."""
+    from .segments import BehaviourClusters, Scheme, segment_pnl
+
+    pnl = None
+    if cfg.segments.segment:
+        scheme = Scheme.from_config(cfg.segments)
+        frame = scheme.assign(frame)
+        pnl = segment_pnl(frame, scheme=scheme)
+    if cfg.clustering.enabled and len(frame) >= 2 * cfg.clustering.k_range[0]:
+        clusters = BehaviourClusters.from_config(cfg.clustering).fit(frame)
+        frame = clusters.assign(frame)
+        frame["cluster"] = frame["cluster"].astype(str)
+    return frame, pnl
+
+
+def _contributions(frame: pd.DataFrame, prefix: str, exclude: set[str]) -> pd.Series:
+    cols = [c for c in frame.columns if c.startswith(prefix) and c not in exclude
+            and pd.api.types.is_numeric_dtype(frame[c])]
+    if not cols:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    names = [c.removeprefix(prefix) for c in cols]
+    values = frame[cols].to_numpy(dtype=float)
+    return pd.Series([json.dumps({n: (None if np.isnan(v) else round(float(v), 6))
+                                  for n, v in zip(names, row, strict=True)})
+                      for row in values], index=frame.index, dtype=object)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_tables(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt.date,
+               previous: pd.DataFrame | None, lang: str) -> dict[str, pd.DataFrame]:
+    """The run-level tables reports and the CLI show next to the per-customer results."""
+    from .lifecycle import attendance_sheet, early_warnings, migration_matrix, state_policy_table
+    from .models.pareto import pareto_curve
+    from .tiering import pyramid_summary, service_policy_table
+
+    value = cfg.pyramid.ranking or ("clv_predicted" if "clv_predicted" in frame else "total_amount")
+    tables = {
+        "pyramid": pyramid_summary(frame, value="total_amount", lang=lang),
+        "service_policies": service_policy_table(lang, cfg.pyramid),
+        "state_policies": state_policy_table(),
+        "pareto_curve": pareto_curve(frame["total_amount"], points=cfg.pareto.points),
+        "attendance": attendance_sheet(orders, frame, as_of, config=cfg),
+        "warnings": early_warnings(frame, orders, as_of, cfg, prev=previous, period=cfg.period),
+    }
+    if previous is not None:
+        for column in ("tier", "activity_state", "segment"):
+            if column in previous and column in frame and previous[column].notna().any():
+                moved = migration_matrix(previous, frame, column=column, value="total_amount")
+                tables[f"migration_{column}"] = moved.summary
+                tables[f"migration_{column}_counts"] = moved.counts.reset_index()
+    tables["ranking"] = pd.DataFrame({"ranking_value": [value]})
+    return tables
+
+
+def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFrame,
+                   orders: pd.DataFrame, as_of: dt.date, previous: pd.DataFrame | None,
+                   overrides: pd.DataFrame, progress: Any = lambda _: None) -> Snapshot:
+    """Every result of one run, from the features the engine computed.
+
+    ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` up to ``as_of``;
+    ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes.
+    """
+    from .models.pareto import top_share
+
+    frame = with_attributes(features, customers)
+    lang = report_language(cfg, frame)
+    progress("value: RFM and CLV models")
+    frame, value_info = add_value(frame, cfg, orders)
+    progress("activity states")
+    frame = add_activity(frame, cfg, orders, as_of, previous)
+    progress("pyramid and scorecard")
+    frame = add_tiers(frame, cfg, previous, lang)
+    progress("key accounts")
+    frame, key_report = add_key_accounts(frame, cfg, overrides, lang)
+    progress("segments and clusters")
+    frame, pnl = add_segments(frame, cfg)
+    progress("migrations, warnings, attendance")
+    tables = run_tables(frame, cfg, orders, as_of, previous, lang)
+    if pnl is not None:
+        tables["segment_pnl"] = pnl
+    meta = {"language": lang, "value_model": _jsonable(value_info), "key_accounts": key_report,
+            "pareto_top_share": top_share(frame["total_amount"], cfg.pareto.top),
+            "pareto_top": cfg.pareto.top}
+    return Snapshot(frame, tables, meta)
