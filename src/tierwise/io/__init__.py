@@ -1,0 +1,35 @@
+"""Reading customers and orders into canonical columns, with a rejects file for every bad row.
+
+Public entry points:
+
+- :func:`read_source` -> :class:`IntakeResult` (``frame`` + :class:`IntakeReport`): one file
+  (CSV in UTF-8 / GBK / GB18030 ..., Excel .xlsx, Parquet) or one database table / query
+  (PostgreSQL, MySQL/MariaDB, DuckDB).
+- :func:`reconcile_customers`: orders whose customer is missing either create flagged customers or
+  are rejected (``intake.on_missing_customer``).
+- :func:`inspect_source`: every problem with a source, as messages, without writing anything
+  (``tierwise validate``).
+
+Modules, left to right: ``encoding`` (detect + decode), ``readers`` / ``databases`` (raw rows and
+line numbers), ``headers`` (aliases -> canonical names), ``values`` (amounts, dates, text),
+``contracts`` (row checks and reasons), ``rejects`` (the rejects file), ``intake`` (the flow).
+"""
+
+from .headers import BUILTIN_ALIASES, normalize_header
+from .intake import IntakeReport, IntakeResult, inspect_source, read_source, reconcile_customers
+from .rejects import read_rejects, rejects_path
+from .values import parse_amount, parse_date
+
+__all__ = [
+    "BUILTIN_ALIASES",
+    "IntakeReport",
+    "IntakeResult",
+    "inspect_source",
+    "normalize_header",
+    "parse_amount",
+    "parse_date",
+    "read_rejects",
+    "read_source",
+    "reconcile_customers",
+    "rejects_path",
+]

@@ -1,0 +1,158 @@
+"""Row-level contract checks: each failing row is rejected with a precise reason, never dropped.
+
+:class:`RowChecks` collects one :class:`Issue` per kind of problem (an empty customer id, an amount
+that is not a number, a date after as_of, a duplicate id ...). Masks are computed vectorised; reason
+texts are only built for the rejected rows. A row failing several checks gets all their reasons,
+joined by ``"; "``. Duplicates are judged among rows that pass every other check, so the first
+*valid* occurrence is kept and the reason names its line.
+
+Whole-file problems (missing required columns, unreadable files) are not row problems: they raise
+:class:`~tierwise.errors.DataContractError` in the readers and the header mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .values import Parsed
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass
+class Issue:
+    """One kind of row problem: which rows, why (per row), and how to summarise it."""
+
+    code: str
+    mask: np.ndarray
+    reasons: list[str]  # one per True in mask, in row order
+    summary: str  # "with an amount that is not a number"
+    first_value: str | None
+    first_hint: str
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+class RowChecks:
+    """Accumulates row problems for one input of ``n`` rows."""
+
+    def __init__(self, n: int, lines: np.ndarray, label: str) -> None:
+        self.n, self.lines, self.label = n, np.asarray(lines), label
+        self.issues: list[Issue] = []
+        self.rejected = np.zeros(n, dtype=bool)
+
+    def add(self, code: str, mask: np.ndarray, reasons: list[str], summary: str,
+            first_value: str | None = None, first_hint: str = "") -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.issues.append(Issue(code, mask, reasons, summary, first_value, first_hint))
+        self.rejected |= mask
+
+    # -- the checks --------------------------------------------------------------------------
+
+    def empty(self, mask: np.ndarray, column: str, name: str) -> None:
+        count = int(np.count_nonzero(mask))
+        fix = f"fill in {name} or remove the row"
+        self.add(f"{name}_empty", mask, [f"{column} is empty: {fix}"] * count,
+                 f"with an empty {name}", "", fix)
+
+    def invalid(self, parsed: Parsed, column: str, name: str, what: str) -> None:
+        """Values that do not parse (``what``: 'a number' / 'a date')."""
+        idx = np.flatnonzero(parsed.invalid)
+        if not len(idx):
+            return
+        values = parsed.text.take(pa.array(idx)).to_pylist()
+        hints = [parsed.hint[i] if parsed.hint is not None and parsed.hint[i] else
+                 "fix the value in the source or remove the row" for i in idx]
+        reasons = [f"{column}: {_shown(v)} is not {what}: {h}" for v, h in zip(values, hints)]
+        noun = f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+        self.add(f"{name}_invalid", parsed.invalid, reasons, f"with {noun} that is not {what}",
+                 values[0], hints[0])
+
+    def future(self, parsed: Parsed, column: str, name: str, as_of: dt.date | None,
+               tolerance: int) -> None:
+        if as_of is None:
+            return
+        limit = (as_of - _EPOCH).days + tolerance
+        mask = ~(parsed.empty | parsed.invalid) & (parsed.values > limit)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        fix = ("fix the date, or set a later as_of or future_tolerance_days in [intake] "
+               f"(now {tolerance})")
+        dates = [(_EPOCH + dt.timedelta(days=int(parsed.values[i]))).isoformat() for i in idx]
+        reasons = [f"{column}: {d} is after as_of {as_of.isoformat()}"
+                   + (f" + {tolerance} day(s)" if tolerance else "") + f": {fix}" for d in dates]
+        self.add(f"{name}_future", mask, reasons, f"with {name} after as_of {as_of.isoformat()}",
+                 dates[0], fix)
+
+    def duplicates(self, ids: pd.Series, column: str, name: str) -> None:
+        """Later rows repeating an id of an earlier accepted row."""
+        cand = np.flatnonzero(~self.rejected)
+        if len(cand) < 2:
+            return
+        sub = ids.iloc[cand].reset_index(drop=True)
+        arr = pa.array(sub, from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        codes = pc.dictionary_encode(arr).indices.to_numpy(zero_copy_only=False)
+        if np.bincount(codes).max() < 2:
+            return
+        dup = np.ones(len(codes), dtype=bool)
+        dup[np.unique(codes, return_index=True)[1]] = False
+        firsts = pd.Index(sub[~dup])
+        first_line = self.lines[cand][~dup][firsts.get_indexer(sub[dup])]
+        values = sub[dup].tolist()
+        fix = f"give each row its own {name}, or remove the repeated row"
+        reasons = [f"duplicate {name} {v!r} in {column} (first on line {ln}): {fix}"
+                   for v, ln in zip(values, first_line)]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[cand[dup]] = True
+        self.add(f"{name}_duplicate", mask, reasons, f"with a duplicate {name}", values[0], fix)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def reasons(self) -> list[str]:
+        """The reason of every rejected row, in row order."""
+        rows = np.flatnonzero(self.rejected)
+        slot = np.full(self.n, -1)
+        slot[rows] = np.arange(len(rows))
+        parts: list[list[str]] = [[] for _ in rows]
+        for issue in self.issues:
+            for pos, reason in zip(np.flatnonzero(issue.mask), issue.reasons):
+                parts[slot[pos]].append(reason)
+        return ["; ".join(p) for p in parts]
+
+    def summaries(self) -> list[str]:
+        """One line per issue, for ``tierwise validate``."""
+        out = []
+        for issue in self.issues:
+            count = int(np.count_nonzero(issue.mask))
+            line = self.lines[np.flatnonzero(issue.mask)[0]]
+            value = f" {_shown(issue.first_value)}" if issue.first_value else ""
+            out.append(f"{self.label}: {count} row{'s' if count != 1 else ''} {issue.summary} "
+                       f"(first: line {line}{value}: {issue.first_hint})")
+        return out
+
+
+def summarise_bad_rows(bad: pd.DataFrame | None, label: str) -> list[str]:
+    """The summary line for records a reader could not split into the header's columns."""
+    if bad is None or not len(bad):
+        return []
+    n = len(bad)
+    first = bad.iloc[0]
+    line = (f"{label}: {n} row{'s' if n != 1 else ''} whose fields do not match the header "
+            f"(first: line {first['_line']}: {first['_reason']})")
+    return [line]
+
+
+__all__ = ["Issue", "RowChecks", "summarise_bad_rows"]

@@ -1,0 +1,237 @@
+"""Header mapping: source headers -> canonical column names.
+
+Precedence: the source's explicit ``columns`` mapping (canonical = header) > ``intake.aliases`` >
+the built-in alias table :data:`BUILTIN_ALIASES` (common Chinese and English export headers).
+Matching ignores case, spaces, underscores and hyphens, a BOM, zero-width characters and full-width
+forms (NFKC), and, as a second try, a trailing unit in brackets (``消费金额(元)``).
+
+When two headers match one canonical name, the explicit one (or the earlier alias) wins and a
+warning names both. Unmatched headers are kept as extra attributes for customers and ignored for
+orders (listed in a warning).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from ..config import CANONICAL_CUSTOMER_COLUMNS, CANONICAL_ORDER_COLUMNS
+from ..errors import DataContractError
+
+BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": ("会员卡号", "会员编号", "会员ID", "会员号", "卡号", "客户编号",
+                    "客户ID", "客户代码", "客户号", "用户ID", "customer id", "customer_id", "member_id", "client_id",
+                    "cust_id", "account_id", "customer no", "customer_no"),
+    "name": ("客户名称", "会员姓名", "客户姓名", "姓名", "名称", "customer name", "customer_name",
+             "name"),
+    "kind": ("客户类型", "客户性质", "customer type", "kind"),
+    "phone": ("手机号", "手机号码", "手机", "电话", "联系电话", "mobile", "phone", "telephone"),
+    "ordered_at": ("消费时间", "下单时间", "交易时间", "订单时间", "支付时间",
+                   "消费日期", "下单日期", "订单日期", "交易日期", "日期", "order date", "order_date", "order time",
+                   "ordered_at", "paid_at", "purchase_date", "date", "timestamp", "created_at"),
+    "amount": ("实付金额", "消费金额", "订单金额", "支付金额", "交易金额", "金额", "销售额",
+               "amount", "total", "revenue", "sales"),
+    "order_id": ("订单号", "订单编号", "流水号", "单号", "小票号", "order id", "order_id",
+                 "order_no", "transaction_id"),
+    "store": ("门店", "门店名称", "店铺", "店铺名称", "store"),
+    "channel": ("渠道", "销售渠道", "来源", "channel"),
+    "cost": ("成本", "cost"),
+    "margin": ("毛利", "毛利额", "margin", "gross_profit"),
+    "status": ("状态", "订单状态", "status"),
+    "agent": ("代理商", "经销商", "agent", "distributor"),
+    "region": ("区域", "大区", "地区", "region"),
+    "city": ("城市", "city"),
+    "industry": ("行业", "所属行业", "industry"),
+    "size": ("规模", "企业规模", "size"),
+    "gender": ("性别", "gender", "sex"),
+    "age": ("年龄", "age"),
+    "joined_at": ("注册日期", "注册时间", "入会日期", "入会时间", "开户日期", "joined_at",
+                  "signup_date", "join date"),
+    "tags": ("标签", "tags"),
+    "credit_rating": ("信用等级", "信用评级", "credit rating", "credit_rating"),
+    "account_manager": ("客户经理", "销售代表", "account_manager", "account manager", "sales_rep"),
+    "email": ("邮箱", "电子邮箱", "email", "e-mail"),
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "orders": ("customer_id", "ordered_at", "amount"),
+    "customers": ("customer_id",),
+}
+CANONICAL: dict[str, tuple[str, ...]] = {
+    "orders": CANONICAL_ORDER_COLUMNS,
+    "customers": CANONICAL_CUSTOMER_COLUMNS,
+}
+RESERVED = frozenset({"_source", "_line", "created_from_orders", "is_refund"})
+
+
+def normalize_header(text: object) -> str:
+    """The form headers are compared in: NFKC, case-folded, no spaces / underscores / hyphens."""
+    t = unicodedata.normalize("NFKC", str(text))
+    t = t.replace("\ufeff", "").replace("\u200b", "").casefold()
+    return re.sub(r"[\s_\-]+", "", t)
+
+
+def _strip_unit(norm: str) -> str:
+    return re.sub(r"(\([^()]*\)|\[[^\[\]]*\])$", "", norm)
+
+
+@dataclass
+class HeaderMap:
+    """Where each canonical column comes from (positions into the header list)."""
+
+    headers: list[str]
+    canonical: dict[str, int] = field(default_factory=dict)
+    extras: dict[int, str] = field(default_factory=dict)
+    ignored: list[int] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def header_of(self, name: str) -> str:
+        return self.headers[self.canonical[name]]
+
+    def label(self, name: str) -> str:
+        """``'消费金额' (amount)`` for messages."""
+        header = self.header_of(name)
+        return f"column {header!r}" if header == name else f"column {header!r} ({name})"
+
+    def columns(self) -> dict[str, str]:
+        """Source header -> name used in the frame (canonical or extra)."""
+        out = {self.headers[pos]: name for name, pos in self.canonical.items()}
+        out.update({self.headers[pos]: name for pos, name in self.extras.items()})
+        return out
+
+
+def _positions(norms: list[str], target: str, free: set[int]) -> list[int]:
+    return [i for i, n in enumerate(norms) if n == target and i in free]
+
+
+def map_headers(headers: list[str], *, kind: str, explicit: dict[str, str],
+                aliases: dict[str, list[str]], label: str, section: str) -> HeaderMap:
+    """Map ``headers`` for ``kind`` ('orders' / 'customers'); never raises.
+
+    Problems (an explicit header that is not there, required columns not found) are collected in
+    ``problems`` / ``missing``; :func:`raise_problems` turns them into one DataContractError.
+    """
+    hm = HeaderMap(headers=list(headers))
+    norms = [normalize_header(h) for h in headers]
+    free = set(range(len(headers)))
+    known = CANONICAL[kind]
+    renames: dict[str, int] = {}
+    for name, header in explicit.items():
+        hits = [i for i, h in enumerate(headers) if h == header and i in free]
+        hits = hits or _positions(norms, normalize_header(header), free)
+        if not hits:
+            hm.problems.append(
+                f"{label}: columns.{name} = {header!r} under [{section}.columns], but the file has "
+                f"no such header (headers: {_listing(headers)})")
+            continue
+        if name not in known and kind == "orders":
+            hm.warnings.append(f"{label}: columns.{name} is not an order column and is ignored "
+                               f"(order columns: {', '.join(known)})")
+            continue
+        pos = hits[0]
+        free.discard(pos)
+        (hm.canonical if name in known else renames)[name] = pos
+    for name in known:
+        _match_alias(hm, name, norms, free, aliases.get(name, []), label)
+    if kind == "customers":
+        for name, extra_aliases in aliases.items():
+            if name not in known and name not in renames:
+                hits = _alias_hits(norms, free, list(extra_aliases))
+                if hits:
+                    renames[name] = hits[0][1]
+                    free.discard(hits[0][1])
+        _assign_extras(hm, renames, free, label)
+    else:
+        hm.ignored = sorted(free)
+        if free:
+            shown = ", ".join(repr(headers[i]) for i in hm.ignored)
+            hm.warnings.append(f"{label}: columns not used for orders and ignored: {shown}")
+    hm.missing = [c for c in REQUIRED[kind] if c not in hm.canonical]
+    return hm
+
+
+def _alias_hits(norms, free, names: list[str]) -> list[tuple[tuple[int, int], int]]:
+    """(rank, position) of every free header matching one of ``names``, best first."""
+    targets = [normalize_header(a) for a in names]
+    hits = []
+    for pos in sorted(free):
+        n = norms[pos]
+        for level, cand in enumerate((n, _strip_unit(n))):
+            if cand in targets:
+                hits.append(((level, targets.index(cand)), pos))
+                break
+    return sorted(hits)
+
+
+def _match_alias(hm: HeaderMap, name: str, norms, free, user_aliases, label) -> None:
+    ordered = [name, *user_aliases, *BUILTIN_ALIASES.get(name, ())]
+    hits = _alias_hits(norms, free, ordered)
+    if not hits:
+        return
+    headers = hm.headers
+    if name in hm.canonical:
+        chosen = headers[hm.canonical[name]]
+        for _, pos in hits:
+            hm.warnings.append(f"{label}: headers {chosen!r} and {headers[pos]!r} both map to "
+                               f"{name}; using {chosen!r} (set in columns)")
+        return
+    pos = hits[0][1]
+    hm.canonical[name] = pos
+    free.discard(pos)
+    for _, other in hits[1:]:
+        hm.warnings.append(f"{label}: headers {headers[pos]!r} and {headers[other]!r} both map to "
+                           f"{name}; using {headers[pos]!r} (set columns.{name} to choose)")
+
+
+def _assign_extras(hm: HeaderMap, renames: dict[str, int], free: set[int], label: str) -> None:
+    used = set(hm.canonical) | set(RESERVED)
+    for name, pos in renames.items():
+        hm.extras[pos] = name
+        used.add(name)
+    for pos in sorted(free):
+        base = str(hm.headers[pos]).replace("\ufeff", "").strip() or f"column_{pos + 1}"
+        name, k = base, 2
+        while name in used:
+            name, k = f"{base}_{k}", k + 1
+        if name != base:
+            hm.warnings.append(f"{label}: extra column {hm.headers[pos]!r} kept as {name!r} "
+                               "(its name is already taken)")
+        hm.extras[pos] = name
+        used.add(name)
+
+
+def _listing(headers: list[str]) -> str:
+    return ", ".join(repr(h) for h in headers) if headers else "none"
+
+
+def missing_message(hm: HeaderMap, *, label: str, section: str) -> str:
+    """The message for required columns that were not found (all of them, with the fix)."""
+    fix = "; ".join(f"{c} = '<header>'" for c in hm.missing)
+    return (f"{label}: required column{'s' if len(hm.missing) > 1 else ''} "
+            f"{', '.join(hm.missing)} not found; the headers are: {_listing(hm.headers)}. "
+            f"Add {fix} under [{section}.columns], using one of those headers")
+
+
+def raise_problems(hm: HeaderMap, *, label: str, section: str) -> None:
+    """Raise one DataContractError listing every header problem, if there are any."""
+    problems = list(hm.problems)
+    if hm.missing:
+        problems.append(missing_message(hm, label=label, section=section))
+    if problems:
+        raise DataContractError("\n".join(problems),
+                                "nothing was read from this source; fix the mapping and run again")
+
+
+__all__ = [
+    "BUILTIN_ALIASES",
+    "CANONICAL",
+    "REQUIRED",
+    "HeaderMap",
+    "map_headers",
+    "missing_message",
+    "normalize_header",
+    "raise_problems",
+]

@@ -1,0 +1,539 @@
+"""Intake: read a source, map its headers, parse and check every row, write the rejects file.
+
+This module holds the three public entry points re-exported by :mod:`tierwise.io`:
+:func:`read_source`, :func:`reconcile_customers` and :func:`inspect_source`, and the result types
+:class:`IntakeResult` / :class:`IntakeReport`. The canonical columns and their types are described
+in ``docs/architecture.md`` and :mod:`tierwise.io.values`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import CANONICAL_CUSTOMER_COLUMNS, IntakeConfig, SourceConfig
+from ..errors import DataContractError
+from .contracts import RowChecks, summarise_bad_rows
+from .databases import read_database, source_label
+from .headers import HeaderMap, map_headers, missing_message, raise_problems
+from .readers import RawTable, read_file
+from .rejects import FIXED, append_rejects, rejects_path, write_rejects
+from .values import (
+    Parsed,
+    clean_id,
+    clean_text,
+    is_datetime,
+    numeric_or_none,
+    parse_amount,
+    parse_date,
+    raw_text,
+    to_date_series,
+    to_series,
+)
+
+Kind = Literal["orders", "customers"]
+ORDER_TEXT = ("channel", "agent", "store", "status")
+CUSTOMER_TEXT = tuple(c for c in CANONICAL_CUSTOMER_COLUMNS
+                      if c not in ("customer_id", "joined_at", "phone"))
+
+
+@dataclass
+class IntakeReport:
+    """What happened to one input. Invariant: ``rows_in == accepted + rejected``."""
+
+    source: str
+    kind: str
+    rows_in: int
+    accepted: int
+    rejected: int
+    rejects_file: Path | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: paths as strings."""
+        return {"source": self.source, "kind": self.kind, "rows_in": self.rows_in,
+                "accepted": self.accepted, "rejected": self.rejected,
+                "rejects_file": None if self.rejects_file is None else str(self.rejects_file),
+                "encoding": self.encoding, "columns": dict(self.columns),
+                "warnings": list(self.warnings)}
+
+
+@dataclass
+class RawRows:
+    """The accepted rows as read (internal: lets :func:`reconcile_customers` write rejects)."""
+
+    headers: list[str]
+    frame: pd.DataFrame  # the reader's frame (all rows)
+    positions: np.ndarray  # result row i is frame row positions[i]
+    stem: str
+    label: str
+
+
+@dataclass
+class IntakeResult:
+    """Accepted rows in canonical columns (``frame``) and the :class:`IntakeReport`."""
+
+    frame: pd.DataFrame
+    report: IntakeReport
+    raw: RawRows | None = field(default=None, repr=False, compare=False)
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def _section(kind: str) -> str:
+    return f"sources.{kind}"
+
+
+def _label(source: SourceConfig) -> str:
+    if source.path is not None:
+        return source.path.as_posix()
+    return source_label(source.url or "", source.table)
+
+
+def _read(source: SourceConfig, kind: str, base_dir: Path) -> RawTable:
+    section = _section(kind)
+    if source.url is not None:
+        return read_database(source.url, table=source.table, query=source.query,
+                             base_dir=Path(base_dir), section=section)
+    path = Path(source.path).expanduser()
+    path = path if path.is_absolute() else Path(base_dir) / path
+    return read_file(path, label=_label(source), fmt=source.format, encoding=source.encoding,
+                     delimiter=source.delimiter, sheet=source.sheet, section=section)
+
+
+# --------------------------------------------------------------------------------- processing
+
+
+@dataclass
+class _Rows:
+    """The non-blank rows of one input and everything the checks need."""
+
+    raw: RawTable
+    hm: HeaderMap
+    keep: np.ndarray  # positions into raw.frame
+    frame: pd.DataFrame
+    lines: np.ndarray
+    intake: IntakeConfig
+    timezone: str
+    as_of: dt.date | None
+    strict: bool
+    checks: RowChecks
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.lines)
+
+    def col(self, name: str) -> pd.Series | None:
+        pos = self.hm.canonical.get(name)
+        return None if pos is None else self.frame[f"c{pos}"]
+
+    def machine(self, name: str) -> bool:
+        return self.hm.canonical.get(name) in self.raw.machine
+
+    def where(self, name: str) -> str:
+        return f"{self.raw.label}: {self.hm.label(name)}"
+
+    def amount(self, name: str, *, required: bool) -> np.ndarray:
+        s = self.col(name)
+        if s is None:
+            return np.full(self.n, np.nan)
+        parsed = parse_amount(s, decimal=self.intake.decimal, machine=self.machine(name))
+        if required:
+            self.checks.empty(parsed.empty, self.hm.label(name), name)
+        self.checks.invalid(parsed, self.hm.label(name), name, "a number")
+        return parsed.values
+
+    def date(self, name: str, *, required: bool) -> Parsed | None:
+        s = self.col(name)
+        if s is None:
+            return None
+        try:
+            parsed = parse_date(s, timezone=self.timezone, date_format=self.intake.date_format,
+                                label=self.where(name), lines=self.lines)
+        except DataContractError as exc:
+            if self.strict:
+                raise
+            self.problems.append(str(exc))
+            return None
+        self.warnings.extend(parsed.warnings)
+        if required:
+            self.checks.empty(parsed.empty, self.hm.label(name), name)
+        self.checks.invalid(parsed, self.hm.label(name), name, "a date")
+        self.checks.future(parsed, self.hm.label(name), name, self.as_of,
+                           self.intake.future_tolerance_days)
+        return parsed
+
+    def customer_ids(self) -> pa.Array:
+        s = self.col("customer_id")
+        if s is None:
+            return pa.array([""] * self.n, pa.large_string())
+        ids = clean_id(s)
+        self.checks.empty(pc.equal(ids, "").to_numpy(zero_copy_only=False),
+                          self.hm.label("customer_id"), "customer_id")
+        return ids
+
+    def text(self, name: str, *, as_id: bool = False) -> pd.Series:
+        s = self.col(name)
+        if s is None:
+            return pd.Series(np.nan, index=self.frame.index, dtype="str")
+        return to_series(clean_id(s) if as_id else clean_text(s), self.frame.index)
+
+
+def _blank_rows(raw: RawTable) -> np.ndarray:
+    """Rows with nothing in any column (e.g. ``,,,,`` lines, empty Excel rows)."""
+    blank = np.ones(len(raw.frame), dtype=bool)
+    for c in raw.frame.columns:
+        s = raw.frame[c]
+        if is_datetime(s) or s.dtype.kind == "f":
+            blank &= s.isna().to_numpy()
+        else:
+            cand = np.flatnonzero(blank)
+            if not len(cand):
+                break
+            sub = clean_text(s.iloc[cand])
+            blank[cand] = pc.equal(sub, "").to_numpy(zero_copy_only=False)
+    return blank
+
+
+def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict) -> _Rows:
+    section = _section(kind)
+    if not raw.headers:
+        raise DataContractError(f"{raw.label}: the input is empty (no header row)",
+                                "export the data again with a header row")
+    hm = map_headers(raw.headers, kind=kind, explicit=dict(source.columns),
+                     aliases=dict(intake.aliases), label=raw.label, section=section)
+    problems: list[str] = []
+    if strict:
+        raise_problems(hm, label=raw.label, section=section)
+    else:
+        problems = list(hm.problems)
+        if hm.missing:
+            problems.append(missing_message(hm, label=raw.label, section=section))
+    warnings = list(raw.warnings) + list(hm.warnings)
+    blank = _blank_rows(raw)
+    if blank.any():
+        keep = np.flatnonzero(~blank)
+        frame = raw.frame.iloc[keep].reset_index(drop=True)
+        shown = ", ".join(str(x) for x in raw.lines[blank][:5])
+        warnings.append(f"{raw.label}: {int(blank.sum())} empty row(s) skipped (lines {shown}"
+                        f"{' ...' if blank.sum() > 5 else ''})")
+    else:
+        keep, frame = np.arange(len(raw.frame)), raw.frame
+    lines = raw.lines[keep]
+    return _Rows(raw=raw, hm=hm, keep=keep, frame=frame, lines=lines, intake=intake,
+                 timezone=timezone, as_of=as_of, strict=strict,
+                 checks=RowChecks(len(lines), lines, raw.label), problems=problems,
+                 warnings=warnings)
+
+
+def _orders(r: _Rows) -> pd.DataFrame:
+    ids = r.customer_ids()
+    amount = r.amount("amount", required=True)
+    parsed = r.date("ordered_at", required=True)
+    cost = r.amount("cost", required=False)
+    margin = r.amount("margin", required=False)
+    derived = pc.binary_join_element_wise(
+        pa.scalar(r.raw.stem, pa.large_string()),
+        pa.array(r.lines).cast(pa.large_string()), pa.scalar(":", pa.large_string()))
+    oid_col = r.col("order_id")
+    if oid_col is None:
+        oid = derived
+    else:
+        oid = clean_text(oid_col)
+        no_id = pc.equal(oid, "")
+        if pc.any(no_id).as_py():
+            r.warnings.append(f"{r.where('order_id')}: {pc.sum(no_id).as_py()} row(s) without "
+                              f"an order id get '{r.raw.stem}:<line>'")
+        oid = pc.if_else(no_id, derived, oid)
+    order_id = to_series(oid, r.frame.index, empty_as_na=False)
+    status_col = r.col("status")
+    status_txt = clean_text(status_col) if status_col is not None else None
+    status = (r.text("status") if status_txt is None
+              else to_series(status_txt, r.frame.index))
+    by_status = np.zeros(r.n, dtype=bool)
+    if status_txt is not None:
+        refund_set = pa.array([s.strip().lower() for s in r.intake.refund_statuses],
+                              pa.large_string())
+        by_status = pc.fill_null(pc.is_in(pc.utf8_lower(status_txt), value_set=refund_set),
+                                 False).to_numpy(zero_copy_only=False)
+    is_refund = (np.nan_to_num(amount, nan=0.0) < 0) | by_status
+    amount = np.where(is_refund, -np.abs(amount), amount)
+    r.checks.duplicates(order_id, r.hm.label("order_id") if oid_col is not None
+                        else "the derived order ids", "order_id")
+    out = {"order_id": order_id, "customer_id": to_series(ids, r.frame.index, empty_as_na=False),
+           "ordered_at": _dates(parsed, r), "amount": amount, "cost": cost, "margin": margin}
+    for name in ORDER_TEXT:
+        out[name] = status if name == "status" else r.text(name)
+    out["is_refund"] = is_refund
+    return pd.DataFrame(out, index=r.frame.index)
+
+
+def _dates(parsed: Parsed | None, r: _Rows) -> pd.Series:
+    if parsed is None:
+        arr = pa.nulls(r.n, pa.date32())
+        return pd.Series(pd.arrays.ArrowExtensionArray(arr), index=r.frame.index)
+    return to_date_series(parsed, r.frame.index)
+
+
+def _customers(r: _Rows) -> pd.DataFrame:
+    ids = r.customer_ids()
+    joined = r.date("joined_at", required=False)
+    customer_id = to_series(ids, r.frame.index, empty_as_na=False)
+    r.checks.duplicates(customer_id, r.hm.label("customer_id") if "customer_id" in r.hm.canonical
+                        else "customer_id", "customer_id")
+    out: dict[str, Any] = {"customer_id": customer_id}
+    for name in CANONICAL_CUSTOMER_COLUMNS[1:]:
+        if name == "joined_at":
+            out[name] = _dates(joined, r)
+        else:
+            out[name] = r.text(name, as_id=name == "phone")
+    for pos, name in r.hm.extras.items():
+        out[name] = _extra(r, pos)
+        if out[name] is None:
+            del out[name]
+    return pd.DataFrame(out, index=r.frame.index)
+
+
+def _extra(r: _Rows, pos: int) -> pd.Series | np.ndarray | None:
+    s = r.frame[f"c{pos}"]
+    text = clean_text(s)
+    if not str(r.raw.headers[pos]).strip() and pc.all(pc.equal(text, "")).as_py():
+        return None  # an unnamed, empty column (trailing delimiters)
+    nums = numeric_or_none(s, decimal=r.intake.decimal, machine=pos in r.raw.machine)
+    if nums is not None:
+        return pd.Series(nums, index=r.frame.index, dtype="float64")
+    return to_series(text, r.frame.index)
+
+
+@dataclass
+class _Outcome:
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    report: IntakeReport
+    raw: RawRows
+    problems: list[str]
+    summaries: list[str]
+
+
+def _rejects_frame(r: _Rows, reasons: list[str]) -> pd.DataFrame:
+    raw = r.raw
+    rows = r.keep[r.checks.rejected]
+    names = list(raw.frame.columns)
+    parts = [pd.DataFrame({"source": raw.label, "line": r.lines[r.checks.rejected],
+                           "reason": reasons,
+                           **{c: raw_text(raw.frame[c].iloc[rows]).to_pylist() for c in names}})]
+    if raw.bad is not None and len(raw.bad):
+        bad = raw.bad.rename(columns={"_line": "line", "_reason": "reason"})
+        bad.insert(0, "source", raw.label)
+        parts.append(bad[["source", "line", "reason", *names]])
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out = out.sort_values("line", kind="stable").reset_index(drop=True)
+    out.columns = [*FIXED, *raw.headers]
+    return out
+
+
+def _process(raw: RawTable, *, source: SourceConfig, kind: str, intake: IntakeConfig,
+             timezone: str, as_of: dt.date | None, strict: bool) -> _Outcome:
+    r = _rows(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
+              strict=strict)
+    full = _orders(r) if kind == "orders" else _customers(r)
+    ok = ~r.checks.rejected
+    frame = full[ok].reset_index(drop=True) if not ok.all() else full.reset_index(drop=True)
+    frame["_source"] = pd.Series(raw.label, index=frame.index, dtype="str")
+    frame["_line"] = r.lines[ok].astype(np.int64)
+    rejects = _rejects_frame(r, r.checks.reasons())
+    n_bad = 0 if raw.bad is None else len(raw.bad)
+    report = IntakeReport(source=raw.label, kind=kind, rows_in=r.n + n_bad,
+                          accepted=int(ok.sum()), rejected=int(r.checks.rejected.sum()) + n_bad,
+                          encoding=raw.encoding, columns=r.hm.columns(), warnings=r.warnings)
+    summaries = summarise_bad_rows(raw.bad, raw.label) + r.checks.summaries()
+    raw_rows = RawRows(list(raw.headers), raw.frame, r.keep[ok], raw.stem, raw.label)
+    return _Outcome(frame, rejects, report, raw_rows, r.problems, summaries)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
+                as_of: dt.date | None, base_dir: Path, rejects_dir: Path) -> IntakeResult:
+    """Read one source into canonical columns; rejected rows go to the rejects file.
+
+    Parameters
+    ----------
+    source
+        Where the data comes from (a file or a database) and its column mapping.
+    kind
+        ``"orders"`` or ``"customers"``.
+    intake
+        Rules for values (decimal mark, date format, refunds, tolerance, aliases).
+    timezone
+        IANA zone of the business: timestamps with an offset become local dates in it.
+    as_of
+        Rows dated after ``as_of + future_tolerance_days`` are rejected (no check when None).
+    base_dir
+        Folder that relative paths are resolved against (the config file's folder).
+    rejects_dir
+        Folder for ``<stem>.<kind>.rejects.csv``.
+
+    Returns
+    -------
+    IntakeResult
+        ``frame`` (accepted rows, canonical columns plus ``_source`` and ``_line``) and
+        ``report`` (counts, rejects file, encoding, column mapping, warnings).
+
+    Raises
+    ------
+    DataContractError
+        When the source as a whole breaks the contract: missing/unreadable file, unknown encoding,
+        required columns not found, day/month order that cannot be told.
+    MissingDependencyError
+        When a database driver is not installed.
+
+    Examples
+    --------
+    >>> res = read_source(cfg.sources.orders, kind="orders", intake=cfg.intake,
+    ...                   timezone=cfg.timezone, as_of=None, base_dir=cfg.base_dir,
+    ...                   rejects_dir=cfg.rejects_dir)  # doctest: +SKIP
+    >>> res.report.rows_in == res.report.accepted + res.report.rejected  # doctest: +SKIP
+    True
+    """
+    raw = _read(source, kind, base_dir)
+    out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
+                   strict=True)
+    out.report.rejects_file = write_rejects(out.rejects, rejects_path(rejects_dir, raw.stem, kind))
+    return IntakeResult(out.frame, out.report, out.raw)
+
+
+def inspect_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
+                   as_of: dt.date | None, base_dir: Path) -> list[str]:
+    """Every problem with a source, as messages (for ``tierwise validate``); writes nothing.
+
+    Whole-source problems (file, encoding, header mapping, date order) come first, then one
+    line per kind of row problem with its count and first example, e.g.
+    ``orders.csv: 3 rows with an amount that is not a number (first: line 88 '12,5': set
+    decimal = ',' in [intake])``. An empty list means the source is clean.
+    """
+    try:
+        raw = _read(source, kind, base_dir)
+        out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone,
+                       as_of=as_of, strict=False)
+    except DataContractError as exc:
+        return [str(exc)]
+    return out.problems + out.summaries
+
+
+def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataFrame | None,
+                   source: str) -> pd.DataFrame:
+    sub = orders.loc[missing, ["customer_id", "_line"]].drop_duplicates("customer_id")
+    k = len(sub)
+    cols: dict[str, Any] = {}
+    names = [*CANONICAL_CUSTOMER_COLUMNS, "_source", "_line"]
+    if template is not None:
+        names += [c for c in template.columns if c not in names]
+    for name in names:
+        if name == "customer_id":
+            cols[name] = sub["customer_id"].to_numpy()
+        elif name == "_line":
+            cols[name] = sub["_line"].to_numpy(np.int64)
+        elif name == "_source":
+            cols[name] = pd.Series([source] * k, dtype="str")
+        elif template is not None and name in template.columns:
+            cols[name] = pd.Series([None] * k, dtype=template[name].dtype) \
+                if template[name].dtype != bool else np.zeros(k, bool)
+        elif name == "joined_at":
+            cols[name] = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(k, pa.date32())))
+        else:
+            cols[name] = pd.Series([None] * k, dtype="str")
+    new = pd.DataFrame({n: (c.reset_index(drop=True) if isinstance(c, pd.Series) else c)
+                        for n, c in cols.items()})
+    new["created_from_orders"] = True
+    return new
+
+
+def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
+                        policy: Literal["create", "reject"], rejects_dir: Path
+                        ) -> tuple[pd.DataFrame, IntakeResult]:
+    """Make every order's customer exist.
+
+    Orders whose ``customer_id`` is not in ``customers`` either create a customer row flagged
+    ``created_from_orders=True`` (``policy="create"``; the new row's ``_source``/``_line`` point at
+    the customer's first order) or are rejected (``policy="reject"``): removed from the orders
+    frame, appended to that source's rejects file, and counted in its report.
+
+    Returns
+    -------
+    (customers, orders)
+        The customers frame with a ``created_from_orders`` column (False for rows from the
+        customers source) and the orders result (updated when rows were rejected).
+    """
+    base = None if customers is None else customers.drop(columns=["created_from_orders"],
+                                                         errors="ignore")
+    known = pd.Index([] if base is None else base["customer_id"])
+    ofr = orders.frame
+    missing = ~ofr["customer_id"].isin(known).to_numpy()
+    old = None if base is None else base.assign(created_from_orders=False)
+    if policy == "create":
+        new = _new_customers(ofr, missing, base, orders.report.source)
+        merged = new if old is None else pd.concat([old, new], ignore_index=True)
+        if len(new):
+            note = (f"{orders.report.source}: {len(new)} customer(s) not in the customers source "
+                    "were created from orders (created_from_orders = true)")
+            report = dataclasses.replace(orders.report,
+                                         warnings=[*orders.report.warnings, note])
+            orders = IntakeResult(ofr, report, orders.raw)
+        return merged, orders
+    if policy != "reject":
+        raise ValueError(f"policy must be 'create' or 'reject', not {policy!r}")
+    merged = old if old is not None else _new_customers(ofr, np.zeros(len(ofr), bool), None, "")
+    if not missing.any():
+        return merged, orders
+    return merged, _reject_orders(orders, missing, rejects_dir)
+
+
+def _reject_orders(orders: IntakeResult, missing: np.ndarray, rejects_dir: Path) -> IntakeResult:
+    ofr, rep, raw = orders.frame, orders.report, orders.raw
+    ids = ofr.loc[missing, "customer_id"].tolist()
+    reasons = [f"customer_id {v!r} is not in the customers source: add the customer, or set "
+               "on_missing_customer = 'create' in [intake]" for v in ids]
+    rows = pd.DataFrame({"source": rep.source, "line": ofr.loc[missing, "_line"].to_numpy(),
+                         "reason": reasons})
+    if raw is not None:
+        pos = raw.positions[missing]
+        originals = [raw_text(raw.frame[c].iloc[pos]).to_pylist() for c in raw.frame.columns]
+        headers, stem = raw.headers, raw.stem
+    else:  # no raw rows kept: fall back to the canonical values
+        headers = [c for c in ofr.columns if not c.startswith("_")]
+        originals = [ofr.loc[missing, c].astype("str").fillna("").tolist() for c in headers]
+        stem = Path(rep.source).stem
+    for i, values in enumerate(originals):
+        rows[f"c{i}"] = values
+    rows.columns = [*FIXED, *headers]
+    path = Path(rep.rejects_file) if rep.rejects_file else rejects_path(rejects_dir, stem, "orders")
+    append_rejects(rows, path)
+    keep = ~missing
+    report = dataclasses.replace(rep, accepted=rep.accepted - int(missing.sum()),
+                                 rejected=rep.rejected + int(missing.sum()), rejects_file=path)
+    raw2 = None if raw is None else dataclasses.replace(raw, positions=raw.positions[keep])
+    return IntakeResult(ofr[keep].reset_index(drop=True), report, raw2)
+
+
+__all__ = [
+    "IntakeReport",
+    "IntakeResult",
+    "inspect_source",
+    "read_source",
+    "reconcile_customers",
+]
