@@ -224,6 +224,169 @@ def demo(
          f"{result['businesses']['restaurant']['config']}")
 
 
+@app.command("validate-model")
+def validate_model(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    holdout_days: Annotated[int | None, typer.Option(
+        help="Days held out at the end (default: value.holdout_days, else a third of history).",
+        min=1, show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check BG/NBD and Pareto/NBD on a calibration/holdout split and say which predicts better."""
+    from .history import validate_value_model
+    from .store import Store
+    cfg = _load(config)
+    with _progress("validating the value models") as log, \
+            Store(cfg.store_path, read_only=True) as store:
+        log("fitting on the calibration period")
+        result = validate_value_model(store, cfg, holdout_days=holdout_days)
+    if as_json:
+        _print_json({**result, "by_frequency": {k: v.to_dict(orient="records")
+                                                for k, v in result["by_frequency"].items()}})
+        return
+    selection = result["selection"]
+    rows = [[m["model"], _fmt(m.get("purchases_mae")), _fmt(m.get("purchases_rmse")),
+             _fmt(m.get("purchases_predicted")), _fmt(m.get("purchases_actual")),
+             m.get("error") or ""] for m in selection["metrics"]]
+    out.print(_table(f"Holdout of {result['holdout_days']} days ending {result['as_of']}",
+                     ["model", "MAE purchases", "RMSE", "predicted", "actual", "error"], rows))
+    for name, table in result["by_frequency"].items():
+        out.print(_table(f"{name}: mean purchases per customer in the holdout, by calibration "
+                         "frequency", ["frequency", "customers", "actual", "predicted",
+                                       "spend actual", "spend predicted"],
+                         [[r["frequency_bucket"], int(r["n_customers"]),
+                           _fmt(r["purchases_actual_mean"]), _fmt(r["purchases_predicted_mean"]),
+                           _fmt(r["spend_actual_mean"]), _fmt(r["spend_predicted_mean"])]
+                          for r in table.to_dict(orient="records")]))
+    _say(f"chosen: {selection['reason']}")
+
+
+@app.command()
+def warnings(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    as_json: JsonOpt = False,
+) -> None:
+    """Early warnings: key and major accounts whose orders fell off or who went silent."""
+    from .history import run_warnings
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        info, table = run_warnings(store, run_id)
+    records = json.loads(table.to_json(orient="records", force_ascii=False)) if len(table) else []
+    if as_json:
+        _print_json({"run_id": info["run_id"], "period": info["period"], "warnings": records})
+        return
+    if not records:
+        _say(f"run {info['run_id']} ({info['period']}): no warnings")
+        return
+    lang_key = "message_zh" if info["meta"].get("language") == "zh" else "message_en"
+    out.print(_table(f"Warnings, run {info['run_id']} ({info['period']})",
+                     ["customer", "name", "manager", "tier", "severity", "what happened"],
+                     [[r.get("customer_id"), r.get("name"), r.get("account_manager"), r.get("tier"),
+                       r.get("severity"), r.get(lang_key)] for r in records]))
+
+
+@app.command()
+def migration(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    by: Annotated[str, typer.Option(
+        help="tier | activity_state | segment | rfm_segment | lifecycle_stage")] = "tier",
+    from_run: Annotated[str | None, typer.Option(
+        "--from", help="Earlier run id (default: the run before --to).", show_default=False)] = None,
+    to_run: Annotated[str, typer.Option("--to", help="Later run id, or 'latest'.")] = "latest",
+    as_json: JsonOpt = False,
+) -> None:
+    """Who moved up, down, in and out between two snapshots, with their value."""
+    from .history import compare_runs
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        cmp = compare_runs(store, column=by, from_run=from_run, to_run=to_run)
+    summary = json.loads(cmp.summary.to_json(orient="records", force_ascii=False))
+    matrix = json.loads(cmp.counts.to_json(orient="split", force_ascii=False))
+    if as_json:
+        _print_json({"from_run": cmp.from_run["run_id"], "to_run": cmp.to_run["run_id"],
+                     "column": by, "summary": summary, "counts": matrix})
+        return
+    title = (f"{by}: run {cmp.from_run['run_id']} ({cmp.from_run['period']}) -> "
+             f"run {cmp.to_run['run_id']} ({cmp.to_run['period']})")
+    out.print(_table(title, ["movement", "customers", "value before", "value after", "change"],
+                     [[r["movement_en"], int(r["customers"]), _fmt(r["value_prev"]),
+                       _fmt(r["value_curr"]), _fmt(r["value_change"])] for r in summary]))
+    out.print(_table("from (rows) x to (columns)", ["from", *map(str, matrix["columns"])],
+                     [[idx, *row] for idx, row in zip(matrix["index"], matrix["data"],
+                                                       strict=True)]))
+
+
+key_app = typer.Typer(help="Add, remove and list key accounts by hand (kept with who, when, why).",
+                      no_args_is_help=True)
+app.add_typer(key_app, name="key-accounts")
+
+
+def _override(config: Path, customer_id: str, action: str, reason: str, by: str) -> None:
+    from .history import override_key_account
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path) as store:
+        override_key_account(store, customer_id, action, reason, by)
+    _say(f"{action}: {customer_id} (by {by}); the next 'tierwise run' honours it")
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the change).")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who makes the change.", envvar="USER")]
+
+
+@key_app.command("add")
+def key_add(customer_id: str, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG,
+            by: ByOpt = "unknown") -> None:
+    """Make a customer a key account whatever the gates and the cap say."""
+    _override(config, customer_id, "add", reason, by)
+
+
+@key_app.command("remove")
+def key_remove(customer_id: str, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG,
+               by: ByOpt = "unknown") -> None:
+    """Keep a customer off the key-account list whatever its score."""
+    _override(config, customer_id, "remove", reason, by)
+
+
+@key_app.command("list")
+def key_list(config: ConfigOpt = DEFAULT_CONFIG,
+             run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+             as_json: JsonOpt = False) -> None:
+    """The key accounts of a run with type, score and reason, and the manual changes."""
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        snap = store.snapshot(run_id)
+        overrides = store.key_account_overrides()
+    keys = snap[snap["key_account"].fillna(False).astype(bool)].sort_values("key_account_rank")
+    cols = ["customer_id", "name", "account_manager", "key_account_type", "key_account_score",
+            "key_account_rank", "key_account_reason", "tier"]
+    records = json.loads(keys[cols].to_json(orient="records", force_ascii=False))
+    changes = json.loads(overrides.to_json(orient="records", date_format="iso", force_ascii=False))
+    if as_json:
+        _print_json({"key_accounts": records, "overrides": changes})
+        return
+    out.print(_table(f"Key accounts ({len(records)})", ["customer", "name", "manager", "type",
+                                                        "score", "why"],
+                     [[r["customer_id"], r["name"], r["account_manager"], r["key_account_type"],
+                       _fmt(r["key_account_score"]), r["key_account_reason"]] for r in records]))
+    if changes:
+        out.print(_table("Manual changes", ["customer", "action", "by", "at", "reason"],
+                         [[c["customer_id"], c["action"], c["by"], str(c["at"])[:19], c["reason"]]
+                          for c in changes]))
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
 def _parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None

@@ -48,6 +48,11 @@ language = "en"
 path = "orders.xlsx"
 sheet = "orders"
 
+# B2B accounts order a few times a quarter: judge activity against each account's own rhythm.
+# B2B 客户下单节奏慢：活跃状态按各客户自身的历史节奏判断。
+[activity]
+mode = "relative"
+
 [sources.customers]
 path = "accounts.csv"
 

@@ -29,7 +29,7 @@ def export_customers(store: Store, *, run: int | str = "latest", fmt: str = "csv
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not supported", f"use one of: {', '.join(FORMATS)}")
     info = store.run_info(run)
-    frame = store.snapshot(info["run_id"])
+    frame = contract_columns(store.snapshot(info["run_id"]), info)
     if not with_contacts:
         frame = mask_contacts(frame)
     path = Path(out) if out else Path(f"customers-run{info['run_id']}.{fmt}")
@@ -43,6 +43,17 @@ def export_customers(store: Store, *, run: int | str = "latest", fmt: str = "csv
         _write_xlsx(frame, tmp, title=f"run {info['run_id']} {info['period']}")
     tmp.replace(path)
     return Written(path, len(frame))
+
+
+def contract_columns(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
+    """Name the horizon-dependent columns as the export contract does (``..._<N>d``)."""
+    settings = (info.get("meta", {}).get("value_model") or {}).get("settings", {})
+    n = settings.get("purchase_horizon_days")
+    if n is None:
+        return frame
+    n = int(n)
+    return frame.rename(columns={"expected_purchases": f"expected_purchases_{n}d",
+                                 "purchase_likelihood": f"purchase_likelihood_{n}d"})
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, *, title: str) -> None:

@@ -1,0 +1,102 @@
+"""Questions asked of the store across runs: migrations, warnings, model validation, overrides.
+
+The library calls behind ``tierwise migration``, ``tierwise warnings``, ``tierwise
+validate-model`` and ``tierwise key-accounts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .config import Config
+from .errors import ConfigError, StoreError
+from .store import Store
+
+MIGRATION_COLUMNS = ("tier", "activity_state", "segment", "rfm_segment", "lifecycle_stage")
+
+
+@dataclass
+class RunComparison:
+    """A migration between two runs, with the runs it compares."""
+
+    from_run: dict[str, Any]
+    to_run: dict[str, Any]
+    column: str
+    summary: pd.DataFrame
+    counts: pd.DataFrame
+
+
+def compare_runs(store: Store, *, column: str = "tier", from_run: int | str | None = None,
+                 to_run: int | str = "latest", value: str = "total_amount") -> RunComparison:
+    """Who moved where between two snapshots (default: the latest and the one before it)."""
+    from .lifecycle import migration_matrix
+
+    if column not in MIGRATION_COLUMNS:
+        raise ConfigError(f"--by {column!r} is not a column runs can be compared on",
+                          f"use one of: {', '.join(MIGRATION_COLUMNS)}")
+    to_info = store.run_info(to_run)
+    if from_run is None:
+        from_info = store.previous_run(to_info["as_of"], to_info["config_hash"])
+        if from_info is None:
+            raise StoreError(f"run {to_info['run_id']} has no earlier run to compare with",
+                             "run 'tierwise run --as-of DATE' for an earlier period first")
+    else:
+        from_info = store.run_info(from_run)
+    prev, curr = store.snapshot(from_info["run_id"]), store.snapshot(to_info["run_id"])
+    if prev[column].isna().all() or curr[column].isna().all():
+        raise StoreError(f"column {column!r} is empty in run {from_info['run_id']} or "
+                         f"{to_info['run_id']}", "configure it (e.g. [segments]) and re-run")
+    moved = migration_matrix(prev, curr, column=column, value=value)
+    return RunComparison(from_info, to_info, column, moved.summary, moved.counts)
+
+
+def run_warnings(store: Store, run: int | str = "latest") -> tuple[dict[str, Any], pd.DataFrame]:
+    """The early warnings kept with a run (empty frame when there are none)."""
+    info = store.run_info(run)
+    table = store.run_table(info["run_id"], "warnings")
+    return info, table if table is not None else pd.DataFrame()
+
+
+def validate_value_model(store: Store, cfg: Config, *, holdout_days: int | None = None,
+                         as_of: dt.date | None = None) -> dict[str, Any]:
+    """Calibration/holdout check of BG/NBD and Pareto/NBD on the stored orders.
+
+    The last ``holdout_days`` (default ``value.holdout_days``, else a third of the history) are
+    held out; both models are fitted on the rest and judged on the holdout purchases and spend.
+    """
+    from .models import select_model
+
+    as_of = as_of or cfg.as_of or store.last_order_date()
+    if as_of is None:
+        raise StoreError(f"store {store.path} has no orders", "run 'tierwise ingest' first")
+    orders = store.orders_frame(as_of).rename(columns={"customer_key": "customer_id"})
+    first = pd.Timestamp(orders["ordered_at"].min())
+    days = holdout_days or cfg.value.holdout_days or max(30, (pd.Timestamp(as_of) - first).days // 3)
+    end = pd.Timestamp(as_of)
+    selection = select_model(orders, end - pd.Timedelta(days=days), end,
+                             penalizer=cfg.value.penalizer, time_unit=cfg.value.time_unit)
+    chosen = selection.reports[selection.chosen]
+    by_frequency = {name: report.by_frequency.reset_index()
+                    for name, report in selection.reports.items()}
+    return {"as_of": as_of, "holdout_days": days, "selection": selection.to_dict(),
+            "aggregate": {name: r.aggregate for name, r in selection.reports.items()},
+            "by_frequency": by_frequency, "chosen_aggregate": chosen.aggregate}
+
+
+def override_key_account(store: Store, customer_id: str, action: str, reason: str, by: str
+                         ) -> None:
+    """Add or remove a key account by hand; the next run honours it."""
+    if action not in ("add", "remove"):
+        raise ConfigError(f"action {action!r} is not add or remove")
+    if not reason.strip():
+        raise ConfigError("a manual key-account change needs a reason", "pass --reason '...'")
+    known = store.con.execute("SELECT count(*) FROM customers WHERE customer_id = ?",
+                              [customer_id]).fetchall()[0][0]
+    if not known:
+        raise StoreError(f"customer {customer_id!r} is not in the store",
+                         "check the id with 'tierwise export customers'")
+    store.add_key_account_override(customer_id, action, reason.strip(), by)
