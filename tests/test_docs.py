@@ -40,3 +40,16 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
     ci_commands = [line for line in ci.splitlines()
                    if line.strip() and not line.startswith(("#", "set ", "cd ", "export "))]
     assert ci_commands == [commands[1]]
+
+
+def test_every_export_column_is_explained(tmp_path: Path) -> None:
+    from tierwise.store import Store
+
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-zA-Z_0-9<>]+)`", text))
+    with Store(tmp_path / "t.duckdb") as store:
+        columns = [c for c in store.snapshot_columns() if c != "run_id"]
+    renamed = {"expected_purchases": "expected_purchases_<N>d",
+               "purchase_likelihood": "purchase_likelihood_<N>d"}
+    missing = [c for c in columns if renamed.get(c, c) not in documented]
+    assert missing == []
