@@ -1,0 +1,52 @@
+"""Value models: purchase (BG/NBD, Pareto/NBD), spend (Gamma-Gamma), predicted CLV, validation.
+
+Every fitted model follows the estimator contract: parameters in ``__init__``, ``fit(summary)``
+returns ``self``, learned state ends in ``_`` (``params_``, ``standard_errors_``,
+``log_likelihood_``), and predicting before ``fit`` raises :class:`~tierwise.errors.NotFittedError`.
+Inputs are the per-customer summaries of :mod:`tierwise.features` (``frequency``, ``recency``,
+``T`` in days, ``monetary_value``). RFM scoring, historical CLV and the 80/20 curve live in
+:mod:`tierwise.models.rfm`, :mod:`tierwise.models.historical` and :mod:`tierwise.models.pareto`.
+"""
+
+from tierwise.models.betageo import BetaGeo, simulate_bgnbd
+from tierwise.models.clv import (
+    ValueModelResult,
+    customer_confidence,
+    fit_value_models,
+    historical_rate_clv,
+    predicted_clv,
+)
+from tierwise.models.gamma_gamma import GammaGamma, simulate_gamma_gamma
+from tierwise.models.pareto_nbd import ParetoNBD, simulate_pareto_nbd
+from tierwise.models.validation import (
+    CalibrationHoldout,
+    HoldoutReport,
+    Selection,
+    calibration_holdout,
+    fit_confidence,
+    holdout_errors,
+    select_model,
+    summary_from_orders,
+)
+
+__all__ = [
+    "BetaGeo",
+    "CalibrationHoldout",
+    "GammaGamma",
+    "HoldoutReport",
+    "ParetoNBD",
+    "Selection",
+    "ValueModelResult",
+    "calibration_holdout",
+    "customer_confidence",
+    "fit_confidence",
+    "fit_value_models",
+    "historical_rate_clv",
+    "holdout_errors",
+    "predicted_clv",
+    "select_model",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "simulate_pareto_nbd",
+    "summary_from_orders",
+]
