@@ -50,6 +50,8 @@ def _type_name(annotation: Any) -> str:
 
 
 def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
         return "" if isinstance(value, BaseModel) else f"`{value!r}`"

@@ -88,7 +88,8 @@ class StoreConfig(_Section):
 class EngineConfig(_Section):
     """Where per-customer features are computed."""
 
-    backend: Literal["duckdb", "spark", "postgres", "mysql"] = "duckdb"
+    backend: Literal["duckdb", "spark", "postgres", "mysql"] = Field(
+        "duckdb", description="duckdb (embedded, default), spark, or a postgres / mysql warehouse")
     url: str | None = Field(
         None, description="spark master (e.g. 'local[2]') or warehouse URL (postgresql://, mysql://)")
     orders_table: str = Field("tierwise_orders", description="warehouse table holding the orders")
@@ -703,6 +704,17 @@ class CampaignDefaultsConfig(_Section):
                               "too small to tell")
     confidence: float = Field(
         0.95, gt=0, lt=1, description="confidence level of the lift intervals")
+
+    @field_validator("exclude_states")
+    @classmethod
+    def _known_states(cls, value: list[str]) -> list[str]:
+        from .lifecycle.policies import ACTIVITY_STATES  # data module; imported late
+
+        unknown = [s for s in value if s not in ACTIVITY_STATES]
+        if unknown:
+            raise ValueError(f"unknown activity state(s) {unknown}; valid: "
+                             f"{', '.join(ACTIVITY_STATES)}")
+        return value
 
 
 class Config(_Section):
