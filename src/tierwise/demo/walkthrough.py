@@ -32,6 +32,29 @@ path = "members.csv"
 
 [store]
 path = "tierwise.duckdb"
+
+# Exclusive segments: first match wins; each has an owner and a playbook for front-line staff.
+# 客户细分：按顺序匹配，先到先得；每个细分有负责人和一线执行方案。
+[[segments.segment]]
+name = "Banquet hosts"
+name_zh = "宴请大客"
+rule = 'tags contains "商务宴请" and mean_amount >= 300'
+owner = "王经理 (banquet sales)"
+playbook = {{ offer = "private room upgrade on the next booking", channel = "phone call by the store manager", message = "感谢您一直以来的信任，下次宴请为您免费升级包间。" }}
+
+[[segments.segment]]
+name = "Family regulars"
+name_zh = "家庭常客"
+rule = 'tags contains "家庭聚餐" and frequency >= 12'
+owner = "李店长 (stores)"
+playbook = {{ offer = "kids eat free on weekday evenings", channel = "WeChat mini-program", message = "工作日晚餐儿童免费，欢迎全家再来。" }}
+
+[[segments.segment]]
+name = "Everyone else"
+name_zh = "其他会员"
+default = true
+owner = "张总监 (marketing)"
+playbook = {{ offer = "member-day coupon", channel = "SMS", message = "会员日专享优惠券已到账。" }}
 """
 
 B2B_CONFIG = """\
@@ -47,6 +70,27 @@ language = "en"
 [sources.orders]
 path = "orders.xlsx"
 sheet = "orders"
+
+[[segments.segment]]
+name = "Public sector"
+name_zh = "政府客户"
+rule = 'kind == "government"'
+owner = "Director, public sector"
+playbook = {{ offer = "framework agreement with fixed yearly prices", channel = "key-account manager visit", message = "Annual framework review: lock in next year's prices." }}
+
+[[segments.segment]]
+name = "Manufacturing"
+name_zh = "制造业"
+rule = 'industry in ["汽车零部件", "电子制造", "机械设备", "化工"]'
+owner = "Director, industry accounts"
+playbook = {{ offer = "volume rebate above the yearly target", channel = "account manager + technical support", message = "Plan next quarter's volumes together to reach the rebate tier." }}
+
+[[segments.segment]]
+name = "Other accounts"
+name_zh = "其他客户"
+default = true
+owner = "Head of sales"
+playbook = {{ offer = "standard price list", channel = "inside sales call", message = "Quarterly check-in: anything we can quote for you?" }}
 
 # B2B accounts order a few times a quarter: judge activity against each account's own rhythm.
 # B2B 客户下单节奏慢：活跃状态按各客户自身的历史节奏判断。
