@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ConfigError, TierwiseError
+from .errors import ConfigError, StoreError, TierwiseError
 
 app = typer.Typer(
     name="tierwise",
@@ -317,6 +317,70 @@ def migration(
     out.print(_table("from (rows) x to (columns)", ["from", *map(str, matrix["columns"])],
                      [[idx, *row] for idx, row in zip(matrix["index"], matrix["data"],
                                                        strict=True)]))
+
+
+@app.command()
+def pyramid(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    as_json: JsonOpt = False,
+) -> None:
+    """The customer pyramid of a run: customers and value per level, with each level's service policy."""
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        info = store.run_info(run_id)
+        levels = store.run_table(info["run_id"], "pyramid")
+        policies = store.run_table(info["run_id"], "service_policies")
+    if levels is None:
+        raise StoreError(f"run {info['run_id']} has no pyramid", "re-run it with 'tierwise run'")
+    merged = levels.merge(policies, on="tier", how="left", suffixes=("", "_policy")) \
+        if policies is not None else levels
+    records = json.loads(merged.to_json(orient="records", force_ascii=False))
+    if as_json:
+        _print_json({"run_id": info["run_id"], "period": info["period"], "levels": records})
+        return
+    policy_cols = [c for c in merged.columns if c not in levels.columns]
+    out.print(_table(f"Pyramid, run {info['run_id']} ({info['period']})",
+                     ["level", "customers", "customer share", "value", "value share", "policy"],
+                     [[r["name"], int(r["customers"]), f"{r['customer_share']:.1%}",
+                       _fmt(r["value"]), f"{r['value_share']:.1%}",
+                       "; ".join(str(r[c]) for c in policy_cols if r.get(c))] for r in records]))
+
+
+@app.command()
+def attendance(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    as_json: JsonOpt = False,
+) -> None:
+    """The attendance sheet (客户考勤表): top customers' visits per 10-day bucket, absences marked."""
+    from .lifecycle import attendance_table
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        info = store.run_info(run_id)
+        sheet = store.run_table(info["run_id"], "attendance")
+    if sheet is None or sheet.empty:
+        _say(f"run {info['run_id']} has no attendance sheet")
+        return
+    if as_json:
+        _print_json(json.loads(sheet.to_json(orient="records", force_ascii=False)))
+        return
+    wide = attendance_table(sheet)
+    buckets = [c.removesuffix(" visits") for c in wide.columns if str(c).endswith(" visits")]
+    cells = [[f"{int(r[b + ' visits'])}{r[b + ' mark'] or ''}" for b in buckets]
+             for _, r in wide.iterrows()]
+    out.print(_table(f"Attendance sheet (visits per 10-day bucket; {cfg_marker(cfg)} = absent), "
+                     f"run {info['run_id']} ({info['period']})",
+                     ["#", "customer", "name", "spend", *[b[5:] for b in buckets]],
+                     [[int(r["rank"]), r["customer_id"], r["name"], _fmt(r["total_spend"]), *c]
+                      for (_, r), c in zip(wide.iterrows(), cells, strict=True)]))
+    _say("full sheet with mean spend per bucket: tierwise attendance --json")
+
+
+def cfg_marker(cfg: Any) -> str:
+    return cfg.attendance.absence_marker
 
 
 key_app = typer.Typer(help="Add, remove and list key accounts by hand (kept with who, when, why).",
