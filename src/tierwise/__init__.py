@@ -39,6 +39,9 @@ _EXPORTS = {
     "migration_matrix": "lifecycle", "early_warnings": "lifecycle",
     "Scheme": "segments", "parse_rule": "segments", "BehaviourClusters": "segments",
     "run_demo": "demo.walkthrough",
+    # campaigns
+    "create_campaign": "campaigns", "evaluate_campaign": "campaigns",
+    "campaign_figures": "campaigns", "AudienceFilter": "campaigns",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Write results to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+from .cli_campaigns import campaign_app  # noqa: E402 - the sub-app imports tierwise.cli lazily
+
+app.add_typer(campaign_app, name="campaign")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)

@@ -777,7 +777,8 @@ class Config(_Section):
 
     def config_hash(self) -> str:
         """A short, stable hash of the settings that change results (not of paths)."""
-        data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of"})
+        data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
+                                                     "campaigns"})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

@@ -1,0 +1,394 @@
+"""``tierwise campaign ...``: win-back campaigns. Parse, call :mod:`tierwise.campaigns`, present.
+
+Mounted by ``tierwise.cli`` with ``app.add_typer(campaign_app, name="campaign")``. The shared
+helpers (console, JSON printing, config loading) are taken from ``tierwise.cli`` when a command
+runs, so importing this module never imports the front door (no import cycle).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import ConfigError
+
+campaign_app = typer.Typer(
+    help="Win-back campaigns: audience with a control group, target list, results, evaluation.",
+    no_args_is_help=True,
+)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
+                                         envvar="TIERWISE_CONFIG")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+DEFAULT_CONFIG = Path("tierwise.toml")
+
+
+def _front() -> Any:
+    from . import cli  # the front door's console and helpers (imported late: no cycle)
+
+    return cli
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """``--state resting,dormant --state shock`` -> ``['resting', 'dormant', 'shock']``."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _states(values: list[str] | None) -> list[str] | None:
+    """``--exclude-state none`` -> ``[]`` (contact every state); otherwise as :func:`_split`."""
+    states = _split(values)
+    return [] if states == ["none"] else states
+
+
+def _run_ref(value: str) -> int | str:
+    if value == "latest":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"--run {value!r} is neither a run id nor 'latest'",
+                          "list the runs with 'tierwise runs'") from None
+
+
+def _rows(data: dict[str, Any]) -> list[list[Any]]:
+    return [[k, v] for k, v in data.items() if not isinstance(v, dict | list)]
+
+
+@campaign_app.command("create")
+def create(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    name: Annotated[str | None, typer.Option(help="A label (default: win-back <start>).")] = None,
+    run_id: Annotated[str, typer.Option("--run", help="Snapshot: a run id, or 'latest'.")]
+    = "latest",
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Snapshot: the newest run on this as-of date (YYYY-MM-DD).")] = None,
+    min_days: Annotated[int | None, typer.Option(
+        "--min-days-since-last", help="No purchase for at least N days.")] = None,
+    max_days: Annotated[int | None, typer.Option(
+        "--max-days-since-last", help="Last purchase at most N days ago.")] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="Activity states, comma-separated (resting,dormant,shock).")] = None,
+    tier: Annotated[list[str] | None, typer.Option(
+        "--tier", help="Pyramid tiers, comma-separated.")] = None,
+    segment: Annotated[list[str] | None, typer.Option(
+        "--segment", help="Segments, comma-separated.")] = None,
+    where: Annotated[str | None, typer.Option(
+        "--where", help="A rule in the segment rule language, e.g. 'city = \"上海\"'.")] = None,
+    face_value: Annotated[float | None, typer.Option(
+        "--face-value", help="Coupon face value ([campaigns] face_value).")] = None,
+    message_cost: Annotated[float | None, typer.Option(
+        "--message-cost", help="Cost of one message ([campaigns] message_unit_cost).")] = None,
+    margin: Annotated[float | None, typer.Option(
+        "--margin", help="Gross margin as a share, 0.6 = 60 % ([campaigns] gross_margin).")]
+    = None,
+    control_share: Annotated[float | None, typer.Option(
+        "--control-share", help="Share held out as control ([campaigns] control_share).")]
+    = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the control draw (default: [campaigns] seed, else the campaign id).")]
+    = None,
+    cooldown_days: Annotated[int | None, typer.Option(
+        "--cooldown-days", help="Skip customers contacted by another campaign this recently.")]
+    = None,
+    exclude_state: Annotated[list[str] | None, typer.Option(
+        "--exclude-state", help="States never contacted, or 'none' (default: [campaigns] "
+                                "exclude_states).")]
+    = None,
+    start: Annotated[str | None, typer.Option(
+        help="Window start (default: the day after the snapshot's as-of date).")] = None,
+    end: Annotated[str | None, typer.Option(
+        help="Window end (default: start + [campaigns] window_days - 1).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw a campaign's audience from a snapshot, hold out a control group, store it."""
+    from .campaigns import AudienceFilter, campaign_settings, create_campaign
+    from .store import Store
+
+    front = _front()
+    cfg = front._load(config)
+    filt = AudienceFilter(min_days_since_last=min_days, max_days_since_last=max_days,
+                          states=_split(state), tiers=_split(tier), segments=_split(segment),
+                          where=where)
+    if filt.is_empty():
+        raise ConfigError("no audience filter given", "pass e.g. --min-days-since-last 40 or "
+                          "--state resting,dormant,shock")
+    settings = campaign_settings(
+        cfg.campaigns, face_value=face_value, message_unit_cost=message_cost,
+        gross_margin=margin, control_share=control_share, seed=seed,
+        cooldown_days=cooldown_days, exclude_states=_states(exclude_state))
+    with Store(cfg.store_path) as store:
+        campaign = create_campaign(store, filt, settings, name=name, run=_run_ref(run_id),
+                                   as_of=_date(as_of, "--as-of"), start=_date(start, "--start"),
+                                   end=_date(end, "--end"))
+    data = campaign.to_dict()
+    if as_json:
+        front._print_json(data)
+        return
+    front.out.print(front._table(f"Campaign {campaign.campaign_id}", ["key", "value"],
+                                 _rows(data) + [["filter", campaign.meta["filter"]]]))
+    for reason, count in campaign.meta["exclusions"].items():
+        front._say(f"excluded ({reason}): {count:,}")
+    for warning in campaign.meta["warnings"]:
+        front._say(f"[yellow]warning:[/yellow] {warning}")
+    front._say(f"next: tierwise campaign export {campaign.campaign_id}")
+
+
+@campaign_app.command("list")
+def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """List the campaigns in the store."""
+    from .campaigns import list_campaigns
+    from .store import Store
+
+    front = _front()
+    cfg = front._load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        items = [c.to_dict() for c in list_campaigns(store)]
+    if as_json:
+        front._print_json(items)
+        return
+    if not items:
+        front._say("no campaigns yet: 'tierwise campaign create' makes one")
+        return
+    front.out.print(front._table("Campaigns", ["campaign", "name", "run", "window", "targets",
+                                               "control", "face value"],
+                                 [[c["campaign_id"], c["name"], c["run_id"],
+                                   f"{c['window_start']} .. {c['window_end']}", c["n_target"],
+                                   c["n_control"], c["face_value"]] for c in items]))
+
+
+@campaign_app.command("export")
+def export(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign id.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | xlsx")] = "csv",
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file (default: campaign-<id>-targets.<format>).")] = None,
+    with_contacts: Annotated[bool, typer.Option(
+        "--with-contacts", help="Write full phone numbers (masked by default).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the target list (never the control group) for an SMS or marketing tool."""
+    from .campaigns import export_targets
+    from .store import Store
+
+    front = _front()
+    cfg = front._load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        written = export_targets(store, campaign_id, fmt=fmt, out=out_path,
+                                 with_contacts=with_contacts)
+    if as_json:
+        front._print_json({"path": str(written.path), "rows": written.rows,
+                           "contacts": "full" if with_contacts else "masked"})
+        return
+    front._say(f"wrote {written.rows:,} targets to {written.path}"
+               + ("" if with_contacts else " (phones masked; --with-contacts for full numbers)"))
+
+
+@campaign_app.command("results")
+def results(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign id.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="Sends or redemptions (CSV in UTF-8/GBK, or .xlsx). Without it: derive "
+                       "redemptions from the orders in the campaign window.")] = None,
+    kind: Annotated[str, typer.Option(help="auto | sends | redemptions")] = "auto",
+    column: Annotated[list[str] | None, typer.Option(
+        "--column", help="Map a column: NAME=HEADER, e.g. used_at=核销时间 (repeatable).")]
+    = None,
+    encoding: Annotated[str, typer.Option(help="auto | utf-8 | gbk | gb18030 | ...")] = "auto",
+    sheet: Annotated[str, typer.Option(help="Excel sheet name or 0-based index.")] = "0",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a campaign's sends or redemptions; rejected rows go to a rejects file."""
+    from .campaigns import derive_redemptions, import_results
+    from .store import Store
+
+    front = _front()
+    cfg = front._load(config)
+    mapping = {}
+    for item in column or []:
+        key, sep, header = item.partition("=")
+        if not sep or not key.strip() or not header.strip():
+            raise ConfigError(f"--column {item!r} is not NAME=HEADER", "e.g. --column used_at=核销时间")
+        mapping[key.strip()] = header.strip()
+    with Store(cfg.store_path) as store:
+        if file is None:
+            done = derive_redemptions(store, campaign_id)
+        else:
+            done = import_results(store, campaign_id, file, kind=kind,  # type: ignore[arg-type]
+                                  intake=cfg.intake, timezone=cfg.timezone,
+                                  rejects_dir=cfg.rejects_dir, columns=mapping,
+                                  encoding=encoding, sheet=int(sheet) if sheet.isdigit() else sheet)
+    data = done.to_dict()
+    if as_json:
+        front._print_json(data)
+        return
+    front.out.print(front._table(f"Campaign {campaign_id}: {done.kind}",
+                                 ["source", "rows in", "accepted", "rejected", "replaced",
+                                  "rejects file"],
+                                 [[data["source"], data["rows_in"], data["accepted"],
+                                   data["rejected"], data["replaced"],
+                                   data["rejects_file"] or "-"]]))
+    for warning in data["warnings"]:
+        front._say(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _calculator(issued: int | None, used: int | None, face_value: float | None,
+                message_cost: float | None, revenue: float | None, margin: float | None,
+                sent: int | None, regulars: list[str] | None) -> dict[str, Any]:
+    from .campaigns import campaign_figures, parse_regulars, project_yearly_revenue
+    from .config import CampaignDefaultsConfig
+
+    given = {"--issued": issued, "--used": used, "--face-value": face_value,
+             "--revenue": revenue, "--margin": margin}
+    data: dict[str, Any] = {"mode": "calculator"}
+    if any(v is not None for v in given.values()) or not regulars:
+        missing = [k for k, v in given.items() if v is None]
+        if missing:
+            raise ConfigError(f"the calculator needs {', '.join(missing)}",
+                              "e.g. tierwise campaign evaluate --issued 3260 --used 752 "
+                              "--face-value 48 --message-cost 0.1 --revenue 193642 --margin 0.6")
+        unit = CampaignDefaultsConfig().message_unit_cost if message_cost is None else message_cost
+        figures = campaign_figures(issued=int(issued or 0), used=int(used or 0),
+                                   face_value=float(face_value or 0), message_unit_cost=unit,
+                                   revenue=float(revenue or 0), gross_margin=float(margin or 0),
+                                   sent=sent)
+        data["figures"] = figures.to_dict()
+    if regulars:
+        groups = [parse_regulars(r) for r in regulars]
+        data["follow_up"] = {"groups": [g.to_dict() for g in groups],
+                             "projected_yearly_revenue": round(project_yearly_revenue(groups), 2)}
+    return data
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _present_figures(front: Any, f: dict[str, Any]) -> None:
+    rows = [["coupons issued", _num(f["issued"])], ["messages sent", _num(f["sent"])],
+            ["coupons used", _num(f["used"])],
+            ["redemption rate (used / issued)", f"{f['redemption_rate_pct']} %"],
+            ["revenue from coupon users", _num(f["revenue"])],
+            ["coupon cost (used x face value)", _num(f["coupon_cost"])],
+            ["message cost (sent x unit cost)", _num(f["message_cost"])],
+            ["gross profit (revenue x margin - coupon cost - message cost)",
+             _num(f["gross_profit"])],
+            [f"return on cost: gross profit / ({f['cost_basis']})", _num(f["return_on_cost"])],
+            [f"gross profit / {f['message_cost_basis']}", _num(f["return_on_message_cost"], 1)]]
+    front.out.print(front._table("Figures", ["figure", "value"], rows))
+
+
+def _present(front: Any, data: dict[str, Any]) -> None:
+    if "campaign" in data:
+        c = data["campaign"]
+        front.out.print(f"campaign {c['campaign_id']} {c['name']}: window {c['window_start']} .. "
+                        f"{c['window_end']}; {data['basis']}", markup=False, highlight=False)
+    if "figures" in data:
+        _present_figures(front, data["figures"])
+    if "lift" in data:
+        lift = data["lift"]
+        rows = [[g, _num(lift[g]["customers"]), _num(lift[g]["reactivated"]),
+                 _pct(lift[g]["reactivation_rate"]), _num(lift[g]["margin_per_customer"])]
+                for g in ("target", "control")]
+        front.out.print(front._table("Lift against the control group",
+                                     ["group", "customers", "reactivated", "rate",
+                                      "margin per customer"], rows))
+        front.out.print(lift["message"], markup=False, highlight=False)
+        if lift.get("incremental_profit") is not None:
+            front.out.print(f"incremental margin {_num(lift['incremental_margin'])}, after "
+                            f"campaign costs {_num(lift['incremental_profit'])}", highlight=False)
+    follow = data.get("follow_up")
+    if follow:
+        rows = [[_num(g["customers"]), _num(g["mean_spend"]), _num(g["monthly_visits"]),
+                 _num(g["yearly_revenue"])] for g in follow["groups"]]
+        front.out.print(front._table("Follow-up: regulars", ["customers", "mean spend",
+                                                             "monthly visits", "yearly revenue"],
+                                     rows))
+        if follow.get("note"):
+            front._say(follow["note"])
+        if "regulars" in follow:
+            front.out.print(f"{follow['regulars']} of {follow['reactivated']} reactivated "
+                            f"customers became regulars ({follow['months']} months from "
+                            f"{follow['start']})", highlight=False)
+        front.out.print(f"projected yearly revenue: "
+                        f"{_num(follow['projected_yearly_revenue'])}", highlight=False)
+    for warning in data.get("warnings", []):
+        front._say(f"[yellow]warning:[/yellow] {warning}")
+
+
+@campaign_app.command("evaluate")
+def evaluate(
+    campaign_id: Annotated[int | None, typer.Argument(
+        help="The campaign id; leave out to use the calculator flags.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    issued: Annotated[int | None, typer.Option(help="Calculator: coupons issued.")] = None,
+    used: Annotated[int | None, typer.Option(help="Calculator: coupons used.")] = None,
+    face_value: Annotated[float | None, typer.Option(
+        "--face-value", help="Calculator: coupon face value.")] = None,
+    message_cost: Annotated[float | None, typer.Option(
+        "--message-cost", help="Calculator: cost of one message.")] = None,
+    revenue: Annotated[float | None, typer.Option(
+        help="Calculator: revenue from the coupon users.")] = None,
+    margin: Annotated[float | None, typer.Option(
+        help="Calculator: gross margin as a share (0.6).")] = None,
+    sent: Annotated[int | None, typer.Option(
+        help="Calculator: messages sent (default: issued).")] = None,
+    regulars: Annotated[list[str] | None, typer.Option(
+        "--regulars", help="Calculator: CUSTOMERS:MEAN_SPEND:MONTHLY_VISITS (repeatable).")]
+    = None,
+    follow_up_months: Annotated[int | None, typer.Option(
+        "--follow-up-months", help="Months of follow-up ([campaigns] follow_up_months).")]
+    = None,
+    regular_min_visits: Annotated[float | None, typer.Option(
+        "--regular-min-visits", help="Visits in every follow-up month that make a regular.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Redemption, costs, gross profit, lift against the control group, follow-up."""
+    front = _front()
+    calculator = [issued, used, face_value, message_cost, revenue, margin, sent, regulars]
+    if campaign_id is None:
+        data = _calculator(issued, used, face_value, message_cost, revenue, margin, sent,
+                           regulars)
+    else:
+        if any(v is not None for v in calculator):
+            raise ConfigError("give a campaign id or the calculator flags, not both",
+                              "drop the id to use --issued/--used/... as a calculator")
+        from .campaigns import campaign_settings, evaluate_campaign
+        from .store import Store
+
+        cfg = front._load(config)
+        settings = campaign_settings(cfg.campaigns, follow_up_months=follow_up_months,
+                                     regular_min_visits=regular_min_visits)
+        with Store(cfg.store_path, read_only=True) as store:
+            data = evaluate_campaign(store, campaign_id, settings).to_dict()
+    if as_json:
+        front._print_json(data)
+        return
+    _present(front, data)
+
+
+__all__ = ["campaign_app"]
