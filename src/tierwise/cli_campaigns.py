@@ -89,29 +89,29 @@ def create(
     where: Annotated[str | None, typer.Option(
         "--where", help="A rule in the segment rule language, e.g. 'city = \"上海\"'.")] = None,
     face_value: Annotated[float | None, typer.Option(
-        "--face-value", help="Coupon face value ([campaigns] face_value).")] = None,
+        "--face-value", help="Coupon face value (campaigns.face_value).")] = None,
     message_cost: Annotated[float | None, typer.Option(
-        "--message-cost", help="Cost of one message ([campaigns] message_unit_cost).")] = None,
+        "--message-cost", help="Cost of one message (campaigns.message_unit_cost).")] = None,
     margin: Annotated[float | None, typer.Option(
-        "--margin", help="Gross margin as a share, 0.6 = 60 % ([campaigns] gross_margin).")]
+        "--margin", help="Gross margin as a share, 0.6 = 60 % (campaigns.gross_margin).")]
     = None,
     control_share: Annotated[float | None, typer.Option(
-        "--control-share", help="Share held out as control ([campaigns] control_share).")]
+        "--control-share", help="Share held out as control (campaigns.control_share).")]
     = None,
     seed: Annotated[int | None, typer.Option(
-        help="Seed of the control draw (default: [campaigns] seed, else the campaign id).")]
+        help="Seed of the control draw (default: campaigns.seed, else the campaign id).")]
     = None,
     cooldown_days: Annotated[int | None, typer.Option(
         "--cooldown-days", help="Skip customers contacted by another campaign this recently.")]
     = None,
     exclude_state: Annotated[list[str] | None, typer.Option(
-        "--exclude-state", help="States never contacted, or 'none' (default: [campaigns] "
+        "--exclude-state", help="States never contacted, or 'none' (default: campaigns."
                                 "exclude_states).")]
     = None,
     start: Annotated[str | None, typer.Option(
         help="Window start (default: the day after the snapshot's as-of date).")] = None,
     end: Annotated[str | None, typer.Option(
-        help="Window end (default: start + [campaigns] window_days - 1).")] = None,
+        help="Window end (default: start + campaigns.window_days - 1).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Draw a campaign's audience from a snapshot, hold out a control group, store it."""
@@ -360,7 +360,7 @@ def evaluate(
         "--regulars", help="Calculator: CUSTOMERS:MEAN_SPEND:MONTHLY_VISITS (repeatable).")]
     = None,
     follow_up_months: Annotated[int | None, typer.Option(
-        "--follow-up-months", help="Months of follow-up ([campaigns] follow_up_months).")]
+        "--follow-up-months", help="Months of follow-up (campaigns.follow_up_months).")]
     = None,
     regular_min_visits: Annotated[float | None, typer.Option(
         "--regular-min-visits", help="Visits in every follow-up month that make a regular.")]
