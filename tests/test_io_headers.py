@@ -36,6 +36,7 @@ def test_every_builtin_alias_maps_to_its_canonical_name():
     for canonical, aliases in BUILTIN_ALIASES.items():
         kind = "orders" if canonical in ("ordered_at", "amount", "order_id", "store", "channel",
                                          "cost", "margin", "status", "agent") else "customers"
+        kind = "survey" if canonical in ("answered_at", "score", "comment") else kind
         for alias in aliases:
             hm = mapped([alias], kind=kind)
             assert hm.canonical.get(canonical) == 0, (alias, canonical)

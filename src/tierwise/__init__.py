@@ -35,6 +35,8 @@ _EXPORTS = {
     "pareto_curve": "models.pareto", "top_share": "models.pareto",
     # tiers, activity, segments
     "Pyramid": "tiering", "Scorecard": "tiering", "select_key_accounts": "tiering",
+    "key_account_review": "tiering", "channel_contribution": "tiering",
+    "manager_performance": "tiering",
     "classify_activity": "lifecycle", "attendance_sheet": "lifecycle",
     "migration_matrix": "lifecycle", "early_warnings": "lifecycle",
     "Scheme": "segments", "parse_rule": "segments", "BehaviourClusters": "segments",

@@ -386,7 +386,8 @@ def cfg_marker(cfg: Any) -> str:
     return cfg.attendance.absence_marker
 
 
-key_app = typer.Typer(help="Add, remove and list key accounts by hand (kept with who, when, why).",
+key_app = typer.Typer(help="Key accounts: add, remove and list them by hand (kept with who, when, "
+                      "why), and review them (growth, value, channels, satisfaction, managers).",
                       no_args_is_help=True)
 app.add_typer(key_app, name="key-accounts")
 
@@ -444,6 +445,57 @@ def key_list(config: ConfigOpt = DEFAULT_CONFIG,
         out.print(_table("Manual changes", ["customer", "action", "by", "at", "reason"],
                          [[c["customer_id"], c["action"], c["by"], str(c["at"])[:19], c["reason"]]
                           for c in changes]))
+
+
+REVIEW_TABLES = ("key_account_review", "manager_performance", "channel_contribution")
+_REVIEW_VIEWS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "key_account_review": ("Key-account review", [
+        ("customer", "customer_id"), ("name", "name"), ("manager", "account_manager"),
+        ("yoy %", "growth_yoy_pct"), ("vs prev %", "growth_prev_pct"), ("revenue", "revenue"),
+        ("margin rate", "margin_rate"), ("days since last", "days_since_last"),
+        ("top channel", "top_channel"), ("share", "top_channel_share"),
+        ("satisfaction", "satisfaction_latest"), ("trend", "satisfaction_trend"),
+        ("tier move", "tier_movement"), ("warnings", "open_warnings")]),
+    "manager_performance": ("Account managers", [
+        ("manager", "account_manager"), ("accounts", "accounts"), ("key", "key_accounts"),
+        ("revenue period", "revenue_period"), ("yoy %", "growth_yoy_pct"),
+        ("vs prev %", "growth_prev_pct"), ("up", "moved_up"), ("down", "moved_down"),
+        ("stayed", "stayed"), ("warnings", "warnings"),
+        ("satisfaction", "satisfaction_mean_12m")]),
+    "channel_contribution": ("Channel and agent contribution", [
+        ("window", "window"), ("scope", "scope"), ("by", "dimension"), ("value", "value"),
+        ("revenue", "revenue"), ("share", "revenue_share"), ("margin", "margin"),
+        ("margin share", "margin_share")]),
+}
+
+
+@key_app.command("review")
+def key_review(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    as_json: JsonOpt = False,
+) -> None:
+    """Big-account analyses of a run: key-account review, account managers, channels and agents."""
+    from .store import Store
+    cfg = _load(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        info = store.run_info(run_id)
+        tables = {name: store.run_table(info["run_id"], name) for name in REVIEW_TABLES}
+    records = {name: None if t is None else json.loads(t.to_json(orient="records",
+                                                                   force_ascii=False))
+               for name, t in tables.items()}
+    if as_json:
+        _print_json({"run_id": info["run_id"], "period": info["period"], **records})
+        return
+    for name, rows in records.items():
+        title, cols = _REVIEW_VIEWS[name]
+        if rows is None:
+            _say(f"run {info['run_id']}: no {name} table (its inputs were missing, or the run "
+                 "is older than this command: run 'tierwise run' again)")
+            continue
+        out.print(_table(f"{title}, run {info['run_id']} ({info['period']})",
+                         [c for c, _ in cols],
+                         [[_fmt(r.get(key)) for _, key in cols] for r in rows]))
 
 
 def _fmt(value: Any) -> str:

@@ -60,8 +60,15 @@ class SourceConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    orders: SourceConfig | None = None
-    customers: SourceConfig | None = None
+    """The inputs: orders (required by ingest), customers and a survey (both optional)."""
+
+    orders: SourceConfig | None = Field(
+        None, description="orders: customer_id, ordered_at, amount (+ cost, channel, agent ...)")
+    customers: SourceConfig | None = Field(
+        None, description="customers: customer_id and attributes (name, account_manager ...)")
+    survey: SourceConfig | None = Field(
+        None, description="optional survey answers: customer_id, answered_at, score (CSAT 1-5 "
+                          "or NPS 0-10), comment; read with the same [intake] rules as orders")
 
 
 class IntakeConfig(_Section):

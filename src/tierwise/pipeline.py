@@ -14,7 +14,13 @@ import pandas as pd
 
 from .config import Config
 from .errors import ConfigError
-from .io import IntakeReport, read_source, reconcile_customers
+from .io import (
+    IntakeReport,
+    IntakeResult,
+    read_source,
+    reconcile_customers,
+    reject_unknown_customers,
+)
 from .store import Store
 from .store.store import pause_for_tests
 
@@ -42,23 +48,24 @@ class IngestResult:
         return out
 
 
+#: Order columns a run reads from the store (the big-account analyses need channel and agent).
+RUN_ORDER_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund", "cost", "margin",
+                     "channel", "agent")
+
+
 def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
     """Read the configured sources, write rejects files, and upsert accepted rows into the store.
 
+    The optional survey (``[sources.survey]``) is read with the same rules; its answers whose
+    customer is not known (stored, in the customers source, or created from orders) are rejected.
     The whole ingest is one transaction: either every input lands or none does.
     """
     sources = cfg.sources
     if sources.orders is None:
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
-    common = {"intake": cfg.intake, "timezone": cfg.timezone, "as_of": cfg.as_of,
-              "base_dir": cfg.base_dir, "rejects_dir": cfg.rejects_dir}
-    customers = None
-    if sources.customers is not None:
-        progress("reading customers")
-        customers = read_source(sources.customers, kind="customers", **common)
-    progress("reading orders")
-    orders = read_source(sources.orders, kind="orders", **common)
+    customers, orders, survey = (_read(cfg, kind, progress)
+                                 for kind in ("customers", "orders", "survey"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
         customer_rows = customers.frame if customers is not None else None
@@ -68,7 +75,11 @@ def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
         created, orders = reconcile_customers(
             _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
             rejects_dir=cfg.rejects_dir)
-        result = IngestResult(reports=[r.report for r in (customers, orders) if r is not None])
+        if survey is not None:
+            known |= set(created["customer_id"]) if created is not None else set()
+            survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
+        result = IngestResult(reports=[r.report for r in (customers, orders, survey)
+                                       if r is not None])
         progress("writing to the store")
         with store.transaction():
             if customers is not None:
@@ -83,8 +94,26 @@ def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
             counts["customers_created"] = 0 if new is None else len(new)
             store.record_ingest(orders.report.to_dict(), counts)
             result.stored[f"orders:{orders.report.source}"] = counts
+            if survey is not None:
+                _store_survey(store, survey, result)
         result.totals = store.counts()
     return result
+
+
+def _read(cfg: Config, kind: str, progress: Progress) -> IntakeResult | None:
+    """One configured input read at the door (None when the config has no such source)."""
+    source = getattr(cfg.sources, kind)
+    if source is None:
+        return None
+    progress(f"reading {'the survey' if kind == 'survey' else kind}")
+    return read_source(source, kind=kind, intake=cfg.intake, timezone=cfg.timezone,
+                       as_of=cfg.as_of, base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir)
+
+
+def _store_survey(store: Store, survey: IntakeResult, result: IngestResult) -> None:
+    counts = store.upsert_surveys(survey.frame, source=survey.report.source)
+    store.record_ingest(survey.report.to_dict(), counts)
+    result.stored[f"survey:{survey.report.source}"] = counts
 
 
 def _known_customers(ids: set[str]) -> pd.DataFrame:
@@ -129,8 +158,10 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         before = store.previous_run(as_of, cfg.config_hash())
         previous = store.snapshot(before["run_id"]) if before else None
         snap = build_snapshot(cfg, features=features, customers=store.customer_frame(),
-                              orders=store.orders_frame(as_of), as_of=as_of, previous=previous,
-                              overrides=store.key_account_overrides(), progress=progress)
+                              orders=store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS),
+                              as_of=as_of, previous=previous,
+                              overrides=store.key_account_overrides(), progress=progress,
+                              surveys=store.surveys_frame(as_of))
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
         summary = _summary(results)

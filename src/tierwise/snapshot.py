@@ -180,11 +180,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_tables(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt.date,
-               previous: pd.DataFrame | None, lang: str) -> dict[str, pd.DataFrame]:
-    """The run-level tables reports and the CLI show next to the per-customer results."""
+               previous: pd.DataFrame | None, lang: str,
+               surveys: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The run-level tables reports and the CLI show next to the per-customer results.
+
+    The big-account tables (``key_account_review``, ``channel_contribution``,
+    ``manager_performance``) are added when their inputs exist.
+    """
     from .lifecycle import attendance_sheet, early_warnings, migration_matrix, state_policy_table
     from .models.pareto import pareto_curve
-    from .tiering import pyramid_summary, service_policy_table
+    from .tiering import big_account_tables, pyramid_summary, service_policy_table
 
     value = cfg.pyramid.ranking or ("clv_predicted" if "clv_predicted" in frame else "total_amount")
     tables = {
@@ -201,17 +206,22 @@ def run_tables(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt
                 moved = migration_matrix(previous, frame, column=column, value="total_amount")
                 tables[f"migration_{column}"] = moved.summary
                 tables[f"migration_{column}_counts"] = moved.counts.reset_index()
+    tables.update(big_account_tables(frame, orders, surveys, previous, as_of=as_of,
+                                     period=cfg.period, warnings=tables["warnings"]))
     tables["ranking"] = pd.DataFrame({"ranking_value": [value]})
     return tables
 
 
 def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFrame,
                    orders: pd.DataFrame, as_of: dt.date, previous: pd.DataFrame | None,
-                   overrides: pd.DataFrame, progress: Any = lambda _: None) -> Snapshot:
+                   overrides: pd.DataFrame, progress: Any = lambda _: None,
+                   surveys: pd.DataFrame | None = None) -> Snapshot:
     """Every result of one run, from the features the engine computed.
 
-    ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` up to ``as_of``;
-    ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes.
+    ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` (and, for the
+    big-account tables, ``channel``, ``agent``, ``cost``, ``margin``) up to ``as_of``;
+    ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes;
+    ``surveys`` the survey answers up to ``as_of`` (or None).
     """
     from .models.pareto import top_share
 
@@ -228,7 +238,7 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     progress("segments and clusters")
     frame, pnl = add_segments(frame, cfg)
     progress("migrations, warnings, attendance")
-    tables = run_tables(frame, cfg, orders, as_of, previous, lang)
+    tables = run_tables(frame, cfg, orders, as_of, previous, lang, surveys=surveys)
     if pnl is not None:
         tables["segment_pnl"] = pnl
     meta = {"language": lang, "value_model": _jsonable(value_info), "key_accounts": key_report,

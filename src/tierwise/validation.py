@@ -19,7 +19,7 @@ def validate_all(cfg: Config, *, progress: Callable[[str], None] = lambda _: Non
     problems: list[str] = []
     if cfg.sources.orders is None:
         problems.append(f"{where}: no [sources.orders] section: add one with path = 'orders.csv'")
-    for kind in ("customers", "orders"):
+    for kind in ("customers", "orders", "survey"):
         source = getattr(cfg.sources, kind)
         if source is None:
             continue

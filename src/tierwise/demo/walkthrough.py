@@ -100,6 +100,11 @@ mode = "relative"
 [sources.customers]
 path = "accounts.csv"
 
+# Satisfaction survey (CSAT 1-5): answers of unknown accounts go to the rejects file.
+# 满意度调查（1-5 分）：未知客户的答卷进入拒收文件。
+[sources.survey]
+path = "survey.csv"
+
 [store]
 path = "tierwise.duckdb"
 """

@@ -1,4 +1,4 @@
-"""Reading customers and orders into canonical columns, with a rejects file for every bad row.
+"""Reading customers, orders and survey answers into canonical columns; every bad row is rejected.
 
 Public entry points:
 
@@ -7,6 +7,8 @@ Public entry points:
   (PostgreSQL, MySQL/MariaDB, DuckDB).
 - :func:`reconcile_customers`: orders whose customer is missing either create flagged customers or
   are rejected (``intake.on_missing_customer``).
+- :func:`reject_unknown_customers`: rows of other inputs (the optional survey) whose customer is
+  unknown are rejected with their line and reason.
 - :func:`inspect_source`: every problem with a source, as messages, without writing anything
   (``tierwise validate``).
 
@@ -16,7 +18,14 @@ line numbers), ``headers`` (aliases -> canonical names), ``values`` (amounts, da
 """
 
 from .headers import BUILTIN_ALIASES, normalize_header
-from .intake import IntakeReport, IntakeResult, inspect_source, read_source, reconcile_customers
+from .intake import (
+    IntakeReport,
+    IntakeResult,
+    inspect_source,
+    read_source,
+    reconcile_customers,
+    reject_unknown_customers,
+)
 from .rejects import read_rejects, rejects_path
 from .values import parse_amount, parse_date
 
@@ -31,5 +40,6 @@ __all__ = [
     "read_rejects",
     "read_source",
     "reconcile_customers",
+    "reject_unknown_customers",
     "rejects_path",
 ]

@@ -95,6 +95,20 @@ class RowChecks:
         self.add(f"{name}_future", mask, reasons, f"with {name} after as_of {as_of.isoformat()}",
                  dates[0], fix)
 
+    def out_of_range(self, parsed: Parsed, column: str, name: str, low: float, high: float,
+                     fix: str) -> None:
+        """Numbers that parsed but lie outside ``[low, high]`` (e.g. a score of 11)."""
+        values = parsed.values
+        with np.errstate(invalid="ignore"):
+            mask = ~(parsed.empty | parsed.invalid) & ~((values >= low) & (values <= high))
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        shown = [f"{values[i]:g}" for i in idx]
+        reasons = [f"{column}: {v} is outside {low:g}-{high:g}: {fix}" for v in shown]
+        self.add(f"{name}_range", mask, reasons, f"with {name} outside {low:g}-{high:g}",
+                 shown[0], fix)
+
     def duplicates(self, ids: pd.Series, column: str, name: str) -> None:
         """Later rows repeating an id of an earlier accepted row."""
         cand = np.flatnonzero(~self.rejected)

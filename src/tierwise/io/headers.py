@@ -7,7 +7,7 @@ forms (NFKC), and, as a second try, a trailing unit in brackets (``消费金额(
 
 When two headers match one canonical name, the explicit one (or the earlier alias) wins and a
 warning names both. Unmatched headers are kept as extra attributes for customers and ignored for
-orders (listed in a warning).
+orders and the survey (listed in a warning).
 """
 
 from __future__ import annotations
@@ -52,16 +52,27 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
     "credit_rating": ("信用等级", "信用评级", "credit rating", "credit_rating"),
     "account_manager": ("客户经理", "销售代表", "account_manager", "account manager", "sales_rep"),
     "email": ("邮箱", "电子邮箱", "email", "e-mail"),
+    "answered_at": ("调查日期", "调查时间", "回答时间", "填写时间", "提交时间", "日期", "answered_at",
+                    "answer_date", "survey_date", "date"),
+    "score": ("满意度", "评分", "满意度评分", "得分", "score", "csat", "nps", "rating"),
+    "comment": ("评价", "意见", "评语", "comment", "comments", "feedback"),
 }
+
+#: Canonical columns of the optional survey input (CSAT 1-5 or NPS 0-10 scores).
+SURVEY_COLUMNS = ("customer_id", "answered_at", "score", "comment")
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": ("customer_id", "ordered_at", "amount"),
     "customers": ("customer_id",),
+    "survey": ("customer_id", "answered_at", "score"),
 }
 CANONICAL: dict[str, tuple[str, ...]] = {
     "orders": CANONICAL_ORDER_COLUMNS,
     "customers": CANONICAL_CUSTOMER_COLUMNS,
+    "survey": SURVEY_COLUMNS,
 }
+#: How messages name one row of a kind whose unmatched headers are ignored, and the kind itself.
+_NOUNS = {"orders": ("an order", "orders"), "survey": ("a survey", "the survey")}
 RESERVED = frozenset({"_source", "_line", "created_from_orders", "is_refund"})
 
 
@@ -109,7 +120,7 @@ def _positions(norms: list[str], target: str, free: set[int]) -> list[int]:
 
 def map_headers(headers: list[str], *, kind: str, explicit: dict[str, str],
                 aliases: dict[str, list[str]], label: str, section: str) -> HeaderMap:
-    """Map ``headers`` for ``kind`` ('orders' / 'customers'); never raises.
+    """Map ``headers`` for ``kind`` ('orders' / 'customers' / 'survey'); never raises.
 
     Problems (an explicit header that is not there, required columns not found) are collected in
     ``problems`` / ``missing``; :func:`raise_problems` turns them into one DataContractError.
@@ -127,9 +138,10 @@ def map_headers(headers: list[str], *, kind: str, explicit: dict[str, str],
                 f"{label}: columns.{name} = {header!r} under [{section}.columns], but the file has "
                 f"no such header (headers: {_listing(headers)})")
             continue
-        if name not in known and kind == "orders":
-            hm.warnings.append(f"{label}: columns.{name} is not an order column and is ignored "
-                               f"(order columns: {', '.join(known)})")
+        if name not in known and kind != "customers":
+            row = _NOUNS[kind][0]
+            hm.warnings.append(f"{label}: columns.{name} is not {row} column and is ignored "
+                               f"({row.split()[1]} columns: {', '.join(known)})")
             continue
         pos = hits[0]
         free.discard(pos)
@@ -148,7 +160,8 @@ def map_headers(headers: list[str], *, kind: str, explicit: dict[str, str],
         hm.ignored = sorted(free)
         if free:
             shown = ", ".join(repr(headers[i]) for i in hm.ignored)
-            hm.warnings.append(f"{label}: columns not used for orders and ignored: {shown}")
+            hm.warnings.append(f"{label}: columns not used for {_NOUNS[kind][1]} and ignored: "
+                               f"{shown}")
     hm.missing = [c for c in REQUIRED[kind] if c not in hm.canonical]
     return hm
 
@@ -229,6 +242,7 @@ __all__ = [
     "BUILTIN_ALIASES",
     "CANONICAL",
     "REQUIRED",
+    "SURVEY_COLUMNS",
     "HeaderMap",
     "map_headers",
     "missing_message",

@@ -39,10 +39,12 @@ from .values import (
     to_series,
 )
 
-Kind = Literal["orders", "customers"]
+Kind = Literal["orders", "customers", "survey"]
 ORDER_TEXT = ("channel", "agent", "store", "status")
 CUSTOMER_TEXT = tuple(c for c in CANONICAL_CUSTOMER_COLUMNS
                       if c not in ("customer_id", "joined_at", "phone"))
+#: Valid survey scores: CSAT 1-5 and NPS 0-10 both fit (``intake`` is shared by every input).
+SCORE_RANGE = (0.0, 10.0, "a score is CSAT 1-5 or NPS 0-10: fix the value or remove the row")
 
 
 @dataclass
@@ -146,7 +148,9 @@ class _Rows:
     def where(self, name: str) -> str:
         return f"{self.raw.label}: {self.hm.label(name)}"
 
-    def amount(self, name: str, *, required: bool) -> np.ndarray:
+    def amount(self, name: str, *, required: bool,
+               within: tuple[float, float, str] | None = None) -> np.ndarray:
+        """A number column; ``within`` = (low, high, fix) rejects values outside the range."""
         s = self.col(name)
         if s is None:
             return np.full(self.n, np.nan)
@@ -154,6 +158,8 @@ class _Rows:
         if required:
             self.checks.empty(parsed.empty, self.hm.label(name), name)
         self.checks.invalid(parsed, self.hm.label(name), name, "a number")
+        if within is not None:
+            self.checks.out_of_range(parsed, self.hm.label(name), name, *within)
         return parsed.values
 
     def date(self, name: str, *, required: bool) -> Parsed | None:
@@ -307,6 +313,19 @@ def _customers(r: _Rows) -> pd.DataFrame:
     return pd.DataFrame(out, index=r.frame.index)
 
 
+def _survey(r: _Rows) -> pd.DataFrame:
+    """Survey answers: who, when (a date, checked against as_of), score, comment."""
+    ids = r.customer_ids()
+    parsed = r.date("answered_at", required=True)
+    score = r.amount("score", required=True, within=SCORE_RANGE)
+    return pd.DataFrame({"customer_id": to_series(ids, r.frame.index, empty_as_na=False),
+                         "answered_at": _dates(parsed, r), "score": score,
+                         "comment": r.text("comment")}, index=r.frame.index)
+
+
+_BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey}
+
+
 def _extra(r: _Rows, pos: int) -> pd.Series | np.ndarray | None:
     s = r.frame[f"c{pos}"]
     text = clean_text(s)
@@ -349,7 +368,7 @@ def _process(raw: RawTable, *, source: SourceConfig, kind: str, intake: IntakeCo
              timezone: str, as_of: dt.date | None, strict: bool) -> _Outcome:
     r = _rows(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
               strict=strict)
-    full = _orders(r) if kind == "orders" else _customers(r)
+    full = _BUILDERS[kind](r)
     ok = ~r.checks.rejected
     frame = full[ok].reset_index(drop=True) if not ok.all() else full.reset_index(drop=True)
     frame["_source"] = pd.Series(raw.label, index=frame.index, dtype="str")
@@ -376,7 +395,8 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
     source
         Where the data comes from (a file or a database) and its column mapping.
     kind
-        ``"orders"`` or ``"customers"``.
+        ``"orders"``, ``"customers"`` or ``"survey"`` (``customer_id``, ``answered_at``,
+        ``score`` in 0-10, optional ``comment``).
     intake
         Rules for values (decimal mark, date format, refunds, tolerance, aliases).
     timezone
@@ -500,14 +520,33 @@ def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
     merged = old if old is not None else _new_customers(ofr, np.zeros(len(ofr), bool), None, "")
     if not missing.any():
         return merged, orders
-    return merged, _reject_orders(orders, missing, rejects_dir)
+    return merged, _reject_rows(orders, missing, rejects_dir,
+                                "is not in the customers source: add the customer, or set "
+                                "on_missing_customer = 'create' in [intake]")
 
 
-def _reject_orders(orders: IntakeResult, missing: np.ndarray, rejects_dir: Path) -> IntakeResult:
-    ofr, rep, raw = orders.frame, orders.report, orders.raw
+def reject_unknown_customers(result: IntakeResult, known: set[str] | pd.Index, *,
+                             rejects_dir: Path) -> IntakeResult:
+    """Reject the rows (e.g. survey answers) whose ``customer_id`` is not a known customer.
+
+    The rows are removed from ``result.frame``, appended to the source's rejects file with their
+    line and reason, and counted in the report (``rows_in == accepted + rejected`` still holds).
+    Unlike orders, such rows never create customers: an answer cannot say who its customer is.
+    """
+    missing = ~result.frame["customer_id"].isin(pd.Index(list(known))).to_numpy()
+    if not missing.any():
+        return result
+    return _reject_rows(result, missing, rejects_dir,
+                        "is not a known customer (not in the customers source, the store or the "
+                        "orders): add the customer to the customers source, or fix the id")
+
+
+def _reject_rows(result: IntakeResult, missing: np.ndarray, rejects_dir: Path,
+                 why: str) -> IntakeResult:
+    """Move the ``missing`` rows to the rejects file: ``customer_id '<id>' <why>``."""
+    ofr, rep, raw = result.frame, result.report, result.raw
     ids = ofr.loc[missing, "customer_id"].tolist()
-    reasons = [f"customer_id {v!r} is not in the customers source: add the customer, or set "
-               "on_missing_customer = 'create' in [intake]" for v in ids]
+    reasons = [f"customer_id {v!r} {why}" for v in ids]
     rows = pd.DataFrame({"source": rep.source, "line": ofr.loc[missing, "_line"].to_numpy(),
                          "reason": reasons})
     if raw is not None:
@@ -521,7 +560,8 @@ def _reject_orders(orders: IntakeResult, missing: np.ndarray, rejects_dir: Path)
     for i, values in enumerate(originals):
         rows[f"c{i}"] = values
     rows.columns = [*FIXED, *headers]
-    path = Path(rep.rejects_file) if rep.rejects_file else rejects_path(rejects_dir, stem, "orders")
+    path = (Path(rep.rejects_file) if rep.rejects_file
+            else rejects_path(rejects_dir, stem, rep.kind))
     append_rejects(rows, path)
     keep = ~missing
     report = dataclasses.replace(rep, accepted=rep.accepted - int(missing.sum()),
@@ -536,4 +576,5 @@ __all__ = [
     "inspect_source",
     "read_source",
     "reconcile_customers",
+    "reject_unknown_customers",
 ]

@@ -147,6 +147,17 @@ MIGRATIONS: list[Migration] = [
             "at" TIMESTAMP NOT NULL
         );
     """),
+    ("0004_surveys", """
+        CREATE TABLE surveys (
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            answered_at DATE NOT NULL,
+            score DOUBLE NOT NULL,
+            comment VARCHAR,
+            source VARCHAR NOT NULL,
+            line BIGINT NOT NULL
+        );
+    """),
     ("0020_campaigns", """
         CREATE SEQUENCE campaign_id_seq START 1;
         CREATE TABLE campaigns (

@@ -1,4 +1,4 @@
-"""The DuckDB store: ingested customers and orders, and one snapshot per run.
+"""The DuckDB store: ingested customers, orders and survey answers, and one snapshot per run.
 
 One writer, many readers: a :class:`Store` opened for writing holds DuckDB's file lock for as long
 as it is open, so front doors open it for one command and close it again. Every write that must
@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from .migrations import MIGRATIONS
 _CUSTOMER_COLUMNS = [c for c in CANONICAL_CUSTOMER_COLUMNS]
 _ORDER_COLUMNS = ["order_id", "customer_key", "ordered_at", "amount", "cost", "margin", "channel",
                   "agent", "store", "status", "is_refund", "source"]
+#: What :meth:`Store.orders_frame` returns unless told otherwise.
+_ORDERS_FRAME_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund")
 
 
 class Store:
@@ -173,6 +175,60 @@ class Store:
             con.unregister("incoming_orders")
         return {"inserted": len(incoming) - replaced, "replaced": replaced}
 
+    def upsert_surveys(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
+        """Replace the survey answers stored from ``source``; re-ingesting is idempotent.
+
+        An answer is identified by ``customer_id``, ``answered_at`` and its source line
+        (``_line``): stored answers of ``source`` that come again are counted as replaced, the
+        others as inserted; stored answers of ``source`` no longer in it are removed.
+
+        Parameters
+        ----------
+        frame
+            Accepted survey rows (``customer_id``, ``answered_at``, ``score``, ``comment``,
+            ``_line``), as :func:`tierwise.io.read_source` returns them with ``kind="survey"``.
+            Every ``customer_id`` must already be a stored customer (intake rejects the others).
+        source
+            The source label (file or URL) the rows came from.
+
+        Returns
+        -------
+        dict
+            ``inserted``, ``replaced`` and ``removed`` counts.
+        """
+        incoming = pd.DataFrame({
+            "customer_id": frame["customer_id"].astype("object"),
+            "answered_at": frame["answered_at"],
+            "score": pd.to_numeric(frame["score"]),
+            "comment": frame.get("comment"),
+            "line": frame["_line"] if "_line" in frame else range(1, len(frame) + 1)})
+        con = self.con
+        con.register("incoming_surveys", incoming)
+        try:
+            missing = con.execute(
+                "SELECT count(*), min(i.customer_id) FROM incoming_surveys i "
+                "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
+            if missing[0]:
+                raise StoreError(f"{missing[0]} survey answers name customers the store does not "
+                                 f"know (first: {missing[1]!r})",
+                                 "ingest customers first; intake rejects unknown customers")
+            replaced = _scalar(con, "SELECT count(*) FROM incoming_surveys i SEMI JOIN "
+                                    "(SELECT * FROM surveys WHERE source = ?) s "
+                                    "USING (customer_id, answered_at, line)", [source])
+            before = _scalar(con, "SELECT count(*) FROM surveys WHERE source = ?", [source])
+            con.execute("DELETE FROM surveys WHERE source = ?", [source])
+            con.execute("""
+                INSERT INTO surveys
+                SELECT c.customer_key, i.customer_id, CAST(i.answered_at AS DATE),
+                       CAST(i.score AS DOUBLE), CAST(i.comment AS VARCHAR), ?,
+                       CAST(i.line AS BIGINT)
+                FROM incoming_surveys i JOIN customers c USING (customer_id)
+            """, [source])
+        finally:
+            con.unregister("incoming_surveys")
+        return {"inserted": len(incoming) - replaced, "replaced": replaced,
+                "removed": before - replaced}
+
     def record_ingest(self, report: dict[str, Any], counts: dict[str, int]) -> None:
         self.con.execute(
             "INSERT INTO ingests (ingested_at, source, kind, rows_in, accepted, rejected, inserted,"
@@ -287,11 +343,38 @@ class Store:
             "run_id DESC LIMIT 1", [as_of, config_hash or ""]).fetchall()
         return self.run_info(rows[0][0]) if rows else None
 
-    def orders_frame(self, as_of: dt.date) -> pd.DataFrame:
-        """Orders up to ``as_of`` (``customer_key``, ``ordered_at``, ``amount``, ``is_refund``)."""
+    def orders_frame(self, as_of: dt.date, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Orders up to ``as_of``, by customer and date.
+
+        Parameters
+        ----------
+        as_of
+            The last order date included.
+        columns
+            Columns of the orders table to return (``order_id``, ``customer_key``, ``ordered_at``,
+            ``amount``, ``cost``, ``margin``, ``channel``, ``agent``, ``store``, ``status``,
+            ``is_refund``, ``source``); default ``customer_key, ordered_at, amount, is_refund``.
+        """
+        cols = list(_ORDERS_FRAME_COLUMNS if columns is None else columns)
+        unknown = [c for c in cols if c not in _ORDER_COLUMNS]
+        if unknown or not cols:
+            raise ValueError(f"orders_frame: unknown column(s) {unknown or '(none given)'}; "
+                             f"valid: {', '.join(_ORDER_COLUMNS)}")
+        select = ", ".join(f'"{c}"' for c in cols)
         return self.con.execute(
-            "SELECT customer_key, ordered_at, amount, is_refund FROM orders WHERE ordered_at <= ? "
-            "ORDER BY customer_key, ordered_at", [as_of]).df()
+            f"SELECT {select} FROM orders WHERE ordered_at <= ? ORDER BY customer_key, ordered_at",
+            [as_of]).df()
+
+    def surveys_frame(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """Survey answers up to ``as_of`` (all when None), by customer and date.
+
+        Columns: ``customer_key``, ``customer_id``, ``answered_at``, ``score``, ``comment``,
+        ``source``, ``line``.
+        """
+        where, params = ("WHERE answered_at <= ?", [as_of]) if as_of is not None else ("", [])
+        return self.con.execute(
+            "SELECT customer_key, customer_id, answered_at, score, comment, source, line "
+            f"FROM surveys {where} ORDER BY customer_key, answered_at, source, line", params).df()
 
     def key_account_overrides(self) -> pd.DataFrame:
         return self.con.execute(

@@ -6,9 +6,13 @@
   criterion's contribution.
 * :func:`select_key_accounts` picks key accounts 关键客户 with a selection matrix, gates, a cap by
   company stage, manual overrides, and the strategic / core split with pricing guidance.
+* Big-account analyses 大客户分析 (:mod:`tierwise.tiering.big_accounts`):
+  :func:`key_account_review`, :func:`channel_contribution` and :func:`manager_performance`
+  (growth, value, behaviour, channel/agent contribution, satisfaction, account managers).
 
 Every default lives in :mod:`tierwise.config` (``[pyramid]``, ``[scorecard]``, ``[key_accounts]``);
-the service-policy and pricing texts in :mod:`tierwise.tiering.policies`. See docs/tiering.md.
+the service-policy and pricing texts in :mod:`tierwise.tiering.policies`. See docs/tiering.md
+and docs/key_accounts.md.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ from ..config import (
     PyramidConfig,
     ScorecardConfig,
     ServicePolicyConfig,
+)
+from .big_accounts import (
+    CONTRIBUTION_COLUMNS,
+    MANAGER_COLUMNS,
+    REVIEW_COLUMNS,
+    SATISFACTION_COLUMNS,
+    big_account_tables,
+    channel_contribution,
+    growth_pct,
+    key_account_review,
+    manager_performance,
+    satisfaction,
+    tier_movement,
 )
 from .key_accounts import (
     OVERRIDE_COLUMNS,
@@ -50,13 +67,17 @@ from .pyramid import (
 from .scorecard import Scorecard
 
 __all__ = [
+    "CONTRIBUTION_COLUMNS",
     "CREDIT_RATING_MAPPING",
     "KEY_ACCOUNT_CAPS",
     "KEY_ACCOUNT_TYPE_NAMES",
+    "MANAGER_COLUMNS",
     "OVERRIDE_COLUMNS",
     "PRICING_GUIDANCE",
     "PYRAMID_LEVELS",
     "PYRAMID_TIERS",
+    "REVIEW_COLUMNS",
+    "SATISFACTION_COLUMNS",
     "SCORECARD_MAX_CRITERIA",
     "SERVICE_POLICIES",
     "TIER_NAMES",
@@ -72,14 +93,21 @@ __all__ = [
     "Scorecard",
     "ScorecardConfig",
     "ServicePolicyConfig",
+    "big_account_tables",
+    "channel_contribution",
     "edges_from_counts",
     "get_pyramid_method",
+    "growth_pct",
+    "key_account_review",
+    "manager_performance",
     "pricing_guidance",
     "pricing_table",
     "pyramid_methods",
     "pyramid_summary",
     "register_pyramid_method",
+    "satisfaction",
     "select_key_accounts",
     "service_policy",
     "service_policy_table",
+    "tier_movement",
 ]
