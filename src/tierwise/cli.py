@@ -73,6 +73,12 @@ def _load(config: Path):  # noqa: ANN202 - returns tierwise.config.Config
     return load_config(config)
 
 
+def _reader(config: Path):  # noqa: ANN202 - returns tierwise.store.Store
+    """The configured store, opened read-only (for commands that only look)."""
+    from .store import Store
+    return Store(_load(config).store_path, read_only=True)
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
@@ -164,9 +170,7 @@ def run(
 @app.command()
 def runs(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """List the snapshots in the store."""
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         frame = store.runs()
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
     if as_json:
@@ -192,9 +196,7 @@ def export_customers(
 ) -> None:
     """Write the per-customer result table of a run (the stable export contract)."""
     from .io.export import export_customers as do_export
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         written = do_export(store, run=run_id, fmt=fmt, out=out_path, with_contacts=with_contacts)
     _say(f"wrote {written.rows:,} customers to {written.path}")
 
@@ -272,9 +274,7 @@ def warnings(
 ) -> None:
     """Early warnings: key and major accounts whose orders fell off or who went silent."""
     from .history import run_warnings
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         info, table = run_warnings(store, run_id)
     records = json.loads(table.to_json(orient="records", force_ascii=False)) if len(table) else []
     if as_json:
@@ -302,9 +302,7 @@ def migration(
 ) -> None:
     """Who moved up, down, in and out between two snapshots, with their value."""
     from .history import compare_runs
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         cmp = compare_runs(store, column=by, from_run=from_run, to_run=to_run)
     summary = json.loads(cmp.summary.to_json(orient="records", force_ascii=False))
     matrix = json.loads(cmp.counts.to_json(orient="split", force_ascii=False))
@@ -329,9 +327,7 @@ def pyramid(
     as_json: JsonOpt = False,
 ) -> None:
     """The customer pyramid of a run: customers and value per level, with each level's service policy."""
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         info = store.run_info(run_id)
         levels = store.run_table(info["run_id"], "pyramid")
         policies = store.run_table(info["run_id"], "service_policies")
@@ -359,9 +355,7 @@ def attendance(
 ) -> None:
     """The attendance sheet (客户考勤表): top customers' visits per 10-day bucket, absences marked."""
     from .lifecycle import attendance_table
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         info = store.run_info(run_id)
         sheet = store.run_table(info["run_id"], "attendance")
     if sheet is None or sheet.empty:
@@ -374,16 +368,13 @@ def attendance(
     buckets = [c.removesuffix(" visits") for c in wide.columns if str(c).endswith(" visits")]
     cells = [[f"{int(r[b + ' visits'])}{r[b + ' mark'] or ''}" for b in buckets]
              for _, r in wide.iterrows()]
-    out.print(_table(f"Attendance sheet (visits per 10-day bucket; {cfg_marker(cfg)} = absent), "
+    marker = _load(config).attendance.absence_marker
+    out.print(_table(f"Attendance sheet (visits per 10-day bucket; {marker} = absent), "
                      f"run {info['run_id']} ({info['period']})",
                      ["#", "customer", "name", "spend", *[b[5:] for b in buckets]],
                      [[int(r["rank"]), r["customer_id"], r["name"], _fmt(r["total_spend"]), *c]
                       for (_, r), c in zip(wide.iterrows(), cells, strict=True)]))
     _say("full sheet with mean spend per bucket: tierwise attendance --json")
-
-
-def cfg_marker(cfg: Any) -> str:
-    return cfg.attendance.absence_marker
 
 
 key_app = typer.Typer(help="Key accounts: add, remove and list them by hand (kept with who, when, "
@@ -424,9 +415,7 @@ def key_list(config: ConfigOpt = DEFAULT_CONFIG,
              run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
              as_json: JsonOpt = False) -> None:
     """The key accounts of a run with type, score and reason, and the manual changes."""
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         snap = store.snapshot(run_id)
         overrides = store.key_account_overrides()
     keys = snap[snap["key_account"].fillna(False).astype(bool)].sort_values("key_account_rank")
@@ -476,9 +465,7 @@ def key_review(
     as_json: JsonOpt = False,
 ) -> None:
     """Big-account analyses of a run: key-account review, account managers, channels and agents."""
-    from .store import Store
-    cfg = _load(config)
-    with Store(cfg.store_path, read_only=True) as store:
+    with _reader(config) as store:
         info = store.run_info(run_id)
         tables = {name: store.run_table(info["run_id"], name) for name in REVIEW_TABLES}
     records = {name: None if t is None else json.loads(t.to_json(orient="records",

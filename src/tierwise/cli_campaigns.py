@@ -33,12 +33,7 @@ def _front() -> Any:
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date", "write it as YYYY-MM-DD") from None
+    return _front()._parse_date(value, option)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
