@@ -255,12 +255,14 @@ def bench_size(n: int, repeat: int, lifetimes_repeat: int) -> dict:
     plan = {"rfm": (str(store),), "hand": (str(parquet),), "lifetimes": (str(parquet),),
             "features": (str(store),)}
     runs: dict[str, list[dict]] = {kind: [] for kind in plan}
-    # round robin, so that load from elsewhere on the machine hits every contender alike
+    # round robin, starting each round one contender further on, so that load from elsewhere
+    # on the machine and the position in a round hit every contender alike
+    kinds = list(plan)
     for rep in range(repeat):
-        for kind, args in plan.items():
+        for kind in kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]:
             if kind == "lifetimes" and rep >= lifetimes_repeat:
                 continue
-            runs[kind].append(run_child(kind, *args))
+            runs[kind].append(run_child(kind, *plan[kind]))
         print(f"  round {rep + 1}: " + ", ".join(
             f"{kind} {runs[kind][-1]['seconds']:.2f} s" for kind in plan
             if len(runs[kind]) > rep), flush=True)

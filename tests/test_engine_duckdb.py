@@ -108,9 +108,13 @@ def test_warehouse_without_url_is_a_config_error(store, backend):
         connect_engine(EngineConfig(backend=backend), store)
 
 
-def test_to_pandas_types(store):
+def test_to_pandas_types_are_ibis_types(store):
     with DuckDBEngine(store) as engine:
-        frame = engine.to_pandas(engine.features(AS_OF))
+        expr = engine.features(AS_OF)
+        frame = engine.to_pandas(expr)
+        via_ibis = engine._backend.to_pandas(expr)  # Ibis' own (slower) conversion
     assert isinstance(frame, pd.DataFrame)
     assert frame["frequency"].dtype == "int64"
     assert frame["margin_total"].dtype == "float64"
+    pd.testing.assert_frame_equal(frame.sort_values("customer_key").reset_index(drop=True),
+                                  via_ibis.sort_values("customer_key").reset_index(drop=True))

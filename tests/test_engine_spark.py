@@ -85,6 +85,19 @@ def test_hand_case_and_materialize(spark, tmp_path):
     assert spark.table("tw_features").count() == len(kept)
     engine.close()
     assert not spark.sparkContext._jsc.sc().isStopped()  # a given session is never stopped
+    assert not spark.catalog.tableExists(engine.orders_view)  # its temporary view is gone
+
+
+def test_engines_sharing_a_session_keep_their_own_orders(cdnow_engine, spark, tmp_path):
+    from tierwise.engine import SparkEngine, export_orders_parquet
+
+    engine, _ = cdnow_engine
+    path = tmp_path / "hand.parquet"
+    export_orders_parquet(make_store(HAND_ROWS), path)
+    other = SparkEngine(path, session=spark)
+    assert engine.orders_view != other.orders_view
+    assert len(engine.to_pandas(engine.orders())) > len(other.to_pandas(other.orders()))
+    other.close()
 
 
 def test_connect_engine_spark_stages_the_store(spark):

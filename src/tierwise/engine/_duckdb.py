@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
+from ibis.formats.pandas import PandasData
 
 from ..errors import StoreError
 from ..features.behaviour import ORDER_COLUMNS
@@ -69,7 +71,15 @@ class DuckDBEngine(Engine):
         return self._backend.table(ORDERS_TABLE)
 
     def to_pandas(self, expr: ir.Table) -> pd.DataFrame:
-        return self._backend.to_pandas(expr)
+        """Run ``expr`` and convert its Arrow result in one go.
+
+        Ibis' own ``to_pandas`` turns every column holding a NULL into a Python list first,
+        which costs seconds on the feature set of a million customers.
+        """
+        if expr.op().find(ops.InMemoryTable):  # memtables are registered by Ibis itself
+            return self._backend.to_pandas(expr)
+        table = self._cursor.sql(str(self._backend.compile(expr))).to_arrow_table()
+        return PandasData.convert_table(table.to_pandas(), expr.schema())
 
     def materialize(self, expr: ir.Table, table_name: str | None = None) -> None:
         schema, table = split_table_name(table_name or self.results_table)

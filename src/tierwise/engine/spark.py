@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ ORDERS_VIEW = "tierwise_orders"
 
 
 def require_pyspark() -> None:
-    """Raise :class:`MissingDependencyError` unless pyspark and Ibis' PySpark backend import."""
+    """Raise :class:`MissingDependencyError` unless pyspark is installed."""
     if importlib.util.find_spec("pyspark") is None:
         raise MissingDependencyError("pyspark", "spark", "The Spark engine")
 
@@ -133,7 +134,10 @@ class SparkEngine(Engine):
             self._owns_session = False
         self.session = session
         self._backend = ibis.pyspark.connect(self.session)
-        self._orders = self._backend.read_parquet(self.orders_parquet, table_name=ORDERS_VIEW)
+        # one temporary view per engine: engines sharing a session must not see each other's
+        self.orders_view = f"{ORDERS_VIEW}_{uuid.uuid4().hex[:10]}"
+        self._orders = self._backend.read_parquet(self.orders_parquet,
+                                                  table_name=self.orders_view)
         missing = [c for c in ORDER_COLUMNS if c not in self._orders.schema()]
         if missing:
             raise DataContractError(
@@ -163,6 +167,8 @@ class SparkEngine(Engine):
     def close(self) -> None:
         if self._owns_session:
             self.session.stop()
+        else:
+            self.session.catalog.dropTempView(self.orders_view)
 
 
 __all__ = ["ORDERS_VIEW", "SparkEngine", "java_available", "require_pyspark", "spark_session"]
