@@ -32,7 +32,7 @@ def planted(seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
     ]
     parts, truth = [], []
     for label, (n, freq, total, days, mean) in enumerate(groups):
-        jitter = lambda centre: centre * np.exp(rng.normal(0, 0.15, n))  # noqa: E731
+        jitter = lambda centre, n=n: centre * np.exp(rng.normal(0, 0.15, n))  # noqa: E731
         parts.append(pd.DataFrame({"frequency": jitter(freq), "total_amount": jitter(total),
                                    "days_since_last": jitter(days), "mean_amount": jitter(mean)}))
         truth += [label] * n

@@ -81,7 +81,7 @@ class Engine(abc.ABC):
         replaced.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most engines own nothing to release
         """Release the connections and sessions this engine opened itself."""
 
     def features(self, as_of: dt.date, *, period: PeriodKind = "month") -> ir.Table:

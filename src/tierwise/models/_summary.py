@@ -13,6 +13,8 @@ model's analytic gradient, standard errors from a central-difference Hessian of 
 
 from __future__ import annotations
 
+import functools
+
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -305,6 +307,30 @@ def _single_threaded_blas():
     return threadpool_limits(1, user_api="blas")
 
 
+def record_fit(model, names: tuple, theta_unit: np.ndarray, fit, *, x: np.ndarray, n: int,
+               n_distinct: int, log_likelihood: float) -> None:
+    """Set a purchase model's learned state (``params_``, ``standard_errors_``, ...) from a fit.
+
+    ``theta_unit`` are the parameters in the model's time unit; standard errors follow from the
+    covariance of the log-parameters (delta method: se = theta x sd(log theta)).
+    """
+    model.params_ = dict(zip(names, map(float, theta_unit)))
+    se = theta_unit * np.sqrt(np.diag(fit.cov_log))
+    model.standard_errors_ = dict(zip(names, map(float, se)))
+    model.log_likelihood_ = float(log_likelihood)
+    model.n_customers_ = int(n)
+    model.mean_log_likelihood_ = model.log_likelihood_ / n
+    model.n_distinct_ = n_distinct
+    model.n_repeat_buyers_ = int(np.sum(x > 0))
+    model.converged_ = fit.converged
+    model.at_bounds_ = dict(zip(names, fit.at_bound))
+    model.n_iter_ = fit.n_iter
+
+
+def _objective_at(objective: Callable, data, n: float, penalizer: float, v: np.ndarray):
+    return objective(v, data, n, penalizer)
+
+
 def fit_compressed(build: Callable, objective: Callable, comp: Compressed, columns: tuple,
                    penalizer: float, x0: np.ndarray, model: str, warm_target: int = 20_000):
     """Fit ``objective`` on compressed data, warm-started from a thinned sample when large.
@@ -320,9 +346,9 @@ def fit_compressed(build: Callable, objective: Callable, comp: Compressed, colum
         keep = w_sub > 0
         sub = build(tuple(c[keep] for c in columns), w_sub[keep])
         n_sub = float(w_sub.sum())
-        warm = lambda v: objective(v, sub, n_sub, penalizer)
-    fit = fit_log_params(lambda v: objective(v, data, n_total, penalizer), x0, n_total, model,
-                         warm=warm)
+        warm = functools.partial(_objective_at, objective, sub, n_sub, penalizer)
+    fit = fit_log_params(functools.partial(_objective_at, objective, data, n_total, penalizer),
+                         x0, n_total, model, warm=warm)
     return fit, data
 
 

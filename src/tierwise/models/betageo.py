@@ -27,6 +27,7 @@ from tierwise.models._summary import (
     dot,
     exp_neg,
     fit_compressed,
+    record_fit,
     per_distinct,
     summary_arrays,
     time_divisor,
@@ -203,17 +204,8 @@ class BetaGeo(FittedModelMixin):
         ll_scaled, _ = _bgnbd_ll_grad(theta, hist)
         unit_scale = scale / div  # model time units per scaled unit
         theta_unit = theta * np.array([1.0, unit_scale, 1.0, 1.0])
-        self.params_ = dict(zip(PARAM_NAMES, map(float, theta_unit)))
-        se = theta_unit * np.sqrt(np.diag(fit.cov_log))
-        self.standard_errors_ = dict(zip(PARAM_NAMES, map(float, se)))
-        self.log_likelihood_ = float(ll_scaled - np.sum(x) * np.log(unit_scale))
-        self.n_customers_ = int(n)
-        self.mean_log_likelihood_ = self.log_likelihood_ / n
-        self.n_distinct_ = comp.n_rows
-        self.n_repeat_buyers_ = int(np.sum(x > 0))
-        self.converged_ = fit.converged
-        self.at_bounds_ = dict(zip(PARAM_NAMES, fit.at_bound))
-        self.n_iter_ = fit.n_iter
+        record_fit(self, PARAM_NAMES, theta_unit, fit, x=x, n=n, n_distinct=comp.n_rows,
+                   log_likelihood=ll_scaled - np.sum(x) * np.log(unit_scale))
         return self
 
     # ----------------------------------------------------------------- predictions
