@@ -100,6 +100,12 @@ class EngineConfig(_Section):
     url: str | None = Field(
         None, description="spark master (e.g. 'local[2]') or warehouse URL (postgresql://, mysql://)")
     orders_table: str = Field("tierwise_orders", description="warehouse table holding the orders")
+    push_orders: bool = Field(
+        True, description="postgres / mysql: load the store's orders into orders_table before "
+                          "each run (false: the table is kept up to date by you)")
+    staging_dir: Path | None = Field(
+        None, description="spark: folder the store's orders are exported to as Parquet; must be "
+                          "readable by every executor on a cluster (default: a local temp folder)")
     results_table: str = Field("tierwise_features", description="warehouse table for results")
 
 

@@ -150,9 +150,13 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                               "run 'tierwise ingest' first (or 'tierwise demo')")
         period = period_label(as_of, cfg.period)
         progress(f"computing features as of {as_of} on {cfg.engine.backend}")
-        engine = connect_engine(cfg.engine, store.con)
+        engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
         try:
-            features = engine.to_pandas(feature_expr(engine.orders(), as_of, period=cfg.period))
+            expr = feature_expr(engine.orders(), as_of, period=cfg.period)
+            if cfg.engine.backend in ("postgres", "mysql"):
+                progress(f"keeping the features in {cfg.engine.results_table}")
+                engine.materialize(expr)  # results stay in the warehouse too
+            features = engine.to_pandas(expr)
         finally:
             engine.close()
         before = store.previous_run(as_of, cfg.config_hash())

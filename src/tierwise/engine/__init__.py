@@ -79,10 +79,10 @@ def connect_engine(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, *,
 
     Notes
     -----
-    ``spark`` exports the store's orders to Parquet in a temporary folder of this machine, so
-    it suits ``local[N]`` masters (the default, ``local[2]``, when ``engine.url`` is unset); for
-    a cluster, export with :func:`export_orders_parquet` to shared storage and build a
-    :class:`SparkEngine` on that path.
+    ``spark`` exports the store's orders to Parquet in a fresh folder under
+    ``engine.staging_dir`` (default: this machine's temp folder, which suits ``local[N]``
+    masters; the default master is ``local[2]`` when ``engine.url`` is unset). On a cluster,
+    point ``staging_dir`` at storage every executor can read.
     """
     backend = cfg.backend
     if backend == "duckdb":
@@ -91,7 +91,11 @@ def connect_engine(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, *,
         from .spark import require_pyspark
 
         require_pyspark()
-        staging = Path(tempfile.mkdtemp(prefix="tierwise-spark-"))
+        base = None
+        if cfg.staging_dir is not None:
+            base = Path(cfg.staging_dir)
+            base.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="tierwise-spark-", dir=base))
         try:
             path = staging / "orders.parquet"
             export_orders_parquet(con, path)
