@@ -112,3 +112,17 @@ def test_connect_engine_spark_stages_the_store(spark):
     engine.close()
     assert not staged.exists()
     assert not spark.sparkContext._jsc.sc().isStopped()  # not started by the engine: kept
+
+
+def test_connect_engine_spark_stages_under_the_configured_folder(spark, tmp_path):
+    from tierwise.config import EngineConfig
+    from tierwise.engine import connect_engine
+
+    con = make_store(HAND_ROWS)
+    cfg = EngineConfig(backend="spark", url="local[2]", staging_dir=tmp_path / "shared")
+    engine = connect_engine(cfg, con)
+    staged = Path(engine.orders_parquet)
+    assert (tmp_path / "shared") in staged.parents
+    assert len(engine.to_pandas(engine.orders())) == len(HAND_ROWS)
+    engine.close()
+    assert not staged.exists()
