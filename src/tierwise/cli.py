@@ -90,8 +90,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
                          ("rows in", "accepted", "rejected", "inserted", "replaced", "customers",
                           "run") else "left")
     for row in rows:
-        table.add_row(*[("" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
-                        for v in row])
+        table.add_row(*[("" if v is None else f"{v:,}" if isinstance(v, int)
+                         else _fmt(v) if isinstance(v, float) else str(v)) for v in row])
     return table
 
 
