@@ -307,6 +307,17 @@ def _single_threaded_blas():
     return threadpool_limits(1, user_api="blas")
 
 
+def purchase_summary(summary, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked ``frequency``, ``recency`` and ``T`` arrays a purchase model can be fitted on."""
+    x, rec, T = summary_arrays(summary)
+    if not np.any(x > 0):
+        raise FitError(f"{label} cannot be fitted: no customer has a repeat purchase",
+                       "use the historical-rate fallback or a longer observation period")
+    if T.max() <= 0:
+        raise FitError("all customers have T = 0", "fit as of a later date")
+    return x, rec, T
+
+
 def record_fit(model, names: tuple, theta_unit: np.ndarray, fit, *, x: np.ndarray, n: int,
                n_distinct: int, log_likelihood: float) -> None:
     """Set a purchase model's learned state (``params_``, ``standard_errors_``, ...) from a fit.

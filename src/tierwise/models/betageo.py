@@ -20,16 +20,15 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, hyp2f1
 
-from tierwise.errors import FitError
 from tierwise.models._summary import (
     FittedModelMixin,
     compress,
     dot,
     exp_neg,
     fit_compressed,
+    purchase_summary,
     record_fit,
     per_distinct,
-    summary_arrays,
     time_divisor,
 )
 
@@ -186,13 +185,8 @@ class BetaGeo(FittedModelMixin):
 
     def fit(self, summary: pd.DataFrame) -> BetaGeo:
         """Fit on a summary with ``frequency``, ``recency`` and ``T`` (days); returns ``self``."""
-        x, rec, T = summary_arrays(summary)
+        x, rec, T = purchase_summary(summary, "BG/NBD")
         div = time_divisor(self.time_unit)
-        if not np.any(x > 0):
-            raise FitError("BG/NBD cannot be fitted: no customer has a repeat purchase",
-                           "use the historical-rate fallback or a longer observation period")
-        if T.max() <= 0:
-            raise FitError("all customers have T = 0", "fit as of a later date")
         scale = T.max()  # time is scaled so that max(T) = 1 while optimising
         comp = compress(x, rec, T)
         cx, crec, cT = comp.columns

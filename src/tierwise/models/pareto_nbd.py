@@ -39,9 +39,9 @@ from tierwise.models._summary import (
     dot,
     exp_neg,
     fit_compressed,
+    purchase_summary,
     record_fit,
     per_distinct,
-    summary_arrays,
     time_divisor,
 )
 
@@ -315,13 +315,8 @@ class ParetoNBD(FittedModelMixin):
 
     def fit(self, summary: pd.DataFrame) -> ParetoNBD:
         """Fit on a summary with ``frequency``, ``recency`` and ``T`` (days); returns ``self``."""
-        x, rec, T = summary_arrays(summary)
+        x, rec, T = purchase_summary(summary, "Pareto/NBD")
         div = time_divisor(self.time_unit)
-        if not np.any(x > 0):
-            raise FitError("Pareto/NBD cannot be fitted: no customer has a repeat purchase",
-                           "use the historical-rate fallback or a longer observation period")
-        if T.max() <= 0:
-            raise FitError("all customers have T = 0", "fit as of a later date")
         scale = T.max()
         comp = compress(x, rec, T)
         cx, crec, cT = comp.columns
