@@ -202,6 +202,27 @@ def export_customers(
 
 
 @app.command()
+def report(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="Only xlsx for now (an HTML report is planned).")] = "xlsx",
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="zh | en (default: the run's language).", show_default=False)] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output file (default: report-run<run>.<format>).")] = None,
+) -> None:
+    """Write a report people read: one Excel sheet per topic, with charts (xlsx only for now)."""
+    from .reports import build_report, render_xlsx
+    if fmt != "xlsx":
+        raise ConfigError(f"--format {fmt!r} is not supported", "only xlsx is available for now")
+    with _reader(config) as store:
+        built = build_report(store, run=run_id, lang=lang)
+    path = render_xlsx(built, out_path or Path(f"report-run{built.run_id}.{fmt}"))
+    _say(f"wrote the report of run {built.run_id} ({built.period}, {built.language}) to {path}")
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to write demo data and stores.")]
     = Path("tierwise-demo"),

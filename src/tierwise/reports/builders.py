@@ -1,0 +1,526 @@
+"""Build a report's data from one run in the store: sections of titled tables and key figures.
+
+Builders only gather and shape data (every label from the catalogue); renderers (``excel``)
+decide how it looks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..store import Store
+from .catalogue import LANGUAGES, t
+
+#: How a column's numbers should be shown: currency, percent, integer, number, date, text.
+FORMATS: dict[str, str] = {
+    "customers": "integer", "rows_in": "integer", "accepted": "integer", "rejected": "integer",
+    "value": "currency", "revenue": "currency", "margin": "currency", "clv_predicted": "currency",
+    "clv_total": "currency", "clv_mean": "currency", "total_amount": "currency",
+    "total_spend": "currency", "value_prev": "currency", "value_curr": "currency",
+    "value_change": "currency", "customer_share": "percent", "value_share": "percent",
+    "revenue_share": "percent", "p_alive": "percent", "pareto_customer_share": "percent",
+    "pareto_value_share": "percent", "key_account_score": "number", "key_account_rank": "integer",
+    "rank": "integer", "total_visits": "integer", "days_since_last": "integer",
+    "estimate": "number", "standard_error": "number", "change_pct": "number",
+}
+
+STATES = ("normal", "resting", "dormant", "shock", "dead", "buried")
+WAKE_UP_STATES = ("resting", "dormant", "shock")
+SECTION_KEYS = ("summary", "pyramid", "rfm", "clv", "pareto", "key", "activity", "attendance",
+                "segments", "migration", "warnings", "call")
+
+
+@dataclass
+class Table:
+    """One titled table: ``frame`` keeps data column names; ``headers`` are what people read."""
+    key: str
+    title: str
+    frame: pd.DataFrame
+    headers: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, str(column))
+
+    def format(self, column: str) -> str:
+        return self.formats.get(column, FORMATS.get(str(column), "auto"))
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: Any
+    format: str = "auto"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    message: str | None = None  # set when the section's data does not exist for the run
+
+    @property
+    def available(self) -> bool:
+        return self.message is None
+
+    def table(self, key: str) -> Table:
+        for tab in self.tables:
+            if tab.key == key:
+                return tab
+        raise KeyError(f"section {self.key!r} has no table {key!r}")
+
+    def figure(self, key: str) -> Any:
+        for fig in self.figures:
+            if fig.key == key:
+                return fig.value
+        raise KeyError(f"section {self.key!r} has no figure {key!r}")
+
+
+@dataclass
+class Report:
+    title: str
+    language: str
+    run_id: int
+    period: str
+    as_of: str
+    currency: str | None
+    sections: dict[str, Section]
+
+    def __getitem__(self, key: str) -> Section:
+        return self.sections[key]
+
+
+def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
+    """Gather every section of the report for one run (``lang`` default: the run's language)."""
+    info = store.run_info(run)
+    meta = info.get("meta") or {}
+    lang = lang or meta.get("language") or "en"
+    if lang not in LANGUAGES:
+        raise ConfigError(f"report language {lang!r} is not supported",
+                          f"use one of: {', '.join(LANGUAGES)}")
+    ctx = _Context(store, info, lang)
+    builders = {"summary": _summary, "pyramid": _pyramid, "rfm": _rfm, "clv": _clv,
+                "pareto": _pareto, "key": _key_accounts, "activity": _activity,
+                "attendance": _attendance, "segments": _segments, "migration": _migration,
+                "warnings": _warnings, "call": _call_list}
+    sections = {key: builders[key](ctx) for key in SECTION_KEYS}
+    config = meta.get("config") or {}
+    return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
+                  language=lang, run_id=int(info["run_id"]), period=str(info["period"]),
+                  as_of=str(info["as_of"])[:10], currency=config.get("currency"),
+                  sections=sections)
+
+
+class _Context:
+    def __init__(self, store: Store, info: dict[str, Any], lang: str) -> None:
+        self.store, self.info, self.lang = store, info, lang
+        self.meta = info.get("meta") or {}
+        self.run_id = info["run_id"]
+        self._snapshot: pd.DataFrame | None = None
+
+    @property
+    def snapshot(self) -> pd.DataFrame:
+        if self._snapshot is None:
+            self._snapshot = self.store.snapshot(self.run_id)
+        return self._snapshot
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.store.run_table(self.run_id, name)
+
+    def t(self, key: str, **fields: Any) -> str:
+        return t(key, self.lang, **fields)
+
+    def section(self, key: str, **fields: Any) -> Section:
+        return Section(key, self.t(f"{key}.title"), self.t(f"{key}.intro", **fields))
+
+    def missing(self, key: str, why: str | None = None, **fields: Any) -> Section:
+        section = self.section(key, **fields)
+        section.message = (self.t("report.not_available_because", why=self.t(why)) if why
+                           else self.t("report.not_available"))
+        return section
+
+    def make(self, key: str, title_key: str, frame: pd.DataFrame,
+             headers: dict[str, str] | None = None) -> Table:
+        """A table whose headers come from ``col.<column>`` (or ``headers``)."""
+        heads = {c: self.t(f"col.{c}") for c in frame.columns if f"col.{c}" in _KNOWN}
+        heads.update(headers or {})
+        return Table(key, self.t(title_key), frame.reset_index(drop=True), heads)
+
+    def pick(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+
+def _known() -> set[str]:
+    from .catalogue import MESSAGES
+    return set(MESSAGES)
+
+
+_KNOWN = _known()
+
+
+# -- sections -------------------------------------------------------------------------------
+def _summary(c: _Context) -> Section:
+    info, summary = c.info, c.meta.get("summary") or {}
+    s = c.section("summary", run=info["run_id"], period=info["period"],
+                  as_of=str(info["as_of"])[:10])
+    s.figures += [Figure("run", c.t("fig.run"), int(info["run_id"]), "integer"),
+                  Figure("period", c.t("fig.period"), str(info["period"]), "text"),
+                  Figure("as_of", c.t("fig.as_of"), str(info["as_of"])[:10], "text")]
+    for key, fmt in (("customers", "integer"), ("repeat_customers", "integer"),
+                     ("revenue", "currency"), ("active_30d", "integer"), ("key_tier", "integer"),
+                     ("key_accounts", "integer"), ("dormant_or_worse", "integer"),
+                     ("clv_predicted_total", "currency")):
+        if summary.get(key) is not None:
+            s.figures.append(Figure(key, c.t(f"fig.{key}"), summary[key], fmt))
+    if c.meta.get("pareto_top_share") is not None:
+        top = f"{float(c.meta.get('pareto_top', 0.2)):.0%}"
+        s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=top),
+                                float(c.meta["pareto_top_share"]), "percent"))
+    quality = _ingests(c)
+    if len(quality):
+        for key in ("rows_in", "accepted", "rejected"):
+            s.figures.append(Figure(key, c.t(f"fig.{key}"), int(quality[key].sum()), "integer"))
+        kinds = {k: c.t(f"val.{k}") for k in ("orders", "customers", "survey")}
+        quality = quality.assign(kind=quality["kind"].map(lambda k: kinds.get(k, k)))
+        s.tables.append(c.make("quality", "summary.quality", quality))
+    return s
+
+
+def _ingests(c: _Context) -> pd.DataFrame:
+    """The latest read-in of each input before the run was made (the run's data)."""
+    cols = ["source", "kind", "rows_in", "accepted", "rejected", "ingested_at"]
+    frame = c.store.con.execute(
+        "SELECT source, kind, rows_in, accepted, rejected, ingested_at FROM ingests "
+        "WHERE ingested_at <= ? QUALIFY row_number() OVER (PARTITION BY source, kind "
+        "ORDER BY ingested_at DESC, ingest_id DESC) = 1 ORDER BY ingest_id",
+        [c.info["created_at"]]).df()
+    frame = frame[cols]
+    for col in ("rows_in", "accepted", "rejected"):
+        frame[col] = frame[col].astype("int64")
+    frame["ingested_at"] = frame["ingested_at"].astype(str).str[:19]
+    return frame
+
+
+def _pyramid(c: _Context) -> Section:
+    levels = c.table("pyramid")
+    if levels is None or not len(levels):
+        return c.missing("pyramid", "why.no_table")
+    s = c.section("pyramid")
+    frame = levels[["tier", "name", "customers", "customer_share", "value", "value_share"]].copy()
+    policies = c.table("service_policies")
+    if policies is not None:
+        keep = [col for col in ("benefits", "response_time", "dedicated_manager", "payment_terms")
+                if col in policies.columns]
+        frame = frame.merge(policies[["tier", *keep]], on="tier", how="left")
+        if "dedicated_manager" in frame:
+            frame["dedicated_manager"] = frame["dedicated_manager"].map(
+                lambda v: "" if v is None or v != v else c.t("val.yes" if v else "val.no"))
+    frame["customers"] = frame["customers"].astype("int64")
+    s.tables.append(c.make("levels", "pyramid.title", frame))
+    s.figures.append(Figure("customers", c.t("fig.customers"), int(frame["customers"].sum()),
+                            "integer"))
+    return s
+
+
+def _rfm(c: _Context) -> Section:
+    snap = c.snapshot
+    scored = snap.dropna(subset=["rfm_r", "rfm_f"]) if {"rfm_r", "rfm_f"} <= set(snap) else snap[:0]
+    if not len(scored):
+        return c.missing("rfm")
+    s = c.section("rfm")
+    grid = pd.crosstab(scored["rfm_r"].astype(int), scored["rfm_f"].astype(int))
+    grid = grid.reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5], fill_value=0)
+    grid.columns = [f"f{f}" for f in grid.columns]
+    grid = grid.rename_axis("r").reset_index()
+    headers = {"r": c.t("col.r"), **{f"f{f}": c.t("col.f", f=f) for f in range(1, 6)}}
+    s.tables.append(Table("grid", c.t("rfm.grid"), grid.astype("int64"), headers,
+                          {col: "integer" for col in grid.columns}))
+    seg_col = "rfm_segment_zh" if c.lang == "zh" and "rfm_segment_zh" in scored else "rfm_segment"
+    segs = (scored.groupby(scored[seg_col].fillna(c.t("val.none")))
+            .agg(customers=("customer_key", "size"), revenue=("total_amount", "sum"),
+                 clv_mean=("clv_predicted", "mean"))
+            .rename_axis("rfm_segment").reset_index()
+            .sort_values("customers", ascending=False))
+    segs["customer_share"] = segs["customers"] / segs["customers"].sum()
+    segs = segs[["rfm_segment", "customers", "customer_share", "revenue", "clv_mean"]]
+    s.tables.append(c.make("segments", "rfm.segments", segs))
+    return s
+
+
+def _clv(c: _Context) -> Section:
+    snap = c.snapshot
+    clv = snap["clv_predicted"] if "clv_predicted" in snap else pd.Series(dtype=float)
+    if not clv.notna().any():
+        return c.missing("clv", "why.no_value_model")
+    s = c.section("clv")
+    model = c.meta.get("value_model") or {}
+    for key, value in (("model", model.get("model")), ("method", model.get("method")),
+                       ("log_likelihood", model.get("log_likelihood")),
+                       ("confidence", model.get("confidence")),
+                       ("confidence_reasons", "; ".join(model.get("reasons") or [])),
+                       ("selection", (model.get("selection") or {}).get("reason")),
+                       ("clv_predicted_total", float(clv.sum()))):
+        if value not in (None, ""):
+            s.figures.append(Figure(key, c.t(f"fig.{key}"), value,
+                                    "currency" if key == "clv_predicted_total" else "auto"))
+    values = clv.dropna()
+    edges = _nice_edges(float(values.max()))
+    cut = pd.cut(values, bins=edges, right=False, include_lowest=True)
+    buckets = (values.groupby(cut, observed=False).agg(["size", "sum"])
+               .rename(columns={"size": "customers", "sum": "clv_total"}).reset_index(drop=True))
+    buckets.insert(0, "bucket", [_range_label(lo, hi) for lo, hi in zip(edges[:-1], edges[1:],
+                                                                          strict=True)])
+    buckets["customers"] = buckets["customers"].astype("int64")
+    s.tables.append(c.make("buckets", "clv.buckets", buckets))
+    top = snap.dropna(subset=["clv_predicted"]).nlargest(20, "clv_predicted")
+    top = _localised(c, top)[["customer_id", "name", "account_manager", "tier",
+                              "activity_state", "clv_predicted", "p_alive", "clv_confidence",
+                              "total_amount"]]
+    s.tables.append(c.make("top", "clv.top", top))
+    rows = []
+    for part, block in (("purchases", model), ("spend", model.get("spend") or {})):
+        errors = block.get("standard_errors") or {}
+        for name, value in (block.get("params") or {}).items():
+            rows.append({"submodel": c.t(f"val.{part}"), "parameter": name,
+                         "estimate": value, "standard_error": errors.get(name)})
+    if rows:
+        s.tables.append(c.make("fit", "clv.fit", pd.DataFrame(rows)))
+    return s
+
+
+def _nice_edges(top: float) -> list[float]:
+    """0, then 1-2-5 steps up to just above ``top`` (the last bucket open-ended)."""
+    edges = [0.0]
+    step = 10.0
+    while edges[-1] <= top and len(edges) < 14:
+        for m in (1, 2, 5):
+            if edges[-1] <= top:
+                edges.append(step * m)
+        step *= 10
+    if edges[-1] <= top:
+        edges.append(math.inf)
+    # merge the small buckets at the bottom so that at most 10 remain
+    while len(edges) > 11:
+        del edges[1]
+    return edges
+
+
+def _range_label(lo: float, hi: float) -> str:
+    return f"{lo:,.0f}+" if math.isinf(hi) else f"{lo:,.0f} - {hi:,.0f}"
+
+
+def _pareto(c: _Context) -> Section:
+    curve = c.table("pareto_curve")
+    if curve is None or not len(curve):
+        return c.missing("pareto", "why.no_table")
+    s = c.section("pareto")
+    frame = curve.rename(columns={"customer_share": "pareto_customer_share",
+                                  "value_share": "pareto_value_share"})
+    s.tables.append(c.make("curve", "pareto.curve", frame))
+    top = float(c.meta.get("pareto_top", 0.2))
+    share = c.meta.get("pareto_top_share")
+    if share is None:
+        share = float(pd.Series(frame["pareto_value_share"].to_numpy(),
+                                index=frame["pareto_customer_share"]).sort_index()
+                      .loc[:top].iloc[-1])
+    s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=f"{top:.0%}"),
+                            float(share), "percent"))
+    return s
+
+
+def _key_accounts(c: _Context) -> Section:
+    snap = c.snapshot
+    keys = snap[snap["key_account"].fillna(False).astype(bool)] if "key_account" in snap else snap[:0]
+    if not len(keys):
+        return c.missing("key", "why.no_key_accounts")
+    s = c.section("key")
+    report = c.meta.get("key_accounts") or {}
+    s.figures.append(Figure("key_accounts", c.t("fig.key_accounts"), len(keys), "integer"))
+    for key in ("cap", "manual_adds", "manual_removes", "company_stage"):
+        if report.get(key) is not None:
+            s.figures.append(Figure(key, c.t(f"fig.{key}"), report[key]))
+    notes = [*(report.get("warnings") or []), *(report.get("dropped_criteria") or [])]
+    if notes:
+        s.figures.append(Figure("notes", c.t("fig.notes"), "; ".join(notes), "text"))
+    keys = keys.sort_values(["key_account_rank", "key_account_score"],
+                            ascending=[True, False], na_position="last")
+    frame = keys[["customer_id", "name", "account_manager", "key_account_type",
+                  "key_account_score", "key_account_rank", "key_account_reason"]].copy()
+    frame["key_account_type"] = frame["key_account_type"].map(
+        lambda v: c.t(f"val.{v}") if v in ("strategic", "core") else v)
+    contributions = [json.loads(v) if isinstance(v, str) and v else {}
+                     for v in keys["key_account_contributions"]]
+    criteria: list[str] = []
+    for item in contributions:
+        criteria += [k for k in item if k not in criteria]
+    headers = {}
+    for name in criteria:
+        col = f"criterion_{name}"
+        frame[col] = [item.get(name) for item in contributions]
+        headers[col] = c.t("col.criterion", name=name)
+    table = c.make("list", "key.list", frame, headers)
+    table.formats.update({f"criterion_{n}": "number" for n in criteria})
+    s.tables.append(table)
+    return s
+
+
+def _activity(c: _Context) -> Section:
+    snap = c.snapshot
+    if "activity_state" not in snap or not snap["activity_state"].notna().any():
+        return c.missing("activity")
+    s = c.section("activity")
+    counts = snap["activity_state"].value_counts()
+    order = [st for st in STATES if st in counts.index] + \
+            [st for st in counts.index if st not in STATES]
+    frame = pd.DataFrame({"state_key": order,
+                          "customers": [int(counts[st]) for st in order]})
+    policies = c.table("state_policies")
+    names = {}
+    if policies is not None:
+        suffix = "zh" if c.lang == "zh" else "en"
+        pol = policies.set_index("state")
+        names = pol[f"state_{suffix}"].to_dict()
+        frame["policy"] = frame["state_key"].map(pol[f"policy_{suffix}"])
+        frame["actions"] = frame["state_key"].map(pol[f"actions_{suffix}"])
+    frame.insert(0, "state", frame["state_key"].map(lambda st: names.get(st, st)))
+    frame["customer_share"] = frame["customers"] / frame["customers"].sum()
+    frame = frame.drop(columns="state_key")
+    cols = ["state", "customers", "customer_share",
+            *[col for col in ("policy", "actions") if col in frame]]
+    s.tables.append(c.make("states", "activity.title", frame[cols]))
+    return s
+
+
+def _attendance(c: _Context) -> Section:
+    sheet = c.table("attendance")
+    if sheet is None or not len(sheet):
+        return c.missing("attendance", "why.no_table")
+    s = c.section("attendance")
+    bucket = "bucket_zh" if c.lang == "zh" else "bucket_en"
+    sheet = sheet.assign(column=sheet["month"].astype(str) + " " + sheet[bucket].astype(str))
+    order = sheet.drop_duplicates("column").sort_values("seq")["column"].tolist()
+    people = (sheet.drop_duplicates("customer_key")
+              [["customer_key", "rank", "customer_id", "name", "account_manager",
+                "total_visits", "total_spend"]])
+    visits = sheet.pivot_table(index="customer_key", columns="column", values="visits",
+                               aggfunc="sum").reindex(columns=order)
+    wide = people.merge(visits, left_on="customer_key", right_index=True, how="left") \
+        .sort_values("rank").drop(columns="customer_key")
+    wide.columns = [str(col) for col in wide.columns]
+    table = c.make("sheet", "attendance.title", wide)
+    table.formats.update({col: "integer" for col in order})
+    table.formats["total_spend"] = "currency"
+    s.tables.append(table)
+    return s
+
+
+def _segments(c: _Context) -> Section:
+    pnl = c.table("segment_pnl")
+    if pnl is None or not len(pnl):
+        return c.missing("segments", "why.no_table")
+    s = c.section("segments")
+    frame = pnl.copy()
+    if c.lang == "zh" and "segment_zh" in frame:
+        frame["segment"] = frame["segment_zh"].fillna(frame["segment"])
+    cols = [col for col in ("segment", "owner", "playbook", "customers", "customer_share",
+                            "revenue", "revenue_share", "margin") if col in frame]
+    s.tables.append(c.make("pnl", "segments.title", frame[cols]))
+    return s
+
+
+def _migration(c: _Context) -> Section:
+    prev = c.meta.get("previous_run")
+    tier = c.table("migration_tier")
+    if tier is None or prev is None:
+        return c.missing("migration", "why.first_run", prev=prev or "-")
+    s = c.section("migration", prev=prev)
+    s.figures.append(Figure("previous_run", c.t("fig.previous_run"), prev, "integer"))
+    move = "movement_zh" if c.lang == "zh" else "movement_en"
+    for name, key in (("migration_tier", "tier"), ("migration_activity_state", "state")):
+        table = c.table(name)
+        if table is not None:
+            frame = table.assign(movement=table[move])[["movement", "customers", "value_prev",
+                                                        "value_curr", "value_change"]]
+            s.tables.append(c.make(key, f"migration.{key}", frame))
+        counts = c.table(f"{name}_counts")
+        if counts is not None:
+            counts = counts.copy()
+            counts.columns = [str(col) for col in counts.columns]
+            tab = c.make(f"{key}_counts", f"migration.{key}_counts", counts)
+            tab.formats.update({col: "integer" for col in counts.columns if col != "from"})
+            s.tables.append(tab)
+    return s
+
+
+def _warning_frame(c: _Context) -> pd.DataFrame | None:
+    table = c.table("warnings")
+    if table is None or not len(table):
+        return None
+    msg = "message_zh" if c.lang == "zh" else "message_en"
+    frame = table.assign(
+        message=table[msg],
+        severity=table["severity_zh"] if c.lang == "zh" and "severity_zh" in table
+        else table["severity"],
+        warning_kind=table["kind_zh"] if c.lang == "zh" and "kind_zh" in table else table["kind"])
+    frame = _localised(c, frame, tier_only=True)
+    return frame[["customer_id", "name", "account_manager", "tier", "severity", "warning_kind",
+                  "message"]]
+
+
+def _warnings(c: _Context) -> Section:
+    frame = _warning_frame(c)
+    if frame is None:
+        return c.missing("warnings", "why.no_warnings")
+    s = c.section("warnings")
+    s.figures += [Figure("warnings", c.t("fig.warnings"), len(frame), "integer"),
+                  Figure("warned_customers", c.t("fig.warned_customers"),
+                         int(frame["customer_id"].nunique()), "integer")]
+    s.tables.append(c.make("list", "warnings.title", frame))
+    return s
+
+
+def _call_list(c: _Context, n_wake_up: int = 30) -> Section:
+    s = c.section("call")
+    warned = _warning_frame(c)
+    if warned is not None:
+        s.tables.append(c.make("warnings", "call.warnings", warned))
+    snap = c.snapshot
+    if "activity_state" in snap and "clv_predicted" in snap:
+        pool = snap[snap["activity_state"].isin(WAKE_UP_STATES) & snap["clv_predicted"].notna()]
+        if warned is not None:
+            pool = pool[~pool["customer_id"].isin(warned["customer_id"])]
+        pool = pool.nlargest(n_wake_up, "clv_predicted")
+        if len(pool):
+            frame = _localised(c, pool)
+            frame["last_purchase"] = frame["last_purchase"].astype(str).str[:10]
+            frame = frame[["customer_id", "name", "account_manager", "tier", "activity_state",
+                           "clv_predicted", "last_purchase", "days_since_last",
+                           "segment_owner", "playbook"]]
+            s.tables.append(c.make("wake_up", "call.wake_up", frame))
+            s.figures.append(Figure("wake_up", c.t("fig.wake_up"), len(frame), "integer"))
+    if not s.tables:
+        s.message = c.t("report.not_available")
+    return s
+
+
+def _localised(c: _Context, frame: pd.DataFrame, tier_only: bool = False) -> pd.DataFrame:
+    """Tier and activity state in the report's language."""
+    frame = frame.copy()
+    if c.lang == "zh":
+        if "tier" in frame:
+            names = dict(zip(c.snapshot["tier"], c.snapshot["tier_zh"], strict=True)) \
+                if "tier_zh" in c.snapshot else {}
+            frame["tier"] = frame["tier"].map(lambda v: names.get(v, v))
+        if not tier_only and "activity_state_zh" in frame:
+            frame["activity_state"] = frame["activity_state_zh"].fillna(frame["activity_state"])
+    return frame
