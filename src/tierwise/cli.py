@@ -39,6 +39,7 @@ _state: dict[str, bool] = {"quiet": False, "debug": False}
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
                                          envvar="TIERWISE_CONFIG")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+RunOpt = Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")]
 DEFAULT_CONFIG = Path("tierwise.toml")
 
 
@@ -187,7 +188,7 @@ def runs(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
 @export_app.command("customers")
 def export_customers(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | xlsx")] = "csv",
     out_path: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file (default: customers-<run>.<format>).")] = None,
@@ -204,7 +205,7 @@ def export_customers(
 @app.command()
 def report(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="Only xlsx for now (an HTML report is planned).")] = "xlsx",
     lang: Annotated[str | None, typer.Option(
@@ -290,7 +291,7 @@ def validate_model(
 @app.command()
 def warnings(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     as_json: JsonOpt = False,
 ) -> None:
     """Early warnings: key and major accounts whose orders fell off or who went silent."""
@@ -344,7 +345,7 @@ def migration(
 @app.command()
 def pyramid(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     as_json: JsonOpt = False,
 ) -> None:
     """The customer pyramid of a run: customers and value per level, with each level's service policy."""
@@ -371,7 +372,7 @@ def pyramid(
 @app.command()
 def attendance(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     as_json: JsonOpt = False,
 ) -> None:
     """The attendance sheet (客户考勤表): top customers' visits per 10-day bucket, absences marked."""
@@ -433,7 +434,7 @@ def key_remove(customer_id: str, reason: ReasonOpt, config: ConfigOpt = DEFAULT_
 
 @key_app.command("list")
 def key_list(config: ConfigOpt = DEFAULT_CONFIG,
-             run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+             run_id: RunOpt = "latest",
              as_json: JsonOpt = False) -> None:
     """The key accounts of a run with type, score and reason, and the manual changes."""
     with _reader(config) as store:
@@ -482,7 +483,7 @@ _REVIEW_VIEWS: dict[str, tuple[str, list[tuple[str, str]]]] = {
 @key_app.command("review")
 def key_review(
     config: ConfigOpt = DEFAULT_CONFIG,
-    run_id: Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")] = "latest",
+    run_id: RunOpt = "latest",
     as_json: JsonOpt = False,
 ) -> None:
     """Big-account analyses of a run: key-account review, account managers, channels and agents."""

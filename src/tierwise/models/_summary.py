@@ -307,6 +307,17 @@ def _single_threaded_blas():
     return threadpool_limits(1, user_api="blas")
 
 
+def penalised_objective(ll: float, grad: np.ndarray, theta: np.ndarray, n_total: float,
+                        penalizer: float) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood plus ``penalizer * sum(theta**2)``, and its gradient in
+    log-parameters (chain rule: d/d log theta = theta * d/d theta); inf where not finite."""
+    f = -ll / n_total + penalizer * np.sum(theta ** 2)
+    g = -theta * grad / n_total + 2.0 * penalizer * theta ** 2
+    if not np.isfinite(f):
+        return np.inf, np.zeros_like(g)
+    return f, g
+
+
 def purchase_summary(summary, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Checked ``frequency``, ``recency`` and ``T`` arrays a purchase model can be fitted on."""
     x, rec, T = summary_arrays(summary)

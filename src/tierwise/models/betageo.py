@@ -26,6 +26,7 @@ from tierwise.models._summary import (
     dot,
     exp_neg,
     fit_compressed,
+    penalised_objective,
     purchase_summary,
     record_fit,
     per_distinct,
@@ -125,11 +126,7 @@ def _objective(log_theta, h, n_total, penalizer):
     """Mean penalised NLL over log parameters and its gradient (the lifetimes objective)."""
     theta = np.exp(log_theta)
     ll, grad = _bgnbd_ll_grad(theta, h)
-    f = -ll / n_total + penalizer * np.sum(theta ** 2)
-    g = -theta * grad / n_total + 2.0 * penalizer * theta ** 2
-    if not np.isfinite(f):
-        return np.inf, np.zeros_like(g)
-    return f, g
+    return penalised_objective(ll, grad, theta, n_total, penalizer)
 
 
 class BetaGeo(FittedModelMixin):

@@ -39,6 +39,7 @@ from tierwise.models._summary import (
     dot,
     exp_neg,
     fit_compressed,
+    penalised_objective,
     purchase_summary,
     record_fit,
     per_distinct,
@@ -266,11 +267,7 @@ def _objective(log_theta, h, n_total, penalizer, diverged=None):
             if len(diverged) >= MAX_DIVERGED:
                 raise
         return np.inf, np.zeros_like(theta)
-    f = -ll / n_total + penalizer * np.sum(theta ** 2)
-    g = -theta * grad / n_total + 2.0 * penalizer * theta ** 2
-    if not np.isfinite(f):
-        return np.inf, np.zeros_like(g)
-    return f, g
+    return penalised_objective(ll, grad, theta, n_total, penalizer)
 
 
 class ParetoNBD(FittedModelMixin):
