@@ -84,5 +84,6 @@ def test_cli_report(project: Path) -> None:
     default = run_cli("report", "--run", "1", cwd=project)
     assert default.code == 0, default.stderr
     assert openpyxl.load_workbook(project / "report-run1.xlsx").sheetnames[0] == "概览"
-    bad = run_cli("report", "--format", "html", cwd=project)
-    assert bad.code != 0 and "only xlsx" in bad.stderr
+    html = run_cli("report", "--format", "html", cwd=project)
+    assert html.code == 0, html.stderr
+    assert (project / "report-run2.html").read_text(encoding="utf-8").startswith("<!doctype")

@@ -202,24 +202,33 @@ def export_customers(
     _say(f"wrote {written.rows:,} customers to {written.path}")
 
 
+REPORT_FORMATS = ("xlsx", "html")
+
+
 @app.command()
 def report(
     config: ConfigOpt = DEFAULT_CONFIG,
     run_id: RunOpt = "latest",
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="Only xlsx for now (an HTML report is planned).")] = "xlsx",
+        "--format", "-f", help="xlsx (Excel workbook, one sheet per topic) or html (one "
+                               "self-contained page with charts, opens offline).")] = "xlsx",
     lang: Annotated[str | None, typer.Option(
-        "--lang", help="zh | en (default: the run's language).", show_default=False)] = None,
+        "--lang", help="zh | en (default: the run's language: zh when the data has Chinese "
+                       "headers, else en, unless the config sets language).",
+        show_default=False)] = None,
     out_path: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file (default: report-run<run>.<format>).")] = None,
 ) -> None:
-    """Write a report people read: one Excel sheet per topic, with charts (xlsx only for now)."""
-    from .reports import build_report, render_xlsx
-    if fmt != "xlsx":
-        raise ConfigError(f"--format {fmt!r} is not supported", "only xlsx is available for now")
+    """Write a report people read: the pyramid, who to call this week and why, value, activity."""
+    from .reports import build_report, render_html, render_xlsx
+    if fmt not in REPORT_FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not supported",
+                          f"use one of: {', '.join(REPORT_FORMATS)}")
     with _reader(config) as store:
-        built = build_report(store, run=run_id, lang=lang)
-    path = render_xlsx(built, out_path or Path(f"report-run{built.run_id}.{fmt}"))
+        with _progress("building the report"):
+            built = build_report(store, run=run_id, lang=lang)
+    render = render_xlsx if fmt == "xlsx" else render_html
+    path = render(built, out_path or Path(f"report-run{built.run_id}.{fmt}"))
     _say(f"wrote the report of run {built.run_id} ({built.period}, {built.language}) to {path}")
 
 
@@ -231,7 +240,8 @@ def demo(
     accounts: Annotated[int, typer.Option(help="B2B accounts to generate.", min=20)] = 300,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate the bundled demo data (a restaurant chain and a B2B supplier) and run everything."""
+    """Generate the bundled demo data (a restaurant chain and a B2B supplier), run everything and
+    write each business's latest report (report.xlsx and report.html)."""
     from .demo.walkthrough import run_demo
     with _progress("demo") as log:
         result = run_demo(directory, members=members, accounts=accounts, progress=log)
@@ -247,6 +257,7 @@ def demo(
                          [[r["run_id"], r["period"], r["as_of"], r["customers"]]
                           for r in item["runs"]]))
         _say(f"  config: {item['config']}  store: {item['store']}")
+        _say(f"  reports: {'  '.join(item['reports'])}")
     _say(f"[green]done in {result['seconds']:.1f} s[/green]; try: tierwise runs -c "
          f"{result['businesses']['restaurant']['config']}")
 

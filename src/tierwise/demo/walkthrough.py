@@ -144,8 +144,20 @@ def _business(folder: Path, config_text: str, as_ofs: list[dt.date],
         runs.append({"run_id": result.run_id, "period": result.period,
                      "as_of": result.as_of.isoformat(), "customers": result.n_customers,
                      **result.summary})
+    progress(f"{folder.name}: reports")
+    reports = _reports(cfg.store_path, folder)
     return {"config": str(config_path), "store": str(store), "ingest": ingested.to_dicts(),
-            "runs": runs}
+            "runs": runs, "reports": [str(path) for path in reports]}
+
+
+def _reports(store_path: Path, folder: Path) -> list[Path]:
+    """The latest run's report, as a workbook and as a web page, in the run's language."""
+    from ..reports import build_report, render_html, render_xlsx
+    from ..store import Store
+
+    with Store(store_path, read_only=True) as store:
+        report = build_report(store)
+    return [render_xlsx(report, folder / "report.xlsx"), render_html(report, folder / "report.html")]
 
 
 def run_demo(directory: Path | str, *, members: int = 2000, accounts: int = 300,
@@ -153,7 +165,8 @@ def run_demo(directory: Path | str, *, members: int = 2000, accounts: int = 300,
     """Generate, ingest and run both demo businesses under ``directory``; returns a summary.
 
     The restaurant gets the last three month-end snapshots, the B2B supplier the last four
-    quarter-end snapshots, so migrations between periods have something to compare.
+    quarter-end snapshots, so migrations between periods have something to compare; each gets
+    the latest run's report as ``report.xlsx`` and ``report.html``.
     """
     from . import generate_b2b, generate_restaurant
 

@@ -28,12 +28,23 @@ FORMATS: dict[str, str] = {
     "pareto_value_share": "percent", "key_account_score": "number", "key_account_rank": "integer",
     "rank": "integer", "total_visits": "integer", "days_since_last": "integer",
     "estimate": "number", "standard_error": "number", "change_pct": "number",
+    "value_period": "currency", "value_prev_period": "currency", "value_same_period_ly": "currency",
+    "growth_prev_pct": "number", "growth_yoy_pct": "number", "margin_rate": "percent",
+    "purchase_days": "integer", "usual_gap_days": "number", "top_channel_share": "percent",
+    "satisfaction_mean_12m": "number", "open_warnings": "integer", "orders": "integer",
+    "margin_share": "percent", "revenue_period": "currency", "revenue_prev_period": "currency",
+    "revenue_same_period_ly": "currency", "revenue_total": "currency", "margin_total": "currency",
+    "accounts": "integer", "key_accounts": "integer", "moved_up": "integer",
+    "moved_down": "integer", "warnings": "integer", "targets": "integer", "controls": "integer",
+    "used": "integer", "redemption_rate": "percent", "total_cost": "currency",
+    "gross_profit": "currency", "return_on_cost": "number", "incremental_profit": "currency",
 }
 
 STATES = ("normal", "resting", "dormant", "shock", "dead", "buried")
 WAKE_UP_STATES = ("resting", "dormant", "shock")
-SECTION_KEYS = ("summary", "pyramid", "rfm", "clv", "pareto", "key", "activity", "attendance",
-                "segments", "migration", "warnings", "call")
+#: The report's sections in reading order: the overview, then who to call and why, then detail.
+SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
+                "attendance", "segments", "migration", "warnings", "campaigns")
 
 
 @dataclass
@@ -112,7 +123,8 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
     builders = {"summary": _summary, "pyramid": _pyramid, "rfm": _rfm, "clv": _clv,
                 "pareto": _pareto, "key": _key_accounts, "activity": _activity,
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
-                "warnings": _warnings, "call": _call_list}
+                "warnings": _warnings, "call": _call_list, "big": _big_accounts,
+                "campaigns": _campaigns}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -229,7 +241,30 @@ def _pyramid(c: _Context) -> Section:
     s.tables.append(c.make("levels", "pyramid.title", frame))
     s.figures.append(Figure("customers", c.t("fig.customers"), int(frame["customers"].sum()),
                             "integer"))
+    how = _pyramid_rule(c)
+    if how:
+        s.figures.append(Figure("method", c.t("fig.pyramid_rule"), how, "text"))
     return s
+
+
+def _pyramid_rule(c: _Context) -> str | None:
+    """How the run set the levels, in one sentence (from the run's own config)."""
+    cfg = (c.meta.get("config") or {}).get("pyramid") or {}
+    method = cfg.get("method")
+    if not method:
+        return None
+    ranking = c.table("ranking")
+    column = str(ranking["ranking_value"].iloc[0]) if ranking is not None and len(ranking) \
+        else (cfg.get("ranking") or "total_amount")
+    shown = c.t(f"col.{column}") if f"col.{column}" in _KNOWN else column
+    cuts = {"customer_share": "customer_shares", "value_share": "value_shares",
+            "thresholds": "thresholds", "scorecard": "score_cuts"}.get(method)
+    if cuts is None:
+        rule = c.t("pyramid.rule.custom", method=method)
+    else:
+        a, b, d = (f"{float(v):,.4g}" for v in list(cfg.get(cuts) or [])[:3])
+        rule = c.t(f"pyramid.rule.{method}", ranking=shown, a=a, b=b, c=d)
+    return rule + " " + c.t("pyramid.rule.graded", n=int(cfg.get("min_purchases") or 2))
 
 
 def _rfm(c: _Context) -> Section:
@@ -371,6 +406,91 @@ def _key_accounts(c: _Context) -> Section:
     table = c.make("list", "key.list", frame, headers)
     table.formats.update({f"criterion_{n}": "number" for n in criteria})
     s.tables.append(table)
+    overrides = c.store.key_account_overrides()
+    overrides = overrides[pd.to_datetime(overrides["at"]) <= pd.Timestamp(c.info["created_at"])]
+    if len(overrides):
+        overrides = overrides.assign(
+            action=overrides["action"].map(lambda a: c.t(f"val.override_{a}")
+                                           if f"val.override_{a}" in _KNOWN else a),
+            at=overrides["at"].astype(str).str[:16])
+        s.tables.append(c.make("overrides", "key.overrides",
+                               overrides[["customer_id", "action", "reason", "by", "at"]]))
+    return s
+
+
+#: The key-account review columns the report shows (the export keeps them all).
+_REVIEW_SHOWN = ("customer_id", "name", "account_manager", "key_account_type", "tier",
+                 "value_period", "value_prev_period", "growth_prev_pct", "growth_yoy_pct",
+                 "revenue", "margin_rate", "clv_predicted", "days_since_last", "usual_gap_days",
+                 "activity_state", "top_channel", "top_channel_share", "satisfaction_mean_12m",
+                 "satisfaction_trend", "tier_movement", "open_warnings")
+_MANAGER_SHOWN = ("account_manager", "accounts", "key_accounts", "revenue_period",
+                  "revenue_prev_period", "growth_prev_pct", "growth_yoy_pct", "margin_total",
+                  "moved_up", "moved_down", "warnings", "accounts_warned", "satisfaction_mean_12m")
+
+
+def _big_accounts(c: _Context) -> Section:
+    """Big-account analyses: the key-account review, channels and agents, account managers."""
+    s = c.section("big")
+    review = c.table("key_account_review")
+    if review is not None and len(review):
+        frame = review[[col for col in _REVIEW_SHOWN if col in review]].copy()
+        frame["key_account_type"] = frame["key_account_type"].map(
+            lambda v: c.t(f"val.{v}") if v in ("strategic", "core") else v)
+        if "tier_movement" in frame:
+            frame["tier_movement"] = frame["tier_movement"].map(
+                lambda v: c.t(f"val.move_{v}") if f"val.move_{v}" in _KNOWN else v)
+        s.tables.append(c.make("review", "big.review", _localised(c, frame, tier_only=True)))
+    channels = c.table("channel_contribution")
+    if channels is not None and len(channels):
+        window = "period" if (channels["window"] == "period").any() else "to_date"
+        frame = channels[channels["window"] == window]
+        frame = frame.assign(
+            scope=frame["scope"].map(lambda v: c.t(f"val.scope_{v}")),
+            dimension=frame["dimension"].map(lambda v: c.t(f"col.{v}")))
+        s.tables.append(c.make("channels", "big.channels",
+                               frame[["scope", "dimension", "value", "orders", "customers",
+                                      "revenue", "revenue_share", "margin", "margin_share"]]))
+    managers = c.table("manager_performance")
+    if managers is not None and len(managers):
+        s.tables.append(c.make("managers", "big.managers",
+                               managers[[col for col in _MANAGER_SHOWN if col in managers]]))
+    if not s.tables:
+        return c.missing("big", "why.no_key_accounts")
+    return s
+
+
+def _campaigns(c: _Context) -> Section:
+    """The win-back campaigns made from this run or an earlier one, with their evaluation."""
+    from ..campaigns import evaluate_campaign, list_campaigns
+    from ..errors import TierwiseError
+    try:
+        campaigns = [cp for cp in list_campaigns(c.store) if cp.run_id <= c.run_id]
+    except TierwiseError:
+        campaigns = []
+    if not campaigns:
+        return c.missing("campaigns", "why.no_campaigns")
+    s = c.section("campaigns")
+    rows = []
+    for campaign in campaigns:
+        row: dict[str, Any] = {"campaign_id": campaign.campaign_id, "campaign": campaign.name,
+                               "window": f"{campaign.window_start} - {campaign.window_end}",
+                               "targets": campaign.n_target, "controls": campaign.n_control}
+        try:
+            ev = evaluate_campaign(c.store, campaign.campaign_id)
+        except TierwiseError:
+            ev = None
+        if ev is not None:
+            fig, lift = ev.figures, ev.lift
+            row.update(used=fig.used, redemption_rate=fig.redemption_rate, revenue=fig.revenue,
+                       total_cost=fig.total_cost, gross_profit=fig.gross_profit,
+                       return_on_cost=fig.return_on_cost,
+                       lift=c.t(f"val.lift_{lift.status}"),
+                       incremental_profit=lift.incremental_profit)
+        rows.append(row)
+    s.tables.append(c.make("list", "campaigns.title", pd.DataFrame(rows)))
+    s.figures.append(Figure("cost_basis", c.t("fig.cost_basis"), c.t("campaigns.cost_basis"),
+                            "text"))
     return s
 
 
@@ -454,12 +574,24 @@ def _migration(c: _Context) -> Section:
             s.tables.append(c.make(key, f"migration.{key}", frame))
         counts = c.table(f"{name}_counts")
         if counts is not None:
+            names = _label_names(c, key)
             counts = counts.copy()
-            counts.columns = [str(col) for col in counts.columns]
+            counts["from"] = counts["from"].replace(names)
+            counts.columns = ["from", *(str(names.get(col, col)) for col in counts.columns[1:])]
             tab = c.make(f"{key}_counts", f"migration.{key}_counts", counts)
             tab.formats.update({col: "integer" for col in counts.columns if col != "from"})
             s.tables.append(tab)
     return s
+
+
+def _label_names(c: _Context, kind: str) -> dict[str, str]:
+    """Tier or activity-state keys to their names in the report's language."""
+    if kind == "tier":
+        levels = c.table("pyramid")
+        return dict(zip(levels["tier"], levels["name"])) if levels is not None else {}
+    policies = c.table("state_policies")
+    column = "state_zh" if c.lang == "zh" else "state_en"
+    return dict(zip(policies["state"], policies[column])) if policies is not None else {}
 
 
 def _warning_frame(c: _Context) -> pd.DataFrame | None:
@@ -489,11 +621,27 @@ def _warnings(c: _Context) -> Section:
     return s
 
 
-def _call_list(c: _Context, n_wake_up: int = 30) -> Section:
+def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
+    """Who to call this week, and why: warned accounts first, then valuable ones to wake up.
+
+    One row per customer; a warned customer's row gathers all of its warnings (most severe
+    first, as the run ordered them). The lists are capped so they fit a week's calls; the
+    Warnings section keeps every warning.
+    """
     s = c.section("call")
     warned = _warning_frame(c)
     if warned is not None:
-        s.tables.append(c.make("warnings", "call.warnings", warned))
+        calls = (warned.groupby("customer_id", sort=False)
+                 .agg(name=("name", "first"), account_manager=("account_manager", "first"),
+                      tier=("tier", "first"), severity=("severity", "first"),
+                      why=("message", lambda m: "; ".join(dict.fromkeys(m))))
+                 .reset_index())
+        s.figures.append(Figure("warned_customers", c.t("fig.warned_customers"), len(calls),
+                                "integer"))
+        if len(calls) > n_calls:
+            s.figures.append(Figure("calls_shown", c.t("fig.calls_shown"),
+                                    c.t("call.capped", shown=n_calls, total=len(calls)), "text"))
+        s.tables.append(c.make("warnings", "call.warnings", calls.head(n_calls)))
     snap = c.snapshot
     if "activity_state" in snap and "clv_predicted" in snap:
         pool = snap[snap["activity_state"].isin(WAKE_UP_STATES) & snap["clv_predicted"].notna()]
@@ -503,14 +651,30 @@ def _call_list(c: _Context, n_wake_up: int = 30) -> Section:
         if len(pool):
             frame = _localised(c, pool)
             frame["last_purchase"] = frame["last_purchase"].astype(str).str[:10]
-            frame = frame[["customer_id", "name", "account_manager", "tier", "activity_state",
-                           "clv_predicted", "last_purchase", "days_since_last",
-                           "segment_owner", "playbook"]]
-            s.tables.append(c.make("wake_up", "call.wake_up", frame))
+            names = _label_names(c, "state")
+            visits = pool["visits_30d"] if "visits_30d" in pool else [None] * len(pool)
+            frame["why"] = [c.t("call.why_wake_up", state=names.get(state, state),
+                                visits=_days(n), days=_days(days))
+                            for state, n, days in zip(pool["activity_state"], visits,
+                                                      pool["days_since_last"])]
+            policies = c.table("state_policies")
+            if policies is not None:
+                actions = policies.set_index("state")["actions_zh" if c.lang == "zh"
+                                                       else "actions_en"]
+                frame["actions"] = pool["activity_state"].map(actions).to_numpy()
+            cols = ["customer_id", "name", "account_manager", "tier", "activity_state",
+                    "clv_predicted", "last_purchase", "why", "actions", "segment_owner",
+                    "playbook"]
+            s.tables.append(c.make("wake_up", "call.wake_up",
+                                   frame[[col for col in cols if col in frame]]))
             s.figures.append(Figure("wake_up", c.t("fig.wake_up"), len(frame), "integer"))
     if not s.tables:
         s.message = c.t("report.not_available")
     return s
+
+
+def _days(value: Any) -> str:
+    return "-" if value is None or value != value else f"{int(value):,}"
 
 
 def _localised(c: _Context, frame: pd.DataFrame, tier_only: bool = False) -> pd.DataFrame:
