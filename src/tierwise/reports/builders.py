@@ -257,6 +257,7 @@ def _pyramid_rule(c: _Context) -> str | None:
     column = str(ranking["ranking_value"].iloc[0]) if ranking is not None and len(ranking) \
         else (cfg.get("ranking") or "total_amount")
     shown = c.t(f"col.{column}") if f"col.{column}" in _KNOWN else column
+    shown = shown if c.lang == "zh" else shown[:1].lower() + shown[1:]
     cuts = {"customer_share": "customer_shares", "value_share": "value_shares",
             "thresholds": "thresholds", "scorecard": "score_cuts"}.get(method)
     if cuts is None:
