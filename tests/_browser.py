@@ -92,7 +92,8 @@ def artifact(name: str) -> Path:
 def browser_page(**context: Any) -> Iterator[tuple[Any, list[str]]]:
     """A fresh page in headless Chromium, and the list its console errors are collected in.
 
-    Page errors (uncaught exceptions) and failed requests are collected too.
+    Page errors (uncaught exceptions), failed requests and HTTP answers of 400 and above are
+    collected too.
     """
     executable = chromium()
     sync_api = pytest.importorskip("playwright.sync_api",
@@ -108,6 +109,8 @@ def browser_page(**context: Any) -> Iterator[tuple[Any, list[str]]]:
             page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
             page.on("requestfailed", lambda req: errors.append(
                 f"request failed: {req.url} ({req.failure})"))
+            page.on("response", lambda res: errors.append(f"HTTP {res.status}: {res.url}")
+                    if res.status >= 400 else None)
             yield page, errors
             ctx.close()
         finally:

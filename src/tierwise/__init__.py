@@ -22,7 +22,7 @@ _EXPORTS = {
     # errors
     "TierwiseError": "errors", "ConfigError": "errors", "DataContractError": "errors",
     "MissingDependencyError": "errors", "StoreError": "errors", "NotFittedError": "errors",
-    "FitError": "errors",
+    "FitError": "errors", "StoreBusyError": "errors",
     # config, pipeline, store
     "Config": "config", "load_config": "config", "parse_config": "config",
     "ingest": "pipeline", "run": "pipeline", "Store": "store",
@@ -44,6 +44,8 @@ _EXPORTS = {
     # campaigns
     "create_campaign": "campaigns", "evaluate_campaign": "campaigns",
     "campaign_figures": "campaigns", "AudienceFilter": "campaigns",
+    # the web dashboard
+    "create_app": "web",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -31,6 +31,10 @@ app.add_typer(export_app, name="export")
 from .cli_campaigns import campaign_app  # noqa: E402 - the sub-app imports tierwise.cli lazily
 
 app.add_typer(campaign_app, name="campaign")
+from .cli_web import serve, users_app  # noqa: E402 - imports tierwise.cli lazily, like campaigns
+
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)

@@ -730,6 +730,64 @@ class CampaignDefaultsConfig(_Section):
         return value
 
 
+# ---- the web dashboard (tierwise serve) ----
+#: Who can sign in to the dashboard: admin sees everything, a segment owner the customers of the
+#: segments they own, an account manager the customers assigned to them.
+WEB_ROLES = ("admin", "owner", "manager")
+
+
+class WebConfig(_Section):
+    """The web dashboard and its API (``tierwise serve``): sign-in, privacy, the snapshot cache."""
+
+    host: str = Field("127.0.0.1", description="address 'tierwise serve' listens on (--host "
+                                               "overrides); 0.0.0.0 opens it to the network")
+    port: int = Field(8000, ge=1, le=65535, description="port 'tierwise serve' listens on "
+                                                        "(--port overrides)")
+    full_phone_roles: list[str] = Field(
+        default_factory=lambda: ["admin"],
+        description="roles that see full phone numbers and e-mails; the others see them "
+                    "masked (138****1234)")
+    secret_key_file: Path | None = Field(
+        None, description="file holding the key that signs sign-in cookies, created on first "
+                          "serve (default: next to the store, <store file>.web-secret); the "
+                          "TIERWISE_SECRET_KEY environment variable takes precedence")
+    session_hours: float = Field(12.0, gt=0, description="a sign-in lasts this many hours")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto", description="the Secure flag of cookies: auto = when the page is served over "
+                            "https (behind a proxy: when it sends X-Forwarded-Proto: https)")
+    login_max_failures: int = Field(
+        5, ge=1, description="failed sign-ins per user name and address before sign-in is "
+                             "refused for a while (HTTP 429)")
+    login_window_minutes: float = Field(
+        5.0, gt=0, description="failed sign-ins count within this many minutes")
+    min_password_length: int = Field(8, ge=1, description="shortest password 'tierwise users' "
+                                                          "accepts")
+    page_size: int = Field(50, ge=1, le=500, description="customers per page in the list")
+    refresh_seconds: float = Field(
+        2.0, gt=0, description="how often the server looks whether the store changed (a new "
+                               "run, a new user) and copies what changed")
+    cache_dir: Path | None = Field(
+        None, description="folder of the server's private copy of the snapshots (default: a "
+                          "temporary folder, removed when the server stops)")
+    threads: int = Field(
+        8, ge=1, le=256, description="requests served at the same time (the others wait): "
+                                     "queries run outside Python's lock, so about two to four "
+                                     "per CPU core")
+    call_list_size: int = Field(
+        30, ge=1, description="wake-up candidates on 'this week's calls', per signed-in person")
+
+    @field_validator("full_phone_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in WEB_ROLES]
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}; valid: {', '.join(WEB_ROLES)}")
+        return value
+
+
+# <web-sections>
+
+
 class Config(_Section):
     """The whole ``tierwise.toml``."""
 
@@ -761,6 +819,8 @@ class Config(_Section):
     segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     # <segments-fields>
+    web: WebConfig = Field(default_factory=WebConfig)
+    # <web-fields>
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -791,7 +851,7 @@ class Config(_Section):
     def config_hash(self) -> str:
         """A short, stable hash of the settings that change results (not of paths)."""
         data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
-                                                     "campaigns"})
+                                                     "campaigns", "web"})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -853,5 +913,6 @@ def load_config(path: Path | str) -> Config:
 
 __all__ = [
     "Config", "SourceConfig", "SourcesConfig", "IntakeConfig", "StoreConfig", "EngineConfig",
+    "WebConfig", "WEB_ROLES",
     "load_config", "parse_config", "CANONICAL_CUSTOMER_COLUMNS", "CANONICAL_ORDER_COLUMNS",
 ]

@@ -72,6 +72,14 @@ class StoreError(TierwiseError):
     exit_code = 5
 
 
+class StoreBusyError(StoreError):
+    """The store's file lock stayed taken by another process for longer than we were willing to wait.
+
+    DuckDB lets one process write or several read, never both: a ``tierwise run`` holds the lock
+    for the whole run, a web server holds it for a moment while it copies a new snapshot.
+    """
+
+
 class NotFittedError(TierwiseError):
     """A model was asked to predict before ``fit`` was called."""
 
@@ -90,6 +98,7 @@ __all__ = [
     "DataContractError",
     "MissingDependencyError",
     "StoreError",
+    "StoreBusyError",
     "NotFittedError",
     "FitError",
 ]

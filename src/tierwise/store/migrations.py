@@ -229,4 +229,16 @@ MIGRATIONS: list[Migration] = [
         );
     """),
     # <campaigns-migrations>
+    ("0030_web_users", """
+        CREATE TABLE web_users (
+            name VARCHAR PRIMARY KEY,
+            role VARCHAR NOT NULL CHECK (role IN ('admin', 'owner', 'manager')),
+            password_hash VARCHAR NOT NULL,
+            segments VARCHAR[],
+            manager VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            password_changed_at TIMESTAMP NOT NULL
+        );
+    """),
+    # <web-migrations>
 ]

@@ -1,7 +1,9 @@
 """The DuckDB store: ingested customers, orders and survey answers, and one snapshot per run.
 
 One writer, many readers: a :class:`Store` opened for writing holds DuckDB's file lock for as long
-as it is open, so front doors open it for one command and close it again. Every write that must
+as it is open, so front doors open it for one command and close it again. Readers hold a shared
+lock that keeps writers out while they read (the web server does, for the moment it copies a new
+snapshot), so a writer that finds the lock taken waits a few seconds before giving up. Every write that must
 be all-or-nothing (an ingest, a run) happens in one transaction: a process killed half-way leaves
 the previous state intact, because DuckDB discards an uncommitted transaction when it reopens
 the file.
@@ -22,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from ..config import CANONICAL_CUSTOMER_COLUMNS
-from ..errors import StoreError
+from ..errors import StoreBusyError, StoreError
 from .migrations import MIGRATIONS
 
 _CUSTOMER_COLUMNS = [c for c in CANONICAL_CUSTOMER_COLUMNS]
@@ -30,6 +32,9 @@ _ORDER_COLUMNS = ["order_id", "customer_key", "ordered_at", "amount", "cost", "m
                   "agent", "store", "status", "is_refund", "source"]
 #: What :meth:`Store.orders_frame` returns unless told otherwise.
 _ORDERS_FRAME_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund")
+#: Seconds a writer waits for a lock held by readers (a web server copying a snapshot holds it for
+#: a few seconds at most); readers do not wait by default, since a writer holds it for a whole run.
+WRITER_LOCK_TIMEOUT = 15.0
 
 
 class Store:
@@ -41,6 +46,9 @@ class Store:
         The DuckDB file; created (with its folder) when missing, unless ``read_only``.
     read_only
         Open without the write lock; fails when the file does not exist yet.
+    lock_timeout
+        Seconds to keep retrying while another process holds the file lock (default:
+        :data:`WRITER_LOCK_TIMEOUT` for a writer, 0 for a reader); then :class:`StoreBusyError`.
 
     Examples
     --------
@@ -48,7 +56,8 @@ class Store:
     ...     store.runs()
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False,
+                 lock_timeout: float | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
@@ -56,19 +65,25 @@ class Store:
                              "run 'tierwise ingest' and 'tierwise run' first, or check [store] path")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}",
-                             "another tierwise process may be writing to it; wait and retry") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path} is not a readable tierwise store: {exc}",
-                             "point [store] path at a new file or a tierwise .duckdb file") from None
+        wait = (0.0 if read_only else WRITER_LOCK_TIMEOUT) if lock_timeout is None else lock_timeout
+        self.con = _connect(self.path, read_only, wait)
         if not read_only:
             self.migrate()
         elif "schema_migrations" not in self._tables():
             raise StoreError(f"{self.path} is not a tierwise store (no schema_migrations table)",
                              "point [store] path at a file written by tierwise")
+
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection, path: Path | str) -> Store:
+        """A read-only Store over an open connection to a copy of a store's tables.
+
+        A server keeps its own copy of the snapshots and hands each request a cursor of it;
+        wrapping the cursor lets the library's readers (``run_info``, ``snapshot`` ...) work on
+        the copy. ``path`` names the original store (messages and report titles use it).
+        """
+        store = cls.__new__(cls)
+        store.path, store.read_only, store.con = Path(path), True, con
+        return store
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -394,6 +409,35 @@ class Store:
             "SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE run_id = ? "
             "ORDER BY customer_key", [run_id]).df()
         return frame
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True when DuckDB refused to open a file because another process holds its lock."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying with growing pauses while another process holds its lock."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc):
+                raise StoreError(f"cannot open store {path}: {exc}",
+                                 "check the file's permissions and the disk") from None
+            if time.monotonic() + pause > deadline:
+                raise StoreBusyError(
+                    f"store {path} is in use by another process"
+                    + (f" (waited {wait:.0f} s)" if wait >= 1 else ""),
+                    "a 'tierwise run' or ingest may be writing to it; wait for it to finish "
+                    "and retry") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path} is not a readable tierwise store: {exc}",
+                             "point [store] path at a new file or a tierwise .duckdb file") from None
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:

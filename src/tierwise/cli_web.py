@@ -1,0 +1,176 @@
+"""``tierwise users ...`` and ``tierwise serve``: the web dashboard's accounts and server.
+
+Mounted by ``tierwise.cli`` (``app.add_typer(users_app, name="users")`` and
+``app.command("serve")(serve)``). The web stack (FastAPI, uvicorn, argon2) is imported only when
+a command runs, so ``tierwise --help`` stays quick. Passwords are read from standard input with
+``--password-stdin`` (for scripts) or asked for twice, hidden, in a terminal; with neither, the
+command stops with a hint rather than wait for input that cannot come.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import ConfigError
+
+users_app = typer.Typer(
+    help="Who may sign in to the web dashboard ('tierwise serve') and what each sees: admin "
+         "(everything), owner (the customers of their segments), manager (their customers).",
+    no_args_is_help=True,
+)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
+                                         envvar="TIERWISE_CONFIG")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+StdinOpt = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input.")]
+DEFAULT_CONFIG = Path("tierwise.toml")
+
+
+def _front() -> Any:
+    from . import cli  # the front door's console and helpers (imported late: no cycle)
+
+    return cli
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or a hidden prompt (asked twice) in a terminal."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ConfigError("no password given and no terminal to ask for one",
+                          "pipe it in with --password-stdin, e.g. "
+                          "printf '%s\\n' \"$PASSWORD\" | tierwise users add NAME --role admin "
+                          "--password-stdin")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _segment_names(cfg: Any) -> list[str]:
+    """Top-level names and full paths of the config's segment scheme (empty: no scheme)."""
+    names: list[str] = []
+
+    def walk(items: list[Any], prefix: str) -> None:
+        for item in items:
+            path = f"{prefix}{cfg.segments.separator}{item.name}" if prefix else item.name
+            names.append(path)
+            walk(item.children, path)
+
+    walk(cfg.segments.segment, "")
+    return names
+
+
+@users_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="The user name people sign in with.")],
+    role: Annotated[str, typer.Option("--role", help="admin | owner | manager")],
+    segments: Annotated[str | None, typer.Option(
+        "--segments", help="Owners: the segments they own, comma-separated (default: those "
+                           "whose segment_owner is NAME).")] = None,
+    manager: Annotated[str | None, typer.Option(
+        "--manager", help="Managers: their name in the account_manager column (default: "
+                          "NAME).")] = None,
+    password_stdin: StdinOpt = False,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Create a dashboard account (the first one should be an admin)."""
+    from .store import Store
+    from .web.accounts import add_user
+
+    front = _front()
+    cfg = front._load(config)
+    parts = [s.strip() for s in (segments or "").split(",") if s.strip()]
+    password = _password(password_stdin)
+    with Store(cfg.store_path) as store:
+        user = add_user(store, name, role, password, segments=parts, manager=manager,
+                        min_length=cfg.web.min_password_length,
+                        known_segments=_segment_names(cfg) or None)
+    scope = {"admin": "every customer",
+             "owner": f"segments {', '.join(user.segments)}" if user.segments
+             else f"the segments whose owner is {user.name}",
+             "manager": f"customers whose account manager is {user.manager_name}"}[user.role]
+    front._say(f"added {user.role} {user.name!r}: sees {scope}")
+
+
+@users_app.command("list")
+def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """List the dashboard accounts (never their passwords)."""
+    from .store import Store
+    from .web.accounts import load_users
+
+    front = _front()
+    with Store(front._load(config).store_path, read_only=True) as store:
+        users = [u.to_dict() for u in load_users(store.con).values()]
+    if as_json:
+        front._print_json(users)
+        return
+    if not users:
+        front._say("no users yet: 'tierwise users add NAME --role admin' creates the first")
+        return
+    front.out.print(front._table("Dashboard users", ["user", "role", "segments", "manager",
+                                                     "created"],
+                                 [[u["name"], u["role"], ", ".join(u["segments"]),
+                                   u["manager"] or "", (u["created_at"] or "")[:19]]
+                                  for u in users]))
+
+
+@users_app.command("remove")
+def remove(name: Annotated[str, typer.Argument(help="The user to remove.")],
+           config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Remove an account; its open sign-ins stop working within seconds."""
+    from .store import Store
+    from .web.accounts import remove_user
+
+    front = _front()
+    with Store(front._load(config).store_path) as store:
+        remove_user(store, name)
+    front._say(f"removed {name.strip()!r}")
+
+
+@users_app.command("passwd")
+def passwd(name: Annotated[str, typer.Argument(help="The user whose password changes.")],
+           password_stdin: StdinOpt = False, config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Change a password; the user's open sign-ins stop working."""
+    from .store import Store
+    from .web.accounts import set_password
+
+    front = _front()
+    cfg = front._load(config)
+    password = _password(password_stdin)
+    with Store(cfg.store_path) as store:
+        user = set_password(store, name, password, min_length=cfg.web.min_password_length)
+    front._say(f"password of {user.name!r} changed")
+
+
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    host: Annotated[str | None, typer.Option(
+        "--host", help="Address to listen on (default: web.host, 127.0.0.1).",
+        show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(
+        "--port", help="Port (default: web.port, 8000).", min=1, max=65535,
+        show_default=False)] = None,
+) -> None:
+    """Run the web dashboard and its JSON API over the store (stop with Ctrl-C)."""
+    from .store import Store
+    from .web import serve as run_server
+    from .web.accounts import load_users
+
+    front = _front()
+    cfg = front._load(config)
+    with Store(cfg.store_path, read_only=True, lock_timeout=30) as store:
+        store.run_info("latest")
+        users = load_users(store.con)
+    if not any(u.role == "admin" for u in users.values()):
+        front._say("[yellow]no admin yet:[/yellow] create one with 'tierwise users add NAME "
+                   "--role admin' (the running server picks it up)")
+    shown = host or cfg.web.host
+    front._say(f"serving {cfg.store_path.name} on http://{shown}:{port or cfg.web.port} "
+               "(Ctrl-C stops)")
+    run_server(cfg, host=host, port=port)
+
+
+__all__ = ["serve", "users_app"]

@@ -1,0 +1,464 @@
+"""The shapes of the API's requests and answers, so ``/openapi.json`` describes every route.
+
+Field names are the snapshot's column names (docs/outputs.md explains each); codes such as
+``tier`` or ``activity_state`` come with their Chinese name in a ``*_zh`` field where the
+snapshot has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..config import PYRAMID_TIERS, WEB_ROLES
+from ..lifecycle.policies import ACTIVITY_STATES
+
+#: The store records times in UTC without a zone; answers say so (RFC 3339, with the offset).
+UtcTime = Annotated[dt.datetime, AfterValidator(
+    lambda v: v if v.tzinfo is not None else v.replace(tzinfo=dt.UTC))]
+Text = str | None
+Number = float | None
+Count = int | None
+Tier = Literal[PYRAMID_TIERS]  # type: ignore[valid-type]
+State = Literal[ACTIVITY_STATES]  # type: ignore[valid-type]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- errors, sign-in -------------------------------------------------------------------------------
+class ErrorDetail(_Out):
+    code: str = Field(description="machine-readable: not_found, forbidden, sign_in_required, "
+                                  "invalid_request, too_many_attempts, store_busy, internal_error")
+    message: str = Field(description="what went wrong and what to do, for people")
+
+
+class ErrorOut(_Out):
+    error: ErrorDetail
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class MeOut(_Out):
+    name: str
+    role: Literal[WEB_ROLES]  # type: ignore[valid-type]
+    segments: list[str] = Field(description="owners: the segments they own (empty: those whose "
+                                            "segment_owner is their name)")
+    manager: Text = Field(description="managers: the account_manager value of their customers")
+    full_contacts: bool = Field(description="whether phone numbers and e-mails are shown in full")
+    csrf_token: str = Field(description="send it as the X-CSRF-Token header with every POST")
+
+
+class HealthOut(_Out):
+    status: Literal["ok", "loading"]
+    version: int = Field(description="bumps each time the server copies a changed store")
+
+
+# -- runs -----------------------------------------------------------------------------------------
+class RunOut(_Out):
+    run_id: int
+    period: str
+    as_of: dt.date
+    created_at: UtcTime
+    engine: str
+    n_customers: int
+    language: Text
+    previous_run: Count
+
+
+class RunsOut(_Out):
+    runs: list[RunOut]
+    can_download_reports: bool
+
+
+# -- overview -------------------------------------------------------------------------------------
+class Figures(_Out):
+    customers: int
+    repeat_customers: int
+    revenue: Number
+    active_30d: int
+    key_tier: int
+    key_accounts: int
+    dormant_or_worse: int
+    clv_predicted_total: Number
+
+
+class TierRow(_Out):
+    tier: str
+    tier_zh: Text
+    customers: int
+    value: Number = Field(description="sum of tier_score, the value the tiers were cut on")
+    revenue: Number
+    customer_share: Number
+    value_share: Number
+
+
+class StateRow(_Out):
+    state: str
+    state_zh: Text
+    customers: int
+    customer_share: Number
+    policy: Text
+    policy_zh: Text
+    policy_en: Text
+    actions_zh: Text
+    actions_en: Text
+
+
+class ParetoPoint(_Out):
+    customer_share: float
+    value_share: Number
+
+
+class Pareto(_Out):
+    top: float
+    top_share: Number = Field(description="share of spend from the top `top` of customers")
+    points: list[ParetoPoint]
+
+
+class QualityRow(_Out):
+    source: str
+    kind: str
+    rows_in: int
+    accepted: int
+    rejected: int
+    ingested_at: UtcTime
+
+
+class OverviewOut(_Out):
+    run: RunOut
+    figures: Figures
+    pyramid: list[TierRow]
+    activity: list[StateRow]
+    pareto: Pareto
+    quality: list[QualityRow]
+
+
+# -- customers ------------------------------------------------------------------------------------
+class CustomerRow(_Out):
+    customer_id: str
+    name: Text
+    phone: Text = Field(description="masked (138****1234) unless the role may see it in full")
+    account_manager: Text
+    tier: Text
+    tier_zh: Text
+    segment: Text
+    segment_zh: Text
+    activity_state: Text
+    activity_state_zh: Text
+    key_account: bool | None
+    key_account_type: Text
+    total_amount: Number
+    clv_predicted: Number
+    days_since_last: Count
+    last_purchase: dt.date | None
+    score: Number
+
+
+class FilterOptions(_Out):
+    tiers: list[str]
+    segments: list[str]
+    states: list[str]
+
+
+class CustomersOut(_Out):
+    run: RunOut
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    sort: str
+    order: Literal["asc", "desc"]
+    items: list[CustomerRow]
+    options: FilterOptions
+
+
+class Contribution(_Out):
+    criterion: str
+    points: Number
+
+
+class CustomerOut(_Out):
+    """One customer in one run: every column of the per-customer export."""
+
+    customer_key: int
+    customer_id: str
+    name: Text
+    phone: Text
+    email: Text
+    account_manager: Text
+    created_from_orders: bool | None
+    kind: Text
+    region: Text
+    city: Text
+    industry: Text
+    size: Text
+    credit_rating: Text
+    tags: Text
+    joined_at: dt.date | None
+    attributes: dict[str, Any]
+    first_purchase: dt.date | None
+    last_purchase: dt.date | None
+    frequency: Count
+    recency: Number
+    T: Number
+    n_orders: Count
+    total_amount: Number
+    mean_amount: Number
+    monetary_value: Number
+    refund_count: Count
+    refund_amount: Number
+    margin_total: Number
+    days_since_last: Count
+    visits_30d: Count
+    visits_b1: Count
+    visits_b2: Count
+    visits_b3: Count
+    spend_b1: Number
+    spend_b2: Number
+    spend_b3: Number
+    value_period: Number
+    value_prev_period: Number
+    value_same_period_ly: Number
+    gap_mean: Number
+    gap_median: Number
+    rfm_r: Count
+    rfm_f: Count
+    rfm_m: Count
+    rfm_score: Text
+    rfm_segment: Text
+    rfm_segment_zh: Text
+    rfm_class_cn: Text
+    rfm_class_en: Text
+    rfm_ticket: Count
+    problem_group: Text
+    problem_group_zh: Text
+    clv_historical: Number
+    clv_historical_basis: Text
+    p_alive: Number
+    expected_purchases: Number
+    purchase_likelihood: Number
+    expected_spend: Number
+    clv_predicted: Number
+    clv_confidence: Text
+    clv_method: Text
+    activity_state: Text
+    activity_state_zh: Text
+    activity_policy: Text
+    lifecycle_stage: Text
+    early_decline: bool | None
+    tier: Text
+    tier_zh: Text
+    tier_score: Number
+    tier_reason: Text
+    score: Number
+    score_contributions: list[Contribution]
+    key_account: bool | None
+    key_account_type: Text
+    key_account_score: Number
+    key_account_rank: Count
+    key_account_reason: Text
+    key_account_contributions: list[Contribution]
+    segment: Text
+    segment_level1: Text
+    segment_zh: Text
+    segment_owner: Text
+    playbook: Text
+    cluster: Text
+    cluster_profile: Text
+    cluster_profile_zh: Text
+
+
+class HistoryRow(_Out):
+    run_id: int
+    period: str
+    as_of: dt.date
+    tier: Text
+    tier_zh: Text
+    activity_state: Text
+    activity_state_zh: Text
+    segment: Text
+    total_amount: Number
+    clv_predicted: Number
+    score: Number
+    key_account: bool | None
+    days_since_last: Count
+
+
+class ServicePolicy(_Out):
+    benefits: Text
+    response_time: Text
+    dedicated_manager: bool | None
+    payment_terms: Text
+
+
+class NextAction(_Out):
+    playbook: Text = Field(description="the segment's playbook: offer / product / channel / "
+                                       "message")
+    segment_owner: Text
+    activity_policy: Text = Field(description="maintain, wake_up, do_not_contact or archive")
+    activity_policy_zh: Text
+    activity_policy_en: Text
+    actions_zh: Text
+    actions_en: Text
+    service_policy: ServicePolicy | None
+
+
+class CustomerDetailOut(_Out):
+    run: RunOut
+    customer: CustomerOut
+    history: list[HistoryRow]
+    next_action: NextAction
+
+
+# -- key accounts, calls, migration ---------------------------------------------------------------
+class KeyAccountRow(_Out):
+    customer_id: str
+    name: Text
+    account_manager: Text
+    tier: Text
+    tier_zh: Text
+    segment: Text
+    key_account_type: Text
+    key_account_score: Number
+    key_account_rank: Count
+    key_account_reason: Text
+    contributions: dict[str, Number]
+
+
+class KeyAccountsOut(_Out):
+    run: RunOut
+    criteria: list[str]
+    by_type: dict[str, int]
+    items: list[KeyAccountRow]
+
+
+class WarningRow(_Out):
+    customer_id: str
+    name: Text = None
+    account_manager: Text = None
+    tier: Text = None
+    kind: Text = None
+    kind_zh: Text = None
+    severity: Text = None
+    severity_zh: Text = None
+    message_en: Text = None
+    message_zh: Text = None
+
+
+class CallRow(_Out):
+    customer_id: str
+    name: Text
+    account_manager: Text
+    tier: Text
+    tier_zh: Text
+    activity_state: Text
+    activity_state_zh: Text
+    clv_predicted: Number
+    last_purchase: dt.date | None
+    days_since_last: Count
+    segment_owner: Text
+    playbook: Text
+
+
+class CallsOut(_Out):
+    run: RunOut
+    warnings: list[WarningRow]
+    wake_up: list[CallRow]
+
+
+class MoveRow(_Out):
+    movement: str
+    movement_zh: Text
+    movement_en: Text
+    customers: int
+    value_prev: Number
+    value_curr: Number
+    value_change: Number
+
+
+class MigrationOut(_Out):
+    from_run: RunOut
+    to_run: RunOut
+    by: str
+    summary: list[MoveRow]
+    rows: list[str] = Field(description="labels before (the matrix rows), then '(new)'")
+    columns: list[str] = Field(description="labels now (the matrix columns), then '(gone)'")
+    counts: list[list[int]]
+
+
+# -- campaigns ------------------------------------------------------------------------------------
+class CampaignOut(_Out):
+    campaign_id: int
+    name: str
+    created_at: UtcTime
+    run_id: int
+    as_of: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    face_value: float
+    message_unit_cost: float
+    gross_margin: float
+    control_share: float
+    seed: int
+    cooldown_days: int
+    audience: dict[str, Any]
+    n_matched: int
+    n_excluded: int
+    n_target: int
+    n_control: int
+    meta: dict[str, Any]
+
+
+class CampaignsOut(_Out):
+    campaigns: list[CampaignOut]
+    can_create: bool
+
+
+class CampaignDetailOut(_Out):
+    campaign: CampaignOut
+    evaluation: dict[str, Any] = Field(description="figures, lift against the control group and "
+                                                   "follow-up, as 'tierwise campaign evaluate "
+                                                   "--json' prints them")
+
+
+class CampaignIn(BaseModel):
+    """A campaign from a filter over the latest run (or ``run_id``); empty fields: config."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=200)
+    run_id: int | None = Field(None, ge=1, le=2**62)
+    min_days_since_last: int | None = Field(None, ge=0, le=100_000)
+    max_days_since_last: int | None = Field(None, ge=0, le=100_000)
+    states: list[State] | None = Field(None, max_length=len(ACTIVITY_STATES))
+    tiers: list[Tier] | None = Field(None, max_length=len(PYRAMID_TIERS))
+    segments: list[str] | None = Field(None, max_length=100)
+    where: str | None = Field(None, max_length=1000, description="a rule in the segment rule "
+                                                                 "language")
+    face_value: float | None = Field(None, ge=0, le=1e9)
+    message_unit_cost: float | None = Field(None, ge=0, le=1e6)
+    gross_margin: float | None = Field(None, ge=0, le=1)
+    control_share: float | None = Field(None, ge=0, lt=1)
+
+
+class TargetRow(_Out):
+    customer_id: str
+    name: Text
+    phone: Text
+    face_value: Number
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    campaign: Text
+
+
+class TargetsOut(_Out):
+    campaign_id: int
+    total: int
+    items: list[TargetRow]

@@ -1,0 +1,348 @@
+"""The HTML pages: each shows the same data as its JSON twin under ``/api`` (same functions).
+
+Pages are rendered on the server from Jinja2 templates (``web/templates``) with one small style
+sheet and no script, so they work on a laptop and a phone and load nothing from the network.
+Language: ``?lang=zh|en`` switches and is remembered in a cookie; otherwise the run's language.
+Every form posts its CSRF token; elements tests rely on carry stable ids (``customer-table``,
+``login-form`` ...) and rows carry ``data-customer-id``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from ..errors import ConfigError
+from . import api
+from . import queries as q
+from .access import Viewer
+from .context import LANG_COOKIE, WebContext, context
+from .downloads import REPORT_FORMATS, report_file, targets_csv
+from .errors import Forbidden, SignInRequired, TooManyAttempts
+from .messages import LANGUAGES, t
+from .models import CampaignIn
+from .security import Session
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+RunParam = Annotated[int | None, Query(ge=1, le=2**62)]
+LangParam = Annotated[Literal["zh", "en"] | None, Query()]
+
+
+def language(request: Request, run_language: str | None = None) -> str:
+    """``?lang=``, else the remembered choice, else the run's language, else English."""
+    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                  run_language):
+        if value in LANGUAGES:
+            return value
+    return "en"
+
+
+def render(request: Request, template: str, *, viewer: Viewer | None, page: str,
+           status: int = 200, run_language: str | None = None, **data: Any) -> HTMLResponse:
+    """A page in the viewer's language, with the helpers every template uses."""
+    ctx = context(request)
+    lang = language(request, run_language)
+    response = ctx.templates.TemplateResponse(request, template, {
+        "lang": lang, "viewer": viewer, "page": page, "csrf": _csrf(request),
+        "t": lambda key, **fields: t(key, lang, **fields),
+        "link": lambda **changes: _link(request, changes),
+        "pick": lambda row, key: _pick(row, key, lang), **data}, status_code=status)
+    chosen = request.query_params.get("lang")
+    if chosen in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
+                            samesite="lax", secure=ctx.secure(request))
+    return response
+
+
+def _csrf(request: Request) -> str | None:
+    session = getattr(request.state, "session", None)
+    return session.nonce if session is not None else None
+
+
+def _link(request: Request, changes: dict[str, Any]) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        params += [(key, v) for v in value] if isinstance(value, list | tuple) else [(key, value)]
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _pick(row: dict[str, Any], key: str, lang: str) -> Any:
+    """``row[key + '_zh']`` in Chinese when present, else ``row[key]``."""
+    if lang == "zh" and row.get(f"{key}_zh"):
+        return row[f"{key}_zh"]
+    return row.get(key)
+
+
+def _page(request: Request) -> tuple[WebContext, Viewer]:
+    ctx = context(request)
+    return ctx, ctx.viewer(request)
+
+
+def _runs(ctx: WebContext) -> list[dict[str, Any]]:
+    with ctx.ensure_loaded().reader() as con:
+        return [r.to_dict() for r in q.list_runs(con)]
+
+
+# -- sign-in ----------------------------------------------------------------------------------------
+@router.get("/login")
+def login_form(request: Request, next: str = "/",  # noqa: A002 - the page to go back to
+               lang: LangParam = None) -> HTMLResponse:
+    ctx = context(request)
+    known = ctx.session(request)
+    session = known or Session.fresh()
+    request.state.session = session  # its nonce is the form's CSRF token
+    response = render(request, "login.html", viewer=None, page="login", next=_safe_next(next))
+    if known is None:
+        ctx.set_session(request, response, session)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
+          password: Annotated[str, Form(max_length=1024)] = "",
+          csrf_token: Annotated[str, Form(max_length=200)] = "",
+          next: Annotated[str, Form(max_length=2000)] = "/") -> Response:  # noqa: A002
+    ctx = context(request)
+    session = ctx.session(request)
+    if session is None:
+        raise Forbidden("the sign-in form is out of date", "reload the page and try again")
+    session.check_csrf(csrf_token)
+    request.state.session = session
+    try:
+        _, fresh = ctx.sign_in(request, username, password)
+    except SignInRequired:
+        return render(request, "login.html", viewer=None, page="login", status=401,
+                      next=_safe_next(next), error=t("login.failed", language(request)))
+    except TooManyAttempts as exc:
+        response = render(request, "login.html", viewer=None, page="login", status=429,
+                          next=_safe_next(next),
+                          error=t("login.too_many", language(request), seconds=exc.retry_after))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    ctx.set_session(request, response, fresh)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    ctx = context(request)
+    session = ctx.session(request)
+    if session is not None:
+        session.check_csrf(csrf_token)
+    response = RedirectResponse("/login", status_code=303)
+    ctx.clear_session(request, response)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no open redirect to another one)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# -- the pages ---------------------------------------------------------------------------------------
+@router.get("/")
+def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.overview_data(ctx, viewer, run)
+    return render(request, "overview.html", viewer=viewer, page="overview",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx),
+                  pareto_svg=_pareto_svg(data["pareto"]["points"]))
+
+
+def _pareto_svg(points: list[dict[str, Any]]) -> str:
+    """The Pareto curve as SVG polyline coordinates (x, y in 0-100, y up)."""
+    coords = [f"{p['customer_share'] * 100:.1f},{100 - (p['value_share'] or 0) * 100:.1f}"
+              for p in points]
+    return " ".join(coords)
+
+
+@router.get("/customers")
+def customers(
+    request: Request,
+    run: RunParam = None,
+    search: Annotated[str | None, Query(alias="q", max_length=100)] = None,
+    tier: Annotated[str | None, Query(max_length=50)] = None,
+    segment: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[str | None, Query(max_length=50)] = None,
+    key_account: Annotated[Literal["", "yes", "no"], Query()] = "",
+    sort: Annotated[str, Query(max_length=50)] = "clv_predicted",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    lang: LangParam = None,
+) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    if sort not in q.SORTS:
+        sort = "clv_predicted"
+    query = q.CustomerQuery(q=search, tiers=(tier,) if tier else (),
+                            segments=(segment,) if segment else (),
+                            states=(state,) if state else (),
+                            key_account={"yes": True, "no": False}.get(key_account),
+                            sort=sort, order=order, page=page,
+                            page_size=ctx.settings.web.page_size)
+    data = api.customers_data(ctx, viewer, run, query)
+    return render(request, "customers.html", viewer=viewer, page="customers",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx),
+                  chosen={"q": search or "", "tier": tier, "segment": segment, "state": state,
+                          "key_account": key_account, "sort": sort, "order": order},
+                  sorts=list(q.SORTS))
+
+
+@router.get("/customers/{customer_id}")
+def customer(request: Request, customer_id: str, run: RunParam = None,
+             lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.detail_data(ctx, viewer, run, customer_id)
+    return render(request, "customer.html", viewer=viewer, page="customers",
+                  run_language=data["run"]["language"], data=data)
+
+
+@router.get("/key-accounts")
+def key_accounts(request: Request, run: RunParam = None, lang: LangParam = None
+                 ) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.key_accounts_data(ctx, viewer, run)
+    return render(request, "key_accounts.html", viewer=viewer, page="key_accounts",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx))
+
+
+@router.get("/calls")
+def calls(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.calls_data(ctx, viewer, run)
+    return render(request, "calls.html", viewer=viewer, page="calls",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx))
+
+
+@router.get("/migration")
+def migration(request: Request, to_run: RunParam = None, from_run: RunParam = None,
+              by: Literal[q.MIGRATION_BY] = "tier",  # type: ignore[valid-type]
+              lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.migration_data(ctx, viewer, to_run, from_run, by)
+    return render(request, "migration.html", viewer=viewer, page="migration",
+                  run_language=data["to_run"]["language"], data=data, runs=_runs(ctx),
+                  choices=q.MIGRATION_BY)
+
+
+@router.get("/campaigns")
+def campaigns(request: Request, lang: LangParam = None) -> HTMLResponse:
+    from . import campaigns as web_campaigns
+
+    ctx, viewer = _page(request)
+    with ctx.store.reading() as store:
+        items = web_campaigns.campaigns(store)
+    latest = api.run_of(ctx, None)
+    with ctx.ensure_loaded().reader() as con:
+        options = q.filter_options(con, viewer, latest)
+    return render(request, "campaigns.html", viewer=viewer, page="campaigns",
+                  run_language=latest.language, items=items, options=options,
+                  defaults=ctx.settings.campaigns)
+
+
+@router.post("/campaigns")
+def create_campaign(
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    min_days_since_last: Annotated[str, Form(max_length=20)] = "",
+    max_days_since_last: Annotated[str, Form(max_length=20)] = "",
+    states: Annotated[list[str] | None, Form()] = None,
+    tiers: Annotated[list[str] | None, Form()] = None,
+    segments: Annotated[list[str] | None, Form()] = None,
+    face_value: Annotated[str, Form(max_length=30)] = "",
+    message_unit_cost: Annotated[str, Form(max_length=30)] = "",
+    gross_margin: Annotated[str, Form(max_length=30)] = "",
+    control_share: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    ctx, viewer = _page(request)
+    request.state.session.check_csrf(csrf_token)
+    fields = {"name": name.strip() or None, "states": states or None, "tiers": tiers or None,
+              "segments": segments or None}
+    for key, text in (("min_days_since_last", min_days_since_last),
+                      ("max_days_since_last", max_days_since_last), ("face_value", face_value),
+                      ("message_unit_cost", message_unit_cost), ("gross_margin", gross_margin),
+                      ("control_share", control_share)):
+        fields[key] = _number(key, text)
+    try:
+        body = CampaignIn(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"the campaign form has problems: {problems}") from None
+    created = api.create_campaign(ctx, viewer, body)
+    return RedirectResponse(f"/campaigns/{created['campaign_id']}", status_code=303)
+
+
+def _number(key: str, text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key} {text!r} is not a number", "write it like 48 or 0.6") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{key} {text!r} is not a number", "write it like 48 or 0.6")
+    return int(value) if key.endswith("days_since_last") and value.is_integer() else value
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign(request: Request, campaign_id: api.CampaignIdParam,
+             lang: LangParam = None) -> HTMLResponse:
+    from . import campaigns as web_campaigns
+
+    ctx, viewer = _page(request)
+    with ctx.store.reading() as store:
+        data = web_campaigns.campaign_detail(store, campaign_id, ctx.settings.campaigns)
+    return render(request, "campaign.html", viewer=viewer, page="campaigns", data=data)
+
+
+@router.get("/campaigns/{campaign_id}/targets.csv")
+def campaign_targets(request: Request, campaign_id: api.CampaignIdParam
+                     ) -> Response:
+    ctx, viewer = _page(request)
+    data = api.targets_data(ctx, viewer, campaign_id)
+    return Response(targets_csv(data["items"]), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="campaign-{campaign_id}-targets.csv"'})
+
+
+@router.get("/runs")
+def runs(request: Request, lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    items = _runs(ctx)
+    return render(request, "runs.html", viewer=viewer, page="runs",
+                  run_language=items[0]["language"] if items else None, items=items,
+                  formats=REPORT_FORMATS)
+
+
+@router.get("/runs/{run_id}/report.{fmt}")
+def report(request: Request, run_id: api.RunIdParam,
+           fmt: Literal[REPORT_FORMATS],  # type: ignore[valid-type]
+           lang: LangParam = None) -> Response:
+    ctx, viewer = _page(request)
+    path, media = report_file(ctx, viewer, run_id, fmt, lang)
+    return FileResponse(path, media_type=media, filename=path.name,
+                        background=BackgroundTask(_remove_tree, path.parent))
+
+
+def _remove_tree(folder: FilePath) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = ["language", "render", "router"]

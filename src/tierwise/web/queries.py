@@ -1,0 +1,503 @@
+"""What the dashboard shows, as queries scoped to the signed-in viewer.
+
+Every function takes a DuckDB connection holding the store's tables (the server's copy, or a
+:class:`~tierwise.store.Store`'s ``con``) and a :class:`~tierwise.web.access.Viewer`, and
+returns plain data (dicts and lists, JSON-ready: NaN becomes None). The viewer's scope goes into
+each query's ``WHERE``, so what a viewer may not see is never read, and an id outside the scope
+raises :class:`~tierwise.web.errors.NotFound` exactly as an unknown id does.
+
+Examples
+--------
+>>> from tierwise.store import Store                                    # doctest: +SKIP
+>>> with Store("tierwise.duckdb", read_only=True) as store:             # doctest: +SKIP
+...     run = run_info(store.con, None)
+...     page = customer_page(store.con, Viewer("li", "manager"), run, CustomerQuery(q="王"))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..config import PYRAMID_TIERS
+from ..lifecycle.policies import ACTIVITY_STATES, STATE_POLICIES
+from .access import Viewer
+from .errors import NotFound
+
+#: Columns of a row in the customer list.
+LIST_COLUMNS = ("customer_id", "name", "phone", "account_manager", "tier", "tier_zh", "segment",
+                "segment_zh", "activity_state", "activity_state_zh", "key_account",
+                "key_account_type", "total_amount", "clv_predicted", "days_since_last",
+                "last_purchase", "score")
+_TIER_RANK = "CASE tier " + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(PYRAMID_TIERS)) \
+    + f" ELSE {len(PYRAMID_TIERS)} END"
+#: What the list can be sorted by (the whitelist), and the SQL each sorts on.
+SORTS = {"clv_predicted": "clv_predicted", "total_amount": "total_amount",
+         "days_since_last": "days_since_last", "last_purchase": "last_purchase",
+         "score": "score", "p_alive": "p_alive", "frequency": "frequency",
+         "customer_id": "customer_id", "name": "name", "tier": _TIER_RANK}
+WAKE_UP_STATES = ("resting", "dormant", "shock")
+#: The digits of the phone column, in SQL.
+PHONE_DIGITS_SQL = "regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g')"
+_NOT_DIGITS = re.compile(r"[^0-9]")
+_PHONE_LIKE = re.compile(r"[0-9 ()+\-]+")
+
+
+def phone_digits(text: str | None) -> str:
+    """The ASCII digits of a text (``'138-1234 5678'`` -> ``'13812345678'``)."""
+    return _NOT_DIGITS.sub("", text or "")
+
+
+def phone_like(text: str) -> bool:
+    """Whether a search text looks like (part of) a phone number: then phones are searched."""
+    return bool(_PHONE_LIKE.fullmatch(text))
+_STATE_POLICY = {row["state"]: row for row in STATE_POLICIES}
+
+
+# -- runs -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunInfo:
+    """One snapshot, as pages show it."""
+
+    run_id: int
+    period: str
+    as_of: dt.date
+    created_at: dt.datetime
+    engine: str
+    n_customers: int
+    language: str | None
+    previous_run: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "period": self.period, "as_of": self.as_of.isoformat(),
+                "created_at": self.created_at.isoformat(timespec="seconds"),
+                "engine": self.engine, "n_customers": self.n_customers,
+                "language": self.language, "previous_run": self.previous_run}
+
+
+_RUNS = ("SELECT run_id, period, as_of, created_at, engine, n_customers, "
+         "json_extract_string(meta, '$.language'), "
+         "TRY_CAST(json_extract_string(meta, '$.previous_run') AS BIGINT) FROM runs")
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[RunInfo]:
+    """Every run, newest first (by as-of date, then id)."""
+    return [RunInfo(*row) for row in con.execute(
+        f"{_RUNS} ORDER BY as_of DESC, run_id DESC").fetchall()]
+
+
+def run_info(con: duckdb.DuckDBPyConnection, run: int | None) -> RunInfo:
+    """One run by id, or the latest (None). Runs are not personal: every viewer sees them."""
+    if run is None:
+        rows = con.execute(f"{_RUNS} ORDER BY as_of DESC, run_id DESC LIMIT 1").fetchall()
+        if not rows:
+            raise NotFound("the store has no runs yet", "run 'tierwise run' first")
+    else:
+        rows = con.execute(f"{_RUNS} WHERE run_id = ?", [run]).fetchall()
+        if not rows:
+            raise NotFound(f"run {run} not found", "see the runs page for the runs there are")
+    return RunInfo(*rows[0])
+
+
+def run_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str) -> pd.DataFrame | None:
+    """A run-level table (warnings, service policies ...) or None when the run has none."""
+    rows = con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
+                       [run_id, name]).fetchall()
+    if not rows:
+        return None
+    data = json.loads(rows[0][0])
+    return pd.DataFrame(data["data"], columns=data["columns"])
+
+
+# -- the customer list ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerQuery:
+    """Search, filters, sort and page of the customer list (every field optional).
+
+    ``q`` matches a customer whose name contains it, whose id contains it (three characters or
+    more; a shorter text must be the whole id), or, when it looks like a phone number (digits,
+    spaces, ``+-()``, at least three digits), whose phone digits contain its digits; letters
+    compare in lower case.
+    """
+
+    q: str | None = None
+    tiers: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    key_account: bool | None = None
+    sort: str = "clv_predicted"
+    order: str = "desc"
+    page: int = 1
+    page_size: int = 50
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions and parameters of the search and filters."""
+        conds: list[str] = []
+        params: list[Any] = []
+        text = (self.q or "").strip().lower()
+        if text:
+            parts = ["contains(lower(name), ?)",
+                     "contains(lower(customer_id), ?)" if len(text) >= 3
+                     else "lower(customer_id) = ?"]
+            params += [text, text]
+            digits = phone_digits(text)
+            if len(digits) >= 3 and phone_like(text):
+                parts.append(f"contains({PHONE_DIGITS_SQL}, ?)")
+                params.append(digits)
+            conds.append("(" + " OR ".join(parts) + ")")
+        for column, values in (("tier", self.tiers), ("activity_state", self.states)):
+            if values:
+                conds.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params += list(values)
+        if self.segments:
+            marks = ", ".join("?" * len(self.segments))
+            conds.append(f"(segment IN ({marks}) OR segment_level1 IN ({marks}))")
+            params += [*self.segments, *self.segments]
+        if self.key_account is not None:
+            conds.append("coalesce(key_account, FALSE) = ?")
+            params.append(self.key_account)
+        return conds, params
+
+    def order_by(self) -> str:
+        if self.sort not in SORTS:
+            raise NotFound(f"cannot sort by {self.sort!r}", f"sort by one of: {', '.join(SORTS)}")
+        direction = "ASC" if self.order == "asc" else "DESC"
+        return f"{SORTS[self.sort]} {direction} NULLS LAST, customer_id ASC"
+
+
+def _scoped(viewer: Viewer, run_id: int, extra: list[str] | None = None,
+            extra_params: list[Any] | None = None) -> tuple[str, list[Any]]:
+    scope, params = viewer.scope()
+    conds = ["run_id = ?", scope, *(extra or [])]
+    return " AND ".join(conds), [run_id, *params, *(extra_params or [])]
+
+
+def customer_page(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                  query: CustomerQuery) -> dict[str, Any]:
+    """One page of the viewer's customers matching ``query``, with the total count."""
+    conds, params = query.where()
+    where, args = _scoped(viewer, run.run_id, conds, params)
+    total = con.execute(f"SELECT count(*) FROM snapshot_customers WHERE {where}",
+                        args).fetchall()[0][0]
+    offset = (query.page - 1) * query.page_size
+    rows = _records(con, f"SELECT {', '.join(LIST_COLUMNS)} FROM snapshot_customers "
+                         f"WHERE {where} ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+                    [*args, query.page_size, offset])
+    return {"run": run.to_dict(), "total": int(total), "page": query.page,
+            "page_size": query.page_size,
+            "pages": max(1, math.ceil(total / query.page_size)),
+            "sort": query.sort, "order": query.order,
+            "items": [viewer.contacts(r) for r in rows]}
+
+
+def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
+                   ) -> dict[str, list[str]]:
+    """The tiers, segments and states present among the viewer's customers (for filter menus)."""
+    where, args = _scoped(viewer, run.run_id)
+    out: dict[str, list[str]] = {}
+    for key, column in (("tiers", "tier"), ("segments", "segment"),
+                        ("states", "activity_state")):
+        values = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {column} FROM snapshot_customers WHERE {where} "
+            f"AND {column} IS NOT NULL ORDER BY 1", args).fetchall()]
+        order = {"tiers": PYRAMID_TIERS, "states": ACTIVITY_STATES}.get(key)
+        if order:
+            values.sort(key=lambda v, o=order: o.index(v) if v in o else len(o))
+        out[key] = values
+    return out
+
+
+# -- one customer -----------------------------------------------------------------------------------
+HISTORY_COLUMNS = ("tier", "tier_zh", "activity_state", "activity_state_zh", "segment",
+                   "total_amount", "clv_predicted", "score", "key_account", "days_since_last")
+
+
+def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                    customer_id: str, *, runs: list[RunInfo] | None = None,
+                    service_policies: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Everything about one customer in one run, their history and what to do next.
+
+    ``runs`` (every run) and ``service_policies`` (the run's table) are read from ``con`` unless
+    given: a server that keeps them at hand saves two queries per customer.
+
+    Raises
+    ------
+    NotFound
+        When the run has no such customer, or the customer is outside the viewer's scope.
+    """
+    where, args = _scoped(viewer, run.run_id, ["customer_id = ?"], [customer_id])
+    rows = _records(con, f"SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE {where}",
+                    args)
+    if not rows:
+        raise NotFound(f"customer {customer_id!r} not found in run {run.run_id}",
+                       "search the customer list")
+    row = viewer.contacts(rows[0])
+    known = {r.run_id: r for r in (runs if runs is not None else list_runs(con))}
+    history = [{"run_id": item["run_id"], "period": known[item["run_id"]].period,
+                "as_of": known[item["run_id"]].as_of, **item}
+               for item in _records(con, f"SELECT run_id, {', '.join(HISTORY_COLUMNS)} "
+                                         "FROM snapshot_customers WHERE customer_id = ?",
+                                    [customer_id]) if item["run_id"] in known]
+    history.sort(key=lambda h: (h["as_of"], h["run_id"]))
+    row["score_contributions"] = _contributions(row.get("score_contributions"))
+    row["key_account_contributions"] = _contributions(row.get("key_account_contributions"))
+    row["attributes"] = _json_object(row.get("attributes"))
+    if service_policies is None:
+        service_policies = run_table(con, run.run_id, "service_policies")
+    return {"run": run.to_dict(), "customer": row, "history": history,
+            "next_action": _next_action(row, service_policies)}
+
+
+def _contributions(value: Any) -> list[dict[str, Any]]:
+    data = _json_object(value)
+    return [{"criterion": str(k), "points": _number(v)} for k, v in data.items()]
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if isinstance(value, str) and value:
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return {}
+        return {str(k): clean(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {}
+
+
+def _next_action(row: dict[str, Any], policies: pd.DataFrame | None) -> dict[str, Any]:
+    """The segment's playbook, the activity state's policy and the tier's service policy."""
+    state = _STATE_POLICY.get(row.get("activity_state") or "")
+    service = None
+    if policies is not None and row.get("tier") in set(policies["tier"]):
+        found = policies[policies["tier"] == row["tier"]].iloc[0].to_dict()
+        service = {k: clean(found.get(k)) for k in ("benefits", "response_time",
+                                                     "dedicated_manager", "payment_terms")}
+    return {"playbook": row.get("playbook"), "segment_owner": row.get("segment_owner"),
+            "activity_policy": state["policy"] if state else row.get("activity_policy"),
+            "activity_policy_zh": state["policy_zh"] if state else None,
+            "activity_policy_en": state["policy_en"] if state else None,
+            "actions_zh": state["actions_zh"] if state else None,
+            "actions_en": state["actions_en"] if state else None,
+            "service_policy": service}
+
+
+# -- overview -------------------------------------------------------------------------------------
+def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+             pareto_top: float = 0.2) -> dict[str, Any]:
+    """Key figures, pyramid, activity states and the Pareto curve of the viewer's customers,
+    and the data quality of the inputs the run was made from."""
+    where, args = _scoped(viewer, run.run_id)
+    figures = _records(con, f"""
+        SELECT count(*) AS customers,
+               count(*) FILTER (WHERE frequency > 0) AS repeat_customers,
+               sum(total_amount) AS revenue,
+               count(*) FILTER (WHERE visits_30d > 0) AS active_30d,
+               count(*) FILTER (WHERE tier = 'key') AS key_tier,
+               count(*) FILTER (WHERE key_account) AS key_accounts,
+               count(*) FILTER (WHERE activity_state IN ('dormant', 'shock', 'dead', 'buried'))
+                   AS dormant_or_worse,
+               sum(clv_predicted) AS clv_predicted_total
+        FROM snapshot_customers WHERE {where}""", args)[0]
+    pyramid = _records(con, f"""
+        SELECT tier, any_value(tier_zh) AS tier_zh, count(*) AS customers,
+               sum(tier_score) AS value, sum(total_amount) AS revenue
+        FROM snapshot_customers WHERE {where} AND tier IS NOT NULL GROUP BY tier""", args)
+    pyramid.sort(key=lambda r: PYRAMID_TIERS.index(r["tier"]) if r["tier"] in PYRAMID_TIERS
+                 else len(PYRAMID_TIERS))
+    _shares(pyramid, "customers", "customer_share")
+    _shares(pyramid, "value", "value_share")
+    states = _records(con, f"""
+        SELECT activity_state AS state, count(*) AS customers FROM snapshot_customers
+        WHERE {where} AND activity_state IS NOT NULL GROUP BY 1""", args)
+    states.sort(key=lambda r: ACTIVITY_STATES.index(r["state"]) if r["state"] in ACTIVITY_STATES
+                else len(ACTIVITY_STATES))
+    _shares(states, "customers", "customer_share")
+    for item in states:
+        policy = _STATE_POLICY.get(item["state"], {})
+        item.update({k: policy.get(k) for k in ("state_zh", "policy", "policy_zh", "policy_en",
+                                                 "actions_zh", "actions_en")})
+    return {"run": run.to_dict(), "figures": figures, "pyramid": pyramid, "activity": states,
+            "pareto": _pareto(con, where, args, pareto_top, figures["customers"]),
+            "quality": _quality(con, run)}
+
+
+def _shares(rows: list[dict[str, Any]], column: str, share: str) -> None:
+    total = sum(r[column] or 0 for r in rows)
+    for r in rows:
+        r[share] = (r[column] or 0) / total if total else None
+
+
+def _pareto(con: duckdb.DuckDBPyConnection, where: str, args: list[Any], top: float,
+            customers: int) -> dict[str, Any]:
+    """The cumulative value share of the viewer's customers, best first, in 5 % steps."""
+    if not customers:
+        return {"top": top, "top_share": None, "points": []}
+    steps = [k / 20 for k in range(1, 21)]
+    marks = sorted({math.ceil(customers * s) for s in [*steps, top]})
+    shares = dict(con.execute(f"""
+        SELECT n, coalesce(running / nullif(total, 0), 0) FROM (
+            SELECT row_number() OVER w AS n, sum(v) OVER w AS running, sum(v) OVER () AS total
+            FROM (SELECT greatest(coalesce(total_amount, 0), 0) AS v
+                  FROM snapshot_customers WHERE {where})
+            WINDOW w AS (ORDER BY v DESC ROWS UNBOUNDED PRECEDING))
+        WHERE list_contains(?, n)""", [*args, marks]).fetchall())
+    points = [{"customer_share": 0.0, "value_share": 0.0}] + [
+        {"customer_share": s, "value_share": clean(shares.get(math.ceil(customers * s)))}
+        for s in steps]
+    return {"top": top, "top_share": clean(shares.get(math.ceil(customers * top))),
+            "points": points}
+
+
+def _quality(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[dict[str, Any]]:
+    """The latest read-in of each input before the run was made (the run's data)."""
+    try:
+        return _records(con, """
+            SELECT source, kind, rows_in, accepted, rejected, ingested_at FROM ingests
+            WHERE ingested_at <= ? QUALIFY row_number() OVER (PARTITION BY source, kind
+            ORDER BY ingested_at DESC, ingest_id DESC) = 1 ORDER BY ingest_id""",
+                        [run.created_at])
+    except duckdb.CatalogException:
+        return []
+
+
+# -- key accounts, calls, migration -----------------------------------------------------------------
+def key_accounts(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
+                 ) -> dict[str, Any]:
+    """The viewer's key accounts with type, score, rank, reason and each criterion's points."""
+    where, args = _scoped(viewer, run.run_id, ["key_account"])
+    rows = _records(con, f"""
+        SELECT customer_id, name, account_manager, tier, tier_zh, segment, key_account_type,
+               key_account_score, key_account_rank, key_account_reason, key_account_contributions
+        FROM snapshot_customers WHERE {where}
+        ORDER BY key_account_rank NULLS LAST, key_account_score DESC NULLS LAST, customer_id""",
+                    args)
+    criteria: list[str] = []
+    for row in rows:
+        points = _json_object(row.pop("key_account_contributions"))
+        row["contributions"] = {k: _number(v) for k, v in points.items()}
+        criteria += [k for k in points if k not in criteria]
+    by_type: dict[str, int] = {}
+    for row in rows:
+        kind = row["key_account_type"] or "unknown"
+        by_type[kind] = by_type.get(kind, 0) + 1
+    return {"run": run.to_dict(), "criteria": criteria, "by_type": by_type, "items": rows}
+
+
+_CALL_COLUMNS = ("customer_id", "name", "account_manager", "tier", "tier_zh", "activity_state",
+                 "activity_state_zh", "clv_predicted", "last_purchase", "days_since_last",
+                 "segment_owner", "playbook")
+
+
+def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: int = 30
+          ) -> dict[str, Any]:
+    """This week's calls: the run's warnings on the viewer's customers, then the most valuable
+    resting, dormant and shock customers to wake up (those with a warning left out)."""
+    warned: list[dict[str, Any]] = []
+    table = run_table(con, run.run_id, "warnings")
+    if table is not None and len(table):
+        ids = sorted({str(v) for v in table["customer_id"]})
+        where, args = _scoped(viewer, run.run_id, ["list_contains(?, customer_id)"], [ids])
+        visible = {r[0] for r in con.execute(
+            f"SELECT customer_id FROM snapshot_customers WHERE {where}", args).fetchall()}
+        keep = table[table["customer_id"].astype(str).isin(visible)]
+        cols = [c for c in ("customer_id", "name", "account_manager", "tier", "kind", "kind_zh",
+                            "severity", "severity_zh", "message_en", "message_zh")
+                if c in keep.columns]
+        warned = [{k: clean(v) for k, v in r.items()}
+                  for r in keep[cols].to_dict(orient="records")]
+    states = ", ".join(f"'{s}'" for s in WAKE_UP_STATES)
+    where, args = _scoped(viewer, run.run_id,
+                          [f"activity_state IN ({states})", "clv_predicted IS NOT NULL",
+                           "NOT list_contains(?, customer_id)"],
+                          [[w["customer_id"] for w in warned]])
+    wake = _records(con, f"SELECT {', '.join(_CALL_COLUMNS)} FROM snapshot_customers "
+                         f"WHERE {where} ORDER BY clv_predicted DESC, customer_id LIMIT ?",
+                    [*args, size])
+    return {"run": run.to_dict(), "warnings": warned, "wake_up": wake}
+
+
+MIGRATION_BY = ("tier", "activity_state", "segment", "rfm_segment", "lifecycle_stage")
+
+
+def migration(con: duckdb.DuckDBPyConnection, viewer: Viewer, to_run: RunInfo,
+              from_run: RunInfo | None, by: str = "tier") -> dict[str, Any]:
+    """Who moved where between two runs, among the viewer's customers of each run.
+
+    ``from_run`` None: the run before ``to_run``.
+    """
+    from ..lifecycle import migration_matrix
+
+    if by not in MIGRATION_BY:
+        raise NotFound(f"cannot compare runs by {by!r}", f"use one of: {', '.join(MIGRATION_BY)}")
+    if from_run is None:
+        rows = con.execute("SELECT run_id FROM runs WHERE as_of < ? OR (as_of = ? AND run_id < ?)"
+                           " ORDER BY as_of DESC, run_id DESC LIMIT 1",
+                           [to_run.as_of, to_run.as_of, to_run.run_id]).fetchall()
+        if not rows:
+            raise NotFound(f"run {to_run.run_id} has no earlier run to compare with",
+                           "pick two runs, or make an earlier one with 'tierwise run --as-of'")
+        from_run = run_info(con, rows[0][0])
+    frames = []
+    for run in (from_run, to_run):
+        where, args = _scoped(viewer, run.run_id)
+        frames.append(con.execute(f"SELECT customer_key, {by}, total_amount "
+                                  f"FROM snapshot_customers WHERE {where}", args).df())
+    moved = migration_matrix(frames[0], frames[1], column=by, value="total_amount")
+    summary = [{k: clean(v) for k, v in r.items()}
+               for r in moved.summary.to_dict(orient="records")]
+    counts = moved.counts
+    return {"from_run": from_run.to_dict(), "to_run": to_run.to_dict(), "by": by,
+            "summary": summary, "rows": [str(i) for i in counts.index],
+            "columns": [str(c) for c in counts.columns],
+            "counts": [[int(v) for v in row] for row in counts.to_numpy()]}
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [{n: clean(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready: NaN, infinities and NaT become None; numpy and pandas scalars Python ones."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """Nested data (dicts, lists) made JSON-ready the same way as :func:`clean`."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return clean(value)
+
+
+def _number(value: Any) -> float | None:
+    value = clean(value)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+__all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL", "SORTS",
+           "WAKE_UP_STATES", "CustomerQuery", "RunInfo", "calls", "clean", "customer_detail",
+           "customer_page", "phone_digits", "phone_like",
+           "filter_options", "json_safe", "key_accounts", "list_runs", "migration", "overview",
+           "run_info", "run_table"]

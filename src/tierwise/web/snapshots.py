@@ -1,0 +1,357 @@
+"""The server's own copy of the snapshots, and brief, one-at-a-time access to the store itself.
+
+DuckDB lets one process write a file or several read it, never both at once, and a ``tierwise
+run`` holds the write lock for the whole run. So the server never keeps the store open: it keeps
+a private DuckDB file (:class:`SnapshotCache`) with the tables pages read (``runs``,
+``snapshot_customers``, ``run_tables``, ``ingests``, ``web_users``) and every request reads that
+copy. When the store file changes (its size or modification time, or its write-ahead log's), the
+copy is brought up to date: the store is attached read-only for as long as the copy takes, new
+runs are copied, runs that disappeared (a re-run replaces its run) are dropped, the small tables
+are copied whole, all in one transaction of the copy, so requests see the old state or the new,
+never a mix. While a writer holds the store, the copy stays as it was and the server keeps serving
+it; the next look after the writer commits shows the new run.
+
+Each run's customers are copied in ``customer_id`` order, so a look-up by id reads one block of
+the copy (DuckDB skips blocks whose id range cannot match), and lists push the viewer's scope,
+filters, sort and page into one query.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from ..errors import StoreBusyError, StoreError
+from ..store import Store
+from ..store.store import is_lock_conflict
+from .accounts import User, load_users
+from .listing import IndexShelf
+from .queries import list_runs
+
+log = logging.getLogger("tierwise.web")
+T = TypeVar("T")
+
+#: Copied whole at every refresh (they are small).
+WHOLE_TABLES = ("runs", "ingests", "web_users")
+#: Copied run by run (a run never changes once committed; a re-run gets a new id).
+PER_RUN_TABLES = ("snapshot_customers", "run_tables")
+#: Sort order of each run's rows in the copy.
+_ORDER = {"snapshot_customers": "customer_id", "run_tables": "name"}
+
+
+class StoreFile:
+    """The store file, opened only briefly and by one thing at a time in this process.
+
+    DuckDB refuses to open a file twice in one process with different settings, and a process
+    that closes one of two handles on a file drops its lock on it, so every access of this server
+    to the store (the cache's copy, a campaign, a report) goes through one gate.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.gate = threading.Lock()
+
+    @contextmanager
+    def reading(self, wait: float = 3.0) -> Iterator[Store]:
+        """The store opened read-only, waiting up to ``wait`` seconds for a writer's lock."""
+        with self.gate, Store(self.path, read_only=True, lock_timeout=wait) as store:
+            yield store
+
+    @contextmanager
+    def writing(self, wait: float = 5.0) -> Iterator[Store]:
+        """The store opened for a short write (a campaign), waiting up to ``wait`` seconds."""
+        with self.gate, Store(self.path, lock_timeout=wait) as store:
+            yield store
+
+    def signature(self) -> tuple[Any, ...]:
+        """What changes when a writer commits: size and mtime of the file and its WAL."""
+        parts: list[Any] = []
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                stat = path.stat()
+                parts += [stat.st_size, stat.st_mtime_ns]
+            except FileNotFoundError:
+                parts += [None, None]
+        return tuple(parts)
+
+
+class SnapshotCache:
+    """The server's private, read-mostly copy of the store's snapshots (see the module doc).
+
+    Parameters
+    ----------
+    store
+        The store file it copies from.
+    folder
+        Where the copy lives (a file ``snapshots.duckdb``, replaced at :meth:`open`).
+    lock_wait
+        Seconds a refresh waits for a writer's lock before giving up until the next look.
+    """
+
+    def __init__(self, store: StoreFile, folder: Path, *, lock_wait: float = 2.0) -> None:
+        self.store = store
+        self.file = Path(folder) / "snapshots.duckdb"
+        self.lock_wait = lock_wait
+        self.version = 0
+        self.users: dict[str, User] = {}
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._signature: tuple[Any, ...] | None = None
+        self._runs: set[int] = set()
+        self._refreshing = threading.Lock()
+        self._memo: dict[Any, Any] = {}
+        self._memo_lock = threading.Lock()
+        self._local = threading.local()
+        #: The latest run's customer list in memory (see tierwise.web.listing).
+        self.shelf = IndexShelf()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def open(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (self.file, self.file.with_name(self.file.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        self._con = duckdb.connect(str(self.file))
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._signature is not None
+
+    # -- reading ---------------------------------------------------------------------------------
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of the copy in its own transaction: every query of a request sees one state."""
+        if self._con is None or not self.loaded:
+            raise StoreBusyError("the server has no copy of the store yet",
+                                 "the store may be busy with a run: retry in a moment")
+        self._local.version = self.version  # before the transaction starts: see memo()
+        cursor = self._con.cursor()
+        try:
+            cursor.begin()
+            yield cursor
+        finally:
+            cursor.close()
+            del self._local.version
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per state of the copy (results are dropped at every refresh).
+
+        Called inside :meth:`reader`, the result is kept under the version the reader started
+        with, so a result computed on the state before a refresh is never kept for the state
+        after it.
+        """
+        full = (getattr(self._local, "version", self.version), key)
+        with self._memo_lock:
+            if full in self._memo:
+                return self._memo[full]
+        value = compute()
+        with self._memo_lock:
+            self._memo[full] = value
+        return value
+
+    # -- refreshing ------------------------------------------------------------------------------
+    def stale(self) -> bool:
+        return self.store.signature() != self._signature
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Bring the copy up to date when the store changed; True when it was copied.
+
+        Raises
+        ------
+        StoreBusyError
+            When a writer kept the lock for longer than ``lock_wait`` (the copy is unchanged).
+        StoreError
+            When the store is missing or is not a tierwise store.
+        """
+        with self._refreshing:
+            if not force and not self.stale():
+                return False
+            if not self.store.path.exists():
+                raise StoreError(f"store {self.store.path.name} does not exist",
+                                 "run 'tierwise ingest' and 'tierwise run' first")
+            with self.store.gate:
+                self._attach()
+                try:
+                    signature = self.store.signature()  # stable: no writer while we hold it
+                    self._copy()
+                finally:
+                    self._con.execute("DETACH src")
+            self._signature = signature
+            self.users = load_users(self._con)
+            with self._memo_lock:
+                self.version += 1
+                self._memo.clear()
+            self._arrange_latest()
+            return True
+
+    def _arrange_latest(self) -> None:
+        """The latest run's list in memory; until it is ready (or if it fails) SQL serves it.
+
+        Runs after the store is let go, so a slow arrangement never delays a writer.
+        """
+        cursor = self._con.cursor()
+        try:
+            runs = list_runs(cursor)
+            self.shelf.update(cursor, runs[0] if runs else None)
+        except Exception:  # memory, a damaged copy: lists fall back to SQL, which still works
+            log.exception("could not arrange the latest run's customer list in memory")
+        finally:
+            cursor.close()
+
+    def _attach(self) -> None:
+        path = str(self.store.path).replace("'", "''")
+        deadline = time.monotonic() + self.lock_wait
+        pause = 0.05
+        while True:
+            try:
+                self._con.execute(f"ATTACH '{path}' AS src (READ_ONLY)")
+                return
+            except duckdb.Error as exc:
+                if not is_lock_conflict(exc):
+                    raise StoreError(f"cannot read store {self.store.path.name}: "
+                                     f"{type(exc).__name__}",
+                                     "check that [store] path is a tierwise store") from None
+                if time.monotonic() + pause > deadline:
+                    raise StoreBusyError(f"store {self.store.path.name} is being written",
+                                         "the copy is refreshed once the writer is done") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def _copy(self) -> None:
+        con = self._con
+        have = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+        ).fetchall()}
+        if not {"runs", *PER_RUN_TABLES} <= have:
+            raise StoreError(f"{self.store.path.name} is not a tierwise store with runs",
+                             "run 'tierwise run' first")
+        # Tables are created in a transaction of their own: DuckDB 2.0 does not show a large
+        # insert made in the same transaction as the CREATE TABLE it fills.
+        rebuilt = self._ensure_tables(have)
+        con.begin()
+        try:
+            for table in WHOLE_TABLES:
+                if table in have:
+                    con.execute(f"DELETE FROM main.{table}")
+                    con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM src.{table}")
+            runs = {r[0] for r in con.execute("SELECT run_id FROM src.runs").fetchall()}
+            known = set() if rebuilt else self._runs
+            for run_id in sorted(known - runs):
+                for table in PER_RUN_TABLES:
+                    con.execute(f"DELETE FROM main.{table} WHERE run_id = ?", [run_id])
+            for run_id in sorted(runs - known):
+                for table in PER_RUN_TABLES:
+                    con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM src.{table} "
+                                f"WHERE run_id = ? ORDER BY {_ORDER[table]}", [run_id])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        self._runs = runs
+
+    def _ensure_tables(self, have: set[str]) -> bool:
+        """Create the copy's tables like the store's; True when they were (re)created empty.
+
+        A store upgraded by a newer tierwise may carry more columns: then the copy starts over
+        (requests see it empty until the data transaction that follows commits).
+        """
+        con = self._con
+        stale = [t for t in (*WHOLE_TABLES, *PER_RUN_TABLES) if t in have
+                 and _columns(con, self._catalog(), t) != _columns(con, "src", t)]
+        if not stale:
+            return False
+        rebuilt = any(t in PER_RUN_TABLES for t in stale)
+        con.begin()
+        try:
+            for table in stale:
+                con.execute(f"DROP TABLE IF EXISTS main.{table}")
+                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM src.{table} LIMIT 0")
+                if table == "snapshot_customers":  # one customer's rows without a scan
+                    con.execute("CREATE INDEX snapshot_customer_id ON main.snapshot_customers "
+                                "(customer_id)")
+            if rebuilt:
+                for table in PER_RUN_TABLES:
+                    con.execute(f"DELETE FROM main.{table}")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return rebuilt
+
+    def _catalog(self) -> str:
+        return self.file.stem
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = ? AND table_name = ? ORDER BY ordinal_position",
+        [catalog, table]).fetchall()]
+
+
+class Refresher:
+    """A background thread that looks at the store every ``every`` seconds and refreshes the copy.
+
+    A busy store (a run writing) is looked at again later, waiting longer each time up to 30 s,
+    so the server neither hammers the lock nor falls far behind.
+    """
+
+    def __init__(self, cache: SnapshotCache, every: float) -> None:
+        self.cache, self.every = cache, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="tierwise-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        delay = self.every
+        while not self._stop.wait(delay):
+            try:
+                if self.cache.refresh():
+                    log.info("store changed: copy refreshed (version %d)", self.cache.version)
+                delay = self.every
+            except StoreBusyError:
+                delay = min(max(delay * 2, self.every), 30.0)
+            except StoreError as exc:
+                log.warning("cannot refresh the copy of the store: %s", exc)
+                delay = min(max(delay * 2, self.every), 30.0)
+            except Exception:  # keep looking: a later refresh may well succeed
+                log.exception("refreshing the copy of the store failed")
+                delay = min(max(delay * 2, self.every), 30.0)
+
+
+def private_folder(configured: Path | None) -> tuple[Path, bool]:
+    """The cache folder and whether the server created it (and so removes it when it stops,
+    or at the latest when the process exits: an app used without its start-up and shut-down,
+    as in a test, leaves nothing behind)."""
+    if configured is not None:
+        return Path(configured), False
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=f"tierwise-web-{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder, True
+
+
+__all__ = ["PER_RUN_TABLES", "WHOLE_TABLES", "Refresher", "SnapshotCache", "StoreFile",
+           "private_folder"]
