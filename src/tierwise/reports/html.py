@@ -18,11 +18,10 @@ import pandas as pd
 from .builders import Report, Table
 from .catalogue import t
 from .charts import report_charts
+from .excel import CURRENCY_SYMBOLS
 
 #: Tables longer than this show their first rows and say so (the workbook keeps every row).
 MAX_ROWS = 300
-CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥",
-                    "HKD": "HK$"}
 
 
 def render_html(report: Report, path: Path | str) -> Path:
