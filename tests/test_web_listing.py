@@ -75,3 +75,71 @@ def test_search_rule() -> None:
     assert found("2345") == [0] and found("888 777") == [3] and found("(021) 8888") == [3]
     assert found("12") == [] and found("") == []
     assert found("A-100 x") == []
+
+
+@pytest.mark.parametrize("run_id", [1, 2])
+def test_rows_from_memory_and_sql_agree(store, run_id: int) -> None:
+    """Every customer's row, for every viewer: the same dict, or the same 404."""
+    from tierwise.web.errors import NotFound
+    from tierwise.web.listing import CustomerIndex
+    from tierwise.web.queries import customer_row, run_info
+
+    run = run_info(store.con, run_id)
+    index = CustomerIndex.build(store.con, run)
+    assert index.finds_rows
+    ids = [r[0] for r in store.con.execute(
+        "SELECT customer_id FROM snapshot_customers WHERE run_id = ?", [run_id]).fetchall()]
+    asked = [*ids, "", "no such id", "C0", ids[0] + " ", ids[-1] + "0", "\uffff"]
+    found = 0
+    for viewer in _viewers():
+        for customer_id in asked:
+            try:
+                expected = customer_row(store.con, viewer, run, customer_id)
+            except NotFound as exc:
+                with pytest.raises(NotFound) as raised:
+                    index.row(viewer, customer_id)
+                assert str(raised.value) == str(exc)
+                continue
+            assert index.row(viewer, customer_id) == expected, (viewer.name, customer_id)
+            found += 1
+    assert found > len(ids)  # the admin sees every row, the others some
+
+
+def test_rows_in_an_order_python_does_not_search_fall_back() -> None:
+    """Ids that are not unique and rising (as Python compares them) are not looked up in
+    memory: the server then asks the SQL."""
+    from tierwise.web.access import Viewer
+    from tierwise.web.listing import CustomerIndex
+    from tierwise.web.queries import RunInfo
+
+    def index_of(ids: list[str]) -> CustomerIndex:
+        n = len(ids)
+        table = pa.table({"customer_id": ids, "name": ["n"] * n, "phone": [None] * n,
+                          "phone_digits": [""] * n, "account_manager": ["m"] * n,
+                          **{c: [None] * n for c in ("tier", "tier_zh", "segment", "segment_zh",
+                                                     "activity_state", "activity_state_zh",
+                                                     "key_account_type", "last_purchase",
+                                                     "segment_level1", "segment_owner")},
+                          "key_account": [False] * n,
+                          **{c: [1.0] * n for c in ("total_amount", "clv_predicted",
+                                                    "days_since_last", "score", "p_alive",
+                                                    "frequency")}})
+        import datetime as dt
+        run = RunInfo(1, "p", dt.date(2026, 1, 1), dt.datetime(2026, 1, 1), "duckdb", n,
+                      None, None)
+        return CustomerIndex(run, table)
+
+    assert index_of(["a", "b", "c"]).finds_rows
+    assert not index_of(["b", "a", "c"]).finds_rows
+    assert not index_of(["a", "a", "c"]).finds_rows
+    with pytest.raises(RuntimeError):
+        index_of(["b", "a"]).row(Viewer("x", "admin"), "a")
+
+
+def test_search_without_any_phone_number() -> None:
+    """A run where nobody has a phone (or every name is empty) still gets its index."""
+    from tierwise.web.listing import SearchIndex
+
+    index = SearchIndex(pa.array(["c1", "c2"]), pa.array(["", None]), pa.array(["", ""]))
+    assert not index.matches("13800", 2).any()
+    assert index.matches("c1", 2).tolist() == [True, False]

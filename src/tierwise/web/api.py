@@ -189,16 +189,19 @@ def customer(request: Request, customer_id: CustomerIdParam, run: RunParam = Non
 
 
 def detail_data(ctx: WebContext, viewer: Viewer, run: int | None, customer_id: str) -> dict:
+    """The latest run's row comes from memory (tierwise.web.listing), others' from SQL."""
     cache = ctx.ensure_loaded()
     info = run_of(ctx, run)
 
-    def known() -> tuple[list[q.RunInfo], object]:
+    def known() -> tuple[list[q.RunInfo], dict]:
         with cache.reader() as con:
-            return q.list_runs(con), q.run_table(con, info.run_id, "service_policies")
+            return q.list_runs(con), q.service_policies_of(con, info.run_id)
 
     runs, policies = cache.memo(("runs and policies", info.run_id), known)
+    index = cache.shelf.get(info.run_id)
+    row = index.row(viewer, customer_id) if index is not None and index.finds_rows else None
     with cache.reader() as con:
-        return q.customer_detail(con, viewer, info, customer_id, runs=runs,
+        return q.customer_detail(con, viewer, info, customer_id, row=row, runs=runs,
                                  service_policies=policies)
 
 

@@ -1,12 +1,19 @@
-"""The latest run's customer list in memory: scoped filters, sorting, pages and search in
-milliseconds, whatever the number of customers.
+"""The latest run's customers in memory: scoped filters, sorting, pages, search and one
+customer's row in milliseconds, whatever the number of customers.
 
 A list request must not scan a million rows: twenty people paging and searching at once on a
 small server would queue behind each other. So, once per new run, the server arranges the run's
-list columns in memory (:class:`CustomerIndex`): filter columns as integer codes, one
-precomputed order per sort key, and a search index (:class:`SearchIndex`). A page is then a few
-array operations and a ``take`` of fifty rows. Results are the same as the SQL of
+rows in memory (:class:`CustomerIndex`): filter columns as integer codes, one precomputed order
+per sort key, and a search index (:class:`SearchIndex`). A page is then a few array operations
+and a ``take`` of fifty rows. Results are the same as the SQL of
 :func:`tierwise.web.queries.customer_page`, which serves the other runs (a test compares them).
+
+The customer page needs every column of one row. DuckDB answers that in several milliseconds
+of CPU (each of the ninety-odd columns of a result costs about 50 microseconds), so the index
+also keeps the run's whole rows, in ``customer_id`` order: a look-up is a binary search and a
+one-row slice (:meth:`CustomerIndex.row`, the same answer as
+:func:`tierwise.web.queries.customer_row`). Text columns that repeat (tiers, segments,
+playbooks, reasons) are held dictionary-encoded, once per distinct value.
 
 Search (the same rule in SQL and here): the text matches a customer whose name contains it,
 whose id contains it (three characters or more; a shorter text must be the whole id), or, for a
@@ -16,6 +23,7 @@ phone digits contain its digits; letters are compared in lower case.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -34,6 +42,7 @@ from .queries import (
     CustomerQuery,
     RunInfo,
     clean,
+    customer_not_found,
     phone_digits,
     phone_like,
 )
@@ -41,7 +50,8 @@ from .queries import (
 #: Columns held as integer codes, for the viewer's scope and the filters.
 CODED = ("account_manager", "segment", "segment_level1", "segment_owner", "tier",
          "activity_state")
-_LOAD = tuple(dict.fromkeys((*LIST_COLUMNS, *CODED, "key_account", "p_alive", "frequency")))
+#: A text column with fewer distinct values than rows over this is held dictionary-encoded.
+_REPEATS = 4
 _NO_ROWS = np.empty(0, dtype=np.int32)
 
 
@@ -59,17 +69,21 @@ class SearchIndex:
         self._ids = _Grams(pc.utf8_lower(ids), (3,))
         self._phones = _Grams(phones.fill_null(""), (3,))
 
-    def matches(self, text: str, size: int) -> np.ndarray:
-        """Which of the ``size`` customers the text matches, as a mask (see the module doc)."""
-        found = np.zeros(size, dtype=bool)
+    def find(self, text: str) -> np.ndarray:
+        """The positions (rising) of the customers the text matches (see the module doc)."""
         q = text.strip().lower()
         if not q:
-            return found
-        found[self._names.find(q)] = True
-        found[self._ids.find(q) if len(q) >= 3 else self._ids.equal(q)] = True
+            return _NO_ROWS
+        found = [self._names.find(q), self._ids.find(q) if len(q) >= 3 else self._ids.equal(q)]
         digits = phone_digits(q)
         if len(digits) >= 3 and phone_like(q):
-            found[self._phones.find(digits)] = True
+            found.append(self._phones.find(digits))
+        return np.unique(np.concatenate(found)).astype(np.int32)
+
+    def matches(self, text: str, size: int) -> np.ndarray:
+        """Which of the ``size`` customers the text matches, as a mask."""
+        found = np.zeros(size, dtype=bool)
+        found[self.find(text)] = True
         return found
 
 
@@ -90,7 +104,7 @@ class _Grams:
         for other in lists[1:]:
             if len(candidates) <= 256:
                 break
-            candidates = np.intersect1d(candidates, other, assume_unique=True)
+            candidates = _within(candidates, other)
         if len(q) == n or not len(candidates):
             return candidates
         hits = pc.match_substring(self.values.take(pa.array(candidates)), q)
@@ -107,6 +121,16 @@ class _Grams:
         if i < len(self._keys) and self._keys[i] == key:
             return self._rows[self._starts[i]:self._starts[i + 1]]
         return _NO_ROWS
+
+
+def _within(small: np.ndarray, big: np.ndarray) -> np.ndarray:
+    """The values of ``small`` that ``big`` holds too (both rising, no repeats): a binary search
+    of each, not a sort of both (``np.intersect1d``)."""
+    if not len(big):
+        return _NO_ROWS
+    at = np.searchsorted(big, small)
+    at[at == len(big)] = 0
+    return small[big[at] == small]
 
 
 def _key(codes: Any) -> Any:
@@ -137,9 +161,9 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
         same = rows[:len(rows) - n + 1] == rows[n - 1:]
         keys.append(_key([chars[j:len(chars) - n + 1 + j] for j in range(n)])[same])
         owners.append(rows[:len(rows) - n + 1][same])
-    if not keys:
+    key, row = (np.concatenate(keys), np.concatenate(owners)) if keys else ((), ())
+    if not len(key):  # no text long enough (a run without phone numbers, say)
         return np.empty(0, np.int64), np.zeros(1, np.int64), _NO_ROWS
-    key, row = np.concatenate(keys), np.concatenate(owners)
     order = np.argsort(key, kind="stable")  # equal keys keep their rows' (rising) order
     key, row = key[order], row[order]
     keep = np.ones(len(key), dtype=bool)
@@ -153,9 +177,15 @@ class CustomerIndex:
     """One run's customer list in memory (see the module doc)."""
 
     def __init__(self, run: RunInfo, table: pa.Table) -> None:
+        """``table``: the run's rows in ``customer_id`` order, every column of the snapshot but
+        ``run_id``, and ``phone_digits``."""
         self.run = run
         self.size = table.num_rows
-        self._rows = table.select(list(LIST_COLUMNS)).combine_chunks()
+        ids = table.column("customer_id").combine_chunks()
+        #: Whether ids are unique and rising (as Python compares them): rows can be looked up.
+        self.finds_rows = ids.null_count == 0 and (self.size < 2 or bool(pc.all(pc.less(
+            ids.slice(0, self.size - 1), ids.slice(1))).as_py()))
+        self._ids = ids
         self._codes = {c: _encode(table.column(c)) for c in CODED}
         self._key = np.asarray(table.column("key_account").fill_null(False).to_numpy(
             zero_copy_only=False), dtype=bool)
@@ -168,24 +198,46 @@ class CustomerIndex:
                 self._order(name, direction)
         self.search = SearchIndex(*(table.column(c).combine_chunks()
                                     for c in ("customer_id", "name", "phone_digits")))
+        self._columns = Columns(table.drop_columns(["phone_digits"]))
 
     @classmethod
     def build(cls, con: duckdb.DuckDBPyConnection, run: RunInfo) -> CustomerIndex:
-        """Read the run's list columns (in ``customer_id`` order) and arrange them."""
-        table = con.sql(f"SELECT {', '.join(_LOAD)}, {PHONE_DIGITS_SQL} AS phone_digits "
+        """Read the run's rows (in ``customer_id`` order) and arrange them."""
+        table = con.sql(f"SELECT * EXCLUDE (run_id), {PHONE_DIGITS_SQL} AS phone_digits "
                         "FROM snapshot_customers WHERE run_id = ? ORDER BY customer_id",
                         params=[run.run_id]).to_arrow_table()
         return cls(run, table)
 
+    def row(self, viewer: Viewer, customer_id: str) -> dict[str, Any]:
+        """What :func:`tierwise.web.queries.customer_row` returns, for this run.
+
+        Raises
+        ------
+        NotFound
+            When the run has no such customer or the viewer may not see them (the same error).
+        RuntimeError
+            When :attr:`finds_rows` is false (ask the SQL instead).
+        """
+        if not self.finds_rows:
+            raise RuntimeError("this run's ids are not in a searchable order")
+        at = bisect.bisect_left(_Ids(self._ids), customer_id)
+        if at >= self.size or self._ids[at].as_py() != customer_id:
+            raise customer_not_found(customer_id, self.run)
+        scope = self._scope(viewer)
+        if scope is not None and not scope[at]:
+            raise customer_not_found(customer_id, self.run)
+        return self._columns.row(at)
+
     def page(self, viewer: Viewer, query: CustomerQuery) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_page` returns, for this run."""
         query.order_by()  # the same check of the sort key as the SQL path
-        mask = self._mask(viewer, query)
-        chosen = self._chosen(query.sort, query.order, mask)
+        if query.q and query.q.strip():  # few found: work on their positions, not on masks
+            chosen = self._in_order(query.sort, query.order, self._found(viewer, query))
+        else:
+            chosen = self._chosen(query.sort, query.order, self._mask(viewer, query))
         offset = (query.page - 1) * query.page_size
         picked = chosen[offset:offset + query.page_size]
-        rows = self._rows.take(pa.array(picked, type=pa.int64())).to_pylist()
-        items = [viewer.contacts({k: clean(v) for k, v in row.items()}) for row in rows]
+        items = [viewer.contacts(row) for row in self._columns.rows(picked, LIST_COLUMNS)]
         total = len(chosen)
         return {"run": self.run.to_dict(), "total": total, "page": query.page,
                 "page_size": query.page_size,
@@ -204,6 +256,14 @@ class CustomerIndex:
         kept = np.flatnonzero(mask)
         if len(kept) > self.size // 8:
             return order[mask[order]]
+        return self._in_order(sort, direction, kept)
+
+    def _in_order(self, sort: str, direction: str, kept: np.ndarray) -> np.ndarray:
+        """The positions ``kept`` in the order of ``sort``."""
+        if len(kept) > self.size // 8:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[kept] = True
+            return self._chosen(sort, direction, mask)
         places = self._places(sort, direction)[kept]
         return kept[np.argsort(places, kind="stable")].astype(np.int32)
 
@@ -239,9 +299,23 @@ class CustomerIndex:
                         | self._isin("segment_level1", query.segments))
         if query.key_account is not None:
             mask = _and(mask, self._key == query.key_account)
-        if query.q and query.q.strip():
-            mask = _and(mask, self.search.matches(query.q, self.size))
         return mask
+
+    def _found(self, viewer: Viewer, query: CustomerQuery) -> np.ndarray:
+        """The positions the search finds, in the viewer's scope and the query's filters."""
+        kept = self.search.find(query.q or "")
+        scope = self._scope(viewer)
+        if scope is not None:
+            kept = kept[scope[kept]]
+        for column, values in (("tier", query.tiers), ("activity_state", query.states)):
+            if values:
+                kept = kept[self._isin(column, values, kept)]
+        if query.segments:
+            kept = kept[self._isin("segment", query.segments, kept)
+                        | self._isin("segment_level1", query.segments, kept)]
+        if query.key_account is not None:
+            kept = kept[self._key[kept] == query.key_account]
+        return kept
 
     def _scope(self, viewer: Viewer) -> np.ndarray | None:
         key = viewer.scope_key()
@@ -259,12 +333,121 @@ class CustomerIndex:
                 self._masks.popitem(last=False)
         return mask
 
-    def _isin(self, column: str, values: tuple[str, ...]) -> np.ndarray:
+    def _isin(self, column: str, values: tuple[str, ...], at: np.ndarray | None = None
+              ) -> np.ndarray:
+        """Whether each customer (or each of the positions ``at``) has one of the values."""
         codes, lookup = self._codes[column]
+        if at is not None:
+            codes = codes[at]
         wanted = [lookup[v] for v in values if v in lookup]
         if not wanted:
-            return np.zeros(self.size, dtype=bool)
+            return np.zeros(len(codes), dtype=bool)
         return codes == wanted[0] if len(wanted) == 1 else np.isin(codes, wanted)
+
+
+class _Ids:
+    """A sorted id column as a sequence of Python strings, for :func:`bisect.bisect_left`."""
+
+    def __init__(self, ids: pa.Array) -> None:
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, i: int) -> str:
+        return self._ids[i].as_py()
+
+
+class Columns:
+    """A table's columns, read back as rows of JSON-ready Python values (see :func:`clean`).
+
+    A text column that repeats (fewer distinct values than a quarter of the rows) is held as
+    integer codes and one list of its distinct values, numbers and booleans as NumPy arrays,
+    the rest (ids, names, dates) as Arrow arrays. Reading a few rows then costs microseconds a
+    value; pyarrow's ``to_pylist`` of a dictionary-encoded column, or its ``take``, cost tens
+    of microseconds a column whatever the rows.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        self.names = tuple(table.column_names)
+        self._columns = {name: _column(column.combine_chunks())
+                         for name, column in zip(self.names, table.columns, strict=True)}
+
+    def row(self, at: int) -> dict[str, Any]:
+        return {name: column.one(at) for name, column in self._columns.items()}
+
+    def rows(self, picked: np.ndarray, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The rows at positions ``picked``, with the columns ``names``."""
+        values = [self._columns[name].many(picked) for name in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _column(array: pa.Array) -> _Coded | _Numbers | _Arrow:
+    kind = array.type
+    if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and \
+            pc.count_distinct(array).as_py() * _REPEATS < len(array):
+        return _Coded(array)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _Numbers(array)
+    return _Arrow(array)
+
+
+class _Coded:
+    """Codes and the distinct values (the last one None, for code -1)."""
+
+    def __init__(self, array: pa.Array) -> None:
+        encoded = array.dictionary_encode()
+        self.values = [*encoded.dictionary.to_pylist(), None]
+        self.codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False
+                                                            ).astype(np.int32)
+
+    def one(self, at: int) -> Any:
+        return self.values[self.codes[at]]
+
+    def many(self, picked: np.ndarray) -> list[Any]:
+        values = self.values
+        return [values[c] for c in self.codes[picked].tolist()]
+
+
+class _Numbers:
+    """Numbers or booleans; NULL, NaN and infinities read as None."""
+
+    def __init__(self, array: pa.Array) -> None:
+        floating = pa.types.is_floating(array.type)
+        zero = False if pa.types.is_boolean(array.type) else 0
+        self.data = array.fill_null(zero).to_numpy(zero_copy_only=False)
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+        if floating:
+            missing = missing | ~np.isfinite(self.data)
+        self.missing = missing if missing.any() else None
+
+    def one(self, at: int) -> Any:
+        if self.missing is not None and self.missing[at]:
+            return None
+        return self.data[at].item()
+
+    def many(self, picked: np.ndarray) -> list[Any]:
+        values = self.data[picked].tolist()
+        if self.missing is not None:
+            for i in np.flatnonzero(self.missing[picked]).tolist():
+                values[i] = None
+        return values
+
+
+class _Arrow:
+    """Any other type, read through pyarrow (dates, times, decimals, unique texts)."""
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+        #: Texts need no cleaning; other types may hold NaT or NaN.
+        self.text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+
+    def one(self, at: int) -> Any:
+        return clean(self.array[at].as_py())
+
+    def many(self, picked: np.ndarray) -> list[Any]:
+        values = self.array.take(pa.array(picked, type=pa.int64())).to_pylist()
+        return values if self.text else [clean(v) for v in values]
 
 
 def _and(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
@@ -318,4 +501,4 @@ class IndexShelf:
                 self._index = CustomerIndex.build(con, latest)
 
 
-__all__ = ["CODED", "CustomerIndex", "IndexShelf", "SearchIndex"]
+__all__ = ["CODED", "Columns", "CustomerIndex", "IndexShelf", "SearchIndex"]

@@ -220,13 +220,9 @@ HISTORY_COLUMNS = ("tier", "tier_zh", "activity_state", "activity_state_zh", "se
                    "total_amount", "clv_predicted", "score", "key_account", "days_since_last")
 
 
-def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
-                    customer_id: str, *, runs: list[RunInfo] | None = None,
-                    service_policies: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Everything about one customer in one run, their history and what to do next.
-
-    ``runs`` (every run) and ``service_policies`` (the run's table) are read from ``con`` unless
-    given: a server that keeps them at hand saves two queries per customer.
+def customer_row(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                 customer_id: str) -> dict[str, Any]:
+    """One customer's snapshot row in one run (every column but ``run_id``), JSON-ready.
 
     Raises
     ------
@@ -237,9 +233,35 @@ def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
     rows = _records(con, f"SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE {where}",
                     args)
     if not rows:
-        raise NotFound(f"customer {customer_id!r} not found in run {run.run_id}",
-                       "search the customer list")
-    row = viewer.contacts(rows[0])
+        raise customer_not_found(customer_id, run)
+    return rows[0]
+
+
+def customer_not_found(customer_id: str, run: RunInfo) -> NotFound:
+    """The one answer for an unknown customer and for one outside the viewer's scope."""
+    return NotFound(f"customer {customer_id!r} not found in run {run.run_id}",
+                    "search the customer list")
+
+
+def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                    customer_id: str, *, row: dict[str, Any] | None = None,
+                    runs: list[RunInfo] | None = None,
+                    service_policies: dict[str, dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
+    """Everything about one customer in one run, their history and what to do next.
+
+    ``row`` (the customer's row, already scoped to the viewer: :func:`customer_row`, or the
+    server's in-memory copy of the latest run), ``runs`` (every run) and ``service_policies``
+    (:func:`service_policies`) are read from ``con`` unless given: a server that keeps them at
+    hand saves a query each.
+
+    Raises
+    ------
+    NotFound
+        When the run has no such customer, or the customer is outside the viewer's scope.
+    """
+    row = viewer.contacts(row if row is not None else customer_row(con, viewer, run,
+                                                                  customer_id))
     known = {r.run_id: r for r in (runs if runs is not None else list_runs(con))}
     history = [{"run_id": item["run_id"], "period": known[item["run_id"]].period,
                 "as_of": known[item["run_id"]].as_of, **item}
@@ -251,9 +273,22 @@ def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
     row["key_account_contributions"] = _contributions(row.get("key_account_contributions"))
     row["attributes"] = _json_object(row.get("attributes"))
     if service_policies is None:
-        service_policies = run_table(con, run.run_id, "service_policies")
+        service_policies = service_policies_of(con, run.run_id)
     return {"run": run.to_dict(), "customer": row, "history": history,
             "next_action": _next_action(row, service_policies)}
+
+
+def service_policies_of(con: duckdb.DuckDBPyConnection, run_id: int
+                        ) -> dict[str, dict[str, Any]]:
+    """The run's service policy of each tier (benefits, response time ...), by tier."""
+    table = run_table(con, run_id, "service_policies")
+    if table is None or "tier" not in table:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for found in table.to_dict("records"):
+        out.setdefault(found["tier"], {k: clean(found.get(k)) for k in (
+            "benefits", "response_time", "dedicated_manager", "payment_terms")})
+    return out
 
 
 def _contributions(value: Any) -> list[dict[str, Any]]:
@@ -271,21 +306,17 @@ def _json_object(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _next_action(row: dict[str, Any], policies: pd.DataFrame | None) -> dict[str, Any]:
+def _next_action(row: dict[str, Any], policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The segment's playbook, the activity state's policy and the tier's service policy."""
     state = _STATE_POLICY.get(row.get("activity_state") or "")
-    service = None
-    if policies is not None and row.get("tier") in set(policies["tier"]):
-        found = policies[policies["tier"] == row["tier"]].iloc[0].to_dict()
-        service = {k: clean(found.get(k)) for k in ("benefits", "response_time",
-                                                     "dedicated_manager", "payment_terms")}
+    service = policies.get(row.get("tier") or "")
     return {"playbook": row.get("playbook"), "segment_owner": row.get("segment_owner"),
             "activity_policy": state["policy"] if state else row.get("activity_policy"),
             "activity_policy_zh": state["policy_zh"] if state else None,
             "activity_policy_en": state["policy_en"] if state else None,
             "actions_zh": state["actions_zh"] if state else None,
             "actions_en": state["actions_en"] if state else None,
-            "service_policy": service}
+            "service_policy": dict(service) if service is not None else None}
 
 
 # -- overview -------------------------------------------------------------------------------------
@@ -498,6 +529,7 @@ def _number(value: Any) -> float | None:
 
 __all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL", "SORTS",
            "WAKE_UP_STATES", "CustomerQuery", "RunInfo", "calls", "clean", "customer_detail",
+           "customer_not_found", "customer_row", "service_policies_of",
            "customer_page", "phone_digits", "phone_like",
            "filter_options", "json_safe", "key_accounts", "list_runs", "migration", "overview",
            "run_info", "run_table"]
