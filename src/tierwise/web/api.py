@@ -8,14 +8,17 @@ functions) and return; answers are described by :mod:`tierwise.web.models`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from . import campaigns as web_campaigns
 from . import queries as q
 from .access import Viewer
 from .context import WebContext, context
+from .snapshots import NeedsThread, from_memory
 from .models import (
     CallsOut,
     CampaignDetailOut,
@@ -60,6 +63,18 @@ RunParam = Annotated[int | None, Query(ge=1, le=2**62, description="run id (defa
 CustomerIdParam = Annotated[str, Path(min_length=1, max_length=200)]
 CampaignIdParam = Annotated[int, Path(ge=1, le=2**62)]
 RunIdParam = Annotated[int, Path(ge=1, le=2**62)]
+
+
+T = TypeVar("T")
+
+
+async def _answer(work: Callable[[], T]) -> T:
+    """``work()`` on the event loop when it needs only memory, else on a worker thread
+    (:func:`tierwise.web.snapshots.from_memory`)."""
+    try:
+        return from_memory(work)
+    except NeedsThread:
+        return await anyio.to_thread.run_sync(work)
 
 
 def _viewer(request: Request) -> tuple[WebContext, Viewer]:
@@ -126,7 +141,7 @@ def overview_data(ctx: WebContext, viewer: Viewer, run: int | None) -> dict:
 
 
 @router.get("/customers", response_model=CustomersOut, responses=READ_ERRORS)
-def customers(
+async def customers(
     request: Request,
     run: RunParam = None,
     search: Annotated[str | None, Query(alias="q", max_length=100,
@@ -141,12 +156,16 @@ def customers(
     page_size: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> dict:
     """One page of your customers: search, filters (tier, segment, state, key account), sort."""
-    ctx, viewer = _viewer(request)
-    query = q.CustomerQuery(q=search, tiers=tuple(tier or ()), segments=tuple(segment or ()),
-                            states=tuple(state or ()), key_account=key_account, sort=sort,
-                            order=order,
-                            page=page, page_size=page_size or ctx.settings.web.page_size)
-    return customers_data(ctx, viewer, run, query)
+
+    def work() -> dict:
+        ctx, viewer = _viewer(request)
+        query = q.CustomerQuery(q=search, tiers=tuple(tier or ()), segments=tuple(segment or ()),
+                                states=tuple(state or ()), key_account=key_account, sort=sort,
+                                order=order,
+                                page=page, page_size=page_size or ctx.settings.web.page_size)
+        return customers_data(ctx, viewer, run, query)
+
+    return await _answer(work)
 
 
 def run_of(ctx: WebContext, run: int | None) -> q.RunInfo:

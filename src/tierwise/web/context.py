@@ -19,7 +19,7 @@ from .access import Viewer
 from .accounts import User, verify_password
 from .errors import SignInRequired
 from .security import SESSION_COOKIE, LoginLimiter, Session, SessionCodec
-from .snapshots import Refresher, SnapshotCache, StoreFile, private_folder
+from .snapshots import ON_LOOP, NeedsThread, Refresher, SnapshotCache, StoreFile, private_folder
 
 LANG_COOKIE = "tierwise_lang"
 
@@ -73,6 +73,11 @@ class WebContext:
     def ensure_loaded(self, *, quiet: bool = False) -> SnapshotCache:
         """The copy, opened and filled on first use (a store busy or missing raises, unless
         ``quiet``: the server then starts empty and fills it when it can)."""
+        cache = self.cache
+        if cache is not None and cache.loaded:
+            return cache
+        if ON_LOOP.get():
+            raise NeedsThread()
         with self._starting:
             if self.cache is None:
                 configured = self.settings.web.cache_dir

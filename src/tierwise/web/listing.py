@@ -50,9 +50,15 @@ from .queries import (
 #: Columns held as integer codes, for the viewer's scope and the filters.
 CODED = ("account_manager", "segment", "segment_level1", "segment_owner", "tier",
          "activity_state")
+#: What the list reads, filters and sorts on.
+_LOAD = tuple(dict.fromkeys((*LIST_COLUMNS, *CODED, "key_account", "p_alive", "frequency")))
 #: A text column with fewer distinct values than rows over this is held dictionary-encoded.
 _REPEATS = 4
+#: Columns read at a time when whole rows are arranged.
+_READ_COLUMNS = 12
 _NO_ROWS = np.empty(0, dtype=np.int32)
+#: Positions of the sort order read at a time when a page is picked from a large selection.
+_BLOCK = 1 << 16
 
 
 class SearchIndex:
@@ -65,6 +71,7 @@ class SearchIndex:
 
     def __init__(self, ids: pa.Array, names: pa.Array, phones: pa.Array) -> None:
         """``phones``: the digits of each phone number ('' when there is none)."""
+        self._size = len(ids)
         self._names = _Grams(pc.utf8_lower(names.fill_null("")), (1, 2))
         self._ids = _Grams(pc.utf8_lower(ids), (3,))
         self._phones = _Grams(phones.fill_null(""), (3,))
@@ -78,7 +85,7 @@ class SearchIndex:
         digits = phone_digits(q)
         if len(digits) >= 3 and phone_like(q):
             found.append(self._phones.find(digits))
-        return np.unique(np.concatenate(found)).astype(np.int32)
+        return _union(found, self._size)
 
     def matches(self, text: str, size: int) -> np.ndarray:
         """Which of the ``size`` customers the text matches, as a mask."""
@@ -93,6 +100,13 @@ class _Grams:
     def __init__(self, values: pa.Array, sizes: tuple[int, ...]) -> None:
         self.values, self.sizes = values, sizes
         self._keys, self._starts, self._rows = _grams(values, sizes)
+        #: The strings too short to have n-grams, and their positions.
+        self._short: dict[str, list[int]] = {}
+        short = np.flatnonzero(pc.less(pc.utf8_length(values), min(sizes))
+                               .to_numpy(zero_copy_only=False))
+        for at, value in zip(short.tolist(), values.take(pa.array(short)).to_pylist(),
+                             strict=True):
+            self._short.setdefault(value, []).append(at)
 
     def find(self, q: str) -> np.ndarray:
         """Positions (rising) of the strings containing ``q``."""
@@ -112,8 +126,7 @@ class _Grams:
 
     def equal(self, q: str) -> np.ndarray:
         """Positions of the strings equal to ``q`` (for texts too short to have n-grams)."""
-        return np.flatnonzero(pc.equal(self.values, q).to_numpy(zero_copy_only=False)
-                              ).astype(np.int32)
+        return np.asarray(self._short.get(q, ()), dtype=np.int32)
 
     def _postings(self, gram: str) -> np.ndarray:
         key = _key([ord(ch) for ch in gram])
@@ -121,6 +134,19 @@ class _Grams:
         if i < len(self._keys) and self._keys[i] == key:
             return self._rows[self._starts[i]:self._starts[i + 1]]
         return _NO_ROWS
+
+
+def _union(lists: list[np.ndarray], size: int) -> np.ndarray:
+    """The positions in any of ``lists`` (each rising, no repeats), rising."""
+    lists = [x for x in lists if len(x)]
+    if len(lists) <= 1:
+        return lists[0].astype(np.int32) if lists else _NO_ROWS
+    if sum(len(x) for x in lists) > size // 64:  # many: a mask beats sorting them
+        mask = np.zeros(size, dtype=bool)
+        for x in lists:
+            mask[x] = True
+        return np.flatnonzero(mask).astype(np.int32)
+    return np.unique(np.concatenate(lists)).astype(np.int32)
 
 
 def _within(small: np.ndarray, big: np.ndarray) -> np.ndarray:
@@ -176,9 +202,10 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
 class CustomerIndex:
     """One run's customer list in memory (see the module doc)."""
 
-    def __init__(self, run: RunInfo, table: pa.Table) -> None:
-        """``table``: the run's rows in ``customer_id`` order, every column of the snapshot but
-        ``run_id``, and ``phone_digits``."""
+    def __init__(self, run: RunInfo, table: pa.Table, columns: Columns | None = None) -> None:
+        """``table``: the run's rows in ``customer_id`` order, with the list's columns (and what
+        it filters and sorts on) and ``phone_digits``; ``columns``: every column of the
+        snapshot but ``run_id``, in the same order (default: ``table``'s)."""
         self.run = run
         self.size = table.num_rows
         ids = table.column("customer_id").combine_chunks()
@@ -191,22 +218,34 @@ class CustomerIndex:
             zero_copy_only=False), dtype=bool)
         self._sort_keys = {name: _sort_key(name, table) for name in SORTS}
         self._orders: dict[tuple[str, ...], np.ndarray] = {}
-        self._masks: OrderedDict[Any, np.ndarray | None] = OrderedDict()
+        self._masks: OrderedDict[Any, tuple[np.ndarray | None, np.ndarray | None]] = \
+            OrderedDict()
         self._lock = threading.Lock()
         for name in SORTS:  # every order now, not while people wait for a page
             for direction in ("asc", "desc"):
                 self._order(name, direction)
         self.search = SearchIndex(*(table.column(c).combine_chunks()
                                     for c in ("customer_id", "name", "phone_digits")))
-        self._columns = Columns(table.drop_columns(["phone_digits"]))
+        self._columns = columns if columns is not None else \
+            Columns(table.drop_columns(["phone_digits"]))
 
     @classmethod
     def build(cls, con: duckdb.DuckDBPyConnection, run: RunInfo) -> CustomerIndex:
-        """Read the run's rows (in ``customer_id`` order) and arrange them."""
-        table = con.sql(f"SELECT * EXCLUDE (run_id), {PHONE_DIGITS_SQL} AS phone_digits "
-                        "FROM snapshot_customers WHERE run_id = ? ORDER BY customer_id",
+        """Read the run's rows (in ``customer_id`` order) and arrange them.
+
+        The list's columns are read first, the whole rows then a few columns at a time, so
+        that no more than a slice of the run is held twice while it is arranged.
+        """
+        order = "ORDER BY customer_id, rowid"  # the same order in every read
+        table = con.sql(f"SELECT {', '.join(_LOAD)}, {PHONE_DIGITS_SQL} AS phone_digits "
+                        f"FROM snapshot_customers WHERE run_id = ? {order}",
                         params=[run.run_id]).to_arrow_table()
-        return cls(run, table)
+        names = [r[0] for r in con.execute(
+            "SELECT column_name FROM (DESCRIBE snapshot_customers)").fetchall()
+            if r[0] != "run_id"]
+        columns = Columns.read(con, f"snapshot_customers WHERE run_id = ? {order}",
+                               [run.run_id], names)
+        return cls(run, table, columns)
 
     def row(self, viewer: Viewer, customer_id: str) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_row` returns, for this run.
@@ -232,40 +271,44 @@ class CustomerIndex:
         """What :func:`tierwise.web.queries.customer_page` returns, for this run."""
         query.order_by()  # the same check of the sort key as the SQL path
         if query.q and query.q.strip():  # few found: work on their positions, not on masks
-            chosen = self._in_order(query.sort, query.order, self._found(viewer, query))
+            kept, mask = self._found(viewer, query), None
         else:
-            chosen = self._chosen(query.sort, query.order, self._mask(viewer, query))
+            mask, kept = self._selection(viewer, query)
         offset = (query.page - 1) * query.page_size
-        picked = chosen[offset:offset + query.page_size]
+        picked = self._slice(query.sort, query.order, kept, mask, offset, query.page_size)
         items = [viewer.contacts(row) for row in self._columns.rows(picked, LIST_COLUMNS)]
-        total = len(chosen)
+        total = self.size if kept is None else len(kept)
         return {"run": self.run.to_dict(), "total": total, "page": query.page,
                 "page_size": query.page_size,
                 "pages": max(1, -(-total // query.page_size)), "sort": query.sort,
                 "order": query.order, "items": items}
 
-    def _chosen(self, sort: str, direction: str, mask: np.ndarray | None) -> np.ndarray:
-        """The positions ``mask`` keeps, in the order of ``sort``.
+    def _slice(self, sort: str, direction: str, kept: np.ndarray | None,
+               mask: np.ndarray | None, offset: int, size: int) -> np.ndarray:
+        """Places ``offset`` to ``offset + size`` of the positions ``kept`` (None: all; ``mask``
+        the same as a mask, when at hand) in the order of ``sort``.
 
         Few kept (a manager's book, a narrow search): sort them by their place in the full
-        order; many: walk the full order and keep the masked ones.
+        order. Many: walk the full order a block at a time and keep the masked ones, until the
+        page is full (the first pages, the ones people look at, read a block or two).
         """
         order = self._order(sort, direction)
+        if kept is None:
+            return order[offset:offset + size]
+        if len(kept) <= self.size // 64:
+            places = self._places(sort, direction)[kept]
+            return kept[np.argsort(places, kind="stable")[offset:offset + size]]
         if mask is None:
-            return order
-        kept = np.flatnonzero(mask)
-        if len(kept) > self.size // 8:
-            return order[mask[order]]
-        return self._in_order(sort, direction, kept)
-
-    def _in_order(self, sort: str, direction: str, kept: np.ndarray) -> np.ndarray:
-        """The positions ``kept`` in the order of ``sort``."""
-        if len(kept) > self.size // 8:
             mask = np.zeros(self.size, dtype=bool)
             mask[kept] = True
-            return self._chosen(sort, direction, mask)
-        places = self._places(sort, direction)[kept]
-        return kept[np.argsort(places, kind="stable")].astype(np.int32)
+        wanted, found, blocks = offset + size, 0, []
+        for start in range(0, self.size, _BLOCK):
+            block = order[start:start + _BLOCK]
+            blocks.append(block[mask[block]])
+            found += len(blocks[-1])
+            if found >= wanted:
+                break
+        return np.concatenate(blocks)[offset:wanted]
 
     def _places(self, sort: str, direction: str) -> np.ndarray:
         """Each position's place in the order of ``sort`` (the inverse of :meth:`_order`)."""
@@ -289,17 +332,23 @@ class CustomerIndex:
                 self._orders[key] = np.argsort(ranked, kind="stable").astype(np.int32)
             return self._orders[key]
 
-    def _mask(self, viewer: Viewer, query: CustomerQuery) -> np.ndarray | None:
-        mask = self._scope(viewer)
+    def _selection(self, viewer: Viewer, query: CustomerQuery
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The customers the viewer's scope and the query's filters keep: a mask and positions
+        (None, None: everyone)."""
+        mask, kept = self._scoped(viewer)
+        filtered = mask
         for column, values in (("tier", query.tiers), ("activity_state", query.states)):
             if values:
-                mask = _and(mask, self._isin(column, values))
+                filtered = _and(filtered, self._isin(column, values))
         if query.segments:
-            mask = _and(mask, self._isin("segment", query.segments)
-                        | self._isin("segment_level1", query.segments))
+            filtered = _and(filtered, self._isin("segment", query.segments)
+                            | self._isin("segment_level1", query.segments))
         if query.key_account is not None:
-            mask = _and(mask, self._key == query.key_account)
-        return mask
+            filtered = _and(filtered, self._key == query.key_account)
+        if filtered is mask:
+            return mask, kept
+        return filtered, np.flatnonzero(filtered)
 
     def _found(self, viewer: Viewer, query: CustomerQuery) -> np.ndarray:
         """The positions the search finds, in the viewer's scope and the query's filters."""
@@ -318,6 +367,10 @@ class CustomerIndex:
         return kept
 
     def _scope(self, viewer: Viewer) -> np.ndarray | None:
+        return self._scoped(viewer)[0]
+
+    def _scoped(self, viewer: Viewer) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The viewer's customers as a mask and as positions (None, None: everyone)."""
         key = viewer.scope_key()
         with self._lock:
             if key in self._masks:
@@ -327,11 +380,12 @@ class CustomerIndex:
         mask = None if terms is None else np.zeros(self.size, dtype=bool)
         for column, values in terms or ():
             mask |= self._isin(column, values)
+        scoped = (mask, None if mask is None else np.flatnonzero(mask).astype(np.int32))
         with self._lock:
-            self._masks[key] = mask
-            while len(self._masks) > 256:  # one small mask per distinct scope
+            self._masks[key] = scoped
+            while len(self._masks) > 64:  # one mask (a byte a customer) per distinct scope
                 self._masks.popitem(last=False)
-        return mask
+        return scoped
 
     def _isin(self, column: str, values: tuple[str, ...], at: np.ndarray | None = None
               ) -> np.ndarray:
@@ -372,6 +426,22 @@ class Columns:
         self.names = tuple(table.column_names)
         self._columns = {name: _column(column.combine_chunks())
                          for name, column in zip(self.names, table.columns, strict=True)}
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, source: str, params: list[Any],
+             names: list[str]) -> Columns:
+        """``SELECT names FROM source`` (``source`` ends with its ``ORDER BY``), read a few
+        columns at a time."""
+        out = cls(pa.table({}))
+        for start in range(0, len(names), _READ_COLUMNS):
+            group = names[start:start + _READ_COLUMNS]
+            quoted = ", ".join('"' + name.replace('"', '""') + '"' for name in group)
+            table = con.sql(f"SELECT {quoted} FROM {source}", params=params).to_arrow_table()
+            for name, column in zip(group, table.columns, strict=True):
+                out._columns[name] = _column(column.combine_chunks())
+            del table
+        out.names = tuple(names)
+        return out
 
     def row(self, at: int) -> dict[str, Any]:
         return {name: column.one(at) for name, column in self._columns.items()}

@@ -18,6 +18,7 @@ filters, sort and page into one query.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -38,6 +39,33 @@ from .queries import list_runs
 
 log = logging.getLogger("tierwise.web")
 T = TypeVar("T")
+
+#: True while a request is answered on the event loop itself (see :func:`from_memory`): then
+#: nothing may wait, neither for DuckDB nor for a lock held across a copy.
+ON_LOOP: contextvars.ContextVar[bool] = contextvars.ContextVar("tierwise_on_loop",
+                                                               default=False)
+
+
+class NeedsThread(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised on the event loop by a step that would read the copy or wait for a lock: the
+    request is answered again on a worker thread."""
+
+
+def from_memory(work: Callable[[], T]) -> T:
+    """``work()`` with :data:`ON_LOOP` set: it raises :class:`NeedsThread` at the first step
+    that would wait (a query of the copy, a result not yet remembered, a refresh's lock).
+
+    A request answered from memory (the latest run's list, remembered results) costs a
+    millisecond or two of Python; handing it to a worker thread and back costs more than that
+    (thread switches and contention for Python's lock), so such requests are answered on the
+    event loop, and only the others go to the thread pool. ``work`` must only read, so that it
+    can be started again.
+    """
+    token = ON_LOOP.set(True)
+    try:
+        return work()
+    finally:
+        ON_LOOP.reset(token)
 
 #: Copied whole at every refresh (they are small).
 WHOLE_TABLES = ("runs", "ingests", "web_users")
@@ -132,6 +160,8 @@ class SnapshotCache:
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of the copy in its own transaction: every query of a request sees one state."""
+        if ON_LOOP.get():
+            raise NeedsThread()
         if self._con is None or not self.loaded:
             raise StoreBusyError("the server has no copy of the store yet",
                                  "the store may be busy with a run: retry in a moment")
@@ -155,6 +185,8 @@ class SnapshotCache:
         with self._memo_lock:
             if full in self._memo:
                 return self._memo[full]
+        if ON_LOOP.get():
+            raise NeedsThread()
         value = compute()
         with self._memo_lock:
             self._memo[full] = value
@@ -353,5 +385,5 @@ def private_folder(configured: Path | None) -> tuple[Path, bool]:
     return folder, True
 
 
-__all__ = ["PER_RUN_TABLES", "WHOLE_TABLES", "Refresher", "SnapshotCache", "StoreFile",
-           "private_folder"]
+__all__ = ["ON_LOOP", "PER_RUN_TABLES", "WHOLE_TABLES", "NeedsThread", "Refresher",
+           "SnapshotCache", "StoreFile", "from_memory", "private_folder"]
