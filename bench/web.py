@@ -15,14 +15,23 @@ What it does:
    measures serving.) The store is reused when present.
 2. Adds an admin and one account manager with ``tierwise users add``, starts ``tierwise serve`` on
    a free loopback port and waits until ``/api/health`` says the snapshot is loaded.
-3. For each role, ``--clients`` concurrent clients (asyncio + httpx, one signed-in session each)
-   send ``--requests`` requests per endpoint, interleaved: the list (a random page of the first
-   50, a random sort), search (``q=`` a fragment of an id, a name or a phone) and detail (an id in
-   the role's scope). ``/api/health`` (no query at all) runs the same way as the reference.
+3. Loads it, for each role, with ``--clients`` concurrent clients on loopback, each signed in,
+   asking for: the list (a random page of the first 50, a random sort), search (``q=`` a fragment
+   of an id, a name or a phone) and detail (an id in the role's scope). ``/api/health`` (no query
+   at all) runs the same way as the reference.
 
-It prints p50 / p95 / p99 latency per endpoint and role, the ratio of each p95 to the reference's
-p95 in the same run, the throughput, and the server's peak RSS. The clients share the machine with
-the server, so on a 2-core machine the figures include their CPU too.
+   - ``--client wrk`` (the default when ``wrk`` is installed: Debian's package ``wrk``): one
+     endpoint at a time, ``--seconds`` each, ``--rounds`` times over, by wrk with
+     ``bench/web_wrk.lua`` (``--clients`` connections, one wrk thread). wrk is written in C and
+     takes little of the machine, so the figures are the server's.
+   - ``--client httpx``: ``--clients`` asyncio + httpx clients in this process, the endpoints
+     interleaved, ``--requests`` per endpoint. On a 2-core machine these Python clients take
+     about as much CPU as the server, so their latencies include waiting for the client's own
+     event loop.
+
+It prints p50 / p95 / p99 latency per endpoint and role (wrk: the median over the rounds, and
+the range of the p95s), the ratio of each p95 to the reference's p95 in the same round, the
+throughput, the server's CPU time per request (wrk) and its peak RSS.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "web"
 PASSWORD = "bench-password-1"
 TARGET_P95_MS = 200.0
+ENDPOINTS = ("list", "search", "detail", "health")
+SORTS = ("clv_predicted", "total_amount", "days_since_last", "customer_id", "name")
 
 
 def tierwise(*args: str, stdin: str | None = None, cwd: Path | None = None) -> str:
@@ -162,39 +174,78 @@ async def _client(base: str, user: str, jobs: list[Job],
                 errors.append(f"{url}: {got.status_code}")
 
 
-def _workload(ids: list[str], names: list[str], phones: list[str], n: int,
-              rng: random.Random) -> list[Job]:
-    sorts = ["clv_predicted", "total_amount", "days_since_last", "customer_id", "name"]
-    jobs: list[Job] = []
-    for _ in range(n):
-        jobs.append(("health", "/api/health", {}))
-        jobs.append(("list", "/api/customers", {"page": rng.randint(1, 50),
-                                                "sort": rng.choice(sorts),
-                                                "order": rng.choice(["asc", "desc"])}))
-        fragment = rng.choice([rng.choice(ids)[2:7], rng.choice(names)[:2],
-                               rng.choice(phones)[-5:]])
-        jobs.append(("search", "/api/customers", {"q": fragment}))
-        jobs.append(("detail", f"/api/customers/{rng.choice(ids)}", {}))
+def _request(endpoint: str, scope: dict[str, list[str]], rng: random.Random
+             ) -> tuple[str, dict[str, Any]]:
+    """One request of an endpoint: its path and query parameters."""
+    if endpoint == "list":
+        return "/api/customers", {"page": rng.randint(1, 50), "sort": rng.choice(SORTS),
+                                  "order": rng.choice(["asc", "desc"])}
+    if endpoint == "search":
+        fragment = rng.choice([rng.choice(scope["ids"])[2:7], rng.choice(scope["names"])[:2],
+                               rng.choice(scope["phones"])[-5:]])
+        return "/api/customers", {"q": fragment}
+    if endpoint == "detail":
+        return f"/api/customers/{rng.choice(scope['ids'])}", {}
+    return "/api/health", {}
+
+
+def _workload(scope: dict[str, list[str]], n: int, rng: random.Random) -> list[Job]:
+    jobs = [(endpoint, *_request(endpoint, scope, rng)) for _ in range(n)
+            for endpoint in ENDPOINTS]
     rng.shuffle(jobs)
     return jobs
 
 
-def load(base: str, user: str, scope: pd.DataFrame, clients: int, requests: int
-         ) -> tuple[dict[str, list[float]], list[str], float]:
+def _scope(frame: pd.DataFrame) -> dict[str, list[str]]:
+    return {"ids": frame["customer_id"].tolist(), "names": frame["name"].tolist(),
+            "phones": frame["phone"].tolist()}
+
+
+def load_httpx(base: str, user: str, scope: dict[str, list[str]], clients: int, requests: int
+               ) -> tuple[dict[str, list[float]], list[str], float]:
     rng = random.Random(11)
-    ids, names = scope["customer_id"].tolist(), scope["name"].tolist()
-    phones = scope["phone"].tolist()
     per_client = max(1, requests // clients)
-    times: dict[str, list[float]] = {k: [] for k in ("health", "list", "search", "detail")}
+    times: dict[str, list[float]] = {k: [] for k in ENDPOINTS}
     errors: list[str] = []
 
     async def main() -> None:
-        await asyncio.gather(*(_client(base, user, _workload(ids, names, phones, per_client, rng),
+        await asyncio.gather(*(_client(base, user, _workload(scope, per_client, rng),
                                        times, errors) for _ in range(clients)))
 
     started = time.perf_counter()
     asyncio.run(main())
     return times, errors, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_wrk(base: str, user: str, scope: dict[str, list[str]], endpoint: str, clients: int,
+             seconds: float, server_pid: int, folder: Path) -> dict[str, float]:
+    """One wrk run of one endpoint: latencies (ms), requests/s, server CPU ms per request."""
+    cookie = httpx.post(f"{base}/api/login", json={"username": user, "password": PASSWORD},
+                        timeout=30).cookies
+    rng = random.Random(f"{user}-{endpoint}")
+    paths = folder / f"{user}-{endpoint}.txt"
+    with paths.open("w", encoding="utf-8") as out:
+        for _ in range(5000):
+            path, params = _request(endpoint, scope, rng)
+            out.write(str(httpx.URL(path, params=params)) + "\n")
+    header = "; ".join(f"{k}={v}" for k, v in cookie.items())
+    cpu = cpu_seconds(server_pid)
+    done = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s",
+                           "-s", str(ROOT / "bench" / "web_wrk.lua"), base, "--", str(paths),
+                           header], capture_output=True, text=True, check=True)
+    cpu = cpu_seconds(server_pid) - cpu
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    count, non_2xx, failed, p50, p95, p99, took = (float(x) for x in line.split()[1:])
+    if non_2xx or failed:
+        print(f"  {user} {endpoint}: {non_2xx:.0f} answers not 2xx, {failed:.0f} socket errors")
+    return {"n": count, "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000,
+            "rps": count / took, "cpu_ms": 1000 * cpu / max(count, 1)}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -205,9 +256,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=float, default=1e6)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--client", choices=("wrk", "httpx"),
+                        default="wrk" if shutil.which("wrk") else "httpx",
+                        help="load generator (default: wrk when installed)")
+    parser.add_argument("--seconds", type=float, default=10,
+                        help="wrk: seconds per endpoint, role and round (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="wrk: rounds over every endpoint and role (default 3)")
     parser.add_argument("--requests", type=int, default=1000,
-                        help="requests per endpoint and role (default 1000)")
+                        help="httpx: requests per endpoint and role (default 1000)")
     args = parser.parse_args()
+    if args.client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk); or --client httpx")
     n = int(args.customers)
     config = build_store(n)
     from tierwise.config import load_config
@@ -226,35 +286,76 @@ def main() -> None:
     started = time.perf_counter()
     server = start_server(config, port)
     print(f"  ready in {time.perf_counter() - started:.1f} s", flush=True)
-    rows = []
+    base = f"http://127.0.0.1:{port}"
+    roles = (("bench-admin", _scope(snap)),
+             ("bench-manager", _scope(snap[snap["account_manager"] == manager])))
     try:
-        for user, scope in (("bench-admin", snap),
-                            ("bench-manager", snap[snap["account_manager"] == manager])):
-            times, errors, seconds = load(f"http://127.0.0.1:{port}", user, scope, args.clients,
-                                          args.requests)
-            if errors:
-                print(f"  {len(errors)} errors for {user}, e.g. {errors[:3]}")
-            ref = pct(times["health"], 95)
-            total = sum(len(v) for v in times.values())
-            for endpoint in ("list", "search", "detail", "health"):
-                values = times[endpoint]
-                rows.append([user.split("-")[1], endpoint, len(values),
-                             statistics.median(values), pct(values, 95), pct(values, 99),
-                             pct(values, 95) / ref, total / seconds])
+        if args.client == "wrk":
+            rows = _run_wrk(base, roles, args, server.pid)
+        else:
+            rows = _run_httpx(base, roles, args)
     finally:
         rss = peak_rss_mb(server.pid)
         server.terminate()
         server.wait(timeout=30)
-    print(f"\n{n:,} customers, {args.clients} concurrent clients on loopback, "
+    print(f"\n{n:,} customers, {args.clients} concurrent clients ({args.client}) on loopback, "
           f"{os.cpu_count()} cores; target p95 < {TARGET_P95_MS:.0f} ms")
-    print(f"{'role':<8} {'endpoint':<8} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'p95/ref':>8} {'req/s':>7}  verdict")
-    for role, endpoint, count, p50, p95, p99, ratio, rps in rows:
-        verdict = "" if endpoint == "health" else ("ok" if p95 < TARGET_P95_MS else "SLOW")
-        print(f"{role:<8} {endpoint:<8} {count:>6} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
-              f"{ratio:>8.1f} {rps:>7.0f}  {verdict}")
+    print(f"{'role':<8} {'endpoint':<8} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p95 range':>13} "
+          f"{'p99 ms':>8} {'p95/ref':>8} {'req/s':>7} {'cpu ms':>7}  verdict")
+    for row in rows:
+        verdict = "" if row["endpoint"] == "health" else \
+            ("ok" if row["p95"] < TARGET_P95_MS else "SLOW")
+        spread = f"{row['p95_lo']:.0f}-{row['p95_hi']:.0f}"
+        cpu = f"{row['cpu_ms']:7.2f}" if row.get("cpu_ms") is not None else f"{'-':>7}"
+        print(f"{row['role']:<8} {row['endpoint']:<8} {row['n']:>6.0f} {row['p50']:>8.1f} "
+              f"{row['p95']:>8.1f} {spread:>13} {row['p99']:>8.1f} {row['ratio']:>8.1f} "
+              f"{row['rps']:>7.0f} {cpu}  {verdict}")
     if rss is not None:
         print(f"server peak RSS: {rss:,.0f} MB")
+
+
+def _run_wrk(base: str, roles: Any, args: argparse.Namespace, pid: int) -> list[dict[str, Any]]:
+    results: dict[tuple[str, str], list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for round_ in range(1, args.rounds + 1):
+            for user, scope in roles:
+                for endpoint in ENDPOINTS:
+                    got = load_wrk(base, user, scope, endpoint, args.clients, args.seconds, pid,
+                                   Path(folder))
+                    results.setdefault((user, endpoint), []).append(got)
+                    print(f"  round {round_} {user:<13} {endpoint:<7} p50 {got['p50']:6.1f}  "
+                          f"p95 {got['p95']:6.1f} ms  {got['rps']:5.0f} req/s  "
+                          f"{got['cpu_ms']:5.2f} ms CPU/request", flush=True)
+    rows = []
+    for (user, endpoint), runs in results.items():
+        refs = results[(user, "health")]
+        ratios = [r["p95"] / ref["p95"] for r, ref in zip(runs, refs, strict=True)]
+        p95s = [r["p95"] for r in runs]
+        rows.append({"role": user.split("-")[1], "endpoint": endpoint,
+                     "n": sum(r["n"] for r in runs),
+                     **{k: statistics.median(r[k] for r in runs)
+                        for k in ("p50", "p95", "p99", "rps", "cpu_ms")},
+                     "p95_lo": min(p95s), "p95_hi": max(p95s),
+                     "ratio": statistics.median(ratios)})
+    return rows
+
+
+def _run_httpx(base: str, roles: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    for user, scope in roles:
+        times, errors, seconds = load_httpx(base, user, scope, args.clients, args.requests)
+        if errors:
+            print(f"  {len(errors)} errors for {user}, e.g. {errors[:3]}")
+        ref = pct(times["health"], 95)
+        total = sum(len(v) for v in times.values())
+        for endpoint in ENDPOINTS:
+            values = times[endpoint]
+            rows.append({"role": user.split("-")[1], "endpoint": endpoint, "n": len(values),
+                         "p50": statistics.median(values), "p95": pct(values, 95),
+                         "p95_lo": pct(values, 95), "p95_hi": pct(values, 95),
+                         "p99": pct(values, 99), "ratio": pct(values, 95) / ref,
+                         "rps": total / seconds, "cpu_ms": None})
+    return rows
 
 
 def _has_user(config: Path, name: str) -> bool:

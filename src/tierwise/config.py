@@ -770,9 +770,11 @@ class WebConfig(_Section):
         None, description="folder of the server's private copy of the snapshots (default: a "
                           "temporary folder, removed when the server stops)")
     threads: int = Field(
-        8, ge=1, le=256, description="requests served at the same time (the others wait): "
-                                     "queries run outside Python's lock, so about two to four "
-                                     "per CPU core")
+        8, ge=1, le=256, description="requests that read the copy (older runs, overview, key "
+                                     "accounts, campaigns) served at the same time, the others "
+                                     "wait; queries run outside Python's lock, so about two to "
+                                     "four per CPU core. Requests answered from memory do not "
+                                     "use a thread")
     call_list_size: int = Field(
         30, ge=1, description="wake-up candidates on 'this week's calls', per signed-in person")
 

@@ -201,10 +201,15 @@ def customers_data(ctx: WebContext, viewer: Viewer, run: int | None,
 
 @router.get("/customers/{customer_id}", response_model=CustomerDetailOut,
             responses=READ_ERRORS)
-def customer(request: Request, customer_id: CustomerIdParam, run: RunParam = None) -> dict:
+async def customer(request: Request, customer_id: CustomerIdParam, run: RunParam = None
+                   ) -> dict:
     """One of your customers: metrics, scores and why, CLV, history, what to do next."""
-    ctx, viewer = _viewer(request)
-    return detail_data(ctx, viewer, run, customer_id)
+
+    def work() -> dict:
+        ctx, viewer = _viewer(request)
+        return detail_data(ctx, viewer, run, customer_id)
+
+    return await _answer(work)
 
 
 def detail_data(ctx: WebContext, viewer: Viewer, run: int | None, customer_id: str) -> dict:
@@ -219,7 +224,7 @@ def detail_data(ctx: WebContext, viewer: Viewer, run: int | None, customer_id: s
     runs, policies = cache.memo(("runs and policies", info.run_id), known)
     index = cache.shelf.get(info.run_id)
     row = index.row(viewer, customer_id) if index is not None and index.finds_rows else None
-    with cache.reader() as con:
+    with cache.reader(lookup=row is not None) as con:  # then only the history is read
         return q.customer_detail(con, viewer, info, customer_id, row=row, runs=runs,
                                  service_policies=policies)
 

@@ -218,9 +218,10 @@ class RequestLog:
 def serve(settings: Config, *, host: str | None = None, port: int | None = None) -> None:
     """Run the dashboard with uvicorn until interrupted (``tierwise serve``).
 
-    One process: requests run on a pool of ``[web] threads`` threads (DuckDB releases the GIL
-    while a query runs), all reading one copy of the store. More processes would each keep their
-    own copy and their own sign-in limits.
+    One process, reading one copy of the store: requests that memory answers (the latest run's
+    list, search and customer page) run on the event loop, the others on a pool of ``[web]
+    threads`` threads (DuckDB releases the GIL while a query runs). More processes would each
+    keep their own copy and their own sign-in limits.
     """
     import uvicorn
 

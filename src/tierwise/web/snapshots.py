@@ -158,9 +158,14 @@ class SnapshotCache:
 
     # -- reading ---------------------------------------------------------------------------------
     @contextmanager
-    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor of the copy in its own transaction: every query of a request sees one state."""
-        if ON_LOOP.get():
+    def reader(self, *, lookup: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of the copy in its own transaction: every query of a request sees one state.
+
+        ``lookup``: the caller only reads rows by an indexed key (one customer's history, a
+        millisecond or two), which may run on the event loop; any other read raises
+        :class:`NeedsThread` there.
+        """
+        if ON_LOOP.get() and not lookup:
             raise NeedsThread()
         if self._con is None or not self.loaded:
             raise StoreBusyError("the server has no copy of the store yet",
