@@ -234,7 +234,8 @@ class CustomerIndex:
         """Read the run's rows (in ``customer_id`` order) and arrange them.
 
         The list's columns are read first, the whole rows then a few columns at a time, so
-        that no more than a slice of the run is held twice while it is arranged.
+        that no more than a slice of the run is held twice while it is arranged. ``con``
+        should be in a transaction, so that every read sees the same rows.
         """
         order = "ORDER BY customer_id, rowid"  # the same order in every read
         table = con.sql(f"SELECT {', '.join(_LOAD)}, {PHONE_DIGITS_SQL} AS phone_digits "

@@ -233,12 +233,14 @@ class SnapshotCache:
             return True
 
     def _arrange_latest(self) -> None:
-        """The latest run's list in memory; until it is ready (or if it fails) SQL serves it.
+        """The latest run in memory; until it is ready (or if it fails) SQL serves it.
 
-        Runs after the store is let go, so a slow arrangement never delays a writer.
+        Runs after the store is let go, so a slow arrangement never delays a writer; in one
+        transaction, so that its several reads see one state of the copy.
         """
         cursor = self._con.cursor()
         try:
+            cursor.begin()
             runs = list_runs(cursor)
             self.shelf.update(cursor, runs[0] if runs else None)
         except Exception:  # memory, a damaged copy: lists fall back to SQL, which still works
