@@ -19,6 +19,7 @@ from tierwise.models import (
     historical_rate_clv,
     predicted_clv,
 )
+from tierwise.models import fit_degeneracy
 from tierwise.models.clv import discount_factors, step_ends
 
 lifetimes = pytest.importorskip("lifetimes")
@@ -139,8 +140,9 @@ def test_fit_value_models_columns_and_json(cdnow_days):
     result = fit_value_models(cdnow_days, "bgnbd", purchase_horizon_days=90, margin=0.3)
     c = result.customers
     assert list(c.columns) == ["p_alive", "expected_purchases_90d", "purchase_likelihood_90d",
-                               "expected_spend", "clv_predicted", "clv_confidence", "clv_method"]
-    assert (c["clv_method"] == "bgnbd+gg").all()
+                               "expected_spend", "clv_predicted", "clv_confidence", "clv_method",
+                               "clv_note"]
+    assert (c["clv_method"] == "bgnbd+gg").all() and c["clv_note"].isna().all()
     assert set(c["clv_confidence"]) <= {"low", "medium", "high"}
     assert (c.loc[cdnow_days["frequency"] == 0, "clv_confidence"] == "low").all()
     info = result.to_dict()
@@ -157,6 +159,7 @@ def test_too_few_repeat_buyers_falls_back_with_the_reason(cdnow_days):
     assert (result.customers["clv_method"] == "historical-rate").all()
     assert (result.customers["clv_confidence"] == "low").all()
     assert "min_repeat_buyers=200" in result.info["fallback_reason"]
+    assert result.customers["clv_note"].str.contains("own purchase rate").all()
     json.dumps(result.info, allow_nan=False)
 
 
@@ -193,3 +196,79 @@ def test_bad_arguments(cdnow_days):
         fit_value_models(cdnow_days, "magic")
     with pytest.raises(DataContractError, match="monetary_value"):
         fit_value_models(cdnow_days.drop(columns="monetary_value"), "bgnbd")
+
+
+# --------------------------------------------------------------------------- failing gracefully
+def test_one_zero_spend_repeat_buyer_keeps_gamma_gamma_for_everyone_else(cdnow_days):
+    zero = cdnow_days.index[cdnow_days["frequency"] > 2][0]
+    data = cdnow_days.copy()
+    data.loc[zero, "monetary_value"] = 0.0
+    result = fit_value_models(data, "bgnbd", lang="en")
+    c = result.customers
+    assert result.info["method"] == "bgnbd+gg" and result.info["spend"]["n_outside_model"] == 1
+    assert result.info["confidence"] == "high"  # one customer in 2,357 is not the fit's fault
+    assert c.loc[zero, "expected_spend"] == 0.0 and c.loc[zero, "clv_predicted"] == 0.0
+    assert c.loc[zero, "clv_confidence"] == "low"
+    assert "zero or less" in c.loc[zero, "clv_note"]
+    assert c["clv_note"].notna().sum() == 1
+    others = data.drop(index=zero)
+    alone = GammaGamma().fit(others).conditional_expected_average_profit(others)
+    assert np.allclose(c.loc[others.index, "expected_spend"], alone)
+    zh = fit_value_models(data, "bgnbd", lang="zh").customers
+    assert "复购金额" in zh.loc[zero, "clv_note"]
+
+
+def test_many_zero_spend_repeat_buyers_lower_the_confidence(cdnow_days):
+    data = cdnow_days.copy()
+    zeros = data.index[data["frequency"] > 0][:200]  # 200 of 1,181: over 5 %
+    data.loc[zeros, "monetary_value"] = 0.0
+    info = fit_value_models(data, "bgnbd").info
+    assert info["confidence"] == "medium" and info["spend"]["n_outside_model"] == 200
+    assert "keep their own mean" in info["spend"]["outside_model"]
+
+
+def _always_alive(n=600, seed=1):
+    """Poisson buyers who never drop out: BG/NBD's a runs to 0 and b to infinity."""
+    rng = np.random.default_rng(seed)
+    T = rng.integers(200, 400, n).astype(float)
+    lam = rng.gamma(2.0, 1 / 40, n)
+    rows = []
+    for t_i, l_i in zip(T, lam):
+        days = np.unique(np.floor(rng.uniform(0, t_i, rng.poisson(l_i * t_i))))
+        rows.append((0, 0.0, t_i) if days.size == 0
+                    else (days.size - 1, days[-1] - days[0], t_i - days[0]))
+    df = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
+    df["monetary_value"] = np.where(df["frequency"] > 0, rng.gamma(5, 10, n), 0.0)
+    return df
+
+
+def test_a_degenerate_fit_falls_back_and_says_why():
+    data = _always_alive()
+    fit = BetaGeo().fit(data)
+    assert fit_degeneracy(fit)  # a at the bound, huge standard errors
+    assert fit.p_alive(pd.DataFrame({"frequency": [5.0], "recency": [50.0],
+                                     "T": [350.0]})).iloc[0] > 0.999  # "alive" after 300 days
+    result = fit_value_models(data, "bgnbd", min_repeat_buyers=100)
+    info, c = result.info, result.customers
+    assert info["method"] == "historical-rate" and info["confidence"] == "low"
+    assert info["degenerate"]["model"] == "bgnbd"
+    assert any("bound" in p for p in info["degenerate"]["problems"])
+    assert "pareto" in info["degenerate"]["tried"]
+    assert "degenerate" in info["fallback_reason"]
+    assert (c["clv_confidence"] == "low").all()
+    assert c["clv_note"].str.contains("bgnbd fit was degenerate").all()
+    silent = (data["T"] - data["recency"] > 150) & (data["frequency"] >= 3)
+    assert silent.any() and (c.loc[silent, "p_alive"] < 0.5).all()
+    json.dumps(info, allow_nan=False)
+
+
+def test_fit_degeneracy_rules(bg):
+    assert fit_degeneracy(bg) == []
+    extreme = BetaGeo.from_params({"r": 0.24, "alpha": 4.4, "a": 8e-7, "b": 23606.0})
+    extreme.standard_errors_ = {"r": 0.01, "alpha": 0.2, "a": 0.01, "b": 9e5}
+    extreme.at_bounds_ = {k: False for k in extreme.params_}
+    reasons = fit_degeneracy(extreme)
+    assert any("extreme" in r and "a = 8e-07" in r for r in reasons)
+    assert any("huge standard errors" in r for r in reasons)
+    extreme.standard_errors_ = dict.fromkeys(extreme.params_, float("nan"))
+    assert any("unavailable" in r for r in fit_degeneracy(extreme))

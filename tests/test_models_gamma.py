@@ -126,7 +126,8 @@ def test_predicting_before_fit_raises(cdnow):
 
 @pytest.mark.parametrize("frame, match", [
     (pd.DataFrame({"frequency": [0, 0, 0], "monetary_value": [0.0, 0.0, 0.0]}), "repeat buyers"),
-    (pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [0.0, 5.0, 7.0]}), "<= 0"),
+    (pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [0.0, 5.0, 0.0]}),
+     "positive spend; found 1 \\(2 more"),
     (pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [5.0, 5.0, 5.0]}), "same"),
     (pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [5.0, np.nan, 7.0]}), "NaN"),
 ])
@@ -146,3 +147,15 @@ def test_infinite_mean_spend_is_refused():
     with pytest.raises(FitError, match="q"):
         model.conditional_expected_average_profit(
             pd.DataFrame({"frequency": [1], "monetary_value": [3.0]}))
+
+
+def test_a_zero_spend_repeat_buyer_is_left_out_not_fatal(cdnow, fitted):
+    zero = cdnow.index[cdnow["frequency"] > 0][0]
+    with_zero = cdnow.copy()
+    with_zero.loc[zero, "monetary_value"] = 0.0
+    model = GammaGamma().fit(with_zero)
+    assert model.n_excluded_ == 1 and model.n_customers_ == fitted.n_customers_ - 1
+    assert GammaGamma.spend_outside_model(with_zero).sum() == 1
+    assert GammaGamma.spend_outside_model(with_zero)[zero]
+    rest = GammaGamma().fit(with_zero.drop(index=zero))
+    assert model.params_ == pytest.approx(rest.params_)

@@ -28,6 +28,7 @@ from tierwise.models.validation import (
     DEFAULT_MIN_REPEAT_BUYERS,
     MODELS,
     fit_confidence,
+    fit_degeneracy,
     select_model,
 )
 
@@ -180,6 +181,27 @@ def _fallback_spend(df: pd.DataFrame, x: np.ndarray, value_per_purchase) -> np.n
 MODEL_CHOICES = ("bgnbd", "pareto", "auto")
 SHORT_HISTORY_DAYS = 30
 _LEVELS = ("low", "medium", "high")
+#: Share of repeat buyers with zero or negative repeat spend above which the run's confidence
+#: drops to medium: their spend is a fallback, not a fit.
+SPEND_OUTSIDE_MODEL_SHARE = 0.05
+#: The per-customer ``clv_note`` texts (only customers whose values come from a fallback have
+#: one). ``{model}``, ``{failed}`` and ``{why}`` are filled in.
+NOTES = {
+    "historical_rate": ("no fitted model ({why}): values from the customer's own purchase rate",
+                        "未用拟合模型（{why}）：按客户自己的购买频率估算"),
+    "model_fallback": ("{failed} fit was degenerate: values from {model}",
+                       "{failed} 拟合退化：改用 {model} 估算"),
+    "spend_outside_model": ("repeat purchases net to zero or less: spend per purchase is the "
+                            "customer's own (0), not a Gamma-Gamma estimate",
+                            "复购金额合计为零或负：每次消费按客户自己的金额（0）计，不用 Gamma-Gamma 估算"),
+    "spend_own_mean": ("Gamma-Gamma not fitted: spend per purchase is the customer's own mean",
+                       "未拟合 Gamma-Gamma：每次消费按客户自己的均值估算"),
+}
+
+
+def clv_note(code: str, lang: str = "en", **fields) -> str:
+    """The short per-customer explanation of a fallback (see :data:`NOTES`)."""
+    return NOTES[code][0 if lang == "en" else 1].format(**fields)
 
 
 @dataclass
@@ -188,7 +210,10 @@ class ValueModelResult:
 
     ``customers`` holds the per-customer columns (index of the summary); ``info`` the run-level
     facts as a JSON-serialisable dict (method, parameters, standard errors, log-likelihood,
-    confidence and reasons, model selection, settings).
+    confidence and reasons, model selection, degenerate fits replaced, settings).
+    ``transaction_model`` is the purchase model the values come from (None for the
+    historical-rate fallback): call its ``purchase_probability(summary, days)`` for another
+    horizon.
     """
 
     customers: pd.DataFrame
@@ -206,7 +231,7 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
                      time_unit: str = "days",
                      min_repeat_buyers: int = DEFAULT_MIN_REPEAT_BUYERS,
                      orders: pd.DataFrame | None = None,
-                     holdout_days: float | None = None) -> ValueModelResult:
+                     holdout_days: float | None = None, lang: str = "en") -> ValueModelResult:
     """Fit the purchase and spend models and score every customer.
 
     Parameters
@@ -229,6 +254,8 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
     min_repeat_buyers
         Below this many repeat buyers no model is fitted: every customer gets the
         historical-rate CLV (:func:`historical_rate_clv`), and the reason is recorded.
+    lang
+        Language of ``clv_note``: ``"en"`` or ``"zh"``.
 
     Returns
     -------
@@ -236,7 +263,16 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
         ``customers`` columns: ``p_alive``, ``expected_purchases_<N>d``,
         ``purchase_likelihood_<N>d``, ``expected_spend``, ``clv_predicted``,
         ``clv_confidence`` (low/medium/high), ``clv_method`` (``bgnbd+gg``, ``pareto+gg``,
-        ``<model>+mean-spend`` when Gamma-Gamma cannot be fitted, or ``historical-rate``).
+        ``<model>+mean-spend`` when Gamma-Gamma cannot be fitted, or ``historical-rate``) and
+        ``clv_note`` (why a customer's values come from a fallback; NULL otherwise).
+
+    Notes
+    -----
+    Failing gracefully: a purchase model whose fit is degenerate (:func:`fit_degeneracy`) is
+    replaced by another model whose fit is not, else by the historical-rate CLV, and
+    ``info["degenerate"]`` keeps what was replaced and why. Gamma-Gamma is fitted on the repeat
+    buyers with positive spend; repeat buyers whose repeat purchases net to zero or less keep
+    their own mean spend (0), with a note and low confidence.
     """
     if model not in MODEL_CHOICES:
         raise ValueError(f"model={model!r} is not one of {list(MODEL_CHOICES)}")
@@ -252,16 +288,53 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
     if not isinstance(margin, pd.Series):
         settings["margin"] = margin
     n_repeat = int(np.sum(x > 0))
-    info = {"n_customers": len(summary), "n_repeat_buyers": n_repeat, "settings": settings}
+    info = {"n_customers": len(summary), "n_repeat_buyers": n_repeat, "settings": settings,
+            "degenerate": None}
     if n_repeat < min_repeat_buyers:
         reason = f"only {n_repeat} repeat buyers (< min_repeat_buyers={min_repeat_buyers})"
-        return _fallback(summary, info, reason, settings, margin)
+        return _fallback(summary, info, reason, settings, margin, lang)
     try:
         tm, info["selection"] = _transaction_model(summary, model, penalizer, time_unit, orders,
                                                    holdout_days)
+        tm, info["degenerate"] = _trusted_model(summary, tm, penalizer, time_unit)
     except FitError as exc:
-        return _fallback(summary, info, str(exc), settings, margin)
-    return _score(summary, tm, info, settings, margin, min_repeat_buyers)
+        info["degenerate"] = getattr(exc, "degenerate", None)
+        return _fallback(summary, info, str(exc), settings, margin, lang,
+                         short=f"the {info['degenerate']['model']} fit was degenerate"
+                         if info["degenerate"] else None)
+    return _score(summary, tm, info, settings, margin, min_repeat_buyers, lang)
+
+
+def _trusted_model(summary, tm, penalizer, time_unit):
+    """``tm`` when its fit is not degenerate, else another model's fit that is not.
+
+    Returns the model and a description of the replaced fit (None when nothing was replaced);
+    raises :class:`FitError` (with the description attached as ``degenerate``) when every
+    model's fit is degenerate or fails.
+    """
+    problems = fit_degeneracy(tm)
+    if not problems:
+        return tm, None
+    replaced = {"model": tm.name, "params": tm.params_, "standard_errors": tm.standard_errors_,
+                "problems": problems, "tried": {}}
+    for name, cls in MODELS.items():
+        if name == tm.name:
+            continue
+        try:
+            alt = cls(penalizer=penalizer, time_unit=time_unit).fit(summary)
+        except FitError as exc:
+            replaced["tried"][name] = f"could not be fitted: {exc}"
+            continue
+        alt_problems = fit_degeneracy(alt)
+        if not alt_problems:
+            replaced["used"] = name
+            return alt, replaced
+        replaced["tried"][name] = "degenerate too: " + "; ".join(alt_problems)
+    err = FitError(f"the {tm.name} fit is degenerate ({'; '.join(problems)}) and no other "
+                   "model fits: " + "; ".join(f"{k} {v}" for k, v in replaced["tried"].items()),
+                   "use the historical-rate CLV")
+    err.degenerate = replaced
+    raise err
 
 
 def _transaction_model(summary, model, penalizer, time_unit, orders, holdout_days):
@@ -292,16 +365,22 @@ def _transaction_model(summary, model, penalizer, time_unit, orders, holdout_day
     return fits[chosen], {"chosen": chosen, "reason": reason, "errors": errors}
 
 
-def _score(summary, tm, info, settings, margin, min_repeat_buyers) -> ValueModelResult:
+def _score(summary, tm, info, settings, margin, min_repeat_buyers, lang) -> ValueModelResult:
     """Per-customer columns and run-level info for a fitted purchase model."""
     n = settings["purchase_horizon_days"]
     level, reasons = fit_confidence(tm, min_repeat_buyers)
-    spend_model, spend_info = _spend_model(summary)
-    spend = (spend_model.conditional_expected_average_profit(summary) if spend_model
-             else pd.Series(_fallback_spend(summary, summary["frequency"].to_numpy(float), None),
-                            index=summary.index, name="expected_spend"))
+    note = pd.Series(None, index=summary.index, dtype=object)
+    replaced = info.get("degenerate")
+    if replaced:
+        level = "low"
+        reasons.insert(0, f"the {replaced['model']} fit was degenerate "
+                          f"({'; '.join(replaced['problems'])}): values from {tm.name}")
+        note[:] = clv_note("model_fallback", lang, failed=replaced["model"], model=tm.name)
+    spend, spend_model, spend_info, spend_note, outside = _spend(summary, lang)
     if spend_model is not None:
         sp_level, sp_reasons = fit_confidence(spend_model, min_repeat_buyers)
+        if spend_info["n_outside_model"] > SPEND_OUTSIDE_MODEL_SHARE * info["n_repeat_buyers"]:
+            sp_level = min(sp_level, "medium", key=_LEVELS.index)
         level = min(level, sp_level, key=_LEVELS.index)
         reasons += [f"Gamma-Gamma: {r}" for r in sp_reasons]
     if spend_info.get("reason"):
@@ -309,18 +388,59 @@ def _score(summary, tm, info, settings, margin, min_repeat_buyers) -> ValueModel
     clv = predicted_clv(tm, spend, summary, settings["horizon_days"],
                         settings["discount_rate_annual"], settings["step_days"], margin)
     method = f"{tm.name}+gg" if spend_model is not None else f"{tm.name}+mean-spend"
+    confidence = customer_confidence(summary, level)
+    confidence[outside] = "low"
     customers = pd.DataFrame({
         "p_alive": tm.p_alive(summary),
         f"expected_purchases_{n:g}d": tm.expected_purchases(summary, n),
         f"purchase_likelihood_{n:g}d": tm.purchase_probability(summary, n),
         "expected_spend": spend, "clv_predicted": clv,
-        "clv_confidence": customer_confidence(summary, level), "clv_method": method,
+        "clv_confidence": confidence, "clv_method": method,
+        "clv_note": _join_notes(note, spend_note),
     }, index=summary.index)
     info.update({"method": method, "model": tm.name, "params": tm.params_,
                  "standard_errors": tm.standard_errors_, "log_likelihood": tm.log_likelihood_,
                  "mean_log_likelihood": tm.mean_log_likelihood_, "confidence": level,
                  "reasons": reasons, "spend": spend_info, "fallback_reason": None})
     return ValueModelResult(customers, _jsonable(info), tm, spend_model)
+
+
+def _join_notes(first: pd.Series, second: pd.Series) -> pd.Series:
+    both = first.notna() & second.notna()
+    out = first.where(first.notna(), second)
+    out[both] = first[both] + "; " + second[both]
+    return out
+
+
+def _spend(summary, lang):
+    """Spend per purchase, the Gamma-Gamma model (or None), its description, per-customer notes.
+
+    Repeat buyers outside the model (``monetary_value <= 0``) keep their own mean, floored at 0
+    (on CDNOW master's holdout that beats the population mean for them: ``bench/
+    value_fallbacks.py``); when Gamma-Gamma cannot be fitted at all, everyone gets
+    :func:`_fallback_spend`.
+    """
+    spend_model, spend_info = _spend_model(summary)
+    note = pd.Series(None, index=summary.index, dtype=object)
+    if spend_model is None:
+        x = summary["frequency"].to_numpy(float)
+        note[:] = clv_note("spend_own_mean", lang)
+        spend_info["n_outside_model"] = 0
+        return (pd.Series(_fallback_spend(summary, x, None), index=summary.index,
+                          name="expected_spend"), None, spend_info, note,
+                pd.Series(False, index=summary.index))
+    spend = spend_model.conditional_expected_average_profit(summary)
+    outside = GammaGamma.spend_outside_model(summary)
+    spend[outside] = summary.loc[outside, "monetary_value"].clip(lower=0.0)
+    note[outside] = clv_note("spend_outside_model", lang)
+    k = int(outside.sum())
+    spend_info["n_outside_model"] = k
+    if k:
+        spend_info["outside_model"] = (
+            f"{k} repeat buyer(s) whose repeat purchases net to zero or less (free items, or "
+            "refunds that cancel purchases) were left out of the Gamma-Gamma fit and keep their "
+            "own mean spend")
+    return spend, spend_model, spend_info, note, outside
 
 
 def _spend_model(summary):
@@ -330,6 +450,9 @@ def _spend_model(summary):
             if len(repeat) > 2 and repeat["monetary_value"].std() > 0 else None)
     try:
         gg = GammaGamma().fit(summary)
+        if gg.params_["q"] <= 1.0:
+            raise FitError(f"Gamma-Gamma q = {gg.params_['q']:.3g} <= 1: the expected spend "
+                           "is infinite")
     except FitError as exc:
         return None, {"model": None, "reason": f"spend from own mean: {exc}",
                       "frequency_spend_correlation": corr}
@@ -357,16 +480,19 @@ def customer_confidence(summary: pd.DataFrame, run_level: str = "high",
                      name="clv_confidence")
 
 
-def _fallback(summary, info, reason, settings, margin) -> ValueModelResult:
+def _fallback(summary, info, reason, settings, margin, lang="en", short=None
+              ) -> ValueModelResult:
     n = settings["purchase_horizon_days"]
     hist = historical_rate_clv(summary, settings["horizon_days"],
                                settings["discount_rate_annual"], settings["step_days"], margin,
                                purchase_horizon_days=n)
+    why = short or (reason if len(reason) <= 80 else reason[:77] + "...")
     customers = pd.DataFrame({
         "p_alive": hist["p_alive"], f"expected_purchases_{n:g}d": hist["expected_purchases"],
         f"purchase_likelihood_{n:g}d": hist["purchase_likelihood"],
         "expected_spend": hist["expected_spend"], "clv_predicted": hist["clv_predicted"],
         "clv_confidence": "low", "clv_method": "historical-rate",
+        "clv_note": clv_note("historical_rate", lang, why=why),
     }, index=summary.index)
     info.update({"method": "historical-rate", "model": None, "params": None,
                  "standard_errors": None, "log_likelihood": None, "mean_log_likelihood": None,

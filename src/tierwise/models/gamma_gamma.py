@@ -118,8 +118,13 @@ class GammaGamma(FittedModelMixin):
     log_likelihood_ : float
         Total log-likelihood over the repeat buyers fitted (the mean is ``mean_log_likelihood_``).
     n_customers_ : int
-        Repeat buyers fitted (rows with ``frequency > 0``; the others carry no spend information
-        and are ignored).
+        Repeat buyers fitted: rows with ``frequency > 0`` and ``monetary_value > 0``. One-time
+        buyers carry no spend information; repeat buyers whose repeat purchases net to zero or
+        less (free items, refunds cancelling purchases) are outside the model (spend is gamma
+        distributed, so positive) and are left out of the fit rather than stopping it.
+    n_excluded_ : int
+        Repeat buyers left out because their ``monetary_value <= 0``
+        (:meth:`spend_outside_model` finds them).
     n_distinct_, converged_, at_bounds_
 
     References
@@ -135,16 +140,23 @@ class GammaGamma(FittedModelMixin):
         self.penalizer = penalizer
 
     def fit(self, summary: pd.DataFrame) -> GammaGamma:
-        """Fit on ``frequency`` and ``monetary_value``; rows with ``frequency == 0`` are skipped."""
+        """Fit on ``frequency`` and ``monetary_value`` of the repeat buyers with positive spend.
+
+        Rows with ``frequency == 0`` are skipped, and so are repeat buyers with
+        ``monetary_value <= 0`` (counted in ``n_excluded_``): one such customer does not stop
+        the fit for everyone.
+        """
         x, m = summary_arrays(summary, COLUMNS)
-        keep = x > 0
+        repeat = x > 0
+        keep = repeat & (m > 0)
+        self.n_excluded_ = int(np.sum(repeat & ~keep))
         x, m = x[keep], m[keep]
         if x.size < 2:
-            raise FitError(f"Gamma-Gamma needs repeat buyers; found {x.size}",
+            excluded = (f" ({self.n_excluded_} more have zero or negative repeat spend)"
+                        if self.n_excluded_ else "")
+            raise FitError(f"Gamma-Gamma needs repeat buyers with positive spend; found "
+                           f"{x.size}{excluded}",
                            "use the customers' own mean spend, or a longer observation period")
-        if np.any(m <= 0):
-            raise FitError(f"{int(np.sum(m <= 0))} repeat buyer(s) have monetary_value <= 0",
-                           "drop customers whose refunds cancel their purchases before fitting")
         if np.allclose(m, m[0]):
             raise FitError("all repeat buyers have the same monetary_value",
                            "the spend model has nothing to learn; use that value directly")
@@ -183,6 +195,16 @@ class GammaGamma(FittedModelMixin):
         m = np.where(x > 0, m, 0.0)
         return pd.Series(p * (v + x * m) / (p * x + q - 1.0), index=df.index,
                          name="expected_spend")
+
+    @staticmethod
+    def spend_outside_model(df: pd.DataFrame) -> pd.Series:
+        """True for repeat buyers whose ``monetary_value <= 0`` (left out of the fit).
+
+        Their conditional expectation would shrink a zero mean toward the population's, a
+        number the model does not define; callers give them a fallback and say so.
+        """
+        x, m = summary_arrays(df, COLUMNS, error=DataContractError)
+        return pd.Series((x > 0) & (m <= 0), index=df.index, name="spend_outside_model")
 
     def population_mean_spend(self) -> float:
         """``p v / (q - 1)``: the expected spend per purchase of a customer not yet seen."""

@@ -246,8 +246,9 @@ def fit_confidence(model, min_repeat_buyers: int = DEFAULT_MIN_REPEAT_BUYERS,
                    max_relative_se: float = 1.0) -> tuple[str, list[str]]:
     """Grade a fitted model ``"high"``, ``"medium"`` or ``"low"`` with the reasons.
 
-    * low: not converged; a parameter at the optimiser bound (the data do not identify it);
-      standard errors unavailable (Hessian not positive definite); fewer repeat buyers than
+    * low: not converged; a degenerate fit (:func:`fit_degeneracy`: a parameter at the optimiser
+      bound or at an extreme, standard errors unavailable or more than
+      :data:`HUGE_RELATIVE_SE` times their parameter); fewer repeat buyers than
       ``min_repeat_buyers``.
     * medium: a standard error larger than ``max_relative_se`` times its parameter (wide).
     * high: none of the above.
@@ -260,22 +261,61 @@ def fit_confidence(model, min_repeat_buyers: int = DEFAULT_MIN_REPEAT_BUYERS,
     if not getattr(model, "converged_", False):
         reasons.append("the optimiser did not converge")
         severe = True
-    for name, flag in getattr(model, "at_bounds_", {}).items():
-        if flag:
-            reasons.append(f"parameter {name} ended at the optimiser bound: the data do not "
-                           "identify it (try a penalizer)")
-            severe = True
+    degenerate = fit_degeneracy(model)
+    if degenerate:
+        reasons += degenerate
+        severe = True
     n_repeat = getattr(model, "n_repeat_buyers_", getattr(model, "n_customers_", 0))
     if n_repeat < min_repeat_buyers:
         reasons.append(f"only {n_repeat} repeat buyers (< min_repeat_buyers={min_repeat_buyers})")
         severe = True
     se = model.standard_errors_
-    if any(not np.isfinite(v) for v in se.values()):
-        reasons.append("standard errors unavailable: the likelihood is flat or saddle-shaped")
-        severe = True
     wide = [f"{k} (se {se[k]:.3g} vs {v:.3g})" for k, v in model.params_.items()
-            if np.isfinite(se[k]) and se[k] > max_relative_se * abs(v)]
+            if np.isfinite(se[k]) and max_relative_se * abs(v) < se[k] <= HUGE_RELATIVE_SE * abs(v)]
     if wide:
         reasons.append("wide standard errors: " + ", ".join(wide))
     level = "low" if severe else ("medium" if wide else "high")
     return level, reasons
+
+
+#: A standard error above this many times its parameter: the likelihood is flat in that direction.
+HUGE_RELATIVE_SE = 10.0
+#: ``|ln theta|`` beyond this (theta under 6e-6 or over 1.6e5, with the optimiser box at 18): a
+#: parameter run off to an extreme the data cannot pin down (BG/NBD's a -> 0, b -> infinity:
+#: nobody ever drops out, so P(alive) is 1 for everyone).
+EXTREME_LOG_PARAM = 12.0
+
+
+def fit_degeneracy(model, huge_relative_se: float = HUGE_RELATIVE_SE,
+                   extreme_log_param: float = EXTREME_LOG_PARAM) -> list[str]:
+    """Why a fitted model is degenerate (an empty list when it is not).
+
+    A fit is degenerate when the data do not identify it, so its predictions are an artefact of
+    where the optimiser stopped: a parameter at the optimiser bound (``at_bounds_``) or beyond
+    ``exp(+-extreme_log_param)``; standard errors unavailable (the Hessian is not positive
+    definite: a flat or saddle-shaped likelihood); or a standard error above
+    ``huge_relative_se`` times its parameter (a flat likelihood along that parameter).
+
+    Examples
+    --------
+    An Online Retail export gave BG/NBD ``a = 8e-7``, ``b = 23,606`` with huge standard
+    errors: P(alive) was 100 % for every customer, however long their silence.
+    """
+    reasons = []
+    params, se = model.params_, model.standard_errors_
+    for name, flag in getattr(model, "at_bounds_", {}).items():
+        if flag:
+            reasons.append(f"parameter {name} ended at the optimiser bound: the data do not "
+                           "identify it (try a penalizer)")
+    extreme = [f"{k} = {v:.3g}" for k, v in params.items()
+               if v > 0 and abs(np.log(v)) > extreme_log_param
+               and not getattr(model, "at_bounds_", {}).get(k)]
+    if extreme:
+        reasons.append("parameter(s) at an extreme: " + ", ".join(extreme))
+    if any(not np.isfinite(v) for v in se.values()):
+        reasons.append("standard errors unavailable: the likelihood is flat or saddle-shaped")
+    huge = [f"{k} (se {se[k]:.3g} vs {v:.3g})" for k, v in params.items()
+            if np.isfinite(se[k]) and se[k] > huge_relative_se * abs(v)]
+    if huge:
+        reasons.append("huge standard errors (flat likelihood): " + ", ".join(huge))
+    return reasons
