@@ -27,6 +27,7 @@ def frame(days=None, freq=None, money=None, ticket=None) -> pd.DataFrame:
         "frequency": freq if freq is not None else [0] * n,
         "total_amount": money if money is not None else [100.0] * n,
         "mean_amount": ticket if ticket is not None else [50.0] * n,
+        "T": [400.0] * n,
     }, index=[f"c{i}" for i in range(n)])
 
 
@@ -37,14 +38,28 @@ def score(column: str, values, **kw) -> list[int]:
     return RFMScorer(**kw).fit_transform(X)[dim].tolist()
 
 
-def strictly_worse_oracle(values: list[float], higher_is_better: bool) -> list[int]:
-    """score = 1 + floor(5 x share of customers strictly worse), by brute force."""
+def walk_oracle(values: list[float], higher_is_better: bool) -> list[int]:
+    """The walk of the module notes, by brute force over the groups of equal values.
+
+    Worst group first; level k (0-based) aims at ``placed + (n - placed) / (5 - k)`` customers
+    and closes at the group boundary nearest that aim (the later one on a tie); the levels that
+    close are spread over the scores 1..5 as LEVEL_SCORES says.
+    """
     n = len(values)
-    out = []
-    for v in values:
-        worse = sum(1 for w in values if (w < v if higher_is_better else w > v))
-        out.append(1 + (5 * worse) // n)
-    return out
+    groups = sorted(set(values), reverse=not higher_is_better)  # worst first
+    cum = list(itertools.accumulate(sum(1 for v in values if v == g) for g in groups))
+    level_of, placed, level, i = {}, 0, 0, 0
+    while i < len(groups):
+        aim = placed + (n - placed) / (5 - level) if level < 4 else n
+        ends = [c for c in cum[i:]]
+        best = min(ends, key=lambda c: (round(abs(c - aim), 9), -c))
+        while i < len(groups) and cum[i] <= best:
+            level_of[groups[i]] = level
+            i += 1
+        placed, level = best, level + 1
+    n_edges = 4
+    mapping = {1: (1, 5), 2: (1, 3, 5), 3: (1, 2, 4, 5), 4: (1, 2, 3, 4, 5)}[n_edges]
+    return [mapping[level_of[v]] for v in values]
 
 
 # --- quintile scores -------------------------------------------------------------------------
@@ -64,14 +79,19 @@ def test_rfm_score_string_and_columns() -> None:
     out = RFMScorer().fit_transform(X)
     assert list(out.columns) == ["rfm_r", "rfm_f", "rfm_m", "rfm_score"]
     assert out.index.tolist() == X.index.tolist()
-    assert out["rfm_score"].tolist() == ["555", "443", "334", "212", "111"]
+    # F: two one-time buyers take score 1, the other three scores 2-4 (5 stays empty)
+    assert out["rfm_score"].tolist() == ["545", "433", "324", "212", "111"]
 
 
 def test_ties_at_cut_points_stay_together_and_bins_can_be_uneven() -> None:
-    # six one-time buyers straddle the 20 % and 40 % cuts: all get F = 1, scores 2-3 stay empty
-    assert score("frequency", [0] * 6 + [1, 2, 3, 4]) == [1] * 6 + [4, 4, 5, 5]
-    # a tie at the top: nobody reaches 5 when 30 % share the best value
-    assert score("total_amount", [1, 2, 3, 4, 5, 6, 7, 9, 9, 9]) == [1, 1, 2, 2, 3, 3, 4, 4, 4, 4]
+    # six one-time buyers straddle the 20 % and 40 % cuts: all get F = 1, and the other four
+    # are spread over 2-5 instead of leaving 2 and 3 empty (the CDNOW cohort case)
+    assert score("frequency", [0] * 6 + [1, 2, 3, 4]) == [1] * 6 + [2, 3, 4, 5]
+    # a tie at the top: the 30 % sharing the best value get 5 together
+    assert score("total_amount", [1, 2, 3, 4, 5, 6, 7, 9, 9, 9]) == [1, 1, 2, 2, 3, 3, 4, 5, 5, 5]
+    # a tie at the bottom that is nearer its aim than the next change of value closes level 1
+    assert score("total_amount", [1] * 9 + [2]) == [1] * 9 + [2]
+    assert score("days_since_last", [1] * 9 + [2]) == [2] * 9 + [1]
 
 
 def test_all_equal_values_score_one() -> None:
@@ -81,10 +101,10 @@ def test_all_equal_values_score_one() -> None:
 
 @pytest.mark.parametrize(("money", "expected"), [
     ([5.0], [1]),
-    ([5.0, 9.0], [1, 3]),
-    ([9.0, 5.0], [3, 1]),
+    ([5.0, 9.0], [1, 2]),
+    ([9.0, 5.0], [2, 1]),
     ([1.0, 2.0, 3.0, 4.0], [1, 2, 3, 4]),
-    ([4.0, 4.0, 1.0, 1.0], [3, 3, 1, 1]),
+    ([4.0, 4.0, 1.0, 1.0], [2, 2, 1, 1]),
     ([1.0, 2.0, 3.0, 4.0, 5.0], [1, 2, 3, 4, 5]),
 ])
 def test_tiny_populations(money, expected) -> None:
@@ -168,7 +188,7 @@ def test_custom_share_cuts() -> None:
 def test_scores_match_the_rank_definition(values, column) -> None:
     got = score(column, values)
     higher = column != "days_since_last"
-    assert got == strictly_worse_oracle([v + (column == "frequency") for v in values], higher)
+    assert got == walk_oracle([v + (column == "frequency") for v in values], higher)
 
 
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40),
@@ -349,27 +369,46 @@ def test_eight_class_edge_cases() -> None:
 # --- problem groups ----------------------------------------------------------------------------
 
 def groups_frame() -> pd.DataFrame:
-    return pd.DataFrame({"rfm_f": [5, 4, 5, 1, 5, 1, 1, 2, 3, 5],
-                         "mean_amount": [float(v) for v in range(1, 11)]})  # tickets 1,1,2,2,...
+    """Ten repeat buyers over 300 days (visit rates 0.2 to 5 a month) and two one-time buyers."""
+    return pd.DataFrame({
+        "frequency": [50, 40, 50, 2, 50, 2, 2, 4, 10, 50, 0, 0],
+        "T": [300.0] * 10 + [100.0, 5.0],
+        "mean_amount": [float(v) for v in range(1, 11)] + [1000.0, 1.0],
+    })
 
 
-def test_problem_groups() -> None:
+def test_problem_groups_are_judged_among_repeat_buyers() -> None:
     out = ProblemGroups().fit(groups_frame()).transform(groups_frame())
-    assert out["rfm_ticket"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    # ticket bins learned on the ten repeat buyers; the one-time buyer's 1000 scores 5
+    assert out["rfm_ticket"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5, 1]
+    # visit rates 0.2 (x3) | 0.4, 1 | 4 | 5 (x4, a tie at the top): scores 1 | 2 | 3 | 4
+    assert out["rfm_rate"].tolist()[:10] == [4, 3, 4, 1, 4, 1, 1, 2, 2, 4]
+    assert out["rfm_rate"].isna().tolist()[10:] == [True, True]
     fs, br = "frequent_small", "big_rare"
-    expected = [fs, fs, fs, None, None, None, br, br, None, None]
+    expected = [fs, None, fs, None, None, None, br, br, br, None, None, None]
     assert [None if pd.isna(g) else g for g in out["problem_group"]] == expected
     assert out["problem_group_zh"].tolist()[0] == "高频低客单"
     assert out["problem_group_zh"].tolist()[6] == "大额低频"
 
 
+def test_one_time_buyers_and_all_tied_are_never_flagged() -> None:
+    once = pd.DataFrame({"frequency": [0] * 5, "T": [10.0, 50, 100, 200, 400],
+                         "mean_amount": [1.0, 10, 100, 1000, 10000]})
+    assert ProblemGroups().fit(once).transform(once)["problem_group"].isna().all()
+    tied = pd.DataFrame({"frequency": [3] * 6, "T": [90.0] * 6, "mean_amount": [50.0] * 6})
+    out = ProblemGroups().fit(tied).transform(tied)
+    assert out["problem_group"].isna().all()  # everyone scores 1 on both: nobody stands out
+    assert set(out["rfm_rate"]) == {1} and set(out["rfm_ticket"]) == {1}
+
+
 def test_problem_group_thresholds_are_configurable() -> None:
     model = ProblemGroups(frequent_min_f=5, rare_max_f=1).fit(groups_frame())
     got = model.transform(groups_frame())["problem_group"].tolist()
-    assert pd.isna(got[1])  # F = 4 is no longer "frequent"
-    assert pd.isna(got[7])  # F = 2 is no longer "rare"
-    fixed = ProblemGroups("thresholds", ticket_thresholds=[30, 300]).fit()
-    X = pd.DataFrame({"rfm_f": [5, 1, 5], "mean_amount": [29.0, 300.0, None]})
+    assert all(g != "frequent_small" for g in got)  # nobody reaches rate score 5
+    assert [i for i, g in enumerate(got) if g == "big_rare"] == [6]  # rate score 1 only
+    fixed = ProblemGroups("thresholds", ticket_thresholds=[30, 300]).fit(groups_frame())
+    X = pd.DataFrame({"frequency": [50, 2, 50], "T": [300.0] * 3,
+                      "mean_amount": [29.0, 300.0, None]})
     got = fixed.transform(X)
     assert got["rfm_ticket"].tolist() == [1, 5, 1]
     assert got["problem_group"].tolist()[:2] == ["frequent_small", "big_rare"]
@@ -396,9 +435,63 @@ def test_rfm_table_end_to_end() -> None:
     assert out.index.equals(X.index)
     assert list(out.columns) == [
         "rfm_r", "rfm_f", "rfm_m", "rfm_score", "rfm_segment", "rfm_segment_zh", "rfm_class_cn",
-        "rfm_class_en", "rfm_ticket", "problem_group", "problem_group_zh"]
+        "rfm_class_en", "rfm_ticket", "rfm_rate", "problem_group", "problem_group_zh"]
     assert out["rfm_segment"].notna().all() and out["rfm_class_cn"].notna().all()
     assert set(out["problem_group"].dropna()) <= {"frequent_small", "big_rare"}
     # bins learned on another period
     later = rfm_table(X.iloc[:5], fit_on=X)
     pd.testing.assert_frame_equal(later, out.iloc[:5])
+
+
+# --- bins that do not collapse, their edges, recency by rhythm ---------------------------------
+
+def test_cohort_frequency_uses_every_score() -> None:
+    # 60 % one-time buyers (CDNOW-like): the other 40 % spread over F = 2..5
+    freq = [0] * 60 + [1] * 15 + [2] * 10 + [3] * 8 + [5] * 4 + [9] * 3
+    assert sorted(set(score("frequency", freq))) == [1, 2, 3, 4, 5]
+
+
+def test_bins_table_shows_edges_and_counts() -> None:
+    X = frame(freq=[0] * 6 + [1, 2, 3, 4], money=list(range(1, 11)))
+    scorer = RFMScorer().fit(X)
+    bins = scorer.bins_table(X)
+    f = bins[bins["dimension"] == "f"].set_index("score")
+    assert f["customers"].tolist() == [6, 1, 1, 1, 1]
+    assert f.loc[1, "rule"] == "value < 2" and f.loc[5, "rule"] == "value >= 5"
+    assert f.loc[2, "min_value"] == 2 == f.loc[2, "max_value"]
+    assert scorer.edges_table()["f"] == [2.0, 3.0, 4.0, 5.0]
+    r = bins[bins["dimension"] == "r"]
+    assert r["customers"].sum() == 10 and r["rule"].tolist()[0] == "all"  # all tied on R
+
+
+def rhythm_frame() -> pd.DataFrame:
+    """Regulars buying every ~20 days, and a cohort gone quiet 431 days ago."""
+    n_reg, n_old = 20, 80
+    return pd.DataFrame({
+        "days_since_last": [5] * 10 + [30] * 10 + [431] * n_old,
+        "frequency": [10] * n_reg + [3] * n_old,
+        "recency": [200.0] * n_reg + [60.0] * n_old,
+        "T": [205.0] * 10 + [230.0] * 10 + [491.0] * n_old,
+        "total_amount": [500.0] * (n_reg + n_old), "mean_amount": [50.0] * (n_reg + n_old),
+    })
+
+
+def test_rank_recency_warns_when_r5_is_far_behind_the_rhythm() -> None:
+    X = rhythm_frame()
+    scorer = RFMScorer().fit(X)
+    assert scorer.typical_gap_ == 20.0
+    assert scorer.transform(X)["rfm_r"].iloc[-1] == 1  # the 431-day cohort is worst ...
+    cohort = X.assign(days_since_last=list(range(431, 531)))  # a cohort: all long quiet
+    ranked = RFMScorer().fit(cohort)
+    assert ranked.transform(cohort)["rfm_r"].iloc[0] == 5  # ... unless everyone is that old
+    assert ranked.warnings_ and "450 days" in ranked.warnings_[0]
+    rhythm = RFMScorer(recency="rhythm").fit(cohort)
+    assert rhythm.edges_["r"].tolist() == [20.0, 40.0, 80.0, 160.0]
+    assert set(rhythm.transform(cohort)["rfm_r"]) == {1} and not rhythm.warnings_
+
+
+def test_rhythm_recency_needs_repeat_buyers() -> None:
+    with pytest.raises(DataContractError, match="rhythm"):
+        RFMScorer(recency="rhythm").fit(frame(days=[1, 2, 3]))
+    with pytest.raises(ConfigError, match="recency"):
+        RFMScorer(recency="calendar")

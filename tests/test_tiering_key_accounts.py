@@ -209,3 +209,48 @@ def test_chinese_reasons() -> None:
     result = select_key_accounts(accounts(40), lang="zh")
     assert result.frame.loc[30, "key_account_reason"] == "超出名额：排名第 31，名额 30"
     assert result.frame.loc[0, "key_account_reason"].startswith("按选择矩阵得分")
+
+
+# ---- small bases, lost and archived accounts ---------------------------------------------------
+def graded(n: int) -> pd.DataFrame:
+    return accounts(n).assign(tier="ordinary")
+
+
+@pytest.mark.parametrize(("n", "cap"), [(20, 2), (60, 6), (299, 29), (300, 30), (1000, 30),
+                                        (5, 1)])
+def test_a_small_base_names_at_most_a_share_of_its_graded_customers(n, cap) -> None:
+    result = select_key_accounts(graded(n))
+    assert result.report.cap == cap == len(chosen(result))
+    assert result.report.graded == n
+    assert ("of " + str(n) + " graded") in result.report.cap_rule if cap < 30 \
+        else result.report.cap_rule == "company_stage = mature"
+
+
+def test_the_share_counts_only_graded_customers_and_is_configurable() -> None:
+    frame = graded(60)
+    frame.loc[30:, "tier"] = ["new", "prospect"] * 15  # 30 graded
+    assert select_key_accounts(frame).report.cap == 3
+    assert select_key_accounts(frame, KeyAccountsConfig(max_share=0.5)).report.cap == 15
+    with pytest.raises(ValidationError):
+        KeyAccountsConfig(max_share=0)
+
+
+def test_lost_and_archived_accounts_are_not_candidates_unless_added_by_hand() -> None:
+    frame = graded(400).assign(lifecycle_stage="active", activity_policy="maintain")
+    frame.loc[0, "lifecycle_stage"] = "lost"
+    frame.loc[1, "activity_policy"] = "archive"
+    frame.loc[2, ["lifecycle_stage", "activity_policy"]] = ["lost", "archive"]
+    result = select_key_accounts(frame)
+    assert not result.frame.loc[[0, 1, 2], "key_account"].any()
+    assert result.frame.loc[0, "key_account_reason"] == "gated: lost account"
+    assert result.frame.loc[1, "key_account_reason"] == "gated: archived (activity policy)"
+    assert result.frame.loc[2, "key_account_reason"] == \
+        "gated: lost account; archived (activity policy)"
+    assert chosen(result) == [f"a{i:03d}" for i in range(3, 33)]
+    assert (result.report.excluded_lost, result.report.excluded_archived) == (2, 2)
+    added = select_key_accounts(frame, overrides=overrides(
+        ("a000", "add", "winning them back", "cfo", "2026-01-01")))
+    assert "a000" in chosen(added)
+    assert "overrides gate: lost account" in added.frame.loc[0, "key_account_reason"]
+    zh = select_key_accounts(frame, lang="zh").frame
+    assert "已流失客户" in zh.loc[0, "key_account_reason"]

@@ -114,10 +114,18 @@ class ProblemGroupsConfig(_Section):
     """The two RFM problem groups: frequent small tickets, and big rare tickets."""
 
     ticket_column: str = Field("mean_amount", description="spend per visit column")
-    frequent_min_f: int = Field(4, ge=1, le=5, description="F score from which a customer is frequent")
-    small_max_ticket: int = Field(2, ge=1, le=5, description="ticket score up to which a ticket is small")
-    big_min_ticket: int = Field(4, ge=1, le=5, description="ticket score from which a ticket is big")
-    rare_max_f: int = Field(2, ge=1, le=5, description="F score up to which a customer is rare")
+    frequent_min_f: int = Field(
+        4, ge=1, le=5, description="visit-rate score (1-5 among repeat buyers) from which a "
+                                   "customer is frequent")
+    small_max_ticket: int = Field(
+        2, ge=1, le=5, description="ticket score (1-5 among repeat buyers) up to which a ticket "
+                                   "is small")
+    big_min_ticket: int = Field(
+        4, ge=1, le=5, description="ticket score (1-5 among repeat buyers) from which a ticket "
+                                   "is big")
+    rare_max_f: int = Field(
+        2, ge=1, le=5, description="visit-rate score (1-5 among repeat buyers) up to which a "
+                                   "customer is rare; one-time buyers are never rare")
 
 
 class RFMConfig(_Section):
@@ -134,6 +142,13 @@ class RFMConfig(_Section):
     m_thresholds: list[float] | None = Field(
         None, description="monetary cut points for method = 'thresholds', e.g. [500]")
     monetary_column: str = Field("total_amount", description="the M of RFM")
+    recency: Literal["rank", "rhythm"] = Field(
+        "rank", description="rank: R by customer share (a run warns when R = 5 reaches customers "
+                            "far behind the regulars' rhythm); rhythm: R by days since the last "
+                            "purchase in typical gaps of the business's regulars")
+    recency_gaps: list[float] = Field(
+        [1.0, 2.0, 4.0, 8.0], description="for recency = 'rhythm': R = 5 under the first number "
+                                          "of typical gaps, 4 under the second, ...")
     class_center: Literal["mean", "median"] = Field(
         "mean", description="what 'high' is measured against in the 8-class model")
     segment_map: list[dict[str, Any]] | None = Field(
@@ -458,6 +473,9 @@ class KeyAccountsConfig(_Section):
         "mature", description="mature: at most 30 key accounts; young: at most 5 (fewer than 6)")
     max_accounts: int | None = Field(
         None, ge=0, description="overrides the cap that company_stage sets")
+    max_share: float = Field(
+        0.10, gt=0, le=1, description="the cap is also at most this share of graded customers "
+                                      "(at least 1), so a small base does not name 30 of 60")
     type_column: str = Field(
         "growth_potential", description="column that splits key accounts into strategic / core")
     strategic_min: float = Field(

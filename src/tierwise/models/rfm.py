@@ -10,20 +10,23 @@ All of it works on the per-customer feature frame (``docs/architecture.md``, "Fe
 
 Scores are integers 1-5 per dimension, 5 best (R reversed: the most recent customers get 5).
 
-Binning by customer share, ties never split
--------------------------------------------
-In quintile (and custom-share ``"cuts"``) mode a customer's level is the number of cut shares
-``q`` for which *the share of customers with a strictly worse value* is at least ``q``; with the
-quintile cuts 0.2 / 0.4 / 0.6 / 0.8 that is ``score = 1 + floor(5 x share strictly worse)``.
-Consequences, all intended and tested:
+Binning by customer share, ties never split, no score wasted
+-----------------------------------------------------------
+In quintile (and custom-share ``"cuts"``) mode the customers are walked from the worst value up,
+level by level. Each level aims at its share of **the customers not yet placed**, spread over the
+levels left (the quintiles: a fifth of everyone for score 1; after that, a quarter of the rest for
+score 2, and so on), and closes at the change of value nearest that aim (the later one when two
+are equally near). Consequences,
+all intended and tested:
 
 * customers with equal values always get the same score (ties are never split), and the score is
   monotone in the value;
-* the worst value always gets score 1; a score of 5 needs at least 80 % of customers strictly worse;
-* bins can therefore be uneven or empty: when 60 % of customers bought once they all get F = 1 and
-  F = 2 and 3 stay empty; when every customer has the same value everyone gets 1 (the dimension
-  carries no information); with fewer than 5 customers the top scores cannot all be reached
-  (1 customer: 1; 2 customers: 1 and 3; 4 customers: 1, 2, 3, 4).
+* the worst value always gets score 1;
+* a big tie does not waste scores: when 60 % of customers bought once they all get F = 1, and
+  the remaining 40 % are split over F = 2..5 (the old rule, "share strictly worse", skipped F = 2
+  and 3 on such data: on CDNOW cohort data F = 2 was never used);
+* when every customer has the same value everyone gets 1 (the dimension carries no information);
+  with fewer customers than scores the top scores stay empty (2 customers: 1 and 2).
 
 ``fit`` learns these bins as value edges (``edges_``) so ``transform`` can apply one period's bins
 to the next (fit thresholds on one period, apply them to the next). Edges are ascending cut points;
@@ -51,6 +54,12 @@ from .segment_maps import (DEFAULT_SEGMENT, DEFAULT_SEGMENT_MAP, EIGHT_CLASSES, 
                            validate_segment_map)
 
 METHODS = ("quintile", "thresholds", "cuts")
+RECENCY_BASES = ("rank", "rhythm")
+#: R edges of ``recency = "rhythm"``, in typical gaps of the business's regulars: under 1 gap
+#: since the last purchase scores 5, under 2 gaps 4, under 4 gaps 3, under 8 gaps 2, else 1.
+RHYTHM_GAPS = (1.0, 2.0, 4.0, 8.0)
+#: In rank mode, a warning when R = 5 reaches customers this many typical gaps behind.
+RHYTHM_WARN_GAPS = 4.0
 CENTERS = ("mean", "median")
 QUINTILE_CUTS = (0.2, 0.4, 0.6, 0.8)
 DIMENSIONS = ("r", "f", "m")
@@ -120,19 +129,31 @@ def _score_param(param: str, value: Any) -> int:
 
 
 def _share_edges(values: np.ndarray, cuts: Sequence[float], higher_is_better: bool) -> np.ndarray:
-    """Learn ascending edges so that ties are never split (see the module docstring)."""
+    """Learn ascending edges so that ties are never split and no score is wasted (module notes)."""
     v = values[~np.isnan(values)]
     n = v.size
     if n == 0:
         return np.full(len(cuts), np.inf if higher_is_better else -np.inf)
     a = np.sort(v if higher_is_better else -v)
-    # the k-th worst value (1-based): passing cut q needs at least k = ceil(q n) strictly worse
-    ks = np.ceil(np.round(np.asarray(cuts) * n, 9)).astype(np.int64)
-    kth = a[ks - 1]
+    widths = np.diff(np.concatenate([[0.0], np.asarray(cuts, dtype=float), [1.0]]))
+    bounds = np.flatnonzero(np.diff(a)) + 1  # index of the first value of each new tie group
+    bounds = np.append(bounds, n)
+    ends, start = [], 0
+    for level in range(len(cuts)):
+        aim = start + (n - start) * widths[level] / widths[level:].sum()
+        after = bounds[bounds > start]
+        gap = np.round(np.abs(after - aim), 9)
+        end = int(after[np.flatnonzero(gap == gap.min())[-1]])  # nearest change; later on a tie
+        if end >= n:
+            break
+        ends.append(end)
+        start = end
+    missing = len(cuts) - len(ends)
     if not higher_is_better:
-        return np.sort(-kth)  # days: a customer passes when days < edge
-    nxt = np.searchsorted(a, kth, side="right")  # first value strictly above the k-th
-    return np.where(nxt < n, a[np.minimum(nxt, n - 1)], np.inf)
+        # days: a customer passes when days < edge, the edge being the last value left behind
+        return np.sort(np.concatenate([-a[np.asarray(ends, dtype=np.int64) - 1],
+                                       np.full(missing, -np.inf)]))
+    return np.concatenate([a[np.asarray(ends, dtype=np.int64)], np.full(missing, np.inf)])
 
 
 def _apply_edges(values: np.ndarray, edges: np.ndarray, higher_is_better: bool) -> np.ndarray:
@@ -175,6 +196,41 @@ class _Binning:
         return self.cuts if self.method == "cuts" and self.cuts else QUINTILE_CUTS
 
 
+def typical_gap(X: pd.DataFrame) -> float | None:
+    """The regulars' typical days between purchases (see :attr:`RFMScorer.typical_gap_`)."""
+    if not {"recency", "frequency"} <= set(X.columns):
+        return None
+    x = pd.to_numeric(X["frequency"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    rec = pd.to_numeric(X["recency"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps = rec / x
+    for least in (2.0, 1.0):
+        chosen = gaps[(x >= least) & np.isfinite(gaps) & (gaps > 0)]
+        if chosen.size:
+            return float(np.median(chosen))
+    return None
+
+
+def _bin_rule(edges: np.ndarray, d: str, score: int) -> str | None:
+    """``"days < 30"``-style text of the values a score covers, None for an unused score."""
+    scores = LEVEL_SCORES[edges.size]
+    if score not in scores:
+        return None
+    k, n = scores.index(score), edges.size  # k cuts passed
+    if _HIGHER_IS_BETTER[d]:  # value >= edges[k-1] and < edges[k]
+        lo, hi, name = (edges[k - 1] if k > 0 else None), (edges[k] if k < n else None), "value"
+    else:  # days >= edges[n-k-1] and < edges[n-k]
+        lo = edges[n - k - 1] if n - k - 1 >= 0 else None
+        hi, name = (edges[n - k] if k > 0 else None), "days"
+    lo = lo if lo is not None and np.isfinite(lo) else None
+    hi = hi if hi is not None and np.isfinite(hi) else None
+    if (k > 0 and edges[k - 1 if _HIGHER_IS_BETTER[d] else n - k] in (np.inf, -np.inf)):
+        return None  # a cut nobody passes: the score is empty
+    parts = ([f"{name} >= {lo:g}"] if lo is not None else []) + \
+        ([f"{name} < {hi:g}"] if hi is not None else [])
+    return " and ".join(parts) if parts else "all"
+
+
 # ---------------------------------------------------------------------------------------------
 # RFM scores
 
@@ -201,6 +257,12 @@ class RFMScorer(_Binning):
     recency_column, frequency_column, monetary_column : str
         Feature columns. ``frequency`` (repeat purchase days) is turned into purchase occasions
         (+1); any other frequency column (e.g. ``n_orders``) is used as it is.
+    recency : {"rank", "rhythm"}
+        ``"rank"``: R by customer share like F and M (or ``r_thresholds``). ``"rhythm"``: R edges
+        are ``recency_gaps`` times the business's typical gap (:attr:`typical_gap_`), so R = 5
+        means "bought within one usual gap" whatever the share of customers that is.
+    recency_gaps : sequence of float
+        1 to 4 ascending multiples of the typical gap for ``recency = "rhythm"``.
 
     Attributes
     ----------
@@ -208,6 +270,13 @@ class RFMScorer(_Binning):
         Ascending cut points per dimension ``"r"``, ``"f"``, ``"m"`` (see the module docstring).
     n_fit_ : int or None
         Customers the bins were learned on (None in thresholds mode).
+    typical_gap_ : float or None
+        The regulars' typical days between purchases: the median of ``recency / frequency`` over
+        customers with at least 3 purchase occasions (over all repeat buyers when there are
+        none); None without ``recency`` and ``frequency`` columns or repeat buyers.
+    warnings_ : list of str
+        In rank mode, a warning when R = 5 reaches customers more than
+        :data:`RHYTHM_WARN_GAPS` typical gaps after their last purchase (cohort data).
 
     Examples
     --------
@@ -215,7 +284,7 @@ class RFMScorer(_Binning):
     >>> X = pd.DataFrame({"days_since_last": [1, 10, 100, 200, 300],
     ...                   "frequency": [9, 4, 2, 0, 0], "total_amount": [900, 50, 400, 20, 10]})
     >>> RFMScorer().fit(X).transform(X)["rfm_score"].tolist()
-    ['555', '443', '334', '212', '111']
+    ['545', '433', '324', '212', '111']
     """
 
     def __init__(self, method: str = "quintile", *, cuts: Sequence[float] | None = None,
@@ -223,16 +292,26 @@ class RFMScorer(_Binning):
                  f_thresholds: Sequence[float] | None = None,
                  m_thresholds: Sequence[float] | None = None,
                  recency_column: str = "days_since_last", frequency_column: str = "frequency",
-                 monetary_column: str = "total_amount") -> None:
+                 monetary_column: str = "total_amount", recency: str = "rank",
+                 recency_gaps: Sequence[float] = RHYTHM_GAPS) -> None:
         self._init_binning(method, cuts, {"r_thresholds": r_thresholds,
                                           "f_thresholds": f_thresholds,
                                           "m_thresholds": m_thresholds})
+        _check_choice("recency", recency, RECENCY_BASES)
+        self.recency = recency
+        self.recency_gaps = _cut_list("recency_gaps", recency_gaps, shares=False)
         self.recency_column = recency_column
         self.frequency_column = frequency_column
         self.monetary_column = monetary_column
 
     def _values(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         return _rfm_values(X, self.recency_column, self.frequency_column, self.monetary_column)
+
+    def edges_table(self) -> dict[str, list[float | None]]:
+        """The learned edges as plain lists (infinite cuts, passed by nobody, as None)."""
+        _require_fitted(self, "edges_")
+        return {d: [float(e) if np.isfinite(e) else None for e in self.edges_[d]]
+                for d in DIMENSIONS}
 
     def fit(self, X: pd.DataFrame | None = None) -> RFMScorer:
         """Learn the bin edges on one period's customers (thresholds mode: take them as given).
@@ -242,21 +321,65 @@ class RFMScorer(_Binning):
         DataContractError
             When a column is missing or not numeric, or (share modes) ``X`` has no rows.
         """
+        self.typical_gap_ = None if X is None else typical_gap(X)
+        self.warnings_: list[str] = []
         if self.method == "thresholds":
             self.edges_ = {d: np.asarray(getattr(self, f"{d}_thresholds"), dtype="float64")
                            for d in DIMENSIONS}
             self.n_fit_: int | None = None
-            return self
-        if X is None or len(X) == 0:
-            raise DataContractError("cannot learn RFM bins from an empty customer frame",
-                                    "fit on a period that has customers, or use "
-                                    "method = 'thresholds'")
-        values = self._values(X)
-        shares = self._shares()
-        self.edges_ = {d: _share_edges(values[d], shares, _HIGHER_IS_BETTER[d])
-                       for d in DIMENSIONS}
-        self.n_fit_ = len(X)
+        else:
+            if X is None or len(X) == 0:
+                raise DataContractError("cannot learn RFM bins from an empty customer frame",
+                                        "fit on a period that has customers, or use "
+                                        "method = 'thresholds'")
+            values = self._values(X)
+            shares = self._shares()
+            self.edges_ = {d: _share_edges(values[d], shares, _HIGHER_IS_BETTER[d])
+                           for d in DIMENSIONS}
+            self.n_fit_ = len(X)
+        self._fit_recency()
         return self
+
+    def _fit_recency(self) -> None:
+        gap = self.typical_gap_
+        if self.recency == "rhythm":
+            if gap is None:
+                raise DataContractError("recency = 'rhythm' needs repeat buyers with 'recency' "
+                                        "and 'frequency' to learn the typical gap from",
+                                        "use recency = 'rank' on this data")
+            self.edges_["r"] = np.asarray(self.recency_gaps, dtype="float64") * gap
+            return
+        top = self.edges_["r"][0] if self.edges_["r"].size else np.nan
+        if gap and np.isfinite(top) and top > RHYTHM_WARN_GAPS * gap:
+            self.warnings_.append(
+                f"R = 5 goes to customers up to {top - 1:.0f} days after their last purchase, "
+                f"more than {RHYTHM_WARN_GAPS:g} times the regulars' typical gap of {gap:.0f} "
+                "days: recency ranks are relative to this customer base (cohort data?); set "
+                "[rfm] recency = 'rhythm' to score R by the business's rhythm")
+
+    def bins_table(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The bins as applied to ``X``: per dimension and score, the edge and the values seen.
+
+        Returns
+        -------
+        DataFrame
+            ``dimension`` (r, f, m), ``score`` (1..5), ``rule`` (the edge as text: R ``days <
+            edge``, F and M ``value >= edge``), ``customers``, ``min_value``, ``max_value``
+            (R in days, F in purchase occasions, M in money; NULL when the bin is empty).
+        """
+        _require_fitted(self, "edges_")
+        values, scores = self._values(X), self.transform(X)
+        rows = []
+        for d in DIMENSIONS:
+            s, v = scores[f"rfm_{d}"].to_numpy(), values[d]
+            for score in range(1, 6):
+                inside = v[(s == score) & ~np.isnan(v)]
+                rows.append({"dimension": d, "score": score,
+                             "rule": _bin_rule(self.edges_[d], d, score),
+                             "customers": int((s == score).sum()),
+                             "min_value": float(inside.min()) if inside.size else None,
+                             "max_value": float(inside.max()) if inside.size else None})
+        return pd.DataFrame(rows)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Score customers with the learned edges.
@@ -421,30 +544,43 @@ class RFMEightClass:
 class ProblemGroups(_Binning):
     """Flag "frequent visits, small tickets" and "big tickets, rare visits" customers.
 
-    The ticket (spend per visit, ``mean_amount``) is scored 1-5 like M in :class:`RFMScorer`
-    (same binning, ties never split, NULL scores 1); F is the ``rfm_f`` score already computed.
+    Both groups are judged **among repeat buyers**: how often a customer comes back is only known
+    once they have, and a one-time buyer is neither frequent nor "rare" (DOMAIN "Value": the two
+    problem groups each get their own playbook, and a one-time buyer's is the welcome, not the
+    big-ticket one). Two scores 1-5, learned on the repeat buyers (``frequency > 0``) with the
+    same binning as :class:`RFMScorer` (ties never split):
 
-    * ``frequent_small`` (高频低客单): ``rfm_f >= frequent_min_f`` and ticket score
-      ``<= small_max_ticket``;
-    * ``big_rare`` (大额低频): ticket score ``>= big_min_ticket`` and ``rfm_f <= rare_max_f``;
-    * otherwise NULL. A customer with a NULL ticket is never flagged. The two groups cannot
-      overlap (the parameters are checked for that).
+    * the **visit rate** ``rfm_rate``: repeat purchase days per 30 days since the first purchase,
+      ``30 x frequency / T`` (a rhythm, so a member of three years and one of three months compare
+      fairly; the lifetime count F does not). NULL for one-time buyers and prospects;
+    * the **ticket** ``rfm_ticket``: spend per visit (``mean_amount``), scored with the repeat
+      buyers' edges for everyone with a ticket.
+
+    Then ``frequent_small`` (高频低客单): ``rfm_rate >= frequent_min_f`` and ticket score
+    ``<= small_max_ticket``; ``big_rare`` (大额低频): ticket score ``>= big_min_ticket`` and
+    ``rfm_rate <= rare_max_f``; otherwise NULL. The groups cannot overlap (checked).
 
     Parameters
     ----------
     method, cuts
-        As in :class:`RFMScorer`, for the ticket score.
+        As in :class:`RFMScorer`, for both scores.
     ticket_thresholds : sequence of float, optional
-        1 to 4 ascending money cut points for the ticket (``method="thresholds"``).
+        1 to 4 ascending money cut points for the ticket (``method="thresholds"``; the visit
+        rate is then still binned by share among repeat buyers).
     ticket_column : str
         Spend per visit; default ``mean_amount``.
     frequent_min_f, small_max_ticket, big_min_ticket, rare_max_f : int
-        Score bounds 1..5 (defaults 4, 2, 4, 2).
+        Score bounds 1..5 (defaults 4, 2, 4, 2); ``frequent_min_f`` and ``rare_max_f`` bound the
+        visit-rate score.
 
     Attributes
     ----------
     edges_ : ndarray
         Ascending ticket edges (a ticket ``>= edge`` passes).
+    rate_edges_ : ndarray
+        Ascending visit-rate edges (visits per 30 days).
+    n_repeat_ : int
+        Repeat buyers the scores were learned on.
     """
 
     def __init__(self, method: str = "quintile", *, cuts: Sequence[float] | None = None,
@@ -468,31 +604,45 @@ class ProblemGroups(_Binning):
     def _ticket(self, X: pd.DataFrame) -> np.ndarray:
         return _numeric(X, self.ticket_column, "spend per visit", "ticket_column")
 
-    def fit(self, X: pd.DataFrame | None = None) -> ProblemGroups:
-        """Learn the ticket bins on one period (thresholds mode: take them as given)."""
-        if self.method == "thresholds":
-            self.edges_ = np.asarray(self.ticket_thresholds, dtype="float64")
-            return self
+    @staticmethod
+    def _rate(X: pd.DataFrame) -> np.ndarray:
+        """Repeat purchase days per 30 days since the first purchase; NaN for non-repeat buyers."""
+        x = _numeric(X, "frequency", "repeat purchase days", "frequency")
+        T = _numeric(X, "T", "days since the first purchase", "T")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((x > 0) & (T > 0), 30.0 * x / T, np.nan)
+
+    def fit(self, X: pd.DataFrame) -> ProblemGroups:
+        """Learn the visit-rate and ticket bins on one period's repeat buyers."""
         if X is None or len(X) == 0:
             raise DataContractError("cannot learn ticket bins from an empty customer frame",
                                     "fit on a period that has customers")
-        self.edges_ = _share_edges(self._ticket(X), self._shares(), higher_is_better=True)
+        rate = self._rate(X)
+        repeat = ~np.isnan(rate)
+        self.n_repeat_ = int(repeat.sum())
+        self.rate_edges_ = _share_edges(rate, self._shares(), higher_is_better=True)
+        if self.method == "thresholds":
+            self.edges_ = np.asarray(self.ticket_thresholds, dtype="float64")
+        else:
+            ticket = np.where(repeat, self._ticket(X), np.nan)
+            self.edges_ = _share_edges(ticket, self._shares(), higher_is_better=True)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Flag customers; ``X`` needs ``rfm_f`` and the ticket column.
+        """Flag customers; ``X`` needs ``frequency``, ``T`` and the ticket column.
 
         Returns
         -------
         DataFrame
-            Same index as ``X``; ``rfm_ticket`` (int 1..5), ``problem_group``
-            (``"frequent_small"`` / ``"big_rare"`` / NULL) and ``problem_group_zh``.
+            Same index as ``X``; ``rfm_ticket`` (int 1..5), ``rfm_rate`` (Int64 1..5, NULL for
+            one-time buyers), ``problem_group`` (``"frequent_small"`` / ``"big_rare"`` / NULL)
+            and ``problem_group_zh``.
         """
         _require_fitted(self, "edges_")
-        ticket = self._ticket(X)
-        f = _score_column(X, "rfm_f")
+        ticket, rate = self._ticket(X), self._rate(X)
         t = _apply_edges(ticket, self.edges_, higher_is_better=True)
-        known = ~np.isnan(ticket)
+        f = _apply_edges(rate, self.rate_edges_, higher_is_better=True)
+        known = ~np.isnan(ticket) & ~np.isnan(rate)
         small = known & (f >= self.frequent_min_f) & (t <= self.small_max_ticket)
         big = known & (t >= self.big_min_ticket) & (f <= self.rare_max_f)
         group = np.select([small, big], ["frequent_small", "big_rare"], default="")
@@ -501,6 +651,7 @@ class ProblemGroups(_Binning):
         none = ~(small | big)
         return pd.DataFrame({
             "rfm_ticket": t,
+            "rfm_rate": pd.array(np.where(np.isnan(rate), None, f), dtype="Int64"),
             "problem_group": pd.array(np.where(none, None, group), dtype="str"),
             "problem_group_zh": pd.array(np.where(none, None, zh), dtype="str"),
         }, index=X.index)
@@ -531,21 +682,19 @@ def rfm_table(features: pd.DataFrame, fit_on: pd.DataFrame | None = None, *,
     DataFrame
         Same index as ``features``; ``rfm_r``, ``rfm_f``, ``rfm_m``, ``rfm_score``,
         ``rfm_segment``, ``rfm_segment_zh``, ``rfm_class_cn``, ``rfm_class_en``, ``rfm_ticket``,
-        ``problem_group``, ``problem_group_zh``.
+        ``rfm_rate``, ``problem_group``, ``problem_group_zh``.
     """
     base = features if fit_on is None else fit_on
     scores = (scorer or RFMScorer()).fit(base).transform(features)
     groups_model = (problem_groups or ProblemGroups()).fit(base)
-    groups_in = scores.assign(**{groups_model.ticket_column:
-                                 features[groups_model.ticket_column]}) \
-        if groups_model.ticket_column in features.columns else scores
     return pd.concat([
         scores,
         assign_segments(scores, segment_map),
         (eight_class or RFMEightClass()).fit(base).transform(features),
-        groups_model.transform(groups_in),
+        groups_model.transform(features),
     ], axis=1)
 
 
 __all__ = ["RFMScorer", "RFMEightClass", "ProblemGroups", "assign_segments", "rfm_table",
-           "METHODS", "CENTERS", "QUINTILE_CUTS", "LEVEL_SCORES"]
+           "typical_gap", "METHODS", "CENTERS", "QUINTILE_CUTS", "LEVEL_SCORES", "RECENCY_BASES",
+           "RHYTHM_GAPS"]

@@ -8,8 +8,13 @@
 2. **Gates** exclude whatever the score: the DOMAIN rule that a key account is not simply the
    biggest customer (default: ``growth_potential < 3`` excludes, and so does an unrated growth
    potential). Gates are structured data (column, operator from a fixed set, value), never code.
+   Lost accounts (``lifecycle_stage`` ``lost``) and archived ones (``activity_policy``
+   ``archive``) are not candidates either, unless added by hand: attention goes to accounts
+   that still buy.
 3. **Cap**: a mature company names at most 30 key accounts, a young one at most 5 (fewer than 6);
-   ``max_accounts`` overrides. Eligible customers are ranked by score (ties broken by
+   ``max_accounts`` overrides. For a small base the cap is also at most ``max_share`` (default
+   10 %) of the graded customers (``tier`` one of the pyramid levels), at least 1: a 60-customer
+   shop names 5, not 30. Eligible customers are ranked by score (ties broken by
    ``customer_id`` so the result is reproducible) and the top ones fill the seats.
 4. **Manual overrides** (``customer_id, action, reason, by, at``), honoured on every run they are
    passed to: the latest override of a customer wins. *Remove*: never a key account. *Add*: a key
@@ -37,7 +42,7 @@ import pandas as pd
 
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
-from ._common import Lang, check_lang, customer_ids, fmt
+from ._common import Lang, check_lang, customer_ids, fmt, purchases
 from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
 from .scorecard import Scorecard
 
@@ -53,6 +58,10 @@ class KeyAccountReport:
 
     company_stage: str
     cap: int
+    cap_rule: str = ""
+    graded: int = 0
+    excluded_lost: int = 0
+    excluded_archived: int = 0
     key_accounts: int = 0
     automatic: int = 0
     manual_adds: int = 0
@@ -115,9 +124,10 @@ def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = 
     if not hasattr(card, "params_"):
         card.fit(frame)
     scores = card.transform(frame, prefix=PREFIX)
-    cap = cfg.max_accounts if cfg.max_accounts is not None else KEY_ACCOUNT_CAPS[cfg.company_stage]
-    report = KeyAccountReport(cfg.company_stage, cap, dropped_criteria=list(card.dropped_))
-    gated = _apply_gates(frame, cfg.gates, report)
+    cap, rule, graded = _cap(frame, cfg)
+    report = KeyAccountReport(cfg.company_stage, cap, rule, graded,
+                              dropped_criteria=list(card.dropped_))
+    gated = _join_texts(_apply_gates(frame, cfg.gates, report), _status_texts(frame, report, lang))
     adds, removes = _read_overrides(overrides, set(ids), report)
     decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float), gated, adds, removes, cap)
     out = frame.copy()
@@ -156,6 +166,46 @@ def pricing_table(lang: Lang = "en", config: KeyAccountsConfig | None = None) ->
     return pd.DataFrame([{"type": k, "name": KEY_ACCOUNT_TYPE_NAMES[k][lang],
                           "pricing": pricing_guidance(k, lang, config)}
                          for k in KEY_ACCOUNT_TYPE_NAMES])
+
+
+# ---- cap and status -----------------------------------------------------------------------
+GRADED_TIERS = ("key", "major", "ordinary", "long_tail")
+
+
+def _cap(frame: pd.DataFrame, cfg: KeyAccountsConfig) -> tuple[int, str, int]:
+    """The cap, the rule that set it, and the number of graded customers."""
+    stage = (cfg.max_accounts if cfg.max_accounts is not None
+             else KEY_ACCOUNT_CAPS[cfg.company_stage])
+    source = ("max_accounts" if cfg.max_accounts is not None
+              else f"company_stage = {cfg.company_stage}")
+    if "tier" in frame.columns:
+        graded = int(frame["tier"].isin(GRADED_TIERS).sum())
+    elif "frequency" in frame.columns:
+        graded = int((purchases(frame) >= 2).sum())
+    else:  # nothing says who is graded: the stage cap alone
+        return stage, source, len(frame)
+    share = max(1, int(np.floor(cfg.max_share * graded + 1e-9)))
+    if share < stage:
+        return share, f"{cfg.max_share:.0%} of {graded} graded customers", graded
+    return stage, source, graded
+
+
+def _status_texts(frame: pd.DataFrame, report: KeyAccountReport, lang: Lang) -> np.ndarray:
+    """Per row, why its status excludes it ('' when it does not): lost or archived."""
+    texts = np.full(len(frame), "", dtype=object)
+    checks = (("lifecycle_stage", "lost", "lost account", "已流失客户", "excluded_lost"),
+              ("activity_policy", "archive", "archived (activity policy)", "已归档（活跃度策略）",
+               "excluded_archived"))
+    for column, value, en, zh, counter in checks:
+        if column in frame.columns:
+            hit = (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
+            setattr(report, counter, int(hit.sum()))
+            texts = _join_texts(texts, np.where(hit, en if lang == "en" else zh, ""))
+    return texts
+
+
+def _join_texts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(b == "", a, np.where(a == "", b, a + "; " + b))
 
 
 # ---- gates --------------------------------------------------------------------------------
