@@ -165,7 +165,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                               orders=store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS),
                               as_of=as_of, previous=previous,
                               overrides=store.key_account_overrides(), progress=progress,
-                              surveys=store.surveys_frame(as_of))
+                              surveys=store.surveys_frame(as_of),
+                              headers=store.source_headers())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
         summary = _summary(results)

@@ -34,21 +34,50 @@ class Snapshot:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def report_language(cfg: Config, frame: pd.DataFrame) -> str:
-    """``zh`` or ``en``: the config's choice, or zh when most customer names are Chinese."""
+def report_language(cfg: Config, frame: pd.DataFrame,
+                    headers: list[str] | None = None) -> str:
+    """``zh`` or ``en``: the config's choice, or (``auto``) zh when the inputs speak Chinese.
+
+    Chinese when most of the source headers the ingest recorded (``headers``, e.g. 会员卡号,
+    消费时间) are Chinese, or, failing headers, when most customer names are.
+    """
     if cfg.language != "auto":
         return cfg.language
-    names = frame.get("name")
-    if names is None or names.dropna().empty:
-        return "en"
-    share = names.dropna().astype(str).head(500).map(lambda s: bool(_CJK.search(s))).mean()
+    texts = [h for h in (headers or []) if str(h).strip()]
+    if not texts:
+        names = frame.get("name")
+        if names is None or names.dropna().empty:
+            return "en"
+        texts = names.dropna().astype(str).head(500).tolist()
+    share = sum(bool(_CJK.search(str(t))) for t in texts) / len(texts)
     return "zh" if share >= 0.5 else "en"
 
 
-def with_attributes(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Features joined to the customers' columns, user attributes expanded into columns."""
+#: Feature columns a customer without purchases has as 0 (counts and money); the others are NULL.
+PROSPECT_ZERO_COLUMNS = ("n_orders", "total_amount", "refund_count", "refund_amount",
+                         "visits_30d", "visits_b1", "visits_b2", "visits_b3", "spend_b1",
+                         "spend_b2", "spend_b3", "value_period", "value_prev_period",
+                         "value_same_period_ly", "clv_historical")
+PROSPECT_NOTE = {"en": "no purchase yet: a prospect, no value model applies",
+                 "zh": "尚无购买：潜在客户，不适用价值模型"}
+
+
+def with_attributes(features: pd.DataFrame, customers: pd.DataFrame,
+                    as_of: dt.date | None = None) -> pd.DataFrame:
+    """Features joined to the customers' columns, user attributes expanded into columns.
+
+    Every known customer is kept: one without purchases by ``as_of`` (from the customers file
+    or leads, joined by ``as_of`` when ``joined_at`` is known) is a prospect, with NULL
+    features. Customers created from orders only appear once they have bought.
+    """
     base = customers[[c for c in CUSTOMER_COLUMNS if c in customers]]
-    frame = base.merge(features, on="customer_key", how="inner")
+    frame = base.merge(features, on="customer_key", how="left", indicator="_bought")
+    bought = (frame.pop("_bought") == "both").to_numpy()
+    keep = bought | ~_created_from_orders(frame)
+    if as_of is not None and "joined_at" in frame:
+        joined = pd.to_datetime(frame["joined_at"], errors="coerce")
+        keep &= bought | ~(joined > pd.Timestamp(as_of)).to_numpy()
+    frame = frame[keep].reset_index(drop=True)
     attrs = frame["attributes"].map(lambda s: json.loads(s) if isinstance(s, str) else {})
     extra = pd.DataFrame(attrs.tolist(), index=frame.index)
     extra = extra[[c for c in extra.columns if c not in frame.columns]]
@@ -59,9 +88,47 @@ def with_attributes(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataF
     return pd.concat([frame, extra], axis=1)
 
 
-def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame
+def _created_from_orders(frame: pd.DataFrame) -> np.ndarray:
+    if "created_from_orders" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["created_from_orders"].fillna(False).astype(bool).to_numpy()
+
+
+def is_prospect(frame: pd.DataFrame) -> pd.Series:
+    """True for customers without any purchase by the as-of date (NULL ``frequency``)."""
+    return frame["frequency"].isna()
+
+
+def with_prospects(buyers: pd.DataFrame, prospects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Buyers (valued, with activity) and prospects in one frame, prospects' metrics filled.
+
+    Prospects get 0 for counts and money (:data:`PROSPECT_ZERO_COLUMNS`), NULL for every
+    per-purchase metric, score and state, ``lifecycle_stage`` ``prospect`` and a ``clv_note``.
+    """
+    if prospects.empty:
+        return buyers
+    prospects = prospects.copy()
+    for column in PROSPECT_ZERO_COLUMNS:
+        if column in buyers:
+            prospects[column] = 0.0
+    if "lifecycle_stage" in buyers:
+        prospects["lifecycle_stage"] = "prospect"
+    if "clv_note" in buyers:
+        prospects["clv_note"] = PROSPECT_NOTE["zh" if lang == "zh" else "en"]
+    out = pd.concat([buyers, prospects], ignore_index=True)
+    for column in buyers.columns:  # keep integer and boolean columns nullable, not float
+        if pd.api.types.is_integer_dtype(buyers[column]) and out[column].isna().any():
+            out[column] = out[column].astype("Int64")
+    return out
+
+
+def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str = "en"
               ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """RFM scores and segments, historical and predicted CLV; returns the model info."""
+    """RFM scores and segments, historical and predicted CLV; returns the model info.
+
+    The info carries ``rfm`` (the learned bin edges, the typical gap and any warning) and
+    ``rfm_bins`` (a table: per dimension and score, the rule and the customers in it).
+    """
     from .models import fit_value_models
     from .models.historical import historical_clv
     from .models.rfm import ProblemGroups, RFMEightClass, RFMScorer, rfm_table
@@ -69,7 +136,8 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame
     r = cfg.rfm
     scorer = RFMScorer(r.method, cuts=r.cuts, r_thresholds=r.r_thresholds,
                        f_thresholds=r.f_thresholds, m_thresholds=r.m_thresholds,
-                       monetary_column=r.monetary_column)
+                       monetary_column=r.monetary_column, recency=r.recency,
+                       recency_gaps=r.recency_gaps)
     pg = r.problem_groups
     groups = ProblemGroups(ticket_column=pg.ticket_column, frequent_min_f=pg.frequent_min_f,
                            small_max_ticket=pg.small_max_ticket, big_min_ticket=pg.big_min_ticket,
@@ -86,13 +154,16 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
         time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
         orders=orders.rename(columns={"customer_key": "customer_id"}),
-        holdout_days=v.holdout_days)
+        holdout_days=v.holdout_days, lang=lang)
     n = v.purchase_horizon_days
     predicted = result.customers.rename(columns={f"expected_purchases_{n}d": "expected_purchases",
                                                  f"purchase_likelihood_{n}d": "purchase_likelihood"})
     out = pd.concat([frame, rfm, hist[["clv_historical", "clv_historical_basis"]], predicted],
                     axis=1)
-    info = {**result.info, "margin_basis": _margin_basis(frame, v.gross_margin)}
+    info = {**result.info, "margin_basis": _margin_basis(frame, v.gross_margin),
+            "rfm": {"edges": scorer.edges_table(), "typical_gap_days": scorer.typical_gap_,
+                    "recency": scorer.recency, "warnings": scorer.warnings_},
+            "rfm_bins": scorer.bins_table(frame)}
     return out, info
 
 
@@ -156,10 +227,13 @@ def add_segments(frame: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, pd.Dat
         scheme = Scheme.from_config(cfg.segments)
         frame = scheme.assign(frame)
         pnl = segment_pnl(frame, scheme=scheme)
-    if cfg.clustering.enabled and len(frame) >= 2 * cfg.clustering.k_range[0]:
-        clusters = BehaviourClusters.from_config(cfg.clustering).fit(frame)
-        frame = clusters.assign(frame)
-        frame["cluster"] = frame["cluster"].astype(str)
+    buyers = ~is_prospect(frame)  # prospects have no behaviour to cluster on
+    if cfg.clustering.enabled and buyers.sum() >= 2 * cfg.clustering.k_range[0]:
+        clusters = BehaviourClusters.from_config(cfg.clustering).fit(frame[buyers])
+        assigned = clusters.assign(frame[buyers])
+        for column in ("cluster", "cluster_profile", "cluster_profile_zh"):
+            frame[column] = assigned[column].astype(str if column == "cluster" else object)
+        frame["cluster"] = frame["cluster"].astype(object)
     return frame, pnl
 
 
@@ -215,22 +289,27 @@ def run_tables(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt
 def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFrame,
                    orders: pd.DataFrame, as_of: dt.date, previous: pd.DataFrame | None,
                    overrides: pd.DataFrame, progress: Any = lambda _: None,
-                   surveys: pd.DataFrame | None = None) -> Snapshot:
+                   surveys: pd.DataFrame | None = None,
+                   headers: list[str] | None = None) -> Snapshot:
     """Every result of one run, from the features the engine computed.
 
     ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` (and, for the
     big-account tables, ``channel``, ``agent``, ``cost``, ``margin``) up to ``as_of``;
     ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes;
-    ``surveys`` the survey answers up to ``as_of`` (or None).
+    ``surveys`` the survey answers up to ``as_of`` (or None); ``headers`` the source headers
+    the ingests recorded (they decide ``language = "auto"``).
     """
     from .models.pareto import top_share
 
-    frame = with_attributes(features, customers)
-    lang = report_language(cfg, frame)
+    frame = with_attributes(features, customers, as_of)
+    lang = report_language(cfg, frame, headers)
+    prospects = is_prospect(frame)
     progress("value: RFM and CLV models")
-    frame, value_info = add_value(frame, cfg, orders)
+    buyers, value_info = add_value(frame[~prospects].reset_index(drop=True), cfg, orders, lang)
+    rfm_bins = value_info.pop("rfm_bins")
     progress("activity states")
-    frame = add_activity(frame, cfg, orders, as_of, previous)
+    buyers = add_activity(buyers, cfg, orders, as_of, previous)
+    frame = with_prospects(buyers, frame[prospects], lang)
     progress("pyramid and scorecard")
     frame = add_tiers(frame, cfg, previous, lang)
     progress("key accounts")
@@ -239,6 +318,7 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     frame, pnl = add_segments(frame, cfg)
     progress("migrations, warnings, attendance")
     tables = run_tables(frame, cfg, orders, as_of, previous, lang, surveys=surveys)
+    tables["rfm_bins"] = rfm_bins
     if pnl is not None:
         tables["segment_pnl"] = pnl
     meta = {"language": lang, "value_model": _jsonable(value_info), "key_accounts": key_report,

@@ -241,4 +241,10 @@ MIGRATIONS: list[Migration] = [
         );
     """),
     # <web-migrations>
+    ("0041_value_fallbacks_and_headers", """
+        ALTER TABLE snapshot_customers ADD COLUMN clv_note VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN rfm_rate INTEGER;
+        ALTER TABLE ingests ADD COLUMN columns JSON;
+    """),
+    # <values-migrations>
 ]

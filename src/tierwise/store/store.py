@@ -247,11 +247,24 @@ class Store:
     def record_ingest(self, report: dict[str, Any], counts: dict[str, int]) -> None:
         self.con.execute(
             "INSERT INTO ingests (ingested_at, source, kind, rows_in, accepted, rejected, inserted,"
-            " replaced, rejects_file, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " replaced, rejects_file, encoding, columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_now(), str(report["source"]), report["kind"], report["rows_in"], report["accepted"],
              report["rejected"], counts["inserted"], counts["replaced"],
              None if report.get("rejects_file") is None else str(report["rejects_file"]),
-             report.get("encoding")])
+             report.get("encoding"),
+             json.dumps(report.get("columns") or {}, ensure_ascii=False)])
+
+    def source_headers(self) -> list[str]:
+        """The source headers of the latest ingest of each input (source and kind).
+
+        The header mapping each ingest recorded (source header -> column); ``language = "auto"``
+        reads it to tell a Chinese export from an English one.
+        """
+        rows = self.con.execute(
+            "SELECT columns FROM (SELECT columns, row_number() OVER (PARTITION BY source, kind "
+            "ORDER BY ingest_id DESC) AS k FROM ingests) WHERE k = 1 AND columns IS NOT NULL"
+        ).fetchall()
+        return [h for (text,) in rows for h in json.loads(text)]
 
     def counts(self) -> dict[str, int]:
         q = "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders)"
