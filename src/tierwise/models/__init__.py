@@ -1,4 +1,4 @@
-"""Value models: purchase (BG/NBD, Pareto/NBD), spend (Gamma-Gamma), predicted CLV, validation.
+"""Value models: purchase (BG/NBD, Pareto/NBD, MBG/NBD, (M)BG/CNBD-k), spend (Gamma-Gamma), predicted CLV, validation.
 
 Every fitted model follows the estimator contract: parameters in ``__init__``, ``fit(summary)``
 returns ``self``, learned state ends in ``_`` (``params_``, ``standard_errors_``,
@@ -16,6 +16,7 @@ from tierwise.models.clv import (
     historical_rate_clv,
     predicted_clv,
 )
+from tierwise.models.cnbd import BGCNBD, MBGCNBD, ModifiedBetaGeo, simulate_cnbd
 from tierwise.models.gamma_gamma import GammaGamma, simulate_gamma_gamma
 from tierwise.models.pareto_nbd import ParetoNBD, simulate_pareto_nbd
 from tierwise.models.validation import (
@@ -30,10 +31,13 @@ from tierwise.models.validation import (
 )
 
 __all__ = [
+    "BGCNBD",
     "BetaGeo",
     "CalibrationHoldout",
     "GammaGamma",
     "HoldoutReport",
+    "MBGCNBD",
+    "ModifiedBetaGeo",
     "ParetoNBD",
     "Selection",
     "ValueModelResult",
@@ -46,6 +50,7 @@ __all__ = [
     "predicted_clv",
     "select_model",
     "simulate_bgnbd",
+    "simulate_cnbd",
     "simulate_gamma_gamma",
     "simulate_pareto_nbd",
     "summary_from_orders",

@@ -71,8 +71,31 @@ def _summarise(days: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         "monetary_value": np.where(frequency > 0, repeat_spend / frequency.where(frequency > 0),
                                    0.0),
     })
+    out = out.join(_gap_columns(days))
     out.index.name = "customer_id"
     return out
+
+
+def _gap_columns(days: pd.DataFrame) -> pd.DataFrame:
+    """``litt``, ``gap_last`` and ``gap_prev`` per customer from sorted purchase days.
+
+    The same definitions as ``tierwise.features``: ``litt`` is the sum of the logs of the days
+    between consecutive purchase days (0 without a repeat purchase), ``gap_last`` and ``gap_prev``
+    the last two of those gaps (NaN when absent).
+    """
+    cust = days["customer_id"]
+    gap = days["ordered_at"].diff().dt.days.astype(float)
+    gap[cust.ne(cust.shift())] = np.nan
+    frame = pd.DataFrame({"customer_id": cust, "gap": gap, "log_gap": np.log(gap)})
+    g = frame.groupby("customer_id", sort=True)
+    last_two = g["gap"].nth([-2, -1])
+    rank = frame.loc[last_two.index].groupby("customer_id").cumcount(ascending=False)
+    pick = frame.loc[last_two.index].assign(rank=rank.to_numpy())
+    return pd.DataFrame({
+        "litt": g["log_gap"].sum(min_count=1).fillna(0.0),
+        "gap_last": pick[pick["rank"] == 0].set_index("customer_id")["gap"],
+        "gap_prev": pick[pick["rank"] == 1].set_index("customer_id")["gap"],
+    })
 
 
 @dataclass
