@@ -18,7 +18,9 @@ from tierwise.models.clv import (
 )
 from tierwise.models.cnbd import BGCNBD, MBGCNBD, ModifiedBetaGeo, simulate_cnbd
 from tierwise.models.gamma_gamma import GammaGamma, simulate_gamma_gamma
+from tierwise.models.ensemble import Blend
 from tierwise.models.pareto_nbd import ParetoNBD, simulate_pareto_nbd
+from tierwise.models.regularity import Regularity, estimate_regularity
 from tierwise.models.validation import (
     CalibrationHoldout,
     HoldoutReport,
@@ -26,6 +28,7 @@ from tierwise.models.validation import (
     calibration_holdout,
     fit_confidence,
     holdout_errors,
+    make_model,
     select_model,
     summary_from_orders,
 )
@@ -33,20 +36,24 @@ from tierwise.models.validation import (
 __all__ = [
     "BGCNBD",
     "BetaGeo",
+    "Blend",
     "CalibrationHoldout",
     "GammaGamma",
     "HoldoutReport",
     "MBGCNBD",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "Regularity",
     "Selection",
     "ValueModelResult",
     "calibration_holdout",
     "customer_confidence",
+    "estimate_regularity",
     "fit_confidence",
     "fit_value_models",
     "historical_rate_clv",
     "holdout_errors",
+    "make_model",
     "predicted_clv",
     "select_model",
     "simulate_bgnbd",
