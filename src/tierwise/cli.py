@@ -296,6 +296,8 @@ def validate_model(
                      ["model", "MAE purchases", "RMSE", "total bias", "log-likelihood",
                       "fit s", "predicted", "actual", "error"], rows))
     for name, table in result["by_frequency"].items():
+        if name != selection["chosen"]:
+            continue  # every model's table is in --json
         out.print(_table(f"{name}: mean purchases per customer in the holdout, by calibration "
                          "frequency", ["frequency", "customers", "actual", "predicted",
                                        "spend actual", "spend predicted"],
