@@ -87,12 +87,17 @@ class _Histories:
     k: int
     m: float          # 1.0 for the modified (MBG) models, 0.0 for BG
     log_u: np.ndarray  # log(T - t_x), floored
+    ux: np.ndarray     # distinct frequencies; gamma functions are evaluated once per value
+    xcode: np.ndarray
+    w_x: np.ndarray    # total weight per distinct frequency
 
     @classmethod
     def build(cls, x, t_x, T, w=None, *, k: int = 1, modified: bool = True) -> _Histories:
         w = np.ones_like(x, dtype=float) if w is None else w
         log_u = np.log(np.maximum(T - t_x, 1e-250))
-        return cls(x, t_x, T, w, int(k), 1.0 if modified else 0.0, log_u)
+        ux, xcode = np.unique(x, return_inverse=True)
+        return cls(x, t_x, T, w, int(k), 1.0 if modified else 0.0, log_u, ux, xcode,
+                   np.bincount(xcode, w, len(ux)))
 
 
 def _row_terms(theta, h: _Histories):
@@ -102,21 +107,25 @@ def _row_terms(theta, h: _Histories):
     ``v`` the ``(n, k)`` weights of the terms of ``S2`` and ``log_ratio = log((alpha+T)/(alpha+t_x))``.
     """
     r, alpha, a, b = theta
-    k, m, x = h.k, h.m, h.x
+    k, m, x, ux = h.k, h.m, h.x, h.ux
     rk = r + k * x
     log_aT = np.log(alpha + h.T)
     log_ratio = log_aT - np.log(alpha + h.tx)
-    head = (gammaln(b + x + m) - gammaln(a + b + x + m) + gammaln(a + b) - gammaln(b)
-            + gammaln(rk) - gammaln(r) + r * np.log(alpha) - rk * log_aT)
-    can_drop = np.ones_like(x, dtype=bool) if m else x > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_s1 = np.where(can_drop, np.log(a) - np.log(np.where(can_drop, b + x - 1.0 + m, 1.0))
-                          + rk * log_ratio, -np.inf)
+    head_x = (gammaln(b + ux + m) - gammaln(a + b + ux + m) + gammaln(a + b) - gammaln(b)
+              + gammaln(r + k * ux) - gammaln(r) + r * np.log(alpha))
+    head = head_x[h.xcode] - rk * log_aT
+    can_drop = np.ones_like(ux, dtype=bool) if m else ux > 0
+    c_x = np.where(can_drop, np.log(a) - np.log(np.where(can_drop, b + ux - 1.0 + m, 1.0)),
+                   -np.inf)
+    log_s1 = c_x[h.xcode] + rk * log_ratio
+    if k == 1:  # S2 = 1
+        both = np.logaddexp(log_s1, 0.0)
+        return head + both, np.exp(log_s1 - both), np.ones((len(x), 1)), log_ratio
     j = np.arange(k, dtype=float)
     # log of (r+kx)_j (T-t_x)**j / (j! (alpha+T)**j), j = 0..k-1
-    steps = np.log(rk[:, None] + j[None, :-1]) if k > 1 else np.zeros((len(x), 0))
-    log_poch = np.concatenate([np.zeros((len(x), 1)), np.cumsum(steps, axis=1)], axis=1)
-    log_terms = log_poch + j * (h.log_u - log_aT)[:, None] - gammaln(j + 1.0)
+    steps = np.log(r + k * ux[:, None] + j[None, :-1])
+    log_poch = np.concatenate([np.zeros((len(ux), 1)), np.cumsum(steps, axis=1)], axis=1)
+    log_terms = (log_poch - gammaln(j + 1.0))[h.xcode] + j * (h.log_u - log_aT)[:, None]
     top = log_terms.max(axis=1)
     e_terms = np.exp(log_terms - top[:, None])
     log_s2 = top + np.log(e_terms.sum(axis=1))
@@ -135,23 +144,26 @@ def _ll_grad(theta, h: _Histories):
     rk = r + k * x
     inv_aT = 1.0 / (alpha + h.T)
     j = np.arange(k, dtype=float)
+    ux, w_x = h.ux, h.w_x
     if k > 1:
-        d_poch = np.concatenate([np.zeros((len(x), 1)), np.cumsum(
-            1.0 / (rk[:, None] + j[None, :-1]), axis=1)], axis=1)
-        s2_dr = np.einsum("ij,ij->i", v, d_poch)
+        d_poch = np.concatenate([np.zeros((len(ux), 1)), np.cumsum(
+            1.0 / (r + k * ux[:, None] + j[None, :-1]), axis=1)], axis=1)
+        s2_dr = np.einsum("ij,ij->i", v, d_poch[h.xcode])
+        s2_dalpha = -(v @ j) * inv_aT
     else:
-        s2_dr = np.zeros(len(x))
-    s2_dalpha = -(v @ j) * inv_aT
-    can_drop = np.ones_like(x, dtype=bool) if m else x > 0
-    inv_b = np.where(can_drop, 1.0 / np.where(can_drop, b + x - 1.0 + m, 1.0), 0.0)
-    d_ab = digamma(a + b) - digamma(a + b + x + m)
+        s2_dr = s2_dalpha = 0.0
+    can_drop = np.ones_like(ux, dtype=bool) if m else ux > 0
+    inv_b = np.where(can_drop, 1.0 / np.where(can_drop, b + ux - 1.0 + m, 1.0), 0.0)
+    wq1 = w * q1
+    wq1_x = np.bincount(h.xcode, wq1, len(ux))
+    d_ab = digamma(a + b) - digamma(a + b + ux + m)
     grad = np.array([
-        dot(w, digamma(rk) - digamma(r) + np.log(alpha) - np.log(alpha + h.T)
-            + q1 * log_ratio + q2 * s2_dr),
+        dot(w_x, digamma(r + k * ux) - digamma(r) + np.log(alpha))
+        + dot(w, -np.log(alpha + h.T) + q1 * log_ratio + q2 * s2_dr),
         dot(w, r / alpha - rk * inv_aT + q1 * rk * (inv_aT - 1.0 / (alpha + h.tx))
             + q2 * s2_dalpha),
-        dot(w, d_ab + q1 / a),
-        dot(w, d_ab + digamma(b + x + m) - digamma(b) - q1 * inv_b),
+        dot(w_x, d_ab) + wq1.sum() / a,
+        dot(w_x, d_ab + digamma(b + ux + m) - digamma(b)) - dot(wq1_x, inv_b),
     ])
     return dot(w, ll_row), grad
 
