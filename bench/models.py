@@ -136,7 +136,7 @@ def rhythm(sizes: tuple[int, ...], repeats: int) -> None:
         distinct = len(df[["frequency", "recency", "T"]].drop_duplicates())
         base = None
         for name, cls in RHYTHM_MODELS.items():
-            t, model = timed(lambda cls=cls: cls().fit(df), repeats)
+            t, model = timed(lambda cls=cls, df=df: cls().fit(df), repeats)
             base = t if base is None else base
             tried = getattr(model, "log_likelihood_by_k_", {1: None})
             print(f"| {name} | {n:,} | {distinct:,} | {t:.2f} ({repeats}) | {t / base:.1f}x | "
