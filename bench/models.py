@@ -4,6 +4,7 @@ Run from the repository root::
 
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py           # 100k and 1M customers
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --quick   # 20k and 100k, for a smoke run
+    PYTHONPATH=src /tmp/venv/bin/python bench/models.py --rhythm  # the rhythm models vs BG/NBD
 
 Summaries are simulated the way real data look: every customer first buys on day 0 of their
 history, is observed for a whole number of days (acquired uniformly over two years), purchases
@@ -27,10 +28,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from tierwise.models import (
+    BGCNBD,
+    MBGCNBD,
     BetaGeo,
     GammaGamma,
+    ModifiedBetaGeo,
     ParetoNBD,
     simulate_bgnbd,
+    simulate_cnbd,
     simulate_gamma_gamma,
     simulate_pareto_nbd,
 )
@@ -38,6 +43,9 @@ from tierwise.models import (
 BG_TRUE = {"r": 0.25, "alpha": 30.0, "a": 0.8, "b": 2.5}        # days
 PNBD_TRUE = {"r": 0.55, "alpha": 50.0, "s": 0.6, "beta": 80.0}  # days
 GG_TRUE = {"p": 6.0, "q": 3.8, "v": 15.0}
+CNBD_TRUE = {"k": 2, "r": 0.9, "alpha": 20.0, "a": 0.8, "b": 2.5}  # days; weekly-ish, Erlang-2
+RHYTHM_MODELS = {"BG/NBD": BetaGeo, "MBG/NBD": ModifiedBetaGeo, "BG/CNBD-k": BGCNBD,
+                 "MBG/CNBD-k": MBGCNBD}
 
 
 def simulate(n: int, kind: str, seed: int = 0) -> pd.DataFrame:
@@ -113,11 +121,40 @@ def run_case(kind: str, df: pd.DataFrame, n: int, repeats_ours: int, repeats_the
     return t_ours, t_theirs, diff
 
 
+def rhythm(sizes: tuple[int, ...], repeats: int) -> None:
+    """The rhythm models against BG/NBD on the same MBG/CNBD-2 summaries (integer days).
+
+    MBG/CNBD-k and BG/CNBD-k choose k (fitting k = 1, 2, ... until the likelihood falls twice),
+    so their time includes every k tried.
+    """
+    print("| model | customers | distinct histories | seconds (runs) | vs BG/NBD | chosen k | "
+          "k tried |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        T = np.random.default_rng(n).integers(1, 731, n)
+        df = simulate_cnbd(CNBD_TRUE, T, seed=n + 1)
+        distinct = len(df[["frequency", "recency", "T"]].drop_duplicates())
+        base = None
+        for name, cls in RHYTHM_MODELS.items():
+            t, model = timed(lambda cls=cls, df=df: cls().fit(df), repeats)
+            base = t if base is None else base
+            tried = getattr(model, "log_likelihood_by_k_", {1: None})
+            print(f"| {name} | {n:,} | {distinct:,} | {t:.2f} ({repeats}) | {t / base:.1f}x | "
+                  f"{getattr(model, 'k_', 1)} | {len(tried)} |", flush=True)
+    print(f"\nsimulated with MBG/CNBD-k {CNBD_TRUE} (integer days); python "
+          f"{sys.version.split()[0]}, numpy {np.__version__}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20k and 100k customers")
+    parser.add_argument("--rhythm", action="store_true",
+                        help="only the rhythm models (MBG/NBD, (M)BG/CNBD-k) against BG/NBD")
     args = parser.parse_args(argv)
     small, large = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
+    if args.rhythm:
+        rhythm((small, large), 3)
+        return 0
     print("| model | customers | rows fitted | distinct histories | tierwise s (runs) | "
           "lifetimes s (runs) | speed-up | max rel. param diff |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -213,6 +213,7 @@ HAND_EXPECTED: dict[int, dict[str, Any]] = {
         spend_b3=None, value_period=50.0, value_prev_period=80.0, value_same_period_ly=100.0,
         gap_mean=_days(D(2024, 3, 12), D(2023, 3, 5)) / 3,
         gap_median=float(_days(D(2024, 3, 1), D(2024, 2, 10))),  # gaps 342, 20, 11
+        litt=math.log(342) + math.log(20) + math.log(11), gap_last=11.0, gap_prev=20.0,
     ),
     3: dict(
         first_purchase=D(2024, 2, 14), last_purchase=D(2024, 2, 14), frequency=0, recency=0,
@@ -220,7 +221,7 @@ HAND_EXPECTED: dict[int, dict[str, Any]] = {
         refund_count=0, refund_amount=0.0, margin_total=None, days_since_last=30,
         visits_30d=0, visits_b1=0, visits_b2=0, visits_b3=0, spend_b1=None, spend_b2=None,
         spend_b3=None, value_period=0.0, value_prev_period=70.0, value_same_period_ly=0.0,
-        gap_mean=None, gap_median=None,
+        gap_mean=None, gap_median=None, litt=0.0, gap_last=None, gap_prev=None,
     ),
     4: dict(
         first_purchase=D(2024, 2, 15), last_purchase=D(2024, 3, 15), frequency=1, recency=29,
@@ -228,7 +229,7 @@ HAND_EXPECTED: dict[int, dict[str, Any]] = {
         refund_count=2, refund_amount=8.0, margin_total=None, days_since_last=0,
         visits_30d=2, visits_b1=0, visits_b2=1, visits_b3=0, spend_b1=None, spend_b2=20.0,
         spend_b3=None, value_period=15.0, value_prev_period=10.0, value_same_period_ly=0.0,
-        gap_mean=29.0, gap_median=29.0,
+        gap_mean=29.0, gap_median=29.0, litt=math.log(29), gap_last=29.0, gap_prev=None,
     ),
     6: dict(
         first_purchase=D(2024, 1, 1), last_purchase=D(2024, 1, 16), frequency=4, recency=15,
@@ -237,6 +238,7 @@ HAND_EXPECTED: dict[int, dict[str, Any]] = {
         margin_total=None, days_since_last=_days(AS_OF, D(2024, 1, 16)), visits_30d=0,
         visits_b1=0, visits_b2=0, visits_b3=0, value_period=0.0, value_prev_period=0.0,
         value_same_period_ly=0.0, gap_mean=15 / 4, gap_median=2.0,  # gaps 1, 3, 10, 1
+        litt=math.log(3) + math.log(10), gap_last=1.0, gap_prev=10.0,
     ),
 }
 
@@ -397,6 +399,11 @@ def test_cdnow_other_columns_against_pandas(cdnow):
         "n_orders": tx.groupby("customer_id").size(),
         "total_amount": tx.groupby("customer_id")["dollar_value"].sum(),
         "gap_median": gaps.groupby(days["customer_id"]).median(),
+        "litt": np.log(gaps).groupby(days["customer_id"]).sum(),
+        "gap_last": gaps.groupby(days["customer_id"]).nth(-1).set_axis(
+            days.loc[gaps.groupby(days["customer_id"]).nth(-1).index, "customer_id"]),
+        "gap_prev": gaps.groupby(days["customer_id"]).nth(-2).set_axis(
+            days.loc[gaps.groupby(days["customer_id"]).nth(-2).index, "customer_id"]),
         "visits_30d": days[days["date"] > pd.Timestamp(as_of - dt.timedelta(days=30))]
         .groupby("customer_id").size(),
         "value_period": tx[tx["date"] >= pd.Timestamp(1997, 9, 1)]

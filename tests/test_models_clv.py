@@ -172,8 +172,12 @@ def test_a_failed_fit_falls_back_with_the_error(cdnow_days):
 
 def test_auto_without_orders_keeps_the_higher_likelihood(cdnow_days):
     result = fit_value_models(cdnow_days, "auto")
-    assert result.info["model"] == "bgnbd"  # -9582.4 beats -9595.0 on CDNOW
+    # MBG/NBD -9582.14 beats BG/NBD -9582.43 and Pareto/NBD -9595.0 on CDNOW (weeks)
+    assert result.info["model"] == "mbgnbd"
     assert "log-likelihood" in result.info["selection"]["reason"]
+    # the lifetimes summary has no litt: the models that choose k say so and are left out
+    assert set(result.info["selection"]["errors"]) == {"bgcnbd", "mbgcnbd"}
+    assert all("litt" in e for e in result.info["selection"]["errors"].values())
 
 
 def test_auto_with_orders_chooses_on_the_holdout(cdnow_days, cdnow_orders):

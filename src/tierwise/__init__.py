@@ -30,6 +30,8 @@ _EXPORTS = {
     "feature_expr": "features", "connect_engine": "engine",
     # value
     "BetaGeo": "models", "ParetoNBD": "models", "GammaGamma": "models",
+    "ModifiedBetaGeo": "models", "MBGCNBD": "models", "BGCNBD": "models",
+    "estimate_regularity": "models",
     "fit_value_models": "models", "predicted_clv": "models", "select_model": "models",
     "RFMScorer": "models.rfm", "rfm_table": "models.rfm", "historical_clv": "models.historical",
     "pareto_curve": "models.pareto", "top_share": "models.pareto",

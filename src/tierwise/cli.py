@@ -274,7 +274,7 @@ def validate_model(
         min=1, show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check BG/NBD and Pareto/NBD on a calibration/holdout split and say which predicts better."""
+    """Check every purchase model on a calibration/holdout split and say which predicts best."""
     from .history import validate_value_model
     from .store import Store
     cfg = _load(config)
@@ -287,12 +287,17 @@ def validate_model(
                                                 for k, v in result["by_frequency"].items()}})
         return
     selection = result["selection"]
-    rows = [[m["model"], _fmt(m.get("purchases_mae")), _fmt(m.get("purchases_rmse")),
-             _fmt(m.get("purchases_predicted")), _fmt(m.get("purchases_actual")),
-             m.get("error") or ""] for m in selection["metrics"]]
+    rows = [[m["model"], _fmt4(m.get("purchases_mae")), _fmt4(m.get("purchases_rmse")),
+             _pct(m.get("purchases_bias")), _fmt(m.get("log_likelihood")),
+             _fmt(m.get("fit_seconds")), _fmt(m.get("purchases_predicted")),
+             _fmt(m.get("purchases_actual")), m.get("error") or ""]
+            for m in selection["metrics"]]
     out.print(_table(f"Holdout of {result['holdout_days']} days ending {result['as_of']}",
-                     ["model", "MAE purchases", "RMSE", "predicted", "actual", "error"], rows))
+                     ["model", "MAE purchases", "RMSE", "total bias", "log-likelihood",
+                      "fit s", "predicted", "actual", "error"], rows))
     for name, table in result["by_frequency"].items():
+        if name != selection["chosen"]:
+            continue  # every model's table is in --json
         out.print(_table(f"{name}: mean purchases per customer in the holdout, by calibration "
                          "frequency", ["frequency", "customers", "actual", "predicted",
                                        "spend actual", "spend predicted"],
@@ -300,7 +305,16 @@ def validate_model(
                            _fmt(r["purchases_actual_mean"]), _fmt(r["purchases_predicted_mean"]),
                            _fmt(r["spend_actual_mean"]), _fmt(r["spend_predicted_mean"])]
                           for r in table.to_dict(orient="records")]))
+    blend = selection.get("blend")
+    if blend:
+        _say(f"blend {blend['model']} (equal weights): MAE {blend['purchases_mae']:.4f} vs "
+             f"{blend['best_single_mae']:.4f} for the best single model: "
+             + ("kept" if blend["won"] else "not kept"))
     _say(f"chosen: {selection['reason']}")
+    regularity = result["regularity"]
+    _say(regularity["message_zh" if cfg.language == "zh" else "message_en"]
+         + (f" ({regularity['n_customers']} customers with three or more purchase days)"
+            if regularity["k"] is not None and cfg.language != "zh" else ""))
 
 
 @app.command()
@@ -520,6 +534,14 @@ def key_review(
         out.print(_table(f"{title}, run {info['run_id']} ({info['period']})",
                          [c for c, _ in cols],
                          [[_fmt(r.get(key)) for _, key in cols] for r in rows]))
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or value != value else f"{value:+.1%}"
+
+
+def _fmt4(value: Any) -> str:
+    return "" if value is None or value != value else f"{value:.4f}"
 
 
 def _fmt(value: Any) -> str:

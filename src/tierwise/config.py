@@ -168,8 +168,10 @@ class RFMConfig(_Section):
 class ValueConfig(_Section):
     """Historical and predictive customer lifetime value."""
 
-    model: Literal["auto", "bgnbd", "pareto"] = Field(
-        "auto", description="purchase model: BG/NBD, Pareto/NBD, or auto (chosen by holdout error)")
+    model: Literal["auto", "bgnbd", "pareto", "mbgnbd", "bgcnbd", "mbgcnbd"] = Field(
+        "auto", description="purchase model: BG/NBD, Pareto/NBD, MBG/NBD, the rhythm models "
+        "BG/CNBD-k and MBG/CNBD-k (docs/models.md), or auto (every model and, when two are close, "
+        "their average, chosen by holdout error)")
     time_unit: Literal["days", "weeks"] = Field(
         "weeks", description="model time unit (weeks = days / 7, as in the papers)")
     horizon_days: int = Field(365, gt=0, description="CLV horizon in days")

@@ -63,12 +63,14 @@ def run_warnings(store: Store, run: int | str = "latest") -> tuple[dict[str, Any
 
 def validate_value_model(store: Store, cfg: Config, *, holdout_days: int | None = None,
                          as_of: dt.date | None = None) -> dict[str, Any]:
-    """Calibration/holdout check of BG/NBD and Pareto/NBD on the stored orders.
+    """Calibration/holdout check of every purchase model on the stored orders.
 
     The last ``holdout_days`` (default ``value.holdout_days``, else a third of the history) are
-    held out; both models are fitted on the rest and judged on the holdout purchases and spend.
+    held out; every model is fitted on the rest and judged on the holdout purchases and spend
+    (with a blend of the two best when they are close). ``regularity`` is the Wheat & Morrison
+    estimate of how regularly customers come back, from all orders up to ``as_of``.
     """
-    from .models import select_model
+    from .models import estimate_regularity, select_model, summary_from_orders
 
     as_of = as_of or cfg.as_of or store.last_order_date()
     if as_of is None:
@@ -82,7 +84,9 @@ def validate_value_model(store: Store, cfg: Config, *, holdout_days: int | None 
     chosen = selection.reports[selection.chosen]
     by_frequency = {name: report.by_frequency.reset_index()
                     for name, report in selection.reports.items()}
+    regularity = estimate_regularity(summary_from_orders(orders, end))
     return {"as_of": as_of, "holdout_days": days, "selection": selection.to_dict(),
+            "regularity": regularity.to_dict(),
             "aggregate": {name: r.aggregate for name, r in selection.reports.items()},
             "by_frequency": by_frequency, "chosen_aggregate": chosen.aggregate}
 

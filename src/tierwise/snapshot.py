@@ -148,7 +148,8 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
     hist = historical_clv(frame, gross_margin=cfg.value.gross_margin)
     v = cfg.value
     result = fit_value_models(
-        frame[["frequency", "recency", "T", "monetary_value"]], v.model,
+        frame[[c for c in ("frequency", "recency", "T", "monetary_value", "litt")
+               if c in frame.columns]], v.model,
         horizon_days=v.horizon_days, purchase_horizon_days=v.purchase_horizon_days,
         discount_rate_annual=v.discount_rate, step_days=v.step_days,
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,

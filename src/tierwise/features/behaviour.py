@@ -62,7 +62,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "total_amount", "mean_amount", "monetary_value", "refund_count", "refund_amount",
     "margin_total", "days_since_last", "visits_30d", "visits_b1", "visits_b2", "visits_b3",
     "spend_b1", "spend_b2", "spend_b3", "value_period", "value_prev_period",
-    "value_same_period_ly", "gap_mean", "gap_median",
+    "value_same_period_ly", "gap_mean", "gap_median", "litt", "gap_last", "gap_prev",
 )
 """The feature columns, in order (docs/architecture.md, "Feature columns")."""
 
@@ -200,13 +200,17 @@ def _purchase_days(orders: ir.Table, as_of: dt.date) -> ir.Table:
     """One row per customer and purchase day on or before ``as_of``.
 
     ``gap`` is the number of days since the customer's previous purchase day (NULL on the
-    first one).
+    first one), ``gap_prev`` the gap before that one and ``is_last`` marks the last purchase day:
+    all from one window (ordered by day per customer), which every engine sorts once.
     """
     o = orders.filter(orders.ordered_at <= as_of, ~orders.is_refund)
     days = o.group_by(["customer_key", "ordered_at"]).aggregate(
         n_orders=o.count(), amount=o.amount.sum(), margin=_line_margin(o).sum())
     w = ibis.window(group_by=days.customer_key, order_by=days.ordered_at)
-    return days.mutate(gap=_days(days.ordered_at, days.ordered_at.lag().over(w)))
+    previous = days.ordered_at.lag().over(w)
+    return days.mutate(gap=_days(days.ordered_at, previous),
+                       gap_prev=_days(previous, days.ordered_at.lag(2).over(w)),
+                       is_last=days.ordered_at.lead().over(w).isnull())
 
 
 def _refunds(orders: ir.Table, w: FeatureWindows) -> ir.Table:
@@ -271,7 +275,12 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
         - ``value_period``, ``value_prev_period``, ``value_same_period_ly``: net amount (refunds
           netted) in the windows above, 0 when none;
         - ``gap_mean``, ``gap_median``: mean and median days between consecutive purchase days
-          (NULL when ``frequency`` is 0).
+          (NULL when ``frequency`` is 0);
+        - ``litt``: the sum of the natural logs of those gaps (0 when ``frequency`` is 0), what
+          the rhythm models (MBG/CNBD-k) need beyond ``frequency``, ``recency``, ``T`` (BTYDplus's
+          ``litt``, in days);
+        - ``gap_last``, ``gap_prev``: the last and the one-but-last gap (NULL when absent), for the
+          Wheat & Morrison regularity estimate.
 
     Examples
     --------
@@ -301,6 +310,9 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
         "margin": d.margin.sum(),
         "visits_30d": d.count(where=_between(day, w.recent)),
         "gap_sum": d.gap.sum(),
+        "litt": d.gap.cast("float64").ln().sum(),
+        "gap_last": d.gap.max(where=d.is_last),
+        "gap_prev": d.gap_prev.max(where=d.is_last),
     }
     for i, bucket in enumerate(w.buckets, start=1):
         metrics[f"visits_b{i}"] = d.count(where=_between(day, bucket))
@@ -345,6 +357,9 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
     # float division everywhere (MySQL divides integers to 4 decimals)
     columns["gap_mean"] = c.gap_sum.cast("float64") / frequency.nullif(0)
     columns["gap_median"] = c.gap_median.cast("float64")
+    columns["litt"] = c.litt.fill_null(0.0)
+    columns["gap_last"] = c.gap_last.cast("float64")
+    columns["gap_prev"] = c.gap_prev.cast("float64")
     return c.select(**columns).cast(_FEATURE_TYPES)
 
 
@@ -361,6 +376,7 @@ _FEATURE_TYPES = {
     "spend_b1": "float64", "spend_b2": "float64", "spend_b3": "float64",
     "value_period": "float64", "value_prev_period": "float64", "value_same_period_ly": "float64",
     "gap_mean": "float64", "gap_median": "float64",
+    "litt": "float64", "gap_last": "float64", "gap_prev": "float64",
 }
 
 

@@ -29,6 +29,7 @@ from tierwise.models.validation import (
     MODELS,
     fit_confidence,
     fit_degeneracy,
+    make_model,
     select_model,
 )
 
@@ -178,7 +179,7 @@ def _fallback_spend(df: pd.DataFrame, x: np.ndarray, value_per_purchase) -> np.n
 
 
 # --------------------------------------------------------------------------- the whole pipeline
-MODEL_CHOICES = ("bgnbd", "pareto", "auto")
+MODEL_CHOICES = (*MODELS, "auto")
 SHORT_HISTORY_DAYS = 30
 _LEVELS = ("low", "medium", "high")
 #: Share of repeat buyers with zero or negative repeat spend above which the run's confidence
@@ -239,11 +240,12 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
     summary
         Per-customer ``frequency``, ``recency``, ``T`` (days) and ``monetary_value``.
     model
-        ``"bgnbd"``, ``"pareto"`` or ``"auto"``. ``"auto"`` with ``orders`` runs
+        ``"bgnbd"``, ``"pareto"``, ``"mbgnbd"``, ``"bgcnbd"``, ``"mbgcnbd"`` or ``"auto"``
+        (see docs/models.md). ``"auto"`` with ``orders`` runs
         :func:`~tierwise.models.select_model` on a calibration/holdout split of the orders
         (holdout: the last ``holdout_days``, default a third of the order history, at least
-        30 days) and refits the winner on ``summary``; without ``orders`` it fits both and keeps
-        the higher log-likelihood (both have four parameters, so this is also the AIC choice).
+        30 days) and refits the winner (a model or a blend of two) on ``summary``; without
+        ``orders`` it fits every model and keeps the highest log-likelihood.
     horizon_days, discount_rate_annual, step_days, margin
         CLV horizon, annual discount rate, discounting step and gross margin rate
         (see :func:`predicted_clv`).
@@ -322,7 +324,7 @@ def _trusted_model(summary, tm, penalizer, time_unit):
             continue
         try:
             alt = cls(penalizer=penalizer, time_unit=time_unit).fit(summary)
-        except FitError as exc:
+        except (FitError, DataContractError) as exc:  # rhythm models need litt to choose k
             replaced["tried"][name] = f"could not be fitted: {exc}"
             continue
         alt_problems = fit_degeneracy(alt)
@@ -347,21 +349,21 @@ def _transaction_model(summary, model, penalizer, time_unit, orders, holdout_day
         days = holdout_days or max(30, (as_of - first).days // 3)
         sel = select_model(orders, as_of - pd.Timedelta(days=days), as_of,
                            penalizer=penalizer, time_unit=time_unit)
-        fitted = MODELS[sel.chosen](penalizer=penalizer, time_unit=time_unit).fit(summary)
+        fitted = make_model(sel.chosen, penalizer, time_unit).fit(summary)
         return fitted, sel.to_dict()
     fits, errors = {}, {}
     for name, cls in MODELS.items():
         try:
             fits[name] = cls(penalizer=penalizer, time_unit=time_unit).fit(summary)
-        except FitError as exc:
+        except (FitError, DataContractError) as exc:  # rhythm models need litt to choose k
             errors[name] = str(exc)
     if not fits:
-        raise FitError("neither BG/NBD nor Pareto/NBD could be fitted: "
+        raise FitError("no purchase model could be fitted: "
                        + "; ".join(errors.values()), "use the historical-rate CLV")
     chosen = max(fits, key=lambda k: fits[k].log_likelihood_)
     lls = ", ".join(f"{k} {v.log_likelihood_:.1f}" for k, v in fits.items())
-    reason = (f"{chosen}: highest log-likelihood on the summary ({lls}; both have 4 "
-              "parameters); pass orders for a holdout test")
+    reason = (f"{chosen}: highest log-likelihood on the summary ({lls}); pass orders for a "
+              "holdout test")
     return fits[chosen], {"chosen": chosen, "reason": reason, "errors": errors}
 
 

@@ -2,8 +2,9 @@
 
 The test of a purchase model is whether it forecasts purchases it has not seen: fit on the
 orders up to ``calibration_end``, predict the ``(calibration_end, holdout_end]`` window, compare
-with what happened. :func:`select_model` uses that comparison to choose between BG/NBD and
-Pareto/NBD (``model="auto"``); :func:`fit_confidence` grades a single fit.
+with what happened. :func:`select_model` uses that comparison to choose between the purchase
+models of :data:`MODELS` and, when two are close, their average (``model="auto"``);
+:func:`fit_confidence` grades a single fit.
 
 References
 ----------
@@ -13,6 +14,7 @@ Marketing Science 24(2) (figure 4 and table 2: holdout forecasts by calibration 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,10 +22,14 @@ import pandas as pd
 
 from tierwise.errors import DataContractError, FitError
 from tierwise.models.betageo import BetaGeo
+from tierwise.models.cnbd import BGCNBD, MBGCNBD, ModifiedBetaGeo
+from tierwise.models.ensemble import Blend, blend_members
 from tierwise.models.pareto_nbd import ParetoNBD
 
 ORDER_COLUMNS = ("customer_id", "ordered_at", "amount")
-MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD}
+MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo,
+          "bgcnbd": BGCNBD, "mbgcnbd": MBGCNBD}
+BLEND_WITHIN = 0.05  # a runner-up within 5 % of the best holdout MAE is blended with it
 FREQUENCY_BUCKETS = ("0", "1", "2", "3", "4", "5", "6", "7+")
 DEFAULT_MIN_REPEAT_BUYERS = 200
 
@@ -71,8 +77,31 @@ def _summarise(days: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         "monetary_value": np.where(frequency > 0, repeat_spend / frequency.where(frequency > 0),
                                    0.0),
     })
+    out = out.join(_gap_columns(days))
     out.index.name = "customer_id"
     return out
+
+
+def _gap_columns(days: pd.DataFrame) -> pd.DataFrame:
+    """``litt``, ``gap_last`` and ``gap_prev`` per customer from sorted purchase days.
+
+    The same definitions as ``tierwise.features``: ``litt`` is the sum of the logs of the days
+    between consecutive purchase days (0 without a repeat purchase), ``gap_last`` and ``gap_prev``
+    the last two of those gaps (NaN when absent).
+    """
+    cust = days["customer_id"]
+    gap = days["ordered_at"].diff().dt.days.astype(float)
+    gap[cust.ne(cust.shift())] = np.nan
+    frame = pd.DataFrame({"customer_id": cust, "gap": gap, "log_gap": np.log(gap)})
+    g = frame.groupby("customer_id", sort=True)
+    last_two = g["gap"].nth([-2, -1])
+    rank = frame.loc[last_two.index].groupby("customer_id").cumcount(ascending=False)
+    pick = frame.loc[last_two.index].assign(rank=rank.to_numpy())
+    return pd.DataFrame({
+        "litt": g["log_gap"].sum(min_count=1).fillna(0.0),
+        "gap_last": pick[pick["rank"] == 0].set_index("customer_id")["gap"],
+        "gap_prev": pick[pick["rank"] == 1].set_index("customer_id")["gap"],
+    })
 
 
 @dataclass
@@ -186,26 +215,50 @@ def _by_frequency(t: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Selection:
-    """Outcome of :func:`select_model`: the chosen model name, why, and the numbers."""
+    """Outcome of :func:`select_model`: the chosen model name, why, and the numbers.
+
+    ``metrics`` has one row per candidate (and one for the blend when it was tried);
+    ``blend`` says which blend was tried and how it did (None when no two models were close).
+    """
 
     chosen: str
     reason: str
     metrics: pd.DataFrame
     reports: dict = field(default_factory=dict)
+    blend: dict | None = None
 
     def to_dict(self) -> dict:
         metrics = self.metrics.astype(object).where(self.metrics.notna(), None)
-        return {"chosen": self.chosen, "reason": self.reason,
+        return {"chosen": self.chosen, "reason": self.reason, "blend": self.blend,
                 "metrics": metrics.reset_index().to_dict(orient="records")}
 
 
+def make_model(name: str, penalizer: float = 0.0, time_unit: str = "days"):
+    """An unfitted purchase model by name: a key of :data:`MODELS` or ``"blend:a+b"``."""
+    members = blend_members(name)
+    if members is None:
+        if name not in MODELS:
+            raise ValueError(f"model {name!r} is not one of {sorted(MODELS)}")
+        return MODELS[name](penalizer=penalizer, time_unit=time_unit)
+    return Blend([make_model(m, penalizer, time_unit) for m in members])
+
+
 def select_model(orders: pd.DataFrame, calibration_end, holdout_end,
-                 candidates: tuple[str, ...] = ("bgnbd", "pareto"), penalizer: float = 0.0,
-                 time_unit: str = "days") -> Selection:
+                 candidates: tuple[str, ...] | None = None, penalizer: float = 0.0,
+                 time_unit: str = "days", blend_within: float = BLEND_WITHIN) -> Selection:
     """Fit each candidate on the calibration period; pick the lowest holdout purchase MAE.
 
     The criterion is the mean absolute error of per-customer purchases in the holdout, the
     quantity the sales lists act on. Candidates that fail to fit are reported, not chosen.
+    Every candidate's row carries MAE, RMSE, the total bias (predicted / actual - 1), the
+    log-likelihood and the fit time. When the runner-up (with different forecasts) is within
+    ``blend_within`` (relative) of the best MAE, the equal-weight average of the two is tried
+    too (see :mod:`tierwise.models.ensemble`) and chosen only if its MAE is lower still.
+
+    Parameters
+    ----------
+    candidates
+        Model names (keys of :data:`MODELS`); default all of them.
 
     Raises
     ------
@@ -213,33 +266,70 @@ def select_model(orders: pd.DataFrame, calibration_end, holdout_end,
         When no candidate can be fitted.
     """
     ch = calibration_holdout(orders, calibration_end, holdout_end)
-    rows, reports = [], {}
-    for name in candidates:
+    rows, reports, fitted_models = [], {}, {}
+    for name in candidates or tuple(MODELS):
+        started = time.perf_counter()
         try:
-            model = MODELS[name](penalizer=penalizer, time_unit=time_unit).fit(ch.summary)
+            model = make_model(name, penalizer, time_unit).fit(ch.summary)
         except FitError as exc:
             rows.append({"model": name, "error": str(exc)})
             continue
-        report = holdout_errors(model, ch)
-        reports[name] = report
-        agg = report.aggregate
-        rows.append({"model": name, "error": None, "purchases_mae": agg["purchases_mae"],
-                     "purchases_rmse": agg["purchases_rmse"],
-                     "purchases_predicted": agg["purchases_predicted"],
-                     "purchases_actual": agg["purchases_actual"],
-                     "log_likelihood": model.log_likelihood_})
+        seconds = time.perf_counter() - started
+        reports[name], fitted_models[name] = holdout_errors(model, ch), model
+        rows.append(_metrics_row(name, reports[name], model.log_likelihood_, seconds))
     metrics = pd.DataFrame(rows).set_index("model")
     fitted = metrics[metrics["error"].isna()] if "purchases_mae" in metrics else metrics.iloc[:0]
     if fitted.empty:
         raise FitError("no purchase model could be fitted on the calibration period: "
                        + "; ".join(metrics["error"].astype(str)), "use the historical-rate CLV")
-    chosen = str(fitted["purchases_mae"].astype(float).idxmin())
-    others = ", ".join(f"{m} {v:.4f}" for m, v in fitted["purchases_mae"].items() if m != chosen)
+    maes = fitted["purchases_mae"].astype(float).sort_values(kind="stable")
+    blend = _try_blend(maes, reports, fitted_models, ch, blend_within)
+    if blend is not None:
+        reports[blend["model"]] = blend.pop("report")
+        metrics = pd.concat([metrics, pd.DataFrame([blend.pop("row")]).set_index("model")])
+        maes = pd.concat([maes, pd.Series({blend["model"]: blend["purchases_mae"]})])
+    chosen = str(maes.idxmin())
+    others = ", ".join(f"{m} {v:.4f}" for m, v in maes.items() if m != chosen)
     reason = (f"{chosen}: lowest holdout MAE of purchases per customer "
-              f"({fitted.loc[chosen, 'purchases_mae']:.4f}" + (f" vs {others}" if others else "")
+              f"({maes[chosen]:.4f}" + (f" vs {others}" if others else "")
               + f"; {len(ch.summary)} customers, {ch.holdout_days}-day holdout after "
               f"{ch.calibration_end.date()})")
-    return Selection(chosen, reason, metrics, reports)
+    return Selection(chosen, reason, metrics, reports, blend)
+
+
+def _metrics_row(name: str, report: HoldoutReport, log_likelihood: float, seconds) -> dict:
+    agg = report.aggregate
+    return {"model": name, "error": None, "purchases_mae": agg["purchases_mae"],
+            "purchases_rmse": agg["purchases_rmse"],
+            "purchases_predicted": agg["purchases_predicted"],
+            "purchases_actual": agg["purchases_actual"],
+            "purchases_bias": agg["purchases_total_relative_error"],
+            "log_likelihood": log_likelihood, "fit_seconds": seconds}
+
+
+def _try_blend(maes: pd.Series, reports: dict, models: dict, ch: CalibrationHoldout,
+               within: float) -> dict | None:
+    """Equal-weight blend of the best model and the best one that forecasts differently.
+
+    Returns None when there is no such runner-up within ``within`` of the best MAE; otherwise
+    the blend's name, members, MAE, whether it won, its metrics row and holdout report.
+    """
+    best = maes.index[0]
+    best_pred = reports[best].per_customer["purchases_predicted"].to_numpy()
+    for other in maes.index[1:]:
+        if maes[other] > maes[best] * (1.0 + within):
+            return None
+        pred = reports[other].per_customer["purchases_predicted"].to_numpy()
+        if np.allclose(pred, best_pred, rtol=1e-6, atol=1e-9):
+            continue  # the same forecasts (e.g. MBG/CNBD-k that chose k = 1 and MBG/NBD)
+        blend = Blend([models[best], models[other]])
+        report = holdout_errors(blend, ch)
+        mae = report.aggregate["purchases_mae"]
+        return {"model": blend.name, "members": [best, other], "weights": [0.5, 0.5],
+                "purchases_mae": mae, "best_single_mae": float(maes[best]),
+                "won": bool(mae < maes[best]), "report": report,
+                "row": _metrics_row(blend.name, report, float("nan"), 0.0)}
+    return None
 
 
 def fit_confidence(model, min_repeat_buyers: int = DEFAULT_MIN_REPEAT_BUYERS,

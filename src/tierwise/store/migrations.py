@@ -247,4 +247,10 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE ingests ADD COLUMN columns JSON;
     """),
     # <values-migrations>
+    ("0045_rhythm_features", """
+        ALTER TABLE snapshot_customers ADD COLUMN litt DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN gap_last DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN gap_prev DOUBLE;
+    """),
+    # <models-migrations>
 ]
