@@ -275,12 +275,12 @@ def _order_ids(r: _Rows, ids: pa.Array, parsed: Parsed | None, amount: np.ndarra
                oid: pa.Array | None, line_level: bool) -> pd.Series:
     """The order id column; missing ids come from the order's content (:mod:`.lines`)."""
     days = parsed.values if parsed is not None else np.full(r.n, np.nan)
-    derived = content_ids(r, ids, days, amount, lines=line_level)
     if oid is None:
-        return derived
+        return content_ids(r, ids, days, amount, lines=line_level)
     no_id = pc.equal(oid, "")
     given = to_series(oid, r.frame.index, empty_as_na=False)
     if pc.any(no_id).as_py():
+        derived = content_ids(r, ids, days, amount, lines=line_level)
         how = ("are grouped into one order per customer and day" if line_level
                else "get an id from their customer, date and amount")
         r.warnings.append(f"{r.where('order_id')}: {pc.sum(no_id).as_py()} row(s) without "

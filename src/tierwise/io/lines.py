@@ -100,6 +100,8 @@ def refund_mask(r: _Rows, amount: np.ndarray, quantity: np.ndarray, by_status: n
 def _hex(keys: pd.Series) -> pd.Series:
     """128-bit hex digests of text keys (pandas' SipHash with fixed keys: stable, vectorised)."""
     values = keys.to_numpy(dtype=object)
+    if not len(values):
+        return pd.Series([], dtype=object)
     parts = [pd.util.hash_array(values, hash_key=k, categorize=False) for k in _HASH_KEYS]
     hi = pd.Series(parts[0]).map("{:016x}".format)
     lo = pd.Series(parts[1]).map("{:016x}".format)

@@ -96,28 +96,34 @@ def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dic
 
     A refund is linked to the customer's purchase whose id is the refund's id without a
     cancellation prefix; failing that (the UCI Online Retail numbers cancellations anew), to the
-    customer's purchase on or before the refund's date holding the most of its products, the
-    latest one on a tie. A refund with neither stays unlinked (it still reduces value).
+    customer's purchase on or before the refund's date holding the most of its products, then
+    the most of its lines with the same quantity and price, then the latest. A refund with neither stays unlinked (it still reduces value).
     """
     strip = " UNION ALL ".join(
-        f"SELECT r.order_id, o.order_id AS orig, 0 AS rank_, 0 AS n, o.ordered_at FROM todo r "
+        f"SELECT r.order_id, o.order_id AS orig, 0 AS rank_, 0 AS n, 0 AS n_exact, o.ordered_at "
+        f"FROM todo r "
         f"JOIN orders o ON o.order_id = substr(r.order_id, {len(p) + 1}) "
         f"AND o.customer_key = r.customer_key AND NOT o.is_refund "
         f"WHERE starts_with(r.order_id, '{p.replace(chr(39), chr(39) * 2)}')"
         for p in prefixes if p) or ("SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS orig, "
-                                    "0 AS rank_, 0 AS n, NULL::DATE AS ordered_at WHERE false")
+                                    "0 AS rank_, 0 AS n, 0 AS n_exact, NULL::DATE AS ordered_at "
+                                    "WHERE false")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE refund_links AS
         WITH todo AS (
             SELECT order_id, customer_key, ordered_at FROM orders
             WHERE is_refund AND refund_of IS NULL),
         items AS (
-            SELECT DISTINCT t.order_id, t.customer_key, t.ordered_at, {_PRODUCT} AS product
+            SELECT DISTINCT t.order_id, t.customer_key, t.ordered_at, {_PRODUCT} AS product,
+                   abs(l.quantity) AS quantity, l.unit_price
             FROM todo t JOIN order_lines l USING (order_id)
             WHERE {_PRODUCT} IS NOT NULL),
         by_product AS (
             SELECT i.order_id, p.order_id AS orig, 1 AS rank_,
-                   count(DISTINCT i.product) AS n, max(p.ordered_at) AS ordered_at
+                   count(DISTINCT i.product) AS n,
+                   count(DISTINCT i.product) FILTER (WHERE p.quantity = i.quantity
+                       AND p.unit_price IS NOT DISTINCT FROM i.unit_price) AS n_exact,
+                   max(p.ordered_at) AS ordered_at
             FROM items i
             JOIN order_lines p ON p.customer_key = i.customer_key
                  AND coalesce(p.product_name, p.product_id) = i.product
@@ -125,7 +131,7 @@ def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dic
             JOIN orders o ON o.order_id = p.order_id AND NOT o.is_refund
             GROUP BY i.order_id, p.order_id),
         candidates AS ({strip} UNION ALL SELECT * FROM by_product)
-        SELECT order_id, arg_min(orig, (rank_, -n, -epoch(ordered_at), orig)) AS orig
+        SELECT order_id, arg_min(orig, (rank_, -n, -n_exact, -epoch(ordered_at), orig)) AS orig
         FROM candidates GROUP BY order_id
     """)
     con.execute("UPDATE orders SET refund_of = k.orig FROM refund_links k "
