@@ -231,6 +231,14 @@ HAND_EXPECTED: dict[int, dict[str, Any]] = {
         spend_b3=None, value_period=15.0, value_prev_period=10.0, value_same_period_ly=0.0,
         gap_mean=29.0, gap_median=29.0, litt=math.log(29), gap_last=29.0, gap_prev=None,
     ),
+    2: dict(  # only a refund: kept, with its negative value and no purchase
+        first_purchase=None, last_purchase=None, frequency=0, recency=0,
+        T=_days(AS_OF, D(2024, 3, 2)), n_orders=0, total_amount=-10.0, mean_amount=None,
+        monetary_value=0.0, refund_count=1, refund_amount=10.0, margin_total=None,
+        days_since_last=None, visits_30d=0, visits_b1=0, visits_b2=0, visits_b3=0,
+        spend_b1=None, spend_b2=None, spend_b3=None, value_period=-10.0,
+        value_prev_period=0.0, value_same_period_ly=0.0, gap_mean=None, gap_median=None,
+    ),
     6: dict(
         first_purchase=D(2024, 1, 1), last_purchase=D(2024, 1, 16), frequency=4, recency=15,
         T=_days(AS_OF, D(2024, 1, 1)), n_orders=5, total_amount=30.0, mean_amount=6.0,
@@ -256,7 +264,7 @@ def test_hand_case_every_column(hand_store, path):
              else portable_features(hand_store, AS_OF))
     assert list(frame.columns) == list(FEATURE_COLUMNS)
     rows = by_customer(frame)
-    assert sorted(rows) == [1, 3, 4, 6]  # 2: only refunds; 5: only orders after as_of
+    assert sorted(rows) == [1, 2, 3, 4, 6]  # 2: only refunds; 5: only orders after as_of
     for key, expected in HAND_EXPECTED.items():
         assert_row(rows[key], **expected)
 
@@ -329,7 +337,8 @@ def test_rfm_expr_matches_feature_expr(hand_store):
     engine = DuckDBEngine(hand_store)
     rfm = engine.to_pandas(rfm_expr(engine.orders(), AS_OF))
     assert list(rfm.columns) == list(RFM_COLUMNS)
-    full = duckdb_features(hand_store, AS_OF)[list(RFM_COLUMNS)]
+    full = duckdb_features(hand_store, AS_OF)
+    full = full[full["n_orders"] > 0][list(RFM_COLUMNS)]  # rfm_expr: buyers only
     assert_same_features(rfm, full)
     assert_same_features(portable_features(hand_store, AS_OF, rfm=True), full)
 
@@ -360,9 +369,10 @@ def test_contract_errors(hand_store):
         feature_expr(orders, AS_OF, period="week")  # type: ignore[arg-type]
 
 
-def test_no_orders_gives_no_rows():
+def test_only_refunds_give_a_negative_row_but_no_rfm_row():
     con = make_store([(1, D(2024, 1, 1), -5.0, None, None)])
-    assert len(duckdb_features(con, AS_OF)) == 0
+    rows = duckdb_features(con, AS_OF)
+    assert rows["total_amount"].tolist() == [-5.0] and rows["n_orders"].tolist() == [0]
     assert len(portable_features(con, AS_OF, rfm=True)) == 0
 
 

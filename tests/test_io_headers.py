@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tierwise.errors import DataContractError
+from tierwise.config import LINE_COLUMNS
 from tierwise.io.headers import BUILTIN_ALIASES, map_headers, normalize_header, raise_problems
 
 
@@ -35,7 +36,8 @@ def test_aliases_ignore_case_space_underscore_bom_and_units(header, canonical):
 def test_every_builtin_alias_maps_to_its_canonical_name():
     for canonical, aliases in BUILTIN_ALIASES.items():
         kind = "orders" if canonical in ("ordered_at", "amount", "order_id", "store", "channel",
-                                         "cost", "margin", "status", "agent") else "customers"
+                                         "cost", "margin", "status", "agent", *LINE_COLUMNS) \
+            else "customers"
         kind = "survey" if canonical in ("answered_at", "score", "comment") else kind
         for alias in aliases:
             hm = mapped([alias], kind=kind)

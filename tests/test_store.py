@@ -53,9 +53,11 @@ def test_reingesting_orders_is_idempotent(store: Store) -> None:
     store.upsert_customers(pd.DataFrame({"customer_id": ["a", "b"]}), source="c")
     first = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="o")
     again = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="o")
-    assert first == {"inserted": 2, "replaced": 0}
-    assert again == {"inserted": 0, "replaced": 2}
+    assert first == {"inserted": 2, "replaced": 0, "lines": 0, "overlap": 0}
+    assert again == {"inserted": 0, "replaced": 2, "lines": 0, "overlap": 0}
     assert store.counts() == {"customers": 2, "orders": 2}
+    moved = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="renamed")
+    assert moved["replaced"] == moved["overlap"] == 2  # the same orders from another source
 
 
 def test_orders_of_unknown_customers_are_refused(store: Store) -> None:

@@ -25,8 +25,11 @@ CANONICAL_CUSTOMER_COLUMNS = (
 )
 CANONICAL_ORDER_COLUMNS = (
     "order_id", "customer_id", "ordered_at", "amount", "cost", "margin", "channel", "agent",
-    "store", "status",
+    "store", "status", "quantity", "unit_price", "line_amount", "product_id", "product_name",
+    "category",
 )
+#: Order columns that make a file line-level (one row per product line of an order).
+LINE_COLUMNS = ("quantity", "unit_price", "line_amount", "product_id", "product_name", "category")
 
 
 class _Section(BaseModel):
@@ -82,6 +85,11 @@ class IntakeConfig(_Section):
     refund_statuses: list[str] = Field(
         default_factory=lambda: ["refunded", "refund", "returned", "已退款", "退款", "退货"],
         description="status values that mark a refund (case-insensitive)")
+    cancel_prefixes: list[str] = Field(
+        default_factory=lambda: ["C"],
+        description="order id prefixes that mark a cancellation (a refund), e.g. 'C536379' in "
+                    "the UCI Online Retail export; only read so when followed by a digit and "
+                    "when fewer than half of the rows carry the prefix; [] turns it off")
     future_tolerance_days: int = Field(0, ge=0, description="allowed days after as_of")
     rejects_dir: Path = Field(Path("rejects"), description="folder for rejects files")
     aliases: dict[str, list[str]] = Field(
@@ -937,4 +945,5 @@ __all__ = [
     "Config", "SourceConfig", "SourcesConfig", "IntakeConfig", "StoreConfig", "EngineConfig",
     "WebConfig", "WEB_ROLES",
     "load_config", "parse_config", "CANONICAL_CUSTOMER_COLUMNS", "CANONICAL_ORDER_COLUMNS",
+    "LINE_COLUMNS",
 ]

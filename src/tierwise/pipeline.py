@@ -91,13 +91,24 @@ def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
             if new is not None and len(new):
                 store.upsert_customers(new, source=orders.report.source)
             counts = store.upsert_orders(orders.frame, source=orders.report.source)
+            counts.update(store.link_refunds(cfg.intake.cancel_prefixes))
             counts["customers_created"] = 0 if new is None else len(new)
+            _note_overlap(orders.report, counts)
             store.record_ingest(orders.report.to_dict(), counts)
             result.stored[f"orders:{orders.report.source}"] = counts
             if survey is not None:
                 _store_survey(store, survey, result)
         result.totals = store.counts()
     return result
+
+
+def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:
+    """Warn when orders of this input were already stored from another source."""
+    if counts.get("overlap"):
+        report.warnings.append(
+            f"{report.source}: {counts['overlap']} order(s) were already in the store from "
+            "another source (the same orders, recognised by their ids or content); they were "
+            "replaced, not added again")
 
 
 def _read(cfg: Config, kind: str, progress: Progress) -> IntakeResult | None:
@@ -167,6 +178,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                               overrides=store.key_account_overrides(), progress=progress,
                               surveys=store.surveys_frame(as_of),
                               headers=store.source_headers())
+        _add_items(store, snap, as_of)
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
         summary = _summary(results)
@@ -178,6 +190,20 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                   "config": cfg.model_dump(mode="json")},
             before_commit=pause_for_tests())
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary)
+
+
+#: Per-customer groupings the run's ``top_products`` table ranks products in.
+TOP_PRODUCT_GROUPS = ("tier", "segment", "activity_state")
+
+
+def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
+    """Favourite products per customer and top products per tier / segment, from order lines."""
+    if not store.has_order_lines():
+        return
+    fav = store.favourite_products(as_of)
+    snap.customers = snap.customers.merge(fav, on="customer_key", how="left")
+    snap.tables["top_products"] = store.top_products(as_of, snap.customers,
+                                                     by=TOP_PRODUCT_GROUPS)
 
 
 def _summary(results: pd.DataFrame) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from .b2b import generate_b2b
 from .restaurant import generate_restaurant
+from .retail_lines import generate_retail_lines
 from .rhythm import generate_rhythm_business, write_rhythm_business
 
-__all__ = ["generate_b2b", "generate_restaurant", "generate_rhythm_business",
-           "write_rhythm_business"]
+__all__ = ["generate_b2b", "generate_restaurant", "generate_retail_lines",
+           "generate_rhythm_business", "write_rhythm_business"]

@@ -217,7 +217,8 @@ def _refunds(orders: ir.Table, w: FeatureWindows) -> ir.Table:
     """One row per customer with refunds on or before ``as_of`` (amounts negative)."""
     o = orders.filter(orders.ordered_at <= w.as_of, orders.is_refund)
     return o.group_by("customer_key").aggregate(
-        r_count=o.count(), r_amount=o.amount.sum(), r_margin=_line_margin(o).sum(),
+        r_count=o.count(), r_first=o.ordered_at.min(), r_amount=o.amount.sum(),
+        r_margin=_line_margin(o).sum(),
         r_period=o.amount.sum(where=_between(o.ordered_at, w.current)),
         r_prev_period=o.amount.sum(where=_between(o.ordered_at, w.previous)),
         r_same_period_ly=o.amount.sum(where=_between(o.ordered_at, w.last_year)),
@@ -257,8 +258,12 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
     Returns
     -------
     ibis.Table
-        One row per customer with at least one purchase (non-refund order) on or before
-        ``as_of``, columns :data:`FEATURE_COLUMNS`:
+        One row per customer with at least one order (a purchase or a refund) on or before
+        ``as_of``, columns :data:`FEATURE_COLUMNS`. A customer whose only orders are refunds
+        (a cancellation of purchases older than the data) has a negative ``total_amount``, no
+        ``first_purchase`` / ``last_purchase`` / ``days_since_last`` / ``mean_amount`` (NULL),
+        0 for ``frequency``, ``recency``, ``n_orders`` and the visit counts, and ``T`` counted
+        from their first refund (when they were last seen):
 
         - ``first_purchase``, ``last_purchase``: first and last purchase day;
         - ``frequency``, ``recency``, ``T``, ``monetary_value``: as :func:`rfm_expr`;
@@ -324,20 +329,24 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
     c = d.group_by("customer_key").aggregate(**metrics)
     if not has_median:
         c = c.left_join(_gap_medians(d), "customer_key").drop("customer_key_right")
-    # refunds (a few percent of the orders): aggregated apart, joined per customer
-    c = c.left_join(_refunds(orders, w), "customer_key").drop("customer_key_right")
+    # refunds (a few percent of the orders): aggregated apart, joined per customer; a customer
+    # whose only orders are refunds keeps a row (no purchase, negative value)
+    r = _refunds(orders, w)
+    c = c.outer_join(r, c.customer_key == r.customer_key)
+    c = c.mutate(customer_key=c.customer_key.coalesce(c.customer_key_right)) \
+        .drop("customer_key_right")
 
-    frequency = c.n_days - 1
+    frequency = (c.n_days - 1).fill_null(0)
     columns = {
         "customer_key": c.customer_key,
         "first_purchase": c.first_purchase,
         "last_purchase": c.last_purchase,
         "frequency": frequency,
-        "recency": _days(c.last_purchase, c.first_purchase),
-        "T": _days(ibis.date(as_of), c.first_purchase),
-        "n_orders": c.n_orders,
-        "total_amount": c.purchase_amount + c.r_amount.fill_null(0.0),
-        "mean_amount": c.purchase_amount / c.n_orders,
+        "recency": _days(c.last_purchase, c.first_purchase).fill_null(0),
+        "T": _days(ibis.date(as_of), c.first_purchase.coalesce(c.r_first)),
+        "n_orders": c.n_orders.fill_null(0),
+        "total_amount": c.purchase_amount.fill_null(0.0) + c.r_amount.fill_null(0.0),
+        "mean_amount": c.purchase_amount / c.n_orders.nullif(0),
         "monetary_value": c.monetary_value.fill_null(0.0),
         "refund_count": c.r_count.fill_null(0),
         "refund_amount": -c.r_amount.fill_null(0.0),
@@ -345,10 +354,10 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
             (c.margin.isnull() & c.r_margin.isnull(), ibis.null("float64")),
             else_=c.margin.fill_null(0.0) + c.r_margin.fill_null(0.0)),
         "days_since_last": _days(ibis.date(as_of), c.last_purchase),
-        "visits_30d": c.visits_30d,
+        "visits_30d": c.visits_30d.fill_null(0),
     }
     for i in (1, 2, 3):
-        columns[f"visits_b{i}"] = c[f"visits_b{i}"]
+        columns[f"visits_b{i}"] = c[f"visits_b{i}"].fill_null(0)
     for i in (1, 2, 3):
         columns[f"spend_b{i}"] = c[f"spend_sum_b{i}"] / c[f"visits_b{i}"].nullif(0)
     for name, _ in _VALUE_WINDOWS:

@@ -109,29 +109,82 @@ class RowChecks:
         self.add(f"{name}_range", mask, reasons, f"with {name} outside {low:g}-{high:g}",
                  shown[0], fix)
 
-    def duplicates(self, ids: pd.Series, column: str, name: str) -> None:
-        """Later rows repeating an id of an earlier accepted row."""
+    def _repeats(self, keys: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Among rows not yet rejected: (candidate rows, repeat mask, line of the first one)."""
         cand = np.flatnonzero(~self.rejected)
         if len(cand) < 2:
-            return
-        sub = ids.iloc[cand].reset_index(drop=True)
+            return None
+        sub = keys.iloc[cand].reset_index(drop=True)
         arr = pa.array(sub, from_pandas=True)
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         codes = pc.dictionary_encode(arr).indices.to_numpy(zero_copy_only=False)
         if np.bincount(codes).max() < 2:
-            return
+            return None
         dup = np.ones(len(codes), dtype=bool)
         dup[np.unique(codes, return_index=True)[1]] = False
         firsts = pd.Index(sub[~dup])
         first_line = self.lines[cand][~dup][firsts.get_indexer(sub[dup])]
-        values = sub[dup].tolist()
+        return cand, dup, first_line
+
+    def duplicates(self, ids: pd.Series, column: str, name: str) -> None:
+        """Later rows repeating an id of an earlier accepted row."""
+        found = self._repeats(ids)
+        if found is None:
+            return
+        cand, dup, first_line = found
+        values = ids.iloc[cand[dup]].tolist()
         fix = f"give each row its own {name}, or remove the repeated row"
         reasons = [f"duplicate {name} {v!r} in {column} (first on line {ln}): {fix}"
                    for v, ln in zip(values, first_line)]
         mask = np.zeros(self.n, dtype=bool)
         mask[cand[dup]] = True
         self.add(f"{name}_duplicate", mask, reasons, f"with a duplicate {name}", values[0], fix)
+
+    def duplicate_lines(self, content: pd.Series, order_ids: pd.Series, column: str) -> None:
+        """Order lines repeating an earlier accepted line exactly (same order id, same content).
+
+        Lines of one order that differ (another product, quantity or price) are not repeats.
+        """
+        found = self._repeats(content)
+        if found is None:
+            return
+        cand, dup, first_line = found
+        values = order_ids.iloc[cand[dup]].tolist()
+        fix = "remove the repeated line (it was exported twice)"
+        reasons = [f"duplicate line: the same order id {v!r} in {column} and the same content "
+                   f"as line {ln}: {fix}" for v, ln in zip(values, first_line)]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[cand[dup]] = True
+        self.add("line_duplicate", mask, reasons, "repeating an earlier line exactly",
+                 values[0], fix)
+
+    def conflicting(self, groups: pd.Series, values: pd.Series, *, group_column: str,
+                    value_column: str, name: str) -> None:
+        """Rows whose ``values`` differ from the first accepted row of their group.
+
+        E.g. the lines of one order must name one customer: a later line of order ``X`` naming
+        another customer than the order's first line is rejected, naming that line.
+        """
+        cand = np.flatnonzero(~self.rejected)
+        if len(cand) < 2:
+            return
+        g = groups.iloc[cand].reset_index(drop=True)
+        v = values.iloc[cand].reset_index(drop=True)
+        first = v.groupby(g, sort=False).transform("first")
+        bad = (v != first).to_numpy(dtype=bool)
+        if not bad.any():
+            return
+        lines = pd.Series(self.lines[cand]).groupby(g, sort=False).transform("first")
+        fix = f"one order has one {name}: fix the {name} or the order id"
+        reasons = [f"order id {o!r} in {group_column} is for {name} {f!r} (line {ln}) but this "
+                   f"line's {value_column} says {x!r}: {fix}"
+                   for o, f, ln, x in zip(g[bad], first[bad], lines[bad], v[bad])]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[cand[bad]] = True
+        self.add(f"order_{name}_conflict", mask, reasons,
+                 f"naming another {name} than the first line of their order", str(v[bad].iloc[0]),
+                 fix)
 
     # -- results -----------------------------------------------------------------------------
 

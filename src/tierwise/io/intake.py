@@ -24,6 +24,17 @@ from ..errors import DataContractError
 from .contracts import RowChecks, summarise_bad_rows
 from .databases import read_database, source_label
 from .headers import HeaderMap, map_headers, missing_message, raise_problems
+from .lines import (
+    cancel_prefixed,
+    check_lines,
+    content_ids,
+    is_line_level,
+    line_amounts,
+    line_columns,
+    order_id_text,
+    refund_mask,
+    relax_required,
+)
 from .readers import RawTable, read_file
 from .rejects import FIXED, append_rejects, rejects_path, write_rejects
 from .values import (
@@ -221,6 +232,8 @@ def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict) -> _R
                                 "export the data again with a header row")
     hm = map_headers(raw.headers, kind=kind, explicit=dict(source.columns),
                      aliases=dict(intake.aliases), label=raw.label, section=section)
+    if kind == "orders":
+        relax_required(hm)
     problems: list[str] = []
     if strict:
         raise_problems(hm, label=raw.label, section=section)
@@ -245,45 +258,62 @@ def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict) -> _R
                  warnings=warnings)
 
 
+def _refund_statuses(r: _Rows) -> tuple[pd.Series, np.ndarray]:
+    """The status column (text) and the rows whose status is a refund status."""
+    status_col = r.col("status")
+    if status_col is None:
+        return r.text("status"), np.zeros(r.n, dtype=bool)
+    status_txt = clean_text(status_col)
+    refund_set = pa.array([s.strip().lower() for s in r.intake.refund_statuses],
+                          pa.large_string())
+    by_status = pc.fill_null(pc.is_in(pc.utf8_lower(status_txt), value_set=refund_set),
+                             False).to_numpy(zero_copy_only=False)
+    return to_series(status_txt, r.frame.index), by_status
+
+
+def _order_ids(r: _Rows, ids: pa.Array, parsed: Parsed | None, amount: np.ndarray,
+               oid: pa.Array | None, line_level: bool) -> pd.Series:
+    """The order id column; missing ids come from the order's content (:mod:`.lines`)."""
+    days = parsed.values if parsed is not None else np.full(r.n, np.nan)
+    if oid is None:
+        return content_ids(r, ids, days, amount, lines=line_level)
+    no_id = pc.equal(oid, "")
+    given = to_series(oid, r.frame.index, empty_as_na=False)
+    if pc.any(no_id).as_py():
+        derived = content_ids(r, ids, days, amount, lines=line_level)
+        how = ("are grouped into one order per customer and day" if line_level
+               else "get an id from their customer, date and amount")
+        r.warnings.append(f"{r.where('order_id')}: {pc.sum(no_id).as_py()} row(s) without "
+                          f"an order id {how}")
+        return given.where(~no_id.to_numpy(zero_copy_only=False), derived)
+    return given
+
+
 def _orders(r: _Rows) -> pd.DataFrame:
     ids = r.customer_ids()
-    amount = r.amount("amount", required=True)
+    line_level = is_line_level(r.hm)
+    amount, quantity, unit_price = line_amounts(r)
     parsed = r.date("ordered_at", required=True)
     cost = r.amount("cost", required=False)
     margin = r.amount("margin", required=False)
-    derived = pc.binary_join_element_wise(
-        pa.scalar(r.raw.stem, pa.large_string()),
-        pa.array(r.lines).cast(pa.large_string()), pa.scalar(":", pa.large_string()))
-    oid_col = r.col("order_id")
-    if oid_col is None:
-        oid = derived
-    else:
-        oid = clean_text(oid_col)
-        no_id = pc.equal(oid, "")
-        if pc.any(no_id).as_py():
-            r.warnings.append(f"{r.where('order_id')}: {pc.sum(no_id).as_py()} row(s) without "
-                              f"an order id get '{r.raw.stem}:<line>'")
-        oid = pc.if_else(no_id, derived, oid)
-    order_id = to_series(oid, r.frame.index, empty_as_na=False)
-    status_col = r.col("status")
-    status_txt = clean_text(status_col) if status_col is not None else None
-    status = (r.text("status") if status_txt is None
-              else to_series(status_txt, r.frame.index))
-    by_status = np.zeros(r.n, dtype=bool)
-    if status_txt is not None:
-        refund_set = pa.array([s.strip().lower() for s in r.intake.refund_statuses],
-                              pa.large_string())
-        by_status = pc.fill_null(pc.is_in(pc.utf8_lower(status_txt), value_set=refund_set),
-                                 False).to_numpy(zero_copy_only=False)
-    is_refund = (np.nan_to_num(amount, nan=0.0) < 0) | by_status
+    status, by_status = _refund_statuses(r)
+    oid = order_id_text(r)
+    is_refund = refund_mask(r, amount, quantity, by_status, cancel_prefixed(r, oid))
     amount = np.where(is_refund, -np.abs(amount), amount)
-    r.checks.duplicates(order_id, r.hm.label("order_id") if oid_col is not None
-                        else "the derived order ids", "order_id")
-    out = {"order_id": order_id, "customer_id": to_series(ids, r.frame.index, empty_as_na=False),
+    order_id = _order_ids(r, ids, parsed, amount, oid, line_level)
+    customer_id = to_series(ids, r.frame.index, empty_as_na=False)
+    if line_level:
+        check_lines(r, order_id, customer_id, has_ids=oid is not None)
+    else:
+        r.checks.duplicates(order_id, r.hm.label("order_id") if oid is not None
+                            else "the derived order ids", "order_id")
+    out = {"order_id": order_id, "customer_id": customer_id,
            "ordered_at": _dates(parsed, r), "amount": amount, "cost": cost, "margin": margin}
     for name in ORDER_TEXT:
         out[name] = status if name == "status" else r.text(name)
     out["is_refund"] = is_refund
+    if line_level:
+        out.update(line_columns(r, quantity, unit_price))
     return pd.DataFrame(out, index=r.frame.index)
 
 

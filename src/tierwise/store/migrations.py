@@ -253,4 +253,21 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN gap_prev DOUBLE;
     """),
     # <models-migrations>
+    ("0050_order_lines", """
+        ALTER TABLE orders ADD COLUMN refund_of VARCHAR;
+        CREATE TABLE order_lines (
+            order_id VARCHAR NOT NULL,
+            line_no BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            ordered_at DATE NOT NULL,
+            product_id VARCHAR, product_name VARCHAR, category VARCHAR,
+            quantity DOUBLE, unit_price DOUBLE,
+            amount DOUBLE NOT NULL,
+            is_refund BOOLEAN NOT NULL,
+            source VARCHAR,
+            line BIGINT
+        );
+        ALTER TABLE snapshot_customers ADD COLUMN favourite_products VARCHAR;
+    """),
+    # <intake-lines-migrations>
 ]

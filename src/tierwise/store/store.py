@@ -25,11 +25,12 @@ import pandas as pd
 
 from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
+from .lines import favourite_products, link_refunds, top_products, write_orders
 from .migrations import MIGRATIONS
 
 _CUSTOMER_COLUMNS = [c for c in CANONICAL_CUSTOMER_COLUMNS]
 _ORDER_COLUMNS = ["order_id", "customer_key", "ordered_at", "amount", "cost", "margin", "channel",
-                  "agent", "store", "status", "is_refund", "source"]
+                  "agent", "store", "status", "is_refund", "source", "refund_of"]
 #: What :meth:`Store.orders_frame` returns unless told otherwise.
 _ORDERS_FRAME_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund")
 #: Seconds a writer waits for a lock held by readers (a web server copying a snapshot holds it for
@@ -159,36 +160,45 @@ class Store:
     def upsert_orders(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
         """Insert orders; an order id already stored is replaced, so re-ingesting is idempotent.
 
+        ``frame`` holds one row per order, or one row per order line (line-level exports: the
+        lines sharing an ``order_id`` are summed into one order and kept in ``order_lines``).
         Every ``customer_id`` must already be a stored customer (intake reconciles first).
+
+        Returns
+        -------
+        dict
+            ``inserted`` and ``replaced`` orders, ``lines`` stored, and ``overlap``: the
+            replaced orders that had been stored from another source (the same orders, e.g. the
+            same rows under another file name, recognised by their ids).
         """
-        incoming = frame.copy()
-        incoming["source"] = source
-        for col in ("cost", "margin", "channel", "agent", "store", "status"):
-            if col not in incoming:
-                incoming[col] = None
         con = self.con
-        con.register("incoming_orders", incoming)
+        con.register("incoming_orders", frame[["customer_id"]])
         try:
             missing = con.execute(
                 "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
                 "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
-            if missing[0]:
-                raise StoreError(f"{missing[0]} orders name customers the store does not know "
-                                 f"(first: {missing[1]!r})", "ingest customers before their orders")
-            replaced = _scalar(
-                con, "SELECT count(*) FROM orders o SEMI JOIN incoming_orders i USING (order_id)")
-            con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_orders)")
-            con.execute(f"""
-                INSERT INTO orders ({", ".join(_ORDER_COLUMNS)})
-                SELECT o.order_id, c.customer_key, CAST(o.ordered_at AS DATE), CAST(o.amount AS DOUBLE),
-                       CAST(o.cost AS DOUBLE), CAST(o.margin AS DOUBLE), CAST(o.channel AS VARCHAR),
-                       CAST(o.agent AS VARCHAR), CAST(o.store AS VARCHAR), CAST(o.status AS VARCHAR),
-                       CAST(o.is_refund AS BOOLEAN), o.source
-                FROM incoming_orders o JOIN customers c USING (customer_id)
-            """)
         finally:
             con.unregister("incoming_orders")
-        return {"inserted": len(incoming) - replaced, "replaced": replaced}
+        if missing[0]:
+            raise StoreError(f"{missing[0]} orders name customers the store does not know "
+                             f"(first: {missing[1]!r})", "ingest customers before their orders")
+        return write_orders(con, frame, source=source)
+
+    def link_refunds(self, cancel_prefixes: Sequence[str] = ("C",)) -> dict[str, int]:
+        """Link refunds to the orders they cancel (``orders.refund_of``); see :mod:`.lines`."""
+        return link_refunds(self.con, cancel_prefixes)
+
+    def favourite_products(self, as_of: dt.date, *, top: int = 3) -> pd.DataFrame:
+        """Each customer's ``favourite_products`` (up to ``top`` names) from the order lines."""
+        return favourite_products(self.con, as_of, top=top)
+
+    def top_products(self, as_of: dt.date, groups: pd.DataFrame, *, by: Sequence[str],
+                     top: int = 5) -> pd.DataFrame:
+        """Best-selling products per tier, segment ... (columns of ``groups``) up to ``as_of``."""
+        return top_products(self.con, as_of, groups, by=by, top=top)
+
+    def has_order_lines(self) -> bool:
+        return bool(_scalar(self.con, "SELECT EXISTS (SELECT 1 FROM order_lines)"))
 
     def upsert_surveys(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
         """Replace the survey answers stored from ``source``; re-ingesting is idempotent.
@@ -381,7 +391,7 @@ class Store:
         columns
             Columns of the orders table to return (``order_id``, ``customer_key``, ``ordered_at``,
             ``amount``, ``cost``, ``margin``, ``channel``, ``agent``, ``store``, ``status``,
-            ``is_refund``, ``source``); default ``customer_key, ordered_at, amount, is_refund``.
+            ``is_refund``, ``source``, ``refund_of``); default ``customer_key, ordered_at, amount, is_refund``.
         """
         cols = list(_ORDERS_FRAME_COLUMNS if columns is None else columns)
         unknown = [c for c in cols if c not in _ORDER_COLUMNS]

@@ -1,0 +1,209 @@
+"""Orders from their lines, refunds linked to what they cancel, and item views: SQL in the store.
+
+Intake hands the store one row per order line (one row per order for order-level exports), each
+carrying its ``order_id``. Here, in DuckDB:
+
+- :func:`write_orders` replaces the incoming orders: the ``orders`` table gets one row per order id
+  (its lines summed; a refund when every line is one or the net amount is negative) and, for
+  line-level inputs, ``order_lines`` keeps every line with its product, quantity and price;
+- :func:`link_refunds` points each refund at the order it cancels: the order whose id is the
+  refund's id without its cancellation prefix (``C536379`` -> ``536379``), else the customer's
+  latest earlier purchase holding most of the refunded products;
+- :func:`favourite_products` and :func:`top_products` read the lines up to an as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+import pandas as pd
+
+#: Line columns an incoming frame may carry (intake adds those the file maps).
+LINE_FIELDS = ("product_id", "product_name", "category", "quantity", "unit_price")
+_ORDER_TEXT = ("channel", "agent", "store", "status")
+#: How a product is named in item views: its name, else its code.
+_PRODUCT = "coalesce(product_name, product_id)"
+
+
+def _prepare(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, bool]:
+    incoming = frame.copy()
+    incoming["source"] = source
+    has_lines = any(c in incoming and incoming[c].notna().any() for c in LINE_FIELDS)
+    for col in ("cost", "margin", *_ORDER_TEXT, *LINE_FIELDS):
+        if col not in incoming:
+            incoming[col] = None
+    if "_line" not in incoming:
+        incoming["_line"] = range(1, len(incoming) + 1)
+    return incoming, has_lines
+
+
+def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source: str
+                 ) -> dict[str, int]:
+    """Replace the orders (and lines) of ``frame``; every customer must be stored already.
+
+    Returns ``inserted`` / ``replaced`` orders, ``lines`` stored, and ``overlap``: stored orders
+    this input replaced that had come from another source (the same rows under another name).
+    """
+    incoming, has_lines = _prepare(frame, source)
+    con.register("incoming_lines", incoming)
+    try:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE incoming_keys AS
+            SELECT DISTINCT order_id FROM incoming_lines""")
+        n_orders = con.execute("SELECT count(*) FROM incoming_keys").fetchall()[0][0]
+        replaced, overlap = con.execute("""
+            SELECT count(*), count(*) FILTER (WHERE o.source IS DISTINCT FROM ?)
+            FROM orders o SEMI JOIN incoming_keys k USING (order_id)""", [source]).fetchall()[0]
+        con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_keys)")
+        con.execute("DELETE FROM order_lines WHERE order_id IN "
+                    "(SELECT order_id FROM incoming_keys)")
+        text = ", ".join(f"CAST(arg_min(l.{c}, l._line) AS VARCHAR)" for c in _ORDER_TEXT)
+        con.execute(f"""
+            INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
+                                {", ".join(_ORDER_TEXT)}, is_refund, source)
+            SELECT l.order_id, arg_min(c.customer_key, l._line), CAST(min(l.ordered_at) AS DATE),
+                   sum(CAST(l.amount AS DOUBLE)), sum(CAST(l.cost AS DOUBLE)),
+                   sum(CAST(l.margin AS DOUBLE)), {text},
+                   bool_and(CAST(l.is_refund AS BOOLEAN)) OR sum(CAST(l.amount AS DOUBLE)) < 0,
+                   any_value(l.source)
+            FROM incoming_lines l JOIN customers c USING (customer_id)
+            GROUP BY l.order_id
+        """)
+        lines = 0
+        if has_lines:
+            con.execute("""
+                INSERT INTO order_lines
+                SELECT l.order_id, row_number() OVER (PARTITION BY l.order_id ORDER BY l._line),
+                       c.customer_key, CAST(l.ordered_at AS DATE), CAST(l.product_id AS VARCHAR),
+                       CAST(l.product_name AS VARCHAR), CAST(l.category AS VARCHAR),
+                       CAST(l.quantity AS DOUBLE), CAST(l.unit_price AS DOUBLE),
+                       CAST(l.amount AS DOUBLE), CAST(l.is_refund AS BOOLEAN), l.source,
+                       CAST(l._line AS BIGINT)
+                FROM incoming_lines l JOIN customers c USING (customer_id)
+            """)
+            lines = len(incoming)
+        con.execute("DROP TABLE incoming_keys")
+    finally:
+        con.unregister("incoming_lines")
+    return {"inserted": n_orders - replaced, "replaced": replaced, "lines": lines,
+            "overlap": overlap}
+
+
+def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dict[str, int]:
+    """Set ``orders.refund_of`` for refunds not linked yet; returns refund and link counts.
+
+    A refund is linked to the customer's purchase whose id is the refund's id without a
+    cancellation prefix; failing that (the UCI Online Retail numbers cancellations anew), to the
+    customer's purchase on or before the refund's date holding the most of its products, then
+    the most of its lines with the same quantity and price, then the latest. A refund with neither stays unlinked (it still reduces value).
+    """
+    strip = " UNION ALL ".join(
+        f"SELECT r.order_id, o.order_id AS orig, 0 AS rank_, 0 AS n, 0 AS n_exact, o.ordered_at "
+        f"FROM todo r "
+        f"JOIN orders o ON o.order_id = substr(r.order_id, {len(p) + 1}) "
+        f"AND o.customer_key = r.customer_key AND NOT o.is_refund "
+        f"WHERE starts_with(r.order_id, '{p.replace(chr(39), chr(39) * 2)}')"
+        for p in prefixes if p) or ("SELECT NULL::VARCHAR AS order_id, NULL::VARCHAR AS orig, "
+                                    "0 AS rank_, 0 AS n, 0 AS n_exact, NULL::DATE AS ordered_at "
+                                    "WHERE false")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE refund_links AS
+        WITH todo AS (
+            SELECT order_id, customer_key, ordered_at FROM orders
+            WHERE is_refund AND refund_of IS NULL),
+        items AS (
+            SELECT DISTINCT t.order_id, t.customer_key, t.ordered_at, {_PRODUCT} AS product,
+                   abs(l.quantity) AS quantity, l.unit_price
+            FROM todo t JOIN order_lines l USING (order_id)
+            WHERE {_PRODUCT} IS NOT NULL),
+        by_product AS (
+            SELECT i.order_id, p.order_id AS orig, 1 AS rank_,
+                   count(DISTINCT i.product) AS n,
+                   count(DISTINCT i.product) FILTER (WHERE p.quantity = i.quantity
+                       AND p.unit_price IS NOT DISTINCT FROM i.unit_price) AS n_exact,
+                   max(p.ordered_at) AS ordered_at
+            FROM items i
+            JOIN order_lines p ON p.customer_key = i.customer_key
+                 AND coalesce(p.product_name, p.product_id) = i.product
+                 AND p.ordered_at <= i.ordered_at AND NOT p.is_refund
+            JOIN orders o ON o.order_id = p.order_id AND NOT o.is_refund
+            GROUP BY i.order_id, p.order_id),
+        candidates AS ({strip} UNION ALL SELECT * FROM by_product)
+        SELECT order_id, arg_min(orig, (rank_, -n, -n_exact, -epoch(ordered_at), orig)) AS orig
+        FROM candidates GROUP BY order_id
+    """)
+    con.execute("UPDATE orders SET refund_of = k.orig FROM refund_links k "
+                "WHERE orders.order_id = k.order_id")
+    linked = con.execute("SELECT count(*) FROM refund_links").fetchall()[0][0]
+    con.execute("DROP TABLE refund_links")
+    refunds, unlinked = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE refund_of IS NULL) FROM orders "
+        "WHERE is_refund").fetchall()[0]
+    return {"linked_now": linked, "refunds": refunds, "refunds_unlinked": unlinked}
+
+
+def favourite_products(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, top: int = 3,
+                       separator: str = "; ") -> pd.DataFrame:
+    """Each customer's favourite products up to ``as_of``: ``customer_key``, ``favourite_products``.
+
+    A product's rank for a customer: the number of purchase orders holding it, then the net amount
+    spent on it (refunded lines netted), then its name. Products the customer returned in full
+    (net amount not above 0) are left out. At most ``top`` names, joined by ``separator``.
+    """
+    return con.execute(f"""
+        WITH p AS (
+            SELECT customer_key, {_PRODUCT} AS product,
+                   count(DISTINCT order_id) FILTER (WHERE NOT is_refund) AS n_orders,
+                   sum(amount) AS net
+            FROM order_lines WHERE ordered_at <= ? AND {_PRODUCT} IS NOT NULL
+            GROUP BY ALL HAVING sum(amount) > 0 AND n_orders > 0),
+        r AS (SELECT *, row_number() OVER (PARTITION BY customer_key
+                                           ORDER BY n_orders DESC, net DESC, product) AS rn
+              FROM p)
+        SELECT customer_key, string_agg(product, ? ORDER BY rn) AS favourite_products
+        FROM r WHERE rn <= ? GROUP BY customer_key ORDER BY customer_key
+    """, [as_of, separator, top]).df()
+
+
+def top_products(con: duckdb.DuckDBPyConnection, as_of: dt.date, groups: pd.DataFrame, *,
+                 by: Sequence[str], top: int = 5) -> pd.DataFrame:
+    """The best-selling products per value of each ``by`` column of ``groups`` (e.g. tier).
+
+    ``groups`` has ``customer_key`` and the ``by`` columns (a run's per-customer results).
+    Returns one row per (``grouping``, ``group``, ``rank``): ``product``, ``customers`` (buying
+    it), ``orders``, ``quantity`` and ``revenue`` (net of refunded lines), best revenue first.
+    """
+    by = [c for c in by if c in groups]
+    columns = ["grouping", "group", "rank", "product", "customers", "orders", "quantity",
+               "revenue"]
+    if not by:
+        return pd.DataFrame(columns=columns)
+    con.register("run_groups", groups[["customer_key", *by]])
+    try:
+        parts = " UNION ALL ".join(
+            f"SELECT '{c}' AS grouping, CAST(g.\"{c}\" AS VARCHAR) AS \"group\", l.* "
+            f"FROM lines l JOIN run_groups g USING (customer_key) WHERE g.\"{c}\" IS NOT NULL"
+            for c in by)
+        return con.execute(f"""
+            WITH lines AS (
+                SELECT customer_key, order_id, {_PRODUCT} AS product, quantity, amount, is_refund
+                FROM order_lines WHERE ordered_at <= ? AND {_PRODUCT} IS NOT NULL),
+            g AS ({parts}),
+            a AS (SELECT grouping, "group", product,
+                         count(DISTINCT customer_key) FILTER (WHERE NOT is_refund) AS customers,
+                         count(DISTINCT order_id) FILTER (WHERE NOT is_refund) AS orders,
+                         sum(quantity) AS quantity, sum(amount) AS revenue
+                  FROM g GROUP BY ALL),
+            r AS (SELECT *, row_number() OVER (PARTITION BY grouping, "group"
+                                               ORDER BY revenue DESC, product) AS rank
+                  FROM a WHERE revenue > 0)
+            SELECT {", ".join(f'"{c}"' for c in columns)} FROM r WHERE rank <= ?
+            ORDER BY grouping, "group", rank
+        """, [as_of, top]).df()
+    finally:
+        con.unregister("run_groups")
+
+
+__all__ = ["LINE_FIELDS", "favourite_products", "link_refunds", "top_products", "write_orders"]

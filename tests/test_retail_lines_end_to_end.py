@@ -1,0 +1,225 @@
+"""An Online Retail-style line export through the real CLI, and properties of line intake.
+
+The export comes from :mod:`tierwise.demo.retail_lines` (invoices of several lines, US dates,
+``C`` cancellations mirroring earlier lines, guest invoices without a customer id, a few lines
+exported twice); its manifest holds the figures computed from the generated values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tierwise.config import IntakeConfig, SourceConfig
+from tierwise.demo.retail_lines import generate_retail_lines
+from tierwise.io import read_rejects, read_source, reconcile_customers
+from tierwise.store import Store
+
+CONFIG = """
+name = "Online retail"
+[sources.orders]
+path = "{path}"
+[sources.orders.columns]
+order_id = "InvoiceNo"
+customer_id = "CustomerID"
+ordered_at = "InvoiceDate"
+quantity = "Quantity"
+unit_price = "UnitPrice"
+product_id = "StockCode"
+product_name = "Description"
+[intake]
+date_format = "%m/%d/%Y %H:%M"
+"""
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("retail")
+    manifest = generate_retail_lines(folder, customers=250, days=240, seed=7)
+    (folder / "tierwise.toml").write_text(CONFIG.format(path="online_retail.csv"),
+                                          encoding="utf-8")
+    return folder, manifest
+
+
+@pytest.fixture(scope="module")
+def ingested(retail, tmp_path_factory):
+    from conftest import run_cli
+
+    folder, manifest = retail
+    result = run_cli("ingest", "--json", cwd=folder)
+    assert result.code == 0, result.stderr
+    last = pd.read_csv(folder / "online_retail.csv", usecols=["InvoiceDate"])["InvoiceDate"]
+    as_of = pd.to_datetime(last, format="%m/%d/%Y %H:%M").max().date().isoformat()
+    run = run_cli("run", "--as-of", as_of, "--json", cwd=folder)
+    assert run.code == 0, run.stderr
+    return result.json()[0], run.json()
+
+
+def test_generator_looks_like_online_retail(retail):
+    folder, manifest = retail
+    frame = pd.read_csv(folder / "online_retail.csv", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["InvoiceNo", "StockCode", "Description", "Quantity",
+                                   "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+    assert 0.18 <= (frame["CustomerID"] == "").mean() <= 0.27
+    cancels = frame[frame["InvoiceNo"].str.startswith("C")]
+    assert len(cancels) and (cancels["Quantity"].astype(int) < 0).all()
+    assert frame.groupby("InvoiceNo").size().median() > 3  # invoices of several lines
+    sold = frame["StockCode"].value_counts()
+    assert sold.iloc[:10].sum() > 5 * sold.iloc[-10:].sum()  # skewed popularity
+    again = generate_retail_lines(folder / "again", customers=250, days=240, seed=7)
+    assert (folder / "again" / "online_retail.csv").read_bytes() == \
+        (folder / "online_retail.csv").read_bytes() and again == manifest
+
+
+def test_revenue_occasions_and_rejects(retail, ingested):
+    folder, manifest = retail
+    report, run = ingested
+    assert report["rows_in"] == manifest["lines"] == report["accepted"] + report["rejected"]
+    assert run["revenue"] == pytest.approx(manifest["revenue"], abs=0.01)
+    rejects = read_rejects(Path(report["rejects_file"]))
+    assert (rejects["reason"] != "").all()
+    expected = set(manifest["missing_customer_lines"]) | set(manifest["duplicate_lines"])
+    assert set(rejects["line"].astype(int)) == expected
+    dup = rejects[rejects["reason"].str.contains("duplicate")]
+    assert set(dup["line"].astype(int)) <= set(manifest["duplicate_lines"]) | \
+        set(manifest["duplicate_guest_lines"])
+    missing = rejects[rejects["line"].astype(int).isin(manifest["missing_customer_lines"])]
+    assert missing["reason"].str.contains("CustomerID").all()
+    with Store(folder / "tierwise.duckdb", read_only=True) as store:
+        snap = store.snapshot()
+        purchases = store.con.execute(
+            "SELECT count(*) FROM orders WHERE NOT is_refund").fetchall()[0][0]
+        refunds = store.con.execute("SELECT count(*) FROM orders WHERE is_refund").fetchall()[0][0]
+    assert purchases == manifest["purchase_invoices"] == snap["n_orders"].sum()
+    assert refunds == manifest["cancellation_invoices"]
+    totals = snap.set_index("customer_id")["total_amount"]
+    want = pd.Series(manifest["customer_revenue"])
+    pd.testing.assert_series_equal(totals.sort_index(), want.sort_index(), check_names=False,
+                                   atol=1e-6)
+    only = totals[manifest["cancel_only_customers"]]
+    assert len(only) == 3 and (only < 0).all()
+
+
+def test_cancellations_link_to_the_invoices_they_mirror(retail, ingested):
+    folder, manifest = retail
+    report, _ = ingested
+    assert report["refunds"] == manifest["cancellation_invoices"]
+    with Store(folder / "tierwise.duckdb", read_only=True) as store:
+        links = dict(store.con.execute(
+            "SELECT order_id, refund_of FROM orders WHERE is_refund").fetchall())
+    planted = manifest["cancellation_links"]
+    right = sum(links.get(c) == o for c, o in planted.items())
+    assert right >= 0.9 * len(planted)
+    unlinked = {c for c, o in links.items() if o is None}
+    assert len(unlinked) == report["refunds_unlinked"] >= len(manifest["cancel_only_customers"])
+
+
+def test_favourites_and_top_products(retail, ingested):
+    folder, _ = retail
+    with Store(folder / "tierwise.duckdb", read_only=True) as store:
+        snap = store.snapshot()
+        top = store.run_table("latest", "top_products")
+        lines = store.con.execute(
+            "SELECT c.customer_id, l.product_name, count(DISTINCT l.order_id) AS n "
+            "FROM order_lines l JOIN customers c USING (customer_key) WHERE NOT l.is_refund "
+            "GROUP BY ALL").df()
+    buyers = snap[snap["n_orders"] > 0]
+    assert buyers["favourite_products"].notna().all()
+    # each customer's first favourite is one of their most often bought products
+    best = lines.groupby("customer_id")["n"].transform("max") == lines["n"]
+    most = lines[best].groupby("customer_id")["product_name"].agg(set)
+    first = buyers.set_index("customer_id")["favourite_products"].str.split("; ").str[0]
+    assert all(first[c] in most[c] for c in first.index)
+    assert set(top["grouping"]) >= {"tier", "activity_state"}
+    assert (top.groupby(["grouping", "group"]).size() <= 5).all()
+
+
+def test_the_same_rows_under_another_name_are_recognised(retail, ingested, tmp_path):
+    from conftest import run_cli
+
+    folder, _ = retail
+    report, _ = ingested
+    copy = tmp_path / "retail"
+    copy.mkdir()
+    (copy / "online_retail.csv").write_bytes((folder / "online_retail.csv").read_bytes())
+    (copy / "export-renamed.csv").write_bytes((folder / "online_retail.csv").read_bytes())
+    for name in ("online_retail.csv", "export-renamed.csv"):
+        (copy / "tierwise.toml").write_text(CONFIG.format(path=name), encoding="utf-8")
+        out = run_cli("ingest", "--json", cwd=copy)
+        assert out.code == 0, out.stderr
+    second = out.json()[0]
+    assert second["inserted"] == 0 and second["overlap"] == second["replaced"] > 0
+    assert any(f"{second['overlap']} order(s) were already in the store" in w
+               for w in second["warnings"])
+    with Store(copy / "tierwise.duckdb", read_only=True) as store:
+        assert store.counts()["orders"] == second["replaced"]
+        assert store.con.execute("SELECT count(*) FROM order_lines").fetchall()[0][0] == \
+            report["accepted"]
+
+
+# ------------------------------------------------------------------------------- properties
+
+_line = st.tuples(
+    st.sampled_from(["1001", "1002", "C1003", "1004", ""]),           # order id
+    st.sampled_from(["A", "B", "", "C"]),                              # customer
+    st.sampled_from(["2024-05-01", "2024-05-02 10:00", "bad", ""]),    # date
+    st.sampled_from(["p1", "p2", "p3", ""]),                           # product
+    st.sampled_from(["1", "2", "-1", "x", "", "3.5"]),                 # quantity
+    st.sampled_from(["2.5", "0", "10", "", "1,5"]),                    # unit price
+)
+
+
+def _csv(rows) -> str:
+    return "InvoiceNo,CustomerID,InvoiceDate,StockCode,Quantity,UnitPrice\n" + \
+        "".join(",".join(f'"{v}"' if "," in v else v for v in r) + "\n" for r in rows)
+
+
+def _read(folder: Path, name: str):
+    return read_source(SourceConfig(path=Path(name)), kind="orders", intake=IntakeConfig(),
+                       timezone="UTC", as_of=None, base_dir=folder, rejects_dir=folder / "rej")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_line, min_size=1, max_size=25))
+def test_every_line_is_accepted_or_rejected(tmp_path, rows):
+    (tmp_path / "l.csv").write_text(_csv(rows), encoding="utf-8")
+    res = _read(tmp_path, "l.csv")
+    rep = res.report
+    assert rep.rows_in == rep.accepted + rep.rejected == len(rows)
+    assert len(res.frame) == rep.accepted
+    if rep.rejected:
+        assert len(read_rejects(rep.rejects_file)) == rep.rejected
+
+
+def _store_rows(folder: Path, names: list[str], text: str) -> pd.DataFrame:
+    path = folder / f"{'-'.join(names)}.duckdb"
+    with Store(path) as store:
+        for name in names:
+            (folder / name).write_text(text, encoding="utf-8")
+            res = _read(folder, name)
+            customers, res = reconcile_customers(None, res, policy="create",
+                                                 rejects_dir=folder / "rej")
+            store.upsert_customers(customers, source=name)
+            store.upsert_orders(res.frame, source=name)
+            store.link_refunds(["C"])
+        return store.con.execute(
+            "SELECT o.order_id, c.customer_id, ordered_at, round(amount, 6) AS amount, "
+            "is_refund, refund_of FROM orders o JOIN customers c USING (customer_key) "
+            "ORDER BY ALL").df()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_line, min_size=1, max_size=20), order_level=st.booleans())
+def test_the_same_rows_under_two_names_give_the_same_store(tmp_path, rows, order_level):
+    text = _csv(rows)
+    if order_level:  # no order ids and no product: identity from customer, date and amount
+        frame = pd.DataFrame(rows).iloc[:, [1, 2, 4]]
+        text = "CustomerID,InvoiceDate,Amount\n" + "".join(",".join(r) + "\n"
+                                                           for r in frame.itertuples(index=False))
+    one = _store_rows(tmp_path, ["a.csv"], text)
+    both = _store_rows(tmp_path, ["b.csv", "c.csv"], text)
+    pd.testing.assert_frame_equal(one, both)
