@@ -82,7 +82,14 @@ class IntakeConfig(_Section):
     refund_statuses: list[str] = Field(
         default_factory=lambda: ["refunded", "refund", "returned", "已退款", "退款", "退货"],
         description="status values that mark a refund (case-insensitive)")
-    future_tolerance_days: int = Field(0, ge=0, description="allowed days after as_of")
+    future_tolerance_days: int = Field(
+        0, ge=0, description="allowed days after as_of and after the day of ingest")
+    earliest_date: dt.date = Field(
+        dt.date(1980, 1, 1), description="rows dated before this day are rejected (a typo such as "
+                                         "1920 for 2020, or a placeholder date)")
+    max_amount: float = Field(
+        1e10, gt=0, description="amounts (and costs, margins) larger than this in absolute value "
+                                "are rejected: no real order is that big, a typo or 1e308 is")
     rejects_dir: Path = Field(Path("rejects"), description="folder for rejects files")
     aliases: dict[str, list[str]] = Field(
         default_factory=dict, description="extra header aliases: canonical = ['header', ...]")

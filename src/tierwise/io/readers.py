@@ -113,9 +113,12 @@ def read_file(path: Path, *, label: str, fmt: str = "auto", encoding: str = "aut
     except OSError as exc:
         raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
                                 "check that the file exists and is readable") from None
-    utf8, enc = decode_bytes(data, encoding, label=label, section=section)
-    return read_csv_bytes(utf8, label=label, stem=stem, delimiter=delimiter, encoding=enc,
-                          section=section)
+    notes: list[str] = []
+    utf8, enc = decode_bytes(data, encoding, label=label, section=section, notes=notes)
+    table = read_csv_bytes(utf8, label=label, stem=stem, delimiter=delimiter, encoding=enc,
+                           section=section)
+    table.warnings[:0] = notes
+    return table
 
 
 # ----------------------------------------------------------------------------------------- CSV
