@@ -276,8 +276,8 @@ def _fast_path_swallows(data: bytes, starts, ends, lines, delim: str, counts) ->
         return False
     nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
     end_lines = np.searchsorted(nl, ends).astype(np.int64) + 1
-    multi = np.flatnonzero(end_lines[1:] > lines[1:]) + 1
     width = int(counts[0])
+    multi = np.flatnonzero((end_lines[1:] > lines[1:]) & (counts[1:] != width)) + 1
     for i in multi[:1000]:
         text = data[starts[i]:ends[i]].decode("utf-8", errors="replace")
         if _swallows(text.split("\n")[1:], delim, width):
@@ -382,7 +382,8 @@ def _slow_csv(data: bytes, delim: str, label: str):
 
 
 def _swallows(lines: list[str], delim: str, width: int) -> bool:
-    """True when the continuation lines of a multi-line record look like rows of their own."""
+    """True when the continuation lines of a multi-line record (one whose field count is
+    wrong) look like rows of their own: at least half have the header's field count."""
     rows = [ln.rstrip("\r") for ln in lines if ln.strip()]
     if not rows or width < 2:
         return False
@@ -391,7 +392,8 @@ def _swallows(lines: list[str], delim: str, width: int) -> bool:
 
 
 def _fields_unquoted(line: str, delim: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delim, quoting=csv.QUOTE_NONE), [""])
+    """The fields of one physical line, quotes taken as plain characters."""
+    return line.split(delim)
 
 
 def _stray_quotes(records, starts, ends, physical, delim, width) -> dict[int, bool]:
@@ -405,7 +407,7 @@ def _stray_quotes(records, starts, ends, physical, delim, width) -> dict[int, bo
             continue
         raw = "\n".join(physical[a - 1:b])
         never = i == last and raw.count('"') % 2 == 1
-        if never or _swallows(physical[a:b], delim, width):
+        if never or (len(records[i]) != width and _swallows(physical[a:b], delim, width)):
             out[i] = not never
     return out
 
