@@ -195,8 +195,6 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             meta={"summary": summary, **snap.meta, "previous_run": before and before["run_id"],
                   "config": cfg.model_dump(mode="json")},
             before_commit=pause_for_tests())
-    for message in warnings:
-        progress(f"warning: {message}")
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
 
 

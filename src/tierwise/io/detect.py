@@ -146,14 +146,20 @@ def _map_columns(raw: RawTable, det: Detection, timezone: str) -> None:
             break
     if kind == "orders" and "ordered_at" not in det.columns:
         _date_by_values(raw, det, taken, timezone)
+    more = propose_headers(raw.headers, ["amount"], set())["amount"]
     for name in det.columns:
         if name not in det.by_meaning:
-            det.findings.append(Finding(name, det.columns[name], "a known header"))
+            how = "a known header"
+            if name == "amount":
+                others = [raw.headers[p] for p, _ in more if raw.headers[p] != det.columns[name]]
+                how += (f"; what was paid, preferred over {', '.join(map(repr, others))}"
+                        if others else "")
+            det.findings.append(Finding(name, det.columns[name], how))
     required = [c for c in REQUIRED[kind] if c not in det.columns]
     if kind == "orders" and "amount" in required and {"quantity", "unit_price"} <= set(det.columns):
         required.remove("amount")
     det.missing = required
-    order = {n: i for i, n in enumerate(wanted)}
+    order = {n: i for i, n in enumerate(("file", *wanted))}
     det.findings.sort(key=lambda f: order.get(f.what, len(order)))
 
 
