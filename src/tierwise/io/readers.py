@@ -403,10 +403,10 @@ def _stray_quotes(records, starts, ends, physical, delim, width) -> dict[int, bo
     last = len(records) - 1
     for i in range(1, len(records)):
         a, b = starts[i], ends[i]
-        if b <= a:
-            continue
         raw = "\n".join(physical[a - 1:b])
         never = i == last and raw.count('"') % 2 == 1
+        if b <= a and not never:
+            continue
         if never or (len(records[i]) != width and _swallows(physical[a:b], delim, width)):
             out[i] = not never
     return out
@@ -425,9 +425,9 @@ def _swallowed_frame(a: int, b: int, physical: list[str], delim: str, width: int
         rows.append((_fields_unquoted(text, delim) + [""] * width)[:width])
         lines.append(ln)
         if ln == a:
-            reasons.append(f"the quote that opens on line {a} {until}: it swallowed {span} "
-                           "into one field; remove the stray quote or close it, and read the file "
-                           "again")
+            swallowed = f": it swallowed {span} into one field" if b > a else ""
+            reasons.append(f"the quote that opens on line {a} {until}{swallowed}; remove the "
+                           "stray quote or close it, and read the file again")
         else:
             reasons.append(f"swallowed by the quote that opens on line {a} and {until}: fix "
                            f"line {a} and read the file again")
