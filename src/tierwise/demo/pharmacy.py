@@ -52,7 +52,7 @@ def pharmacy_rows(*, n_lines: int = 2000, seed: int = 7) -> tuple[list[list], di
     n_returns = max(1, n_lines // 60)
     n_feb29 = max(2, n_lines // 300)
     n_no_card = max(1, n_lines // 200)
-    for i in range(n_lines - n_returns):
+    for _ in range(n_lines - n_returns):
         card = cards[int(rng.choice(n_cards, p=weight))]
         day = START + dt.timedelta(days=int(rng.integers(0, span + 1)))
         p = int(rng.integers(len(_PRODUCTS)))

@@ -156,7 +156,9 @@ def _map_columns(raw: RawTable, det: Detection, timezone: str) -> None:
                         if others else "")
             det.findings.append(Finding(name, det.columns[name], how))
     required = [c for c in REQUIRED[kind] if c not in det.columns]
-    if kind == "orders" and "amount" in required and {"quantity", "unit_price"} <= set(det.columns):
+    lines_known = "quantity" in CANONICAL_ORDER_COLUMNS  # line-level intake in this version
+    if (kind == "orders" and "amount" in required and lines_known
+            and {"quantity", "unit_price"} <= set(det.columns)):
         required.remove("amount")
     det.missing = required
     order = {n: i for i, n in enumerate(("file", *wanted))}
@@ -367,7 +369,7 @@ def render_config(orders: Detection, customers: Detection | None = None, *,
         text += [""] + _source_lines(customers, config_dir, known)
     intake: list[str] = []
     if orders.date_format:
-        intake.append(f"date_format = {_toml(orders.date_format)}  # dates like "
+        intake.append(f"date_format = {_toml(orders.date_format)}  # dates "
                       f"{next((f.how for f in orders.findings if f.what == 'dates'), '')}"
                       .split(";")[0])
     prefix_key = next((k for k in IntakeConfig.model_fields if "prefix" in k), None)
