@@ -358,7 +358,8 @@ def _slow_csv(data: bytes, delim: str, label: str):
     if not records:
         return [], pd.DataFrame(), np.zeros(0, np.int64), None
     headers, width = records[0], len(records[0])
-    physical = text.split("\n")
+    # Lines as the csv module counts them (\n, \r\n and a lone \r each end one).
+    physical = [ln.rstrip("\r\n") for ln in io.StringIO(text, newline="").readlines()]
     stray = _stray_quotes(records, starts, ends, physical, delim, width)
     lines = np.asarray(starts, dtype=np.int64)
     ok = [len(r) == width and i + 1 not in stray for i, r in enumerate(records[1:])]
@@ -418,8 +419,8 @@ def _swallowed_frame(a: int, b: int, physical: list[str], delim: str, width: int
     span = f"lines {a + 1}-{b}" if b > a + 1 else f"line {a + 1}"
     until = f"closes only on line {b}" if closed else "never closes"
     rows, reasons, lines = [], [], []
-    for ln in range(a, b + 1):
-        text = physical[ln - 1].rstrip("\r")
+    for ln in range(a, min(b, len(physical)) + 1):
+        text = physical[ln - 1]
         if ln > a and not text.strip():
             continue
         rows.append((_fields_unquoted(text, delim) + [""] * width)[:width])
