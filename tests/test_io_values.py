@@ -112,8 +112,11 @@ def test_numeric_or_none_keeps_codes_as_text():
     ("2026年10月3日", dt.date(2026, 10, 3)),
     ("2026年10月3日 19:42", dt.date(2026, 10, 3)),
     ("2026年10月3日 19时42分", dt.date(2026, 10, 3)),
-    ("45568", dt.date(2024, 10, 3)),          # Excel serial day
-    ("45568.75", dt.date(2024, 10, 3)),       # ... with a time of day
+    ("2018-01-01 星期一", dt.date(2018, 1, 1)),  # a weekday after the date
+    ("2018-01-01 周五 10:30", dt.date(2018, 1, 1)),  # ... even a wrong one: the date wins
+    ("Fri, 2018-01-05", dt.date(2018, 1, 5)),
+    ("2018-01-06（六）", dt.date(2018, 1, 6)),
+    ("2018-01-07 Sunday", dt.date(2018, 1, 7)),
     ("2024-02-29", dt.date(2024, 2, 29)),
     ("２０２６－１０－０３", dt.date(2026, 10, 3)),  # full-width
 ])
@@ -129,7 +132,7 @@ def test_date_forms(text, expected):
 def test_invalid_dates(text):
     p = pdate(text)
     assert p.invalid[0], text
-    assert "2026-10-03" in p.hint[0]
+    assert "2026-10-03" in p.hint[0] or "there is no such day" in p.hint[0]
 
 
 def test_offsets_convert_to_business_date_across_midnight():
@@ -185,8 +188,30 @@ def test_native_datetimes():
 
 
 def test_numeric_date_column_is_read_as_serial_or_compact():
-    p = parse_date(pd.Series([45568.0, 20261003.0, np.nan]), timezone="UTC")
-    assert dates(p) == [dt.date(2024, 10, 3), dt.date(2026, 10, 3), None]
+    p = parse_date(pd.Series([45568.0, 45568.75, 20261003.0, np.nan]), timezone="UTC")
+    assert dates(p) == [dt.date(2024, 10, 3), dt.date(2024, 10, 3), dt.date(2026, 10, 3), None]
+
+
+def test_serials_only_from_numeric_cells_in_a_plausible_range():
+    text = pdate("45568")
+    assert text.invalid[0] and "Excel date serial" in text.hint[0]
+    far = parse_date(pd.Series([99999.0, 45568.0]), timezone="UTC")
+    assert far.invalid.tolist() == [True, False] and "plausible" in far.hint[0]
+
+
+def test_impossible_days_and_offsets_say_why():
+    p = parse_date(s("2018-02-29", "2018年2月29日 星期四", "2024-05-01T10:00:00+25:00",
+                     "2024-05-01T10:00:00+14:00"), timezone="UTC")
+    assert p.invalid.tolist() == [True, True, True, False]
+    assert "February 2018 has 28 days" in p.hint[0] and "February 2018" in p.hint[1]
+    assert "+25:00" in p.hint[2]
+
+
+def test_a_wrong_weekday_is_warned_about_once():
+    p = parse_date(s("2018-01-01 星期五", "2018-01-02 星期五", "2018-01-05 星期五"),
+                   timezone="UTC", label="x.csv")
+    assert not p.invalid.any()
+    assert len(p.warnings) == 1 and "2 of 3" in p.warnings[0] and "Monday" in p.warnings[0]
 
 
 @settings(max_examples=60, deadline=None)

@@ -100,45 +100,100 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     return table
 
 
+TodayOpt = Annotated[str | None, typer.Option(
+    "--today", help="The day of ingest YYYY-MM-DD (default: today's date): rows dated after it "
+                    "are rejected.", show_default=False)]
+
+
+def _today(value: str | None) -> dt.date:
+    return _parse_date(value, "--today") or dt.date.today()
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the config.")] = DEFAULT_CONFIG,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", help="An orders export (CSV, .xlsx, .parquet): write a config for it that "
+                       "works with no editing, and print what was found.",
+        show_default=False)] = None,
+    customers: Annotated[Path | None, typer.Option(
+        "--customers", help="With --from: a customers / members export to include.",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write a commented example config (Chinese and English comments)."""
+    """Write a config: a commented example, or one made for your export (--from)."""
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", "pass --force to overwrite it")
-    text = resources.files("tierwise").joinpath("templates/tierwise.toml").read_text("utf-8")
-    path.write_text(text, encoding="utf-8")
-    _say(f"wrote {path}; edit [sources] to point at your files, then run 'tierwise validate'")
+    if customers is not None and from_file is None:
+        raise ConfigError("--customers needs --from", "give the orders export with --from FILE")
+    if from_file is None:
+        text = resources.files("tierwise").joinpath("templates/tierwise.toml").read_text("utf-8")
+        path.write_text(text, encoding="utf-8")
+        _say(f"wrote {escape(str(path))}; edit \\[sources.orders] to point at your orders file, "
+             "then run 'tierwise validate'")
+        return
+    from .io.detect import detect_source, render_config
+    found = [detect_source(from_file, kind="orders")]
+    if customers is not None:
+        found.append(detect_source(customers, kind="customers"))
+    path.write_text(render_config(found[0], found[1] if len(found) > 1 else None,
+                                  config_dir=path.resolve().parent), encoding="utf-8")
+    if as_json:
+        _print_json({"config": str(path), "detected": [d.to_dict() for d in found]})
+    else:
+        for det in found:
+            out.print(_table(f"{det.kind}: {det.path.name}", ["what", "found", "how"],
+                             [[f.what, f.found, f.how] for f in det.findings]))
+            for warning in det.warnings:
+                err.print(f"  warning: {warning}", markup=False, highlight=False)
+    missing = [f"{d.kind}: {', '.join(d.missing)}" for d in found if d.missing]
+    if missing:
+        raise ConfigError(f"wrote {path}, but required columns were not found ({'; '.join(missing)})",
+                          f"add them under [sources.<kind>.columns] in {path}")
+    _say(f"wrote {escape(str(path))}; next: 'tierwise validate', 'tierwise ingest', 'tierwise run'")
 
 
 @app.command()
-def validate(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
-    """Check the config and every input; report all problems at once."""
-    from .validation import validate_all
+def validate(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False,
+             today: TodayOpt = None) -> None:
+    """Check the config and every input: exit 2 for problems that stop an ingest; rows that
+    ingest would reject are counted and explained, and do not fail."""
+    from .validation import validate_config
     cfg = _load(config)
     with _progress("validating") as log:
-        problems = validate_all(cfg, progress=log)
+        found = validate_config(cfg, today=_today(today), progress=log)
     if as_json:
-        _print_json({"config": str(config), "problems": problems})
-    elif problems:
-        err.print(f"[red]{len(problems)} problem(s):[/red]")
-        for p in problems:
-            err.print(f"  - {p}", markup=False, highlight=False)
+        _print_json({"config": str(config), **found.to_dict()})
     else:
-        _say(f"[green]{config}: config and inputs look good[/green]")
-    if problems:
+        if found.problems:
+            err.print(f"[red]{len(found.problems)} problem(s):[/red]")
+            for p in found.problems:
+                err.print(f"  - {p}", markup=False, highlight=False)
+        if found.row_problems:
+            rejected = sum(r["rejected"] for r in found.rows.values())
+            rows_in = sum(r["rows_in"] for r in found.rows.values())
+            err.print(f"[yellow]{rejected:,} of {rows_in:,} row(s) will be rejected by ingest "
+                      "(each with its reason in a rejects file):[/yellow]")
+            for p in found.row_problems:
+                err.print(f"  - {p}", markup=False, highlight=False)
+        for w in found.warnings:
+            err.print(f"  warning: {w}", markup=False, highlight=False)
+        if found.ok:
+            _say(f"[green]{escape(str(config))}: the config is sound"
+                 + (" and the inputs look good" if not found.row_problems else "") + "[/green]")
+    if not found.ok:
         raise typer.Exit(2)
 
 
 @app.command()
-def ingest(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+def ingest(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False,
+           today: TodayOpt = None) -> None:
     """Read the configured inputs into the store; rejected rows go to rejects files."""
     from .pipeline import ingest as run_ingest
     cfg = _load(config)
     with _progress("ingesting") as log:
-        result = run_ingest(cfg, progress=log)
+        result = run_ingest(cfg, today=_today(today), progress=log)
     items = result.to_dicts()
     if as_json:
         _print_json(items)
@@ -166,6 +221,8 @@ def run(
         result = run_pipeline(cfg, as_of=_parse_date(as_of, "--as-of"), progress=log)
     data = {"run_id": result.run_id, "period": result.period, "as_of": result.as_of.isoformat(),
             "engine": result.engine, "customers": result.n_customers, **result.summary}
+    for message in result.warnings:
+        err.print(f"warning: {message}", markup=False, highlight=False)
     if as_json:
         _print_json(data)
         return

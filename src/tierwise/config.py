@@ -90,7 +90,14 @@ class IntakeConfig(_Section):
         description="order id prefixes that mark a cancellation (a refund), e.g. 'C536379' in "
                     "the UCI Online Retail export; only read so when followed by a digit and "
                     "when fewer than half of the rows carry the prefix; [] turns it off")
-    future_tolerance_days: int = Field(0, ge=0, description="allowed days after as_of")
+    future_tolerance_days: int = Field(
+        0, ge=0, description="allowed days after as_of and after the day of ingest")
+    earliest_date: dt.date = Field(
+        dt.date(1980, 1, 1), description="rows dated before this day are rejected (a typo such as "
+                                         "1920 for 2020, or a placeholder date)")
+    max_amount: float = Field(
+        1e10, gt=0, description="amounts (and costs, margins) larger than this in absolute value "
+                                "are rejected: no real order is that big, a typo or 1e308 is")
     rejects_dir: Path = Field(Path("rejects"), description="folder for rejects files")
     aliases: dict[str, list[str]] = Field(
         default_factory=dict, description="extra header aliases: canonical = ['header', ...]")

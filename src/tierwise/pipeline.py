@@ -53,8 +53,13 @@ RUN_ORDER_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund", "cost"
                      "channel", "agent")
 
 
-def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
+def ingest(cfg: Config, *, today: dt.date | None = None,
+           progress: Progress = _quiet) -> IngestResult:
     """Read the configured sources, write rejects files, and upsert accepted rows into the store.
+
+    ``today`` is the day of ingest: rows dated after it (plus ``intake.future_tolerance_days``)
+    are rejected. The library reads no clock: without ``today`` there is no such check (the CLI
+    passes the calendar date).
 
     The optional survey (``[sources.survey]``) is read with the same rules; its answers whose
     customer is not known (stored, in the customers source, or created from orders) are rejected.
@@ -64,7 +69,7 @@ def ingest(cfg: Config, *, progress: Progress = _quiet) -> IngestResult:
     if sources.orders is None:
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
-    customers, orders, survey = (_read(cfg, kind, progress)
+    customers, orders, survey = (_read(cfg, kind, progress, today)
                                  for kind in ("customers", "orders", "survey"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
@@ -111,14 +116,16 @@ def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:
             "replaced, not added again")
 
 
-def _read(cfg: Config, kind: str, progress: Progress) -> IntakeResult | None:
+def _read(cfg: Config, kind: str, progress: Progress,
+          today: dt.date | None = None) -> IntakeResult | None:
     """One configured input read at the door (None when the config has no such source)."""
     source = getattr(cfg.sources, kind)
     if source is None:
         return None
     progress(f"reading {'the survey' if kind == 'survey' else kind}")
     return read_source(source, kind=kind, intake=cfg.intake, timezone=cfg.timezone,
-                       as_of=cfg.as_of, base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir)
+                       as_of=cfg.as_of, base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir,
+                       today=today)
 
 
 def _store_survey(store: Store, survey: IntakeResult, result: IngestResult) -> None:
@@ -146,16 +153,28 @@ class RunResult:
     n_customers: int
     engine: str
     summary: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
 
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet) -> RunResult:
-    """Compute every per-customer result as of a date and commit it as one snapshot."""
+    """Compute every per-customer result as of a date and commit it as one snapshot.
+
+    Without ``as_of`` (argument or config) the date is the last order date of the bulk of the
+    data: a few orders far beyond it do not move it, and ``warnings`` names them
+    (:func:`tierwise.features.as_of.default_as_of`).
+    """
     from .engine import connect_engine
     from .features import feature_expr
+    from .features.as_of import default_as_of
     from .snapshot import build_snapshot
 
+    warnings: list[str] = []
     with Store(cfg.store_path) as store:
-        as_of = as_of or cfg.as_of or store.last_order_date()
+        as_of = as_of or cfg.as_of
+        if as_of is None:
+            choice = default_as_of(*store.order_days())
+            as_of = choice.as_of
+            warnings += [choice.warning] if choice.warning else []
         if as_of is None:
             raise ConfigError(f"store {cfg.store_path} has no orders",
                               "run 'tierwise ingest' first (or 'tierwise demo')")
@@ -189,7 +208,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             meta={"summary": summary, **snap.meta, "previous_run": before and before["run_id"],
                   "config": cfg.model_dump(mode="json")},
             before_commit=pause_for_tests())
-    return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary)
+    return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
 
 
 #: Per-customer groupings the run's ``top_products`` table ranks products in.

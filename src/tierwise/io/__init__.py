@@ -9,8 +9,9 @@ Public entry points:
   are rejected (``intake.on_missing_customer``).
 - :func:`reject_unknown_customers`: rows of other inputs (the optional survey) whose customer is
   unknown are rejected with their line and reason.
-- :func:`inspect_source`: every problem with a source, as messages, without writing anything
-  (``tierwise validate``).
+- :func:`inspect_source` / :func:`check_source`: every problem with a source, without writing
+  anything (``tierwise validate``); ``check_source`` keeps problems that stop an ingest apart from
+  rows an ingest would reject.
 
 Modules, left to right: ``encoding`` (detect + decode), ``readers`` / ``databases`` (raw rows and
 line numbers), ``headers`` (aliases -> canonical names), ``values`` (amounts, dates, text),
@@ -21,6 +22,8 @@ from .headers import BUILTIN_ALIASES, normalize_header
 from .intake import (
     IntakeReport,
     IntakeResult,
+    SourceCheck,
+    check_source,
     inspect_source,
     read_source,
     reconcile_customers,
@@ -33,6 +36,8 @@ __all__ = [
     "BUILTIN_ALIASES",
     "IntakeReport",
     "IntakeResult",
+    "SourceCheck",
+    "check_source",
     "inspect_source",
     "normalize_header",
     "parse_amount",

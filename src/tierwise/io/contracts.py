@@ -95,6 +95,51 @@ class RowChecks:
         self.add(f"{name}_future", mask, reasons, f"with {name} after as_of {as_of.isoformat()}",
                  dates[0], fix)
 
+    def after_today(self, parsed: Parsed, column: str, name: str, today: dt.date | None,
+                    tolerance: int) -> None:
+        """Dates after the day of ingest (+ tolerance): nothing has happened there yet."""
+        if today is None:
+            return
+        limit = (today - _EPOCH).days + tolerance
+        mask = ~(parsed.empty | parsed.invalid) & (parsed.values > limit)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        fix = ("fix the date (a typo in the year?), or set future_tolerance_days in [intake] "
+               f"(now {tolerance})")
+        dates = [(_EPOCH + dt.timedelta(days=int(parsed.values[i]))).isoformat() for i in idx]
+        reasons = [f"{column}: {d} is after the day of ingest {today.isoformat()}"
+                   + (f" + {tolerance} day(s)" if tolerance else "") + f": {fix}" for d in dates]
+        self.add(f"{name}_after_today", mask, reasons,
+                 f"with {name} after the day of ingest {today.isoformat()}", dates[0], fix)
+
+    def before(self, parsed: Parsed, column: str, name: str, floor: dt.date) -> None:
+        """Dates before ``floor`` (``earliest_date``): typos and placeholder dates."""
+        limit = (floor - _EPOCH).days
+        mask = ~(parsed.empty | parsed.invalid) & (parsed.values < limit)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        fix = f"fix the date, or set an earlier earliest_date in [intake] (now {floor})"
+        dates = [(_EPOCH + dt.timedelta(days=int(parsed.values[i]))).isoformat() for i in idx]
+        reasons = [f"{column}: {d} is before earliest_date {floor.isoformat()}: {fix}"
+                   for d in dates]
+        self.add(f"{name}_too_early", mask, reasons,
+                 f"with {name} before earliest_date {floor.isoformat()}", dates[0], fix)
+
+    def too_large(self, parsed: Parsed, column: str, name: str, ceiling: float) -> None:
+        """Numbers larger than ``ceiling`` in absolute value (``max_amount``)."""
+        with np.errstate(invalid="ignore"):
+            mask = ~(parsed.empty | parsed.invalid) & (np.abs(parsed.values) > ceiling)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        fix = f"fix the value, or raise max_amount in [intake] (now {ceiling:g})"
+        shown = [f"{parsed.values[i]:g}" for i in idx]
+        reasons = [f"{column}: {v} is larger than max_amount {ceiling:g}: {fix}" for v in shown]
+        self.add(f"{name}_too_large", mask, reasons, f"with {name} larger than {ceiling:g}",
+                 shown[0], fix)
+
     def out_of_range(self, parsed: Parsed, column: str, name: str, low: float, high: float,
                      fix: str) -> None:
         """Numbers that parsed but lie outside ``[low, high]`` (e.g. a score of 11)."""

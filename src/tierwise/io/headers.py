@@ -31,7 +31,7 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
                    "消费日期", "下单日期", "订单日期", "交易日期", "日期", "order date", "order_date", "order time",
                    "ordered_at", "paid_at", "purchase_date", "date", "timestamp", "created_at", "invoicedate",
                    "invoice date"),
-    "amount": ("实付金额", "消费金额", "订单金额", "支付金额", "交易金额", "金额", "销售额",
+    "amount": ("实付金额", "实收金额", "消费金额", "订单金额", "支付金额", "交易金额", "金额", "销售额",
                "amount", "total", "revenue", "sales"),
     "order_id": ("订单号", "订单编号", "流水号", "单号", "小票号", "order id", "order_id",
                  "order_no", "transaction_id", "invoiceno", "invoice no", "invoice_no",
@@ -231,6 +231,82 @@ def _assign_extras(hm: HeaderMap, renames: dict[str, int], free: set[int], label
         used.add(name)
 
 
+# ------------------------------------------------------------------- detection by meaning
+#: Rules that recognise headers by what they mean, for ``tierwise init --from`` only (``ingest``
+#: never guesses: it uses the explicit mapping and the exact aliases above). Per canonical name,
+#: ordered best first: (pattern on the normalised header, why). 实收金额 (received) comes before
+#: 应收金额 (receivable): revenue is what was paid.
+MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "customer_id": (
+        (r"(卡号|会员号|会员编号|会员id|会员代码)$", "ends with 卡号/会员号: a card or member number"),
+        (r"(客户|顾客|用户)(编号|号|id|代码|编码)$", "a customer number"),
+        (r"^(customer|cust|client|member|account|card)(id|no|number|code|num)?$",
+         "a customer / member number"),
+        (r"(customer|client|member)(id|no|number|code)$", "a customer / member number"),
+    ),
+    "ordered_at": (
+        (r"(时间|日期)$", "ends with 时间/日期: when it happened"),
+        (r"(date|time|datetime|timestamp|day)$", "a date / time"),
+    ),
+    "amount": (
+        (r"^实(收|付)(金额|款|额)?$", "实收/实付: what was paid, preferred over 应收"),
+        (r"(金额|总额|合计|总价|小计)$", "an amount"),
+        (r"^(net|paid)(amount|total|sales)?$", "what was paid"),
+        (r"(amount|total|revenue|sales)$", "an amount"),
+        (r"^应(收|付)", "应收: what was due (no paid amount in the file)"),
+    ),
+    "order_id": (
+        (r"(单号|订单编号|流水号|小票号|票号|单据号)$", "an order / receipt number"),
+        (r"^(invoice|order|receipt|transaction|bill|ticket)(no|number|id|num|code)?$",
+         "an order / invoice number"),
+    ),
+    "quantity": (
+        (r"(数量|件数|销量)$", "a quantity"),
+        (r"^(quantity|qty|units?)$|quantity$", "a quantity"),
+    ),
+    "unit_price": (
+        (r"(单价|售价|零售价)$", "a unit price"),
+        (r"^(unit)?price$|unitprice$", "a unit price"),
+    ),
+    "product_id": (
+        (r"^(商品|产品|货品|药品|物料|菜品)(编码|编号|代码|id|条码)$", "a product code"),
+        (r"^(stockcode|sku|productid|productcode|itemid|itemcode|itemno|articleno)$",
+         "a product code"),
+    ),
+    "product_name": (
+        (r"^(商品|产品|货品|药品|菜品)(名称|名)$", "a product name"),
+        (r"^(description|productname|itemname|product|item)$", "a product name"),
+    ),
+    "category": (
+        (r"(品类|类别|分类|类目)$", "a category"),
+        (r"^(product)?category$", "a category"),
+    ),
+    "store": ((r"(门店|店铺|店名|分店)", "a store"), (r"^(store|shop|branch)(name)?$", "a store")),
+    "status": ((r"(状态)$", "a status"), (r"^(order)?status$", "a status")),
+}
+
+
+def propose_headers(headers: list[str], names: list[str], taken: set[int]
+                    ) -> dict[str, list[tuple[int, str]]]:
+    """Candidates by meaning for each canonical name in ``names``: (position, why), best first.
+
+    Headers at ``taken`` positions (already mapped) are not proposed. The caller checks the
+    values and picks; nothing here reads data.
+    """
+    norms = [normalize_header(h) for h in headers]
+    out: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        hits: list[tuple[int, int, str]] = []
+        for rank, (pattern, why) in enumerate(MEANINGS.get(name, ())):
+            for pos, norm in enumerate(norms):
+                if pos not in taken and re.search(pattern, _strip_unit(norm)):
+                    hits.append((rank, pos, why))
+        seen: set[int] = set()
+        out[name] = [(pos, why) for _, pos, why in sorted(hits)
+                     if not (pos in seen or seen.add(pos))]
+    return out
+
+
 def _listing(headers: list[str]) -> str:
     return ", ".join(repr(h) for h in headers) if headers else "none"
 
@@ -259,8 +335,10 @@ __all__ = [
     "REQUIRED",
     "SURVEY_COLUMNS",
     "HeaderMap",
+    "MEANINGS",
     "map_headers",
     "missing_message",
     "normalize_header",
+    "propose_headers",
     "raise_problems",
 ]

@@ -142,6 +142,7 @@ class _Rows:
     as_of: dt.date | None
     strict: bool
     checks: RowChecks
+    today: dt.date | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -169,7 +170,9 @@ class _Rows:
         if required:
             self.checks.empty(parsed.empty, self.hm.label(name), name)
         self.checks.invalid(parsed, self.hm.label(name), name, "a number")
-        if within is not None:
+        if within is None:
+            self.checks.too_large(parsed, self.hm.label(name), name, self.intake.max_amount)
+        else:
             self.checks.out_of_range(parsed, self.hm.label(name), name, *within)
         return parsed.values
 
@@ -191,6 +194,9 @@ class _Rows:
         self.checks.invalid(parsed, self.hm.label(name), name, "a date")
         self.checks.future(parsed, self.hm.label(name), name, self.as_of,
                            self.intake.future_tolerance_days)
+        self.checks.after_today(parsed, self.hm.label(name), name, self.today,
+                                self.intake.future_tolerance_days)
+        self.checks.before(parsed, self.hm.label(name), name, self.intake.earliest_date)
         return parsed
 
     def customer_ids(self) -> pa.Array:
@@ -225,7 +231,7 @@ def _blank_rows(raw: RawTable) -> np.ndarray:
     return blank
 
 
-def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict) -> _Rows:
+def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict, today=None) -> _Rows:
     section = _section(kind)
     if not raw.headers:
         raise DataContractError(f"{raw.label}: the input is empty (no header row)",
@@ -254,7 +260,7 @@ def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict) -> _R
     lines = raw.lines[keep]
     return _Rows(raw=raw, hm=hm, keep=keep, frame=frame, lines=lines, intake=intake,
                  timezone=timezone, as_of=as_of, strict=strict,
-                 checks=RowChecks(len(lines), lines, raw.label), problems=problems,
+                 checks=RowChecks(len(lines), lines, raw.label), today=today, problems=problems,
                  warnings=warnings)
 
 
@@ -395,9 +401,10 @@ def _rejects_frame(r: _Rows, reasons: list[str]) -> pd.DataFrame:
 
 
 def _process(raw: RawTable, *, source: SourceConfig, kind: str, intake: IntakeConfig,
-             timezone: str, as_of: dt.date | None, strict: bool) -> _Outcome:
+             timezone: str, as_of: dt.date | None, strict: bool,
+             today: dt.date | None = None) -> _Outcome:
     r = _rows(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
-              strict=strict)
+              strict=strict, today=today)
     full = _BUILDERS[kind](r)
     ok = ~r.checks.rejected
     frame = full[ok].reset_index(drop=True) if not ok.all() else full.reset_index(drop=True)
@@ -417,7 +424,8 @@ def _process(raw: RawTable, *, source: SourceConfig, kind: str, intake: IntakeCo
 
 
 def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
-                as_of: dt.date | None, base_dir: Path, rejects_dir: Path) -> IntakeResult:
+                as_of: dt.date | None, base_dir: Path, rejects_dir: Path,
+                today: dt.date | None = None) -> IntakeResult:
     """Read one source into canonical columns; rejected rows go to the rejects file.
 
     Parameters
@@ -433,6 +441,11 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
         IANA zone of the business: timestamps with an offset become local dates in it.
     as_of
         Rows dated after ``as_of + future_tolerance_days`` are rejected (no check when None).
+    today
+        The day of ingest: rows dated after ``today + future_tolerance_days`` are rejected (no
+        check when None; the CLI passes the calendar date, the library never reads a clock).
+        Rows before ``intake.earliest_date`` and amounts over ``intake.max_amount`` are
+        always rejected.
     base_dir
         Folder that relative paths are resolved against (the config file's folder).
     rejects_dir
@@ -462,13 +475,44 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
     """
     raw = _read(source, kind, base_dir)
     out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
-                   strict=True)
+                   strict=True, today=today)
     out.report.rejects_file = write_rejects(out.rejects, rejects_path(rejects_dir, raw.stem, kind))
     return IntakeResult(out.frame, out.report, out.raw)
 
 
+@dataclass
+class SourceCheck:
+    """What ``tierwise validate`` learns about one source without writing anything.
+
+    ``problems`` stop an ingest (file, encoding, header mapping, date order); ``row_problems``
+    are rows that an ingest would reject (one line per kind, with its count and first example);
+    ``warnings`` are what an ingest would say besides.
+    """
+
+    problems: list[str]
+    row_problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rejected: int = 0
+
+
+def check_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
+                 as_of: dt.date | None, base_dir: Path, today: dt.date | None = None
+                 ) -> SourceCheck:
+    """Read ``source`` as an ingest would and sort what is wrong into :class:`SourceCheck`."""
+    try:
+        raw = _read(source, kind, base_dir)
+        out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone,
+                       as_of=as_of, strict=False, today=today)
+    except DataContractError as exc:
+        return SourceCheck([str(exc)])
+    return SourceCheck(out.problems, out.summaries, out.report.warnings, out.report.rows_in,
+                       out.report.rejected)
+
+
 def inspect_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
-                   as_of: dt.date | None, base_dir: Path) -> list[str]:
+                   as_of: dt.date | None, base_dir: Path, today: dt.date | None = None
+                   ) -> list[str]:
     """Every problem with a source, as messages (for ``tierwise validate``); writes nothing.
 
     Whole-source problems (file, encoding, header mapping, date order) come first, then one
@@ -476,13 +520,9 @@ def inspect_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, ti
     ``orders.csv: 3 rows with an amount that is not a number (first: line 88 '12,5': set
     decimal = ',' in [intake])``. An empty list means the source is clean.
     """
-    try:
-        raw = _read(source, kind, base_dir)
-        out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone,
-                       as_of=as_of, strict=False)
-    except DataContractError as exc:
-        return [str(exc)]
-    return out.problems + out.summaries
+    check = check_source(source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
+                         base_dir=base_dir, today=today)
+    return check.problems + check.row_problems
 
 
 def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataFrame | None,
@@ -603,6 +643,8 @@ def _reject_rows(result: IntakeResult, missing: np.ndarray, rejects_dir: Path,
 __all__ = [
     "IntakeReport",
     "IntakeResult",
+    "SourceCheck",
+    "check_source",
     "inspect_source",
     "read_source",
     "reconcile_customers",

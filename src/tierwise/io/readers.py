@@ -34,6 +34,7 @@ from ..errors import DataContractError
 from .encoding import decode_bytes
 
 _DELIMITERS = (",", ";", "\t", "|")
+_STRAY_MARK = "the quote that opens on line"
 _SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
                   ".parquet": "parquet", ".pq": "parquet"}
 
@@ -113,9 +114,12 @@ def read_file(path: Path, *, label: str, fmt: str = "auto", encoding: str = "aut
     except OSError as exc:
         raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
                                 "check that the file exists and is readable") from None
-    utf8, enc = decode_bytes(data, encoding, label=label, section=section)
-    return read_csv_bytes(utf8, label=label, stem=stem, delimiter=delimiter, encoding=enc,
-                          section=section)
+    notes: list[str] = []
+    utf8, enc = decode_bytes(data, encoding, label=label, section=section, notes=notes)
+    table = read_csv_bytes(utf8, label=label, stem=stem, delimiter=delimiter, encoding=enc,
+                           section=section)
+    table.warnings[:0] = notes
+    return table
 
 
 # ----------------------------------------------------------------------------------------- CSV
@@ -172,10 +176,11 @@ def read_csv_bytes(data: bytes, *, label: str, stem: str, delimiter: str | None 
 
 def _check_width(table: RawTable, delimiter: str, section: str) -> None:
     """Refuse the file when most records do not fit the header: the delimiter is wrong."""
-    n_bad = 0 if table.bad is None else len(table.bad)
+    n_bad = 0 if table.bad is None else int((~table.bad["_reason"].str.contains(
+        _STRAY_MARK, regex=False)).sum())
     total = n_bad + len(table.frame)
     if n_bad >= 5 and n_bad * 2 > total:
-        first = table.bad.iloc[0]
+        first = table.bad[~table.bad["_reason"].str.contains(_STRAY_MARK, regex=False)].iloc[0]
         raise DataContractError(
             f"{table.label}: {n_bad} of {total} rows do not have the header's "
             f"{len(table.headers)} fields (first: line {first['_line']}: {first['_reason']})",
@@ -265,6 +270,21 @@ def _scan(data: bytes, delim: str):
     return starts, ends, lines, counts
 
 
+def _fast_path_swallows(data: bytes, starts, ends, lines, delim: str, counts) -> bool:
+    """Whether a multi-line record looks like a stray quote (the careful path then decides)."""
+    if not len(starts):
+        return False
+    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    end_lines = np.searchsorted(nl, ends).astype(np.int64) + 1
+    width = int(counts[0])
+    multi = np.flatnonzero((end_lines[1:] > lines[1:]) & (counts[1:] != width)) + 1
+    for i in multi[:1000]:
+        text = data[starts[i]:ends[i]].decode("utf-8", errors="replace")
+        if _swallows(text.split("\n")[1:], delim, width):
+            return True
+    return False
+
+
 def _fast_csv(data: bytes, delim: str):
     """pyarrow parse + line numbers; ``None`` when the file needs the careful path.
 
@@ -290,6 +310,8 @@ def _fast_csv(data: bytes, delim: str):
     if scan is None:
         return None
     starts, ends, lines, counts = scan
+    if has_quotes and _fast_path_swallows(data, starts, ends, lines, delim, counts):
+        return None
     if len(starts) == 0:
         return [], pd.DataFrame(), np.zeros(0, np.int64), None
     headers = _record_fields(data[starts[0]:ends[0]].decode("utf-8"), delim)
@@ -320,6 +342,7 @@ def _slow_csv(data: bytes, delim: str, label: str):
                         doublequote=True, strict=False)
     records: list[list[str]] = []
     starts: list[int] = []
+    ends: list[int] = []
     prev = 0
     try:
         for rec in reader:
@@ -327,6 +350,7 @@ def _slow_csv(data: bytes, delim: str, label: str):
             if rec:
                 records.append(rec)
                 starts.append(start)
+                ends.append(prev)
     except csv.Error as exc:
         raise DataContractError(f"{label}: cannot read line {reader.line_num} as CSV ({exc})",
                                 "check the quotes on that line, or save the file again as CSV"
@@ -334,18 +358,84 @@ def _slow_csv(data: bytes, delim: str, label: str):
     if not records:
         return [], pd.DataFrame(), np.zeros(0, np.int64), None
     headers, width = records[0], len(records[0])
+    # Lines as the csv module counts them (\n, \r\n and a lone \r each end one).
+    physical = [ln.rstrip("\r\n") for ln in io.StringIO(text, newline="").readlines()]
+    stray = _stray_quotes(records, starts, ends, physical, delim, width)
     lines = np.asarray(starts, dtype=np.int64)
-    ok = [len(r) == width for r in records[1:]]
+    ok = [len(r) == width and i + 1 not in stray for i, r in enumerate(records[1:])]
     good = [r for r, k in zip(records[1:], ok) if k]
     cols = list(zip(*good)) if good else [()] * width
     frame = pd.DataFrame({name: pd.Series(list(col), dtype="str")
                           for name, col in zip(column_names(width), cols)})
     ok_arr = np.asarray(ok, dtype=bool)
-    bad = None
+    parts = []
     if len(ok_arr) and not ok_arr.all():
-        recs = [r for r, k in zip(records[1:], ok) if not k]
-        bad = _bad_frame(recs, lines[1:][~ok_arr], width, delim)
+        recs = [r for i, (r, k) in enumerate(zip(records[1:], ok)) if not k and i + 1 not in stray]
+        if recs:
+            bad_lines = [ln for i, (ln, k) in enumerate(zip(lines[1:], ok))
+                         if not k and i + 1 not in stray]
+            parts.append(_bad_frame(recs, np.asarray(bad_lines), width, delim))
+    for i in sorted(stray):
+        parts.append(_swallowed_frame(starts[i], ends[i], physical, delim, width,
+                                      closed=stray[i]))
+    bad = pd.concat(parts, ignore_index=True) if parts else None
     return headers, frame, lines[1:][ok_arr] if len(ok_arr) else lines[1:], bad
+
+
+def _swallows(lines: list[str], delim: str, width: int) -> bool:
+    """True when the continuation lines of a multi-line record (one whose field count is
+    wrong) look like rows of their own: at least half have the header's field count."""
+    rows = [ln.rstrip("\r") for ln in lines if ln.strip()]
+    if not rows or width < 2:
+        return False
+    full = sum(1 for ln in rows if len(_fields_unquoted(ln, delim)) == width)
+    return full >= max(1, (len(rows) + 1) // 2)
+
+
+def _fields_unquoted(line: str, delim: str) -> list[str]:
+    """The fields of one physical line, quotes taken as plain characters."""
+    return line.split(delim)
+
+
+def _stray_quotes(records, starts, ends, physical, delim, width) -> dict[int, bool]:
+    """Records (by index) that are a stray quote swallowing the following lines; the value
+    says whether the quote closes at all (False: it runs to the end of the file)."""
+    out: dict[int, bool] = {}
+    last = len(records) - 1
+    for i in range(1, len(records)):
+        a, b = starts[i], ends[i]
+        raw = "\n".join(physical[a - 1:b])
+        never = i == last and raw.count('"') % 2 == 1
+        if b <= a and not never:
+            continue
+        if never or (len(records[i]) != width and _swallows(physical[a:b], delim, width)):
+            out[i] = not never
+    return out
+
+
+def _swallowed_frame(a: int, b: int, physical: list[str], delim: str, width: int, *,
+                     closed: bool) -> pd.DataFrame:
+    """Rejects for a stray quote: the line it opens on, and each line it swallowed."""
+    span = f"lines {a + 1}-{b}" if b > a + 1 else f"line {a + 1}"
+    until = f"closes only on line {b}" if closed else "never closes"
+    rows, reasons, lines = [], [], []
+    for ln in range(a, min(b, len(physical)) + 1):
+        text = physical[ln - 1]
+        if ln > a and not text.strip():
+            continue
+        rows.append((_fields_unquoted(text, delim) + [""] * width)[:width])
+        lines.append(ln)
+        if ln == a:
+            swallowed = f": it swallowed {span} into one field" if b > a else ""
+            reasons.append(f"the quote that opens on line {a} {until}{swallowed}; remove the "
+                           "stray quote or close it, and read the file again")
+        else:
+            reasons.append(f"swallowed by the quote that opens on line {a} and {until}: fix "
+                           f"line {a} and read the file again")
+    frame = pd.DataFrame(rows, columns=column_names(width), dtype="str")
+    frame.insert(0, "_reason", pd.Series(reasons, dtype="str"))
+    frame.insert(0, "_line", np.asarray(lines, dtype=np.int64))
+    return frame
 
 
 def _bad_frame(records: list[list[str]], lines: np.ndarray, width: int, delim: str) -> pd.DataFrame:

@@ -19,9 +19,15 @@ value invalid, never a silently different number.
 
 Dates accept ISO (``2026-10-03``, ``2026-10-03 19:42:11``, ``T``, fractions, offsets ``+08:00`` /
 ``+0800`` / ``+08`` / ``Z``), ``2026/10/3``, ``2026.10.03``, ``20261003`` (``20261003194211``),
-``2026年10月3日`` (with an optional time), Excel serial numbers (5 digits: 1927-2173) and native
-datetimes. Years outside 1900-2199 are invalid. A value with an offset is converted to the business
-time zone before its date is taken; a value without one is already local business time.
+``2026年10月3日`` (with an optional time) and native datetimes. A weekday written next to the date
+(``2018-01-01 星期一``, ``周一``, ``(一)``, ``Mon``, ``Monday``, ``Fri, 2018-01-05``) is set aside: the date
+is trusted, and when some weekdays do not match their dates one warning says so. Excel serial numbers
+(``45568`` = 2024-10-03) are read only from numeric cells (an Excel number, not text) and only when
+they fall in 1950-2100; a 5-digit number in a text column is invalid, with a hint. Years outside
+1900-2199 are invalid, and so is a day that does not exist (``2018-02-29``: the reason says February
+2018 has 28 days). UTC offsets must lie between -12:00 and +14:00 (``+25:00`` is invalid). A value
+with an offset is converted to the business time zone before its date is taken; a value without one
+is already local business time.
 Day/month forms (``03/04/2026``) follow ``date_format`` when it is set; otherwise the column
 settles it when some value can only be day/month (``25/04/2026``) and none only month/day, or the
 reverse; when every such value reads both ways the parser refuses to guess
@@ -30,6 +36,7 @@ reverse; when every such value reads both ways the parser refuses to guess
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -271,10 +278,24 @@ _FAMILIES = (
     ("zh", r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"
            + r"(?:\s*(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{1,2})"
            + r"(?:\s*[:分]\s*(?P<S>\d{1,2})\s*秒?)?\s*分?)?$"),
-    ("serial", r"^(?P<n>\d{5})(?:\.(?P<f>\d+))?$"),
 )
+_SERIAL = r"^(?P<n>\d{5})(?:\.(?P<f>\d+))?$"
+#: Excel serials read from numeric cells: 1950-01-01 .. 2100-12-31.
+SERIAL_RANGE = (18264, 73415)
+_SERIAL_HINT = ("a number in a text column is not read as an Excel date serial: format the column "
+                "as a date in Excel, or write dates as 2026-10-03")
+_WEEKDAY = (r"(?i)[(\[]?\s*(?:(?:星期|周|礼拜)(?P<zh>[一二三四五六日天])|\b(?P<en>monday|tuesday|"
+            r"wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri|sat|"
+            r"sun)\b\.?)\s*[)\]]?,?|\((?P<zp>[一二三四五六日天])\)")
+_WEEKDAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAY_EN = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_LOOSE_YMD = r"^(?P<y>\d{4})\D{1,3}(?P<m>\d{1,2})\D{1,3}(?P<d>\d{1,2})"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
 _DMY = (r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})" + _TIME + r"$")
 _EXCEL_EPOCH = -25569  # 1899-12-30 as days since 1970-01-01
+_EPOCH_DATE = dt.date(1970, 1, 1)
 _GENERIC_HINT = "write dates as 2026-10-03 (or set date_format in [intake])"
 
 
@@ -306,15 +327,19 @@ def _time_ok(h, mi, se) -> np.ndarray:
     return (h < 24) & (mi < 60) & (se < 60)
 
 
-def _offset_minutes(tz: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(has offset, minutes east of UTC) from 'Z', 'UTC', '+08', '+0800', '+08:00'."""
+def _offset_minutes(tz: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(has offset, minutes east of UTC, real offset) from 'Z', 'UTC', '+08', '+0800', '+08:00'.
+
+    A real offset lies between -12:00 and +14:00 with minutes below 60."""
     t = pc.fill_null(tz, "")
     has = pc.not_equal(t, "").to_numpy(zero_copy_only=False)
     digits = pc.replace_substring_regex(t, r"[^0-9]", "")
     hh = _ints(pc.utf8_slice_codeunits(digits, 0, 2))
     mm = _ints(pc.utf8_slice_codeunits(digits, 2, 4))
     sign = np.where(pc.starts_with(t, "-").to_numpy(zero_copy_only=False), -1, 1)
-    return has, sign * (hh * 60 + mm)
+    minutes = sign * (hh * 60 + mm)
+    real = (mm < 60) & (minutes <= 14 * 60) & (minutes >= -12 * 60)
+    return has, minutes, real
 
 
 def _local_days_from_utc(utc_seconds: np.ndarray, timezone: str) -> np.ndarray:
@@ -322,9 +347,10 @@ def _local_days_from_utc(utc_seconds: np.ndarray, timezone: str) -> np.ndarray:
     return idx.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def _family_days(kind: str, sub: pa.Array, pattern: str, timezone: str
+def _family_days(kind: str, sub: pa.Array, pattern: str, timezone: str, hint: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(matched, days, valid) for the values in ``sub`` against one family."""
+    """(matched, days, valid) for the values in ``sub`` against one family; ``hint`` (aligned
+    with ``sub``) receives the reason for a bad UTC offset."""
     st = pc.extract_regex(sub, pattern)
     matched = pc.is_valid(st).to_numpy(zero_copy_only=False)
     if not matched.any():
@@ -334,13 +360,20 @@ def _family_days(kind: str, sub: pa.Array, pattern: str, timezone: str
     if kind == "serial":
         n = _ints(st.field("n"))
         days = n + _EXCEL_EPOCH
-        return matched, days, matched.copy()
+        return matched, days, matched & (n >= SERIAL_RANGE[0]) & (n <= SERIAL_RANGE[1])
     y, m, d = (_ints(st.field(k)) for k in ("y", "m", "d"))
     h, mi, se = (_ints(st.field(k)) for k in ("H", "M", "S"))
     days, ok = _days(y, m, d)
     ok &= _time_ok(h, mi, se) & matched
     if kind == "iso":
-        has, off = _offset_minutes(st.field("tz"))
+        has, off, real = _offset_minutes(st.field("tz"))
+        unreal = has & ok & ~real
+        if unreal.any():
+            tz = st.field("tz").to_pylist()
+            for i in np.flatnonzero(unreal):
+                hint[i] = (f"the UTC offset {tz[i]} does not exist (offsets lie between -12:00 "
+                           "and +14:00): fix the value")
+            ok &= ~unreal
         has &= ok
         if has.any():
             secs = days[has] * 86400 + h[has] * 3600 + mi[has] * 60 + se[has] - off[has] * 60
@@ -433,7 +466,7 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
     Parsed
         ``values`` int64 days since 1970-01-01 (valid where not ``empty | invalid``); use
         :func:`to_date_series` for the frame column. ``warnings`` says how day/month order was
-        settled.
+        settled, and whether written weekdays disagree with their dates.
 
     Raises
     ------
@@ -450,8 +483,10 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
         invalid = ~empty & ((y < 1900) | (y > 2199))
         return Parsed(np.where(empty | invalid, 0, days), empty, invalid, raw_text(s),
                       np.full(n, "", dtype=object))
+    numeric = is_numeric(s)
     shown = clean_text(s)
     text = pc.utf8_normalize(shown, "NFKC") if _non_ascii(shown) else shown
+    text, weekday = _set_weekdays_aside(text)
     empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
     days, ok = np.zeros(n, np.int64), np.zeros(n, bool)
     todo = ~empty
@@ -472,19 +507,85 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
         take = todo & fast
         days[take], ok[take] = fdays[take], fok[take]
         todo &= ~fast
-    for kind, pattern in _FAMILIES:
+    families = (*_FAMILIES, ("serial", _SERIAL)) if numeric else _FAMILIES
+    for kind, pattern in families:
         if not todo.any():
             break
         idx = np.flatnonzero(todo)
-        matched, fdays, fok = _family_days(kind, pc.take(text, pa.array(idx)), pattern, timezone)
+        sub_hint = np.full(len(idx), "", dtype=object)
+        matched, fdays, fok = _family_days(kind, pc.take(text, pa.array(idx)), pattern, timezone,
+                                           sub_hint)
         days[idx[matched]], ok[idx[matched]] = fdays[matched], fok[matched]
+        hint[idx] = np.where(sub_hint != "", sub_hint, hint[idx])
         todo[idx[matched]] = False
     if todo.any():
         _dmy(text, todo, days, ok, hint, date_format=date_format, label=label, lines=lines,
              warnings=warnings)
     invalid = ~empty & ~ok
+    if invalid.any():
+        _explain_invalid(text, invalid, hint, numeric)
     hint[invalid & (hint == "")] = _GENERIC_HINT
+    if weekday is not None:
+        _check_weekdays(weekday, days, ok, shown, label, lines, warnings)
     return Parsed(np.where(ok, days, 0), empty, invalid, shown, hint, warnings)
+
+
+def _set_weekdays_aside(text: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
+    """The text without written weekdays, and each value's weekday (0 = Monday, -1 = none);
+    ``None`` when no value carries one (the common case costs one regex test)."""
+    if not len(text) or not pc.any(pc.match_substring_regex(text, _WEEKDAY)).as_py():
+        return text, None
+    st = pc.extract_regex(text, _WEEKDAY)
+    zh = [a or b for a, b in zip(st.field("zh").to_pylist(), st.field("zp").to_pylist())]
+    en = pc.utf8_lower(pc.fill_null(st.field("en"), "")).to_pylist()
+    weekday = np.array([_WEEKDAY_ZH.get(z or "", _WEEKDAY_EN.get(e[:3], -1)) for z, e in zip(zh, en)],
+                       dtype=np.int64)
+    stripped = pc.replace_substring_regex(text, _WEEKDAY, " ")
+    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(stripped, r"\s+", " "))
+    return stripped, weekday
+
+
+def _check_weekdays(weekday: np.ndarray, days: np.ndarray, ok: np.ndarray, shown: pa.Array,
+                    label: str, lines: np.ndarray | None, warnings: list[str]) -> None:
+    """One warning when written weekdays disagree with their dates (the date is trusted)."""
+    actual = (days + 3) % 7  # 1970-01-01 was a Thursday
+    wrong = ok & (weekday >= 0) & (weekday != actual)
+    if not wrong.any():
+        return
+    i = int(np.flatnonzero(wrong)[0])
+    where = f" on line {lines[i]}" if lines is not None else ""
+    day = _EPOCH_DATE + dt.timedelta(days=int(days[i]))
+    warnings.append(f"{label}: {int(wrong.sum())} of {int((ok & (weekday >= 0)).sum())} dates "
+                    f"carry a weekday that does not match the date (first: {shown[i].as_py()!r}"
+                    f"{where}: {day.isoformat()} is a {_WEEKDAY_NAMES[int(actual[i])]}); the "
+                    "date is used and the weekday ignored")
+
+
+def _explain_invalid(text: pa.Array, invalid: np.ndarray, hint: np.ndarray, numeric: bool
+                     ) -> None:
+    """Specific reasons for some invalid dates: a day that does not exist, a serial in text."""
+    idx = np.flatnonzero(invalid & (hint == ""))
+    if not len(idx):
+        return
+    sub = pc.take(text, pa.array(idx))
+    if not numeric:
+        serial = pc.match_substring_regex(sub, _SERIAL).to_numpy(zero_copy_only=False)
+        hint[idx[serial]] = _SERIAL_HINT
+    else:
+        hint[idx] = (f"the number is not a plausible Excel date serial "
+                     f"({SERIAL_RANGE[0]}-{SERIAL_RANGE[1]}: 1950-2100)")
+    st = pc.extract_regex(sub, _LOOSE_YMD)
+    found = pc.is_valid(st).to_numpy(zero_copy_only=False)
+    if not found.any():
+        return
+    st = pc.fill_null(st, pa.scalar({f.name: "" for f in st.type}, st.type))
+    y, m, d = (_ints(st.field(k)) for k in ("y", "m", "d"))
+    for j in np.flatnonzero(found & (m >= 1) & (m <= 12) & (d >= 1) & (y >= 1900) & (y <= 2199)):
+        leap = y[j] % 4 == 0 and (y[j] % 100 != 0 or y[j] % 400 == 0)
+        last = int(_MONTH_DAYS[m[j]]) + int(leap and m[j] == 2)
+        if d[j] > last:
+            hint[idx[j]] = (f"there is no such day: {_MONTHS[m[j] - 1]} {y[j]} has {last} days; "
+                            "fix the date in the source")
 
 
 def _with_format(text: pa.Array, date_format: str, label: str) -> pd.Series:
@@ -534,6 +635,7 @@ def to_date_series(parsed: Parsed, index: pd.Index) -> pd.Series:
 
 __all__ = [
     "DATE_DTYPE",
+    "SERIAL_RANGE",
     "Parsed",
     "clean_id",
     "clean_text",

@@ -284,6 +284,12 @@ class Store:
     def last_order_date(self) -> dt.date | None:
         return _scalar(self.con, "SELECT max(ordered_at) FROM orders WHERE NOT is_refund")
 
+    def order_days(self) -> tuple[list[dt.date], list[int]]:
+        """Distinct purchase dates (refunds left out), ascending, and the orders on each."""
+        rows = self.con.execute("SELECT ordered_at, count(*) FROM orders WHERE NOT is_refund "
+                                "GROUP BY 1 ORDER BY 1").fetchall()
+        return [r[0] for r in rows], [int(r[1]) for r in rows]
+
     def customer_frame(self) -> pd.DataFrame:
         """Customers with their attributes (as stored) for joining onto results."""
         return self.con.execute("SELECT * FROM customers ORDER BY customer_key").df()
