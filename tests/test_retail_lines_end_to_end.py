@@ -7,6 +7,7 @@ exported twice); its manifest holds the figures computed from the generated valu
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from tierwise.config import IntakeConfig, SourceConfig
 from tierwise.demo.retail_lines import generate_retail_lines
 from tierwise.io import read_rejects, read_source, reconcile_customers
+from tierwise.config import load_config
 from tierwise.store import Store
 
 CONFIG = """
@@ -38,10 +40,14 @@ date_format = "%m/%d/%Y %H:%M"
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory) -> tuple[Path, dict]:
+    """A generated export and the config `tierwise init --from` writes for it, unedited."""
+    from conftest import run_cli
+
     folder = tmp_path_factory.mktemp("retail")
     manifest = generate_retail_lines(folder, customers=250, days=240, seed=7)
-    (folder / "tierwise.toml").write_text(CONFIG.format(path="online_retail.csv"),
-                                          encoding="utf-8")
+    init = run_cli("init", "--from", "online_retail.csv", cwd=folder)
+    assert init.code == 0, init.stdout + init.stderr
+    assert "order lines" in init.stdout
     return folder, manifest
 
 
@@ -52,11 +58,18 @@ def ingested(retail, tmp_path_factory):
     folder, manifest = retail
     result = run_cli("ingest", "--json", cwd=folder)
     assert result.code == 0, result.stderr
-    last = pd.read_csv(folder / "online_retail.csv", usecols=["InvoiceDate"])["InvoiceDate"]
-    as_of = pd.to_datetime(last, format="%m/%d/%Y %H:%M").max().date().isoformat()
-    run = run_cli("run", "--as-of", as_of, "--json", cwd=folder)
+    run = run_cli("run", "--json", cwd=folder)  # the default as-of: the data's last day
     assert run.code == 0, run.stderr
     return result.json()[0], run.json()
+
+
+def test_init_from_writes_what_a_hand_written_config_would(retail):
+    folder, _ = retail
+    config = load_config(folder / "tierwise.toml")
+    by_hand = tomllib.loads(CONFIG.format(path="online_retail.csv"))
+    assert config.intake.date_format == by_hand["intake"]["date_format"]
+    assert config.intake.cancel_prefixes == ["C"]
+    assert config.sources.orders.path == Path("online_retail.csv")
 
 
 def test_generator_looks_like_online_retail(retail):

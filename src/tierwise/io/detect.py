@@ -372,14 +372,10 @@ def render_config(orders: Detection, customers: Detection | None = None, *,
         intake.append(f"date_format = {_toml(orders.date_format)}  # dates "
                       f"{next((f.how for f in orders.findings if f.what == 'dates'), '')}"
                       .split(";")[0])
-    prefix_key = next((k for k in IntakeConfig.model_fields if "prefix" in k), None)
-    if orders.cancel_prefix and prefix_key is not None:
-        default = IntakeConfig.model_fields[prefix_key].default
-        value = [orders.cancel_prefix] if isinstance(default, list) else orders.cancel_prefix
-        if value != default:
-            shown = ("[" + ", ".join(_toml(v) for v in value) + "]" if isinstance(value, list)
-                     else _toml(value))
-            intake.append(f"{prefix_key} = {shown}  # order ids starting with it cancel")
+    default_prefixes = IntakeConfig().cancel_prefixes
+    if orders.cancel_prefix and orders.cancel_prefix not in default_prefixes:
+        shown = ", ".join(_toml(v) for v in [*default_prefixes, orders.cancel_prefix])
+        intake.append(f"cancel_prefixes = [{shown}]  # order ids starting with one cancel")
     if intake:
         text += ["", "[intake]", *intake]
     return "\n".join(text) + "\n"

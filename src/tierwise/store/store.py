@@ -282,11 +282,16 @@ class Store:
         return {"customers": customers, "orders": orders}
 
     def last_order_date(self) -> dt.date | None:
-        return _scalar(self.con, "SELECT max(ordered_at) FROM orders WHERE NOT is_refund")
+        """The last day with an order or a refund: the natural as-of date of the data."""
+        return _scalar(self.con, "SELECT max(ordered_at) FROM orders")
 
     def order_days(self) -> tuple[list[dt.date], list[int]]:
-        """Distinct purchase dates (refunds left out), ascending, and the orders on each."""
-        rows = self.con.execute("SELECT ordered_at, count(*) FROM orders WHERE NOT is_refund "
+        """Distinct order dates, ascending, and the orders on each.
+
+        Refunds count: a cancellation dated after the last purchase belongs in the run (an
+        as-of date on the last purchase would leave it out and overstate revenue).
+        """
+        rows = self.con.execute("SELECT ordered_at, count(*) FROM orders "
                                 "GROUP BY 1 ORDER BY 1").fetchall()
         return [r[0] for r in rows], [int(r[1]) for r in rows]
 
