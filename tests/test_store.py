@@ -53,11 +53,32 @@ def test_reingesting_orders_is_idempotent(store: Store) -> None:
     store.upsert_customers(pd.DataFrame({"customer_id": ["a", "b"]}), source="c")
     first = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="o")
     again = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="o")
-    assert first == {"inserted": 2, "replaced": 0, "lines": 0, "overlap": 0}
-    assert again == {"inserted": 0, "replaced": 2, "lines": 0, "overlap": 0}
+    assert first == {"inserted": 2, "replaced": 0, "lines": 0, "overlap": 0, "legacy_replaced": 0}
+    assert again == {"inserted": 0, "replaced": 2, "lines": 0, "overlap": 0, "legacy_replaced": 0}
     assert store.counts() == {"customers": 2, "orders": 2}
     moved = store.upsert_orders(orders(["1", "2"], ["a", "b"]), source="renamed")
     assert moved["replaced"] == moved["overlap"] == 2  # the same orders from another source
+
+
+def test_orders_stored_under_old_file_line_ids_are_replaced_not_doubled(tmp_path: Path, cli) -> None:
+    """A store written before ids came from content holds '<stem>:<line>' ids for id-less rows."""
+    (tmp_path / "tierwise.toml").write_text('[sources.orders]\npath = "visits.csv"\n', "utf-8")
+    (tmp_path / "visits.csv").write_text("customer_id,ordered_at,amount\nA,2024-01-01,5\n"
+                                         "A,2024-01-01,5\nB,2024-01-02,7\n", "utf-8")
+    assert cli("ingest", cwd=tmp_path).code == 0
+    with Store(tmp_path / "tierwise.duckdb") as s:  # as the older release stored them
+        s.con.execute("UPDATE orders SET order_id = 'visits:' || CAST(rowid + 2 AS VARCHAR)")
+        s.con.execute("INSERT INTO orders (order_id, customer_key, ordered_at, amount, is_refund,"
+                      " source) VALUES ('1234:5', 1, DATE '2024-01-03', 9, false, 'other.csv')")
+    again = cli("ingest", "--json", cwd=tmp_path)
+    assert again.code == 0, again.stderr
+    report = again.json()[0]
+    assert report["legacy_replaced"] == 3
+    assert any("older tierwise" in w for w in report["warnings"])
+    with Store(tmp_path / "tierwise.duckdb", read_only=True) as s:
+        ids = sorted(r[0] for r in s.con.execute("SELECT order_id FROM orders").fetchall())
+    assert len(ids) == 4 and "1234:5" in ids  # 3 content ids + another source's real id kept
+    assert not any(i.startswith("visits:") for i in ids)
 
 
 def test_orders_of_unknown_customers_are_refused(store: Store) -> None:

@@ -114,6 +114,11 @@ def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:
             f"{report.source}: {counts['overlap']} order(s) were already in the store from "
             "another source (the same orders, recognised by their ids or content); they were "
             "replaced, not added again")
+    if counts.get("legacy_replaced"):
+        report.warnings.append(
+            f"{report.source}: {counts['legacy_replaced']} order(s) stored by an older tierwise "
+            "under ids made from the file name and line were replaced by the same orders under "
+            "ids made from their content (re-ingesting now recognises them under any file name)")
 
 
 def _read(cfg: Config, kind: str, progress: Progress,

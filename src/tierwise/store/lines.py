@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import PurePath
 
 import duckdb
 import pandas as pd
@@ -39,14 +40,39 @@ def _prepare(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, bool]:
     return incoming, has_lines
 
 
+def _drop_legacy_ids(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, source: str
+                     ) -> int:
+    """Remove this source's orders stored under the old derived ids ``<file stem>:<line>``.
+
+    Stores written before order ids came from content hold orders without an id of their own
+    as ``<file stem>:<line>``. When the same file comes again with content-derived ids (they
+    start with ``~``), its old rows are the same orders: they are replaced, not doubled.
+    """
+    if not incoming["order_id"].astype(str).str.startswith("~").any():
+        return 0
+    prefix = PurePath(source).stem + ":"
+    where = ("source = ? AND starts_with(order_id, ?) "
+             "AND regexp_full_match(substr(order_id, ?), '[0-9]+')")
+    args = [source, prefix, len(prefix) + 1]
+    n = con.execute(f"SELECT count(*) FROM orders WHERE {where}", args).fetchall()[0][0]
+    if n:
+        con.execute(f"DELETE FROM order_lines WHERE order_id IN "
+                    f"(SELECT order_id FROM orders WHERE {where})", args)
+        con.execute(f"DELETE FROM orders WHERE {where}", args)
+    return int(n)
+
+
 def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source: str
                  ) -> dict[str, int]:
     """Replace the orders (and lines) of ``frame``; every customer must be stored already.
 
-    Returns ``inserted`` / ``replaced`` orders, ``lines`` stored, and ``overlap``: stored orders
-    this input replaced that had come from another source (the same rows under another name).
+    Returns ``inserted`` / ``replaced`` orders, ``lines`` stored, ``overlap``: stored orders
+    this input replaced that had come from another source (the same rows under another name),
+    and ``legacy_replaced``: this source's orders stored under the old ``<file stem>:<line>``
+    ids, replaced by the same orders under content-derived ids.
     """
     incoming, has_lines = _prepare(frame, source)
+    legacy = _drop_legacy_ids(con, incoming, source)
     con.register("incoming_lines", incoming)
     try:
         con.execute("""
@@ -87,8 +113,9 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
         con.execute("DROP TABLE incoming_keys")
     finally:
         con.unregister("incoming_lines")
-    return {"inserted": n_orders - replaced, "replaced": replaced, "lines": lines,
-            "overlap": overlap}
+    return {"inserted": n_orders - replaced - min(legacy, n_orders - replaced),
+            "replaced": replaced + min(legacy, n_orders - replaced), "lines": lines,
+            "overlap": overlap, "legacy_replaced": legacy}
 
 
 def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dict[str, int]:
