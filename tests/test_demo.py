@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from tierwise.demo import generate_b2b, generate_restaurant
+from tierwise.demo.b2b import MIN_ACCOUNTS
+from tierwise.demo.restaurant import MIN_MEMBERS
 
 REPO = Path(__file__).resolve().parents[1]
 R_END = date(2026, 10, 31)
@@ -245,6 +247,8 @@ def test_value_problem_groups(clean_visits, restaurant):
 def test_restaurant_rejects_too_few_members(tmp_path):
     with pytest.raises(ValueError, match="members=10"):
         generate_restaurant(tmp_path, members=10)
+    with pytest.raises(ValueError, match=f"members={MIN_MEMBERS - 1}"):
+        generate_restaurant(tmp_path, members=MIN_MEMBERS - 1)
 
 
 # --- B2B -----------------------------------------------------------------------------------------
@@ -371,8 +375,9 @@ def test_committed_examples_match_the_generators(tmp_path):
     assert size < 300_000
 
 
-def test_small_restaurant_keeps_planted_bands(tmp_path):
-    manifest = generate_restaurant(tmp_path, members=150, years=1)
+@pytest.mark.parametrize("members", [MIN_MEMBERS, 150])
+def test_small_restaurant_keeps_planted_bands(tmp_path, members):
+    manifest = generate_restaurant(tmp_path, members=members, years=1)
     frame = _read_gbk(tmp_path / "visits.csv")
     frame = frame[frame["状态"] == "已支付"]
     frame["ts"] = pd.to_datetime(frame["消费时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
@@ -382,3 +387,32 @@ def test_small_restaurant_keeps_planted_bands(tmp_path):
         assert (last.reindex(manifest[group], fill_value=0) == expected).all()
     assert np.all([len(manifest[f"messy_{k}"]) >= 2 for k in MESSY])
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest["as_of"][0])
+
+
+def test_b2b_at_its_minimum_keeps_planted_groups(tmp_path):
+    manifest = generate_b2b(tmp_path, accounts=MIN_ACCOUNTS)
+    accounts = pd.read_csv(tmp_path / "accounts.csv", encoding="utf-8", dtype={"customer_id": str})
+    orders = pd.read_excel(tmp_path / "orders.xlsx", sheet_name="orders")
+    assert len(accounts) == MIN_ACCOUNTS
+    quiet = manifest["q1_quiet"]
+    assert len(quiet) == 3 and len(manifest["fast_growing"]) >= 3
+    q1_2025 = _revenue(orders, "2025-01-01", "2025-04-01").reindex(quiet, fill_value=0)
+    q1_2026 = _revenue(orders, "2026-01-01", "2026-04-01").reindex(quiet, fill_value=0)
+    assert (q1_2026 < 0.1 * q1_2025).all()
+    with pytest.raises(ValueError, match=f"accounts={MIN_ACCOUNTS - 1}"):
+        generate_b2b(tmp_path / "fewer", accounts=MIN_ACCOUNTS - 1)
+
+
+def test_demo_command_runs_at_the_documented_minimums(tmp_path):
+    """``tierwise demo --members 50 --accounts 20`` (the minimums its --help states) completes."""
+    from conftest import run_cli
+
+    done = run_cli("demo", "--dir", str(tmp_path / "demo"), "--members", str(MIN_MEMBERS),
+                   "--accounts", str(MIN_ACCOUNTS), "--json", cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    runs = {name: item["runs"] for name, item in done.json()["businesses"].items()}
+    assert runs["restaurant"][-1]["customers"] >= MIN_MEMBERS - 5  # a few never visited
+    assert runs["b2b"][-1]["customers"] == MIN_ACCOUNTS
+    too_few = run_cli("demo", "--dir", str(tmp_path / "x"), "--accounts",
+                      str(MIN_ACCOUNTS - 1), cwd=tmp_path)
+    assert too_few.code == 2 and "Traceback" not in too_few.stderr

@@ -22,7 +22,7 @@ _EXPORTS = {
     # errors
     "TierwiseError": "errors", "ConfigError": "errors", "DataContractError": "errors",
     "MissingDependencyError": "errors", "StoreError": "errors", "NotFittedError": "errors",
-    "FitError": "errors", "StoreBusyError": "errors",
+    "FitError": "errors", "StoreBusyError": "errors", "DiskFullError": "errors",
     # config, pipeline, store
     "Config": "config", "load_config": "config", "parse_config": "config",
     "ingest": "pipeline", "run": "pipeline", "Store": "store",

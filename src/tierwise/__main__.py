@@ -1,7 +1,5 @@
 """``python -m tierwise``: the same as the ``tierwise`` command."""
 
-import sys
+from .cli import entry
 
-from .cli import main
-
-sys.exit(main())
+entry()

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ConfigError, StoreError, TierwiseError
+from .errors import ConfigError, StoreError, TierwiseError, disk_full
 
 app = typer.Typer(
     name="tierwise",
@@ -47,12 +47,43 @@ RunOpt = Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")]
 DEFAULT_CONFIG = Path("tierwise.toml")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        sys.stdout.write(f"tierwise {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and stop.",
+                                          is_eager=True, callback=_show_version)] = False,
 ) -> None:
     _state["quiet"], _state["debug"] = quiet, debug
+
+
+def command_name() -> str:
+    """How to run tierwise again from here: ``tierwise`` when that is on PATH, else the path of
+    the running executable (``.venv/bin/tierwise``), else ``python -m tierwise``."""
+    import os
+    import shlex
+    import shutil
+
+    def shown(path: str) -> str:
+        relative = os.path.relpath(path)
+        text = relative if not relative.startswith("..") else path
+        return shlex.quote(text if os.sep in text else f".{os.sep}{text}")
+
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is not None and running.name in ("tierwise", "tierwise.exe"):
+        on_path = shutil.which("tierwise")
+        if on_path and Path(on_path).resolve() == running.resolve():
+            return "tierwise"
+        return shown(str(running))
+    return f"{shown(sys.executable)} -m tierwise"
 
 
 @contextmanager
@@ -319,8 +350,8 @@ def demo(
                           for r in item["runs"]]))
         _say(f"  config: {item['config']}  store: {item['store']}")
         _say(f"  reports: {'  '.join(item['reports'])}")
-    _say(f"[green]done in {result['seconds']:.1f} s[/green]; try: tierwise runs -c "
-         f"{result['businesses']['restaurant']['config']}")
+    _say(f"[green]done in {result['seconds']:.1f} s[/green]; try: {escape(command_name())} runs "
+         f"-c {result['businesses']['restaurant']['config']}")
 
 
 @app.command("validate-model")
@@ -625,16 +656,66 @@ def main(argv: list[str] | None = None) -> int:
         app(args=args, prog_name="tierwise")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except TierwiseError as exc:
-        if "--debug" in args:
-            raise
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except Exception as exc:  # a library error, or a full disk under any library
+        known = disk_full(exc) or (exc if isinstance(exc, TierwiseError) else None)
+        if known is None or "--debug" in args:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(known))}", highlight=False)
+        if known is not exc:
+            _release(exc)
+        return known.exit_code
     return 0
 
 
+def _release(exc: BaseException) -> None:
+    """Close what a failed write left open (a zip writer of a half-written xlsx) now, quietly:
+    collected later, it would print a second traceback for the same full disk."""
+    import gc
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: None if disk_full(u.exc_value) else hook(u)
+    try:
+        seen: set[int] = set()
+        stack: list[BaseException | None] = [exc]
+        while stack:
+            current = stack.pop()
+            if current is None or id(current) in seen:
+                continue
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            stack += [current.__cause__, current.__context__,
+                      *(a for a in current.args if isinstance(a, BaseException))]
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def entry() -> None:
+    """The ``tierwise`` executable and ``python -m tierwise``: :func:`main`, then leave at once.
+
+    The interpreter's own shutdown tears down modules and then the C++ libraries' static
+    objects while their native worker threads (Arrow's thread pools, which started for a CSV
+    read or a conversion, OpenMP and BLAS pools) may still be alive; a worker that wants the
+    GIL after shutdown began is ended by ``pthread_exit``, which unwinds through C++ code that
+    may not unwind, and the process dies with SIGABRT ("terminate called without an active
+    exception") after its output is complete. So the exit handlers run while everything is
+    still alive, the output is flushed, and the process ends with ``os._exit``.
+    """
+    import atexit
+    import os
+
+    code = main()
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -1,8 +1,9 @@
 """``tierwise users ...`` and ``tierwise serve``: the web dashboard's accounts and server.
 
 Mounted by ``tierwise.cli`` (``app.add_typer(users_app, name="users")`` and
-``app.command("serve")(serve)``). The web stack (FastAPI, uvicorn, argon2) is imported only when
-a command runs, so ``tierwise --help`` stays quick. Passwords are read from standard input with
+``app.command("serve")(serve)``). The web stack (FastAPI, uvicorn, argon2: the ``[web]`` extra)
+is imported only when a command runs, so ``tierwise --help`` stays quick and works without it;
+without it these commands stop with the install hint. Passwords are read from standard input with
 ``--password-stdin`` (for scripts) or asked for twice, hidden, in a terminal; with neither, the
 command stops with a hint rather than wait for input that cannot come.
 """

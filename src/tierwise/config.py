@@ -789,7 +789,15 @@ class WebConfig(_Section):
     session_hours: float = Field(12.0, gt=0, description="a sign-in lasts this many hours")
     cookie_secure: Literal["auto", "always", "never"] = Field(
         "auto", description="the Secure flag of cookies: auto = when the page is served over "
-                            "https (behind a proxy: when it sends X-Forwarded-Proto: https)")
+                            "https (behind a proxy listed in trusted_proxies: when it sends "
+                            "X-Forwarded-Proto: https)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (10.0.0.0/8) of reverse proxies in front of the "
+                    "server: only a request from one of them may say, in X-Forwarded-For and "
+                    "X-Forwarded-Proto, whom and over what it forwards; from anyone else these "
+                    "headers are ignored, so the sign-in limit counts the real address. Empty "
+                    "(the default): no proxy is trusted")
     login_max_failures: int = Field(
         5, ge=1, description="failed sign-ins per user name and address before sign-in is "
                              "refused for a while (HTTP 429)")
@@ -820,6 +828,22 @@ class WebConfig(_Section):
         if unknown:
             raise ValueError(f"unknown role(s) {unknown}; valid: {', '.join(WEB_ROLES)}")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        bad = []
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                bad.append(item)
+        if bad:
+            raise ValueError(f"not an IP address or network: {bad}; write e.g. '127.0.0.1' or "
+                             "'10.0.0.0/8'")
+        return [item.strip() for item in value]
 
 
 # <web-sections>

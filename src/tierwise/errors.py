@@ -7,6 +7,8 @@ The CLI turns these into one line and an exit code (see ``tierwise.cli``); nothi
 
 from __future__ import annotations
 
+import errno
+
 
 class TierwiseError(Exception):
     """Base of every error tierwise raises on purpose.
@@ -80,6 +82,46 @@ class StoreBusyError(StoreError):
     """
 
 
+class DiskFullError(StoreError):
+    """The disk (or the user's quota) filled up while writing.
+
+    Writes go through a transaction or a temporary file renamed into place, so what was there
+    before (the store, an earlier export) is intact; the half-written file is removed.
+    """
+
+    def __init__(self, where: str | None = None) -> None:
+        target = f" while writing {where}" if where else ""
+        super().__init__(f"the disk is full{target}",
+                         "free some space (or write elsewhere) and run the command again; "
+                         "the store and earlier files are unchanged")
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+#: How DuckDB (which raises its own IOException, not OSError) says it.
+_FULL_TEXTS = ("No space left on device", "Disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> DiskFullError | None:
+    """The :class:`DiskFullError` behind ``exc``, or None when the disk was not full.
+
+    Looks through the chain of causes (a library may wrap the ``OSError``): an ``OSError`` with
+    ``ENOSPC`` / ``EDQUOT``, or DuckDB's "No space left on device".
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFullError):
+            return current
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return DiskFullError(current.filename and str(current.filename))
+        if not isinstance(current, OSError) and any(t in str(current) for t in _FULL_TEXTS):
+            return DiskFullError()
+        wrapped = [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        current = current.__cause__ or current.__context__ or (wrapped[0] if wrapped else None)
+    return None
+
+
 class NotFittedError(TierwiseError):
     """A model was asked to predict before ``fit`` was called."""
 
@@ -99,6 +141,8 @@ __all__ = [
     "MissingDependencyError",
     "StoreError",
     "StoreBusyError",
+    "DiskFullError",
     "NotFittedError",
     "FitError",
+    "disk_full",
 ]

@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import PYRAMID_TIERS, CampaignDefaultsConfig
 from ..errors import ConfigError, DataContractError
-from ..io.export import Written
+from ..io.export import Written, replacing
+from ..io.sheets import neutralise_frame, write_frame_xlsx
 from ..privacy import mask_phone
 from ..store import Store
 from . import repository as repo
@@ -400,33 +401,21 @@ def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Pat
                    with_contacts: bool = False) -> Written:
     """Write the target list as CSV (UTF-8 with BOM, for Excel) or XLSX; never the control group.
 
-    Phone numbers are masked (``138****1234``) unless ``with_contacts``.
+    Phone numbers are masked (``138****1234``) unless ``with_contacts``; text a spreadsheet
+    would run as a formula is neutralised (:func:`tierwise.io.sheets.neutralise`).
     """
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"--format {fmt!r} is not supported",
                           f"use one of: {', '.join(EXPORT_FORMATS)}")
     frame = target_list(store, campaign_id, with_contacts=with_contacts)
     path = Path(out) if out else Path(f"campaign-{campaign_id}-targets.{fmt}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    if fmt == "csv":
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-    else:
-        _write_xlsx(frame, tmp)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        if fmt == "csv":
+            neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            text = frame.astype("object").where(frame.notna(), None)
+            write_frame_xlsx(text, tmp, sheet_name="targets")
     return Written(path, len(frame))
-
-
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
-    text = frame.astype("object").where(frame.notna(), None)
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        text.to_excel(writer, sheet_name="targets", index=False)
-        sheet = writer.sheets["targets"]
-        sheet.freeze_panes(1, 0)
-        for i, col in enumerate(frame.columns):
-            width = max([len(str(col))] + [sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(v))
-                                           for v in frame[col].head(200)])
-            sheet.set_column(i, i, min(max(width + 2, 8), 40))
 
 
 __all__ = [

@@ -33,6 +33,8 @@ ACCOUNT_COLUMNS = [
 ]
 ORDER_COLUMNS = ["order_id", "customer_id", "order_date", "amount", "cost", "channel", "agent",
                  "status"]
+#: The fewest accounts the planted groups fit in (``tierwise demo --accounts``' minimum).
+MIN_ACCOUNTS = 20
 CHANNELS = ("direct", "distributor", "online")
 WEEKDAY_WEIGHT = np.array([1.0, 1.05, 1.05, 1.0, 0.95, 0.08, 0.03])  # Monday .. Sunday
 
@@ -46,7 +48,7 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
     out_dir
         Folder to write into (created when missing). Existing files of the same name are replaced.
     accounts
-        Number of accounts (at least 30).
+        Number of accounts (at least :data:`MIN_ACCOUNTS`, 20).
     years
         Length of the order history in years, ending at ``end`` (at least 2, so that Q1 of
         ``end``'s year has a same quarter last year).
@@ -69,8 +71,9 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
     >>> len(m["q1_quiet"])  # doctest: +SKIP
     3
     """
-    if accounts < 30:
-        raise ValueError(f"accounts={accounts} is too small for the planted groups; use 30 or more")
+    if accounts < MIN_ACCOUNTS:
+        raise ValueError(f"accounts={accounts} is too small for the planted groups; "
+                         f"use {MIN_ACCOUNTS} or more")
     if years < 2:
         raise ValueError(f"years={years}: give at least 2 years so Q1 has a same quarter last year")
     rng = np.random.default_rng(seed)

@@ -30,6 +30,8 @@ import pandas as pd
 from . import _names as N
 
 BLOCK = 30
+#: The fewest members the planted groups fit in (``tierwise demo --members``' minimum).
+MIN_MEMBERS = 50
 MEMBER_HEADERS = ["会员卡号", "姓名", "手机号", "性别", "年龄", "城市", "注册日期", "会员等级", "标签"]
 VISIT_HEADERS = ["订单号", "会员卡号", "消费时间", "门店", "渠道", "消费金额", "状态"]
 PAID, REFUNDED = "已支付", "已退款"
@@ -68,7 +70,7 @@ def generate_restaurant(out_dir: str | Path, *, members: int = 2000, years: int 
     out_dir
         Folder to write into (created when missing). Existing files of the same name are replaced.
     members
-        Number of members (at least 60).
+        Number of members (at least :data:`MIN_MEMBERS`, 50).
     years
         Length of the visit history in years, ending at ``end``.
     end
@@ -92,8 +94,9 @@ def generate_restaurant(out_dir: str | Path, *, members: int = 2000, years: int 
     >>> m["files"]  # doctest: +SKIP
     ['members.csv', 'visits.csv', 'manifest.json']
     """
-    if members < 60:
-        raise ValueError(f"members={members} is too small for the planted groups; use 60 or more")
+    if members < MIN_MEMBERS:
+        raise ValueError(f"members={members} is too small for the planted groups; "
+                         f"use {MIN_MEMBERS} or more")
     if years < 1:
         raise ValueError(f"years={years}: give at least 1 year of history")
     rng = np.random.default_rng(seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..privacy import mask_contacts
 from ..store import Store
+from .sheets import neutralise_frame, write_frame_xlsx
 
 FORMATS = ("csv", "parquet", "xlsx")
 
@@ -24,7 +27,9 @@ def export_customers(store: Store, *, run: int | str = "latest", fmt: str = "csv
                      out: Path | None = None, with_contacts: bool = False) -> Written:
     """Write one run's per-customer results; phone numbers are masked unless ``with_contacts``.
 
-    CSV is UTF-8 with a BOM so that Excel shows Chinese text correctly.
+    CSV is UTF-8 with a BOM so that Excel shows Chinese text correctly. In CSV and xlsx, text
+    that a spreadsheet would run as a formula gets an apostrophe in front
+    (:func:`tierwise.io.sheets.neutralise`); Parquet keeps values as they are.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not supported", f"use one of: {', '.join(FORMATS)}")
@@ -33,16 +38,28 @@ def export_customers(store: Store, *, run: int | str = "latest", fmt: str = "csv
     if not with_contacts:
         frame = mask_contacts(frame)
     path = Path(out) if out else Path(f"customers-run{info['run_id']}.{fmt}")
+    title = f"run {info['run_id']} {info['period']}"
+    with replacing(path) as tmp:
+        if fmt == "csv":
+            neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        elif fmt == "parquet":  # for programs, not spreadsheets: values as they are
+            frame.to_parquet(tmp, index=False)
+        else:
+            write_frame_xlsx(frame, tmp, sheet_name="customers", title=title)
+    return Written(path, len(frame))
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary ``<path>.part`` to write, renamed to ``path`` when the block succeeds and
+    removed when it fails (a full disk leaves neither a half file nor a changed ``path``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    if fmt == "csv":
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif fmt == "parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        _write_xlsx(frame, tmp, title=f"run {info['run_id']} {info['period']}")
-    tmp.replace(path)
-    return Written(path, len(frame))
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def contract_columns(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
@@ -54,21 +71,3 @@ def contract_columns(frame: pd.DataFrame, info: dict) -> pd.DataFrame:
     n = int(n)
     return frame.rename(columns={"expected_purchases": f"expected_purchases_{n}d",
                                  "purchase_likelihood": f"purchase_likelihood_{n}d"})
-
-
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, title: str) -> None:
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        frame.to_excel(writer, sheet_name="customers", index=False)
-        sheet = writer.sheets["customers"]
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, len(frame), max(len(frame.columns) - 1, 0))
-        for i, col in enumerate(frame.columns):
-            sample = frame[col].astype(str).head(200)
-            # CJK characters take two columns in Excel.
-            width = max([_display_width(col)] + [_display_width(v) for v in sample])
-            sheet.set_column(i, i, min(max(width + 2, 8), 40))
-        writer.book.set_properties({"title": title})
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import xlsxwriter
 
-from ..io.export import _display_width
+from ..io.sheets import WORKBOOK_OPTIONS, display_width, write_cell
 from .builders import Report, Section, Table
 from .catalogue import t
 
@@ -38,7 +35,8 @@ def render_xlsx(report: Report, path: Path | str) -> Path:
 
 def _write(report: Report, path: Path) -> None:
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True,
-                                           "default_date_format": "yyyy-mm-dd"})
+                                           "default_date_format": "yyyy-mm-dd",
+                                           **WORKBOOK_OPTIONS})
     fmt = _Formats(book, report.currency)
     book.set_properties({"title": report.title, "subject": f"run {report.run_id}"})
     used: set[str] = set()
@@ -92,7 +90,7 @@ def _section(book: xlsxwriter.Workbook, sheet: Any, section: Section, report: Re
         row += 1
         for fig in section.figures:
             sheet.write(row, 0, fig.label, fmt.label)
-            _cell(sheet, row, 1, fig.value, fmt.by_kind.get(fig.format))
+            write_cell(sheet, row, 1, fig.value, fmt.by_kind.get(fig.format))
             _grow(widths, 0, fig.label)
             if not isinstance(fig.value, str) or len(fig.value) < 60:
                 _grow(widths, 1, _shown(fig.value))
@@ -110,7 +108,7 @@ def _section(book: xlsxwriter.Workbook, sheet: Any, section: Section, report: Re
             _grow(widths, j, table.header(col))
         for i, record in enumerate(frame.itertuples(index=False), start=header + 1):
             for j, value in enumerate(record):
-                _cell(sheet, i, j, value, fmt.by_kind.get(table.format(frame.columns[j])))
+                write_cell(sheet, i, j, value, fmt.by_kind.get(table.format(frame.columns[j])))
                 if i - header <= 200:
                     _grow(widths, j, _shown(value))
         last = header + len(frame)
@@ -175,25 +173,6 @@ def _chart(book: xlsxwriter.Workbook, sheet: Any, section: Section, table: Table
     sheet.insert_chart(header, at_col, chart)
 
 
-def _cell(sheet: Any, row: int, col: int, value: Any, cell_format: Any) -> None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA \
-            or value is pd.NaT:
-        sheet.write_blank(row, col, None, cell_format)
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, float) and math.isinf(value):
-            sheet.write_string(row, col, str(value))
-        else:
-            sheet.write_number(row, col, value, cell_format)
-    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        _cell(sheet, row, col, value.item(), cell_format)
-    elif isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
-        sheet.write_string(row, col, str(value)[:10])
-    else:
-        sheet.write_string(row, col, str(value))
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -201,4 +180,4 @@ def _shown(value: Any) -> str:
 
 
 def _grow(widths: dict[int, int], col: int, text: Any) -> None:
-    widths[col] = max(widths.get(col, 0), _display_width(str(text)))
+    widths[col] = max(widths.get(col, 0), display_width(str(text)))

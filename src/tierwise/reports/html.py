@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,20 @@ from .excel import CURRENCY_SYMBOLS
 
 #: Tables longer than this show their first rows and say so (the workbook keeps every row).
 MAX_ROWS = 300
+#: The chart library, inlined in every page: plotly.js 4.1.1, the single minified file of the npm
+#: package ``plotly.js-dist-min`` (MIT licence, Copyright 2012-2026 Plotly, Inc.; the licence is
+#: ``static/plotly.js-LICENSE.txt`` beside it). Shipped in the package instead of the plotly
+#: Python wheel (63 MB installed), which was only used for this file. To update:
+#: ``npm pack plotly.js-dist-min@VERSION`` and copy ``package/plotly.min.js`` and
+#: ``package/LICENSE`` here.
+PLOTLY_JS = "static/plotly.min.js"
+PLOTLY_JS_VERSION = "4.1.1"
+
+
+@cache
+def plotly_js() -> str:
+    """The text of plotly.js (read once per process)."""
+    return resources.files("tierwise.reports").joinpath(PLOTLY_JS).read_text("utf-8")
 
 
 def render_html(report: Report, path: Path | str) -> Path:
@@ -40,8 +56,6 @@ def render_html(report: Report, path: Path | str) -> Path:
 
 def html_text(report: Report) -> str:
     """The whole page as text."""
-    from plotly.offline import get_plotlyjs
-
     env = jinja2.Environment(loader=jinja2.PackageLoader("tierwise.reports", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              trim_blocks=True, lstrip_blocks=True)
@@ -59,7 +73,7 @@ def html_text(report: Report) -> str:
         report=report, sections=sections, lang=report.language,
         html_lang="zh-CN" if report.language == "zh" else "en",
         text=lambda key, **fields: t(key, report.language, **fields),
-        plotly_js=jinja2.filters.Markup(get_plotlyjs()),
+        plotly_js=jinja2.filters.Markup(plotly_js()),
         chart_json=jinja2.filters.Markup(_script_json(charts)),
         generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"))
 

@@ -99,13 +99,10 @@ def login(body: LoginIn, request: Request, response: Response) -> MeOut:
 @router.post("/logout", status_code=204, responses=_errors(403))
 def logout(request: Request, response: Response,
            x_csrf_token: Annotated[str | None, Header()] = None) -> Response:
-    """Sign out (needs the X-CSRF-Token header); the session cookie is cleared."""
-    ctx = context(request)
-    session = ctx.session(request)
-    if session is not None:
-        session.check_csrf(x_csrf_token)
+    """Sign out (needs the X-CSRF-Token header): the session ends on the server, and its cookie
+    is cleared."""
     response.status_code = 204
-    ctx.clear_session(request, response)
+    context(request).sign_out(request, response, x_csrf_token)
     return response
 
 

@@ -38,7 +38,8 @@ from . import api, pages
 from .context import WebContext, context
 from .errors import TooManyAttempts, public_message, status_of
 from .formatting import FILTERS
-from .security import LoginLimiter, SessionCodec, secret_key
+from .headers import SecurityHeaders
+from .security import LoginLimiter, SessionCodec, SignedOut, secret_key
 from .snapshots import StoreFile
 
 log = logging.getLogger("tierwise.web")
@@ -51,6 +52,12 @@ def secret_key_path(settings: Config, store_path: Path) -> Path:
     if configured is not None:
         return settings.resolve(configured)
     return store_path.with_name(store_path.name + ".web-secret")
+
+
+def signed_out_path(settings: Config, store_path: Path) -> Path:
+    """Where the signed-out sessions are kept: next to the secret key (``.web-signed-out``)."""
+    key = secret_key_path(settings, store_path)
+    return key.with_name(key.name.removesuffix(".web-secret") + ".web-signed-out")
 
 
 def create_app(settings: Config, store_path: Path | str | None = None) -> FastAPI:
@@ -77,11 +84,12 @@ def create_app(settings: Config, store_path: Path | str | None = None) -> FastAP
         sessions=SessionCodec(secret_key(secret_key_path(settings, path)),
                               web.session_hours * 3600),
         limiter=LoginLimiter(web.login_max_failures, web.login_window_minutes * 60),
-        templates=templates)
+        templates=templates, signed_out=SignedOut(signed_out_path(settings, path),
+                                                  web.session_hours * 3600))
     app = FastAPI(title="tierwise", version=_version(), lifespan=_lifespan,
                   summary="Customer tiers, key accounts and win-back campaigns, scoped to the "
                           "signed-in person.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.tierwise = ctx
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -90,7 +98,12 @@ def create_app(settings: Config, store_path: Path | str | None = None) -> FastAP
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
+    if web.trusted_proxies:  # outermost: the client's address is settled before anything else
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=web.trusted_proxies)
     return app
 
 
@@ -228,8 +241,10 @@ def serve(settings: Config, *, host: str | None = None, port: int | None = None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
     app = create_app(settings)
+    # X-Forwarded-* is honoured by the app itself, from [web] trusted_proxies only (uvicorn's
+    # own default would trust 127.0.0.1, i.e. every local client)
     uvicorn.run(app, host=host or settings.web.host, port=port or settings.web.port,
-                access_log=False, proxy_headers=True, log_level="info")
+                access_log=False, proxy_headers=False, log_level="info")
 
 
-__all__ = ["RequestLog", "create_app", "secret_key_path", "serve"]
+__all__ = ["RequestLog", "SecurityHeaders", "create_app", "secret_key_path", "serve"]

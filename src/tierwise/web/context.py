@@ -18,7 +18,7 @@ from ..config import Config
 from .access import Viewer
 from .accounts import User, verify_password
 from .errors import SignInRequired
-from .security import SESSION_COOKIE, LoginLimiter, Session, SessionCodec
+from .security import SESSION_COOKIE, LoginLimiter, Session, SessionCodec, SignedOut
 from .snapshots import ON_LOOP, NeedsThread, Refresher, SnapshotCache, StoreFile, private_folder
 
 LANG_COOKIE = "tierwise_lang"
@@ -33,6 +33,7 @@ class WebContext:
     sessions: SessionCodec
     limiter: LoginLimiter
     templates: Jinja2Templates
+    signed_out: SignedOut = field(default_factory=lambda: SignedOut(None, 0))
     cache: SnapshotCache | None = None
     _folder: Path | None = None
     _remove_folder: bool = False
@@ -96,7 +97,9 @@ class WebContext:
 
     # -- sessions ------------------------------------------------------------------------------
     def session(self, request: Request) -> Session | None:
-        return self.sessions.loads(request.cookies.get(SESSION_COOKIE))
+        """The cookie's session; None when missing, forged, expired or signed out."""
+        session = self.sessions.loads(request.cookies.get(SESSION_COOKIE))
+        return None if session is None or session.nonce in self.signed_out else session
 
     def viewer(self, request: Request) -> Viewer:
         """The signed-in viewer; :class:`SignInRequired` when there is none (or it expired)."""
@@ -142,6 +145,15 @@ class WebContext:
             session = Session.fresh()
             self.set_session(request, response, session)
         return session
+
+    def sign_out(self, request: Request, response: Response, csrf_token: str | None) -> None:
+        """End the request's session (its CSRF token must match): on the server, so that a copy
+        of the cookie is refused from now on, and in the browser."""
+        session = self.session(request)
+        if session is not None:
+            session.check_csrf(csrf_token)
+            self.signed_out.add(session.nonce)
+        self.clear_session(request, response)
 
     def clear_session(self, request: Request, response: Response) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",

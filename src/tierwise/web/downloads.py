@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..io.sheets import neutralise
 from .access import Viewer
 from .context import WebContext
 from .errors import Forbidden, NotFound
@@ -62,13 +63,14 @@ def report_file(ctx: WebContext, viewer: Viewer, run_id: int, fmt: str, lang: st
 
 
 def targets_csv(items: list[dict[str, Any]]) -> bytes:
-    """The target list as CSV in UTF-8 with a BOM (Excel then reads Chinese names right)."""
+    """The target list as CSV in UTF-8 with a BOM (Excel then reads Chinese names right);
+    formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`)."""
     out = io.StringIO()
     columns = ["customer_id", "name", "phone", "face_value", "valid_from", "valid_until",
                "campaign"]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(items)
+    writer.writerows({k: neutralise(v) for k, v in item.items()} for item in items)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -137,12 +137,8 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    ctx = context(request)
-    session = ctx.session(request)
-    if session is not None:
-        session.check_csrf(csrf_token)
     response = RedirectResponse("/login", status_code=303)
-    ctx.clear_session(request, response)
+    context(request).sign_out(request, response, csrf_token)
     return response
 
 

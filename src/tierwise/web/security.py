@@ -2,7 +2,8 @@
 
 * **Session**: one cookie, signed with the server's secret key (itsdangerous, timestamped), that
   holds a random nonce and, once signed in, the user's name and a fingerprint of their password
-  hash. Changing the password or removing the user voids every session made before. Nothing
+  hash. Changing the password or removing the user voids every session made before; signing
+  out voids that session on the server too (:class:`SignedOut`), not just in the browser. Nothing
   else about the user travels in the cookie; their role and scope are read from the store's
   accounts at every request. The cookie is HttpOnly and SameSite=Lax, Secure over https.
 * **CSRF**: the session nonce is the CSRF token. Every form carries it in a hidden field
@@ -107,6 +108,53 @@ class SessionCodec:
                        tag if isinstance(tag, str) else None)
 
 
+class SignedOut:
+    """Sessions ended by signing out: a cookie saved before sign-out is refused afterwards.
+
+    The cookie is signed, not stored, so the server keeps the nonces of the sessions that
+    signed out, each until its cookie would have expired anyway, in memory and in a small file
+    (``<store file>.web-signed-out``, 0600) so that a restart does not bring them back.
+    """
+
+    def __init__(self, path: Path | None, max_age_seconds: float) -> None:
+        self.path, self.max_age = path, max_age_seconds
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                until, _, nonce = line.partition(" ")
+                try:
+                    self._until[nonce] = float(until)
+                except ValueError:
+                    continue
+            self._forget_expired(rewrite=True)
+
+    def add(self, nonce: str) -> None:
+        until = time.time() + self.max_age
+        with self._lock:
+            self._until[nonce] = until
+            if self.path is not None:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                    handle.write(f"{until:.0f} {nonce}\n")
+            if len(self._until) > 10_000:
+                self._forget_expired(rewrite=True)
+
+    def __contains__(self, nonce: object) -> bool:
+        until = self._until.get(nonce) if isinstance(nonce, str) else None
+        return until is not None and until > time.time()
+
+    def _forget_expired(self, *, rewrite: bool) -> None:
+        now = time.time()
+        self._until = {n: u for n, u in self._until.items() if u > now}
+        if rewrite and self.path is not None and self.path.exists():
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.writelines(f"{u:.0f} {n}\n" for n, u in self._until.items())
+            os.replace(tmp, self.path)
+
+
 class LoginLimiter:
     """Failed sign-ins per (user name, client address) within a sliding window."""
 
@@ -147,5 +195,5 @@ def _key(name: str, address: str) -> tuple[str, str]:
     return name.strip().casefold(), address
 
 
-__all__ = ["SECRET_ENV", "SESSION_COOKIE", "LoginLimiter", "Session", "SessionCodec",
+__all__ = ["SECRET_ENV", "SESSION_COOKIE", "LoginLimiter", "Session", "SessionCodec", "SignedOut",
            "secret_key"]
