@@ -215,13 +215,13 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         return _skipped(as_of, start, horizon, "[backtest] enabled = false",
                         "配置中关闭了回测（[backtest] enabled = false）")
     first = _first_order(store)
-    need = b.min_history_days or horizon
+    need = b.min_history_days or cfg.activity.policy_horizon_days
     if first is None or (start - first).days < need:
         have = 0 if first is None else max((start - first).days, 0)
         return _skipped(as_of, start, horizon,
                         f"only {have} days of orders before {start} (need {need})",
                         f"{start} 之前只有 {have} 天的订单（需要 {need} 天）")
-    progress(f"backtest: replaying as of {start}")
+    progress(f"replaying the advice as of {start}")
     replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
         update={"purchase_horizon_days": horizon})})
     from .pipeline import RUN_ORDER_COLUMNS, compute_snapshot

@@ -634,8 +634,8 @@ class BacktestConfig(_Section):
         None, gt=0, description="days between the replay and the as-of date (default: "
                                 "activity.policy_horizon_days)")
     min_history_days: int | None = Field(
-        None, gt=0, description="order history needed before the replay date (default: the "
-                                "horizon); less: no backtest, and the run says so")
+        None, gt=0, description="order history needed before the replay date (default: "
+                                "activity.policy_horizon_days); less: no backtest, the run says so")
 
 
 class AttendanceConfig(_Section):

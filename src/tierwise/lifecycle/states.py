@@ -248,8 +248,11 @@ def activity_mode(frame: pd.DataFrame, config: Any = None) -> Any:
 
     cfg = _section(config, "activity", ActivityConfig)
     if not {"frequency", "recency"} <= set(frame.columns):
-        if cfg.mode in ("auto", "rhythm"):
+        if cfg.mode == "rhythm":
             _require(frame, ["frequency", "recency"], f"activity mode '{cfg.mode}'")
+        if cfg.mode == "auto":
+            return None, ModeChoice("auto", "absolute", "no frequency/recency columns to find "
+                                    "the customers' rhythm: the visit bands are used")
         return None, ModeChoice(cfg.mode, cfg.mode, f"[activity] mode = \"{cfg.mode}\"")
     buyers = frame[_num(frame, "days_since_last").notna()] if "days_since_last" in frame \
         else frame
