@@ -18,7 +18,9 @@ purchases in the horizon since.
 The criteria of issue 12 are printed beside the figures: the customers told "do not contact" and
 those told "archive" bought again at <= 10 % within 90 days and <= 20 % within 39 weeks; the
 policies are ordered maintain >= wake up >= do not contact; the 90-day likelihood is within 0.05
-of the actual share in every decile.
+of the actual share in every decile. Where the policies rest on the rhythm (no purchase model
+can be trusted), the probability they used (the rhythm's curve learnt one horizon earlier,
+:mod:`tierwise.lifecycle.rhythm_curve`) is checked per decile too.
 """
 
 from __future__ import annotations
@@ -77,19 +79,26 @@ def report(name: str, config: Path, as_of: dt.date, horizon: int, *, policy_hori
     limit = 0.10 if policy_horizon else 0.20
     shares = c["policy_share"]
     silenced = {p: shares[p] for p in ("do_not_contact", "archive") if p in shares}
-    print("\n| decile | customers | predicted | actual | gap |\n|---:|---:|---:|---:|---:|")
+    print("\n| probability | decile | customers | predicted | actual | gap |\n"
+          "|---|---:|---:|---:|---:|---:|")
     for r in result.calibration.itertuples():
-        print(f"| {r.decile} | {r.customers:,} | {100 * r.predicted:.1f} % | "
+        print(f"| {r.probability} | {r.decile} | {r.customers:,} | {100 * r.predicted:.1f} % | "
               f"{100 * r.actual:.1f} % | {r.gap:+.3f} |")
     verdicts = {f"{p} <= {limit:.0%}": v <= limit for p, v in silenced.items()}
     verdicts["maintain >= wake up >= do not contact"] = bool(c["policies_ordered"])
     if policy_horizon and c["calibration_max_gap"] is not None:
         verdicts["likelihood within 0.05 per decile"] = c["calibration_max_gap"] <= 0.05
+    if c.get("policy_calibration_max_gap") is not None:
+        verdicts["policy probability (rhythm curve) within 0.05 per decile"] = \
+            c["policy_calibration_max_gap"] <= 0.05
     print("\n" + "; ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in verdicts.items()))
     counts = c["policy_customers"]
     parts = [f"{p} {100 * v:.1f} % of {counts[p]:,}" for p, v in silenced.items()]
+    policy_gap = c.get("policy_calibration_max_gap")
     print(f"(silenced: {', '.join(parts)}; largest calibration gap "
-          f"{c['calibration_max_gap']:.3f})")
+          f"{c['calibration_max_gap']:.3f}"
+          + ("" if policy_gap is None else f", of the policies' probability {policy_gap:.3f}")
+          + ")")
     return verdicts
 
 

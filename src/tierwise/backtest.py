@@ -9,7 +9,9 @@ horizon since:
 * ``backtest``: per activity state, policy, tier, RFM segment and early-warning kind (and all
   customers): customers, how many bought again and their share, their revenue and its share;
 * ``backtest_calibration``: customers in ten equal groups by the purchase likelihood they were
-  given (for the horizon), the mean predicted likelihood beside the share who really bought.
+  given (for the horizon), the mean predicted likelihood beside the share who really bought;
+  when the policies rested on the rhythm (no trusted purchase model) and the horizon is the
+  policy horizon, the same for the probability the policy used (``probability`` column).
 
 ``meta`` carries the headline checks: the share of the silenced policies (do not contact,
 archive) who bought again, whether the policies are ordered by that share (maintain >= wake up
@@ -33,7 +35,10 @@ from .store import Store
 DIMENSIONS = ("all", "activity_state", "activity_policy", "tier", "rfm_segment", "warning")
 GROUP_COLUMNS = ["dimension", "group", "customers", "bought_again", "bought_again_share",
                  "revenue", "revenue_share"]
-CALIBRATION_COLUMNS = ["decile", "customers", "predicted", "actual", "gap"]
+CALIBRATION_COLUMNS = ["probability", "decile", "customers", "predicted", "actual", "gap"]
+#: The probabilities the calibration checks: the purchase likelihood shown in the lists, and the
+#: probability the policy rested on (when it came from the rhythm, not from the model).
+PROBABILITIES = ("purchase_likelihood", "policy_probability")
 #: Policies expected to come back most, first (the order the backtest checks).
 POLICY_ORDER = ("maintain", "wake_up", "do_not_contact")
 
@@ -81,7 +86,8 @@ def outcomes(orders: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame
 
 
 def compare(replayed: pd.DataFrame, after: pd.DataFrame,
-            warnings: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+            warnings: pd.DataFrame | None = None, *, policy_calibration: bool = False
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``backtest`` and ``backtest_calibration`` tables (see the module notes).
 
     Parameters
@@ -93,6 +99,8 @@ def compare(replayed: pd.DataFrame, after: pd.DataFrame,
         :func:`outcomes` of the horizon since.
     warnings
         The replay's early warnings (``customer_key``, ``kind``), or None.
+    policy_calibration
+        Also calibrate ``policy_probability`` (when it is not the model's likelihood).
     """
     frame = replayed.assign(
         bought=replayed["customer_key"].map(after["bought"]).fillna(False).astype(bool),
@@ -106,7 +114,9 @@ def compare(replayed: pd.DataFrame, after: pd.DataFrame,
         warned = warnings[["customer_key", "kind"]].drop_duplicates().merge(
             frame[["customer_key", "bought", "revenue"]], on="customer_key")
         parts.append(_grouped(warned, "kind", total).assign(dimension="warning"))
-    return pd.concat(parts, ignore_index=True)[GROUP_COLUMNS], _calibration(frame)
+    scores = PROBABILITIES if policy_calibration else PROBABILITIES[:1]
+    calibration = pd.concat([_calibration(frame, score) for score in scores], ignore_index=True)
+    return pd.concat(parts, ignore_index=True)[GROUP_COLUMNS], calibration
 
 
 def _grouped(frame: pd.DataFrame, column: str, total: float) -> pd.DataFrame:
@@ -121,18 +131,18 @@ def _grouped(frame: pd.DataFrame, column: str, total: float) -> pd.DataFrame:
     return g.sort_values("customers", ascending=False, kind="stable")
 
 
-def _calibration(frame: pd.DataFrame) -> pd.DataFrame:
-    if "purchase_likelihood" not in frame:
+def _calibration(frame: pd.DataFrame, score: str = "purchase_likelihood") -> pd.DataFrame:
+    if score not in frame:
         return pd.DataFrame(columns=CALIBRATION_COLUMNS)
-    scored = frame[frame["purchase_likelihood"].notna()]
+    scored = frame[frame[score].notna()]
     if len(scored) < 10:
         return pd.DataFrame(columns=CALIBRATION_COLUMNS)
-    rank = scored["purchase_likelihood"].rank(method="first")
+    rank = scored[score].rank(method="first")
     decile = pd.qcut(rank, 10, labels=False) + 1
     g = scored.groupby(decile).agg(customers=("bought", "size"),
-                                   predicted=("purchase_likelihood", "mean"),
+                                   predicted=(score, "mean"),
                                    actual=("bought", "mean"))
-    g = g.reset_index(names="decile")
+    g = g.reset_index(names="decile").assign(probability=score)
     g["gap"] = g["predicted"] - g["actual"]
     g["decile"] = g["decile"].astype(int)
     g["customers"] = g["customers"].astype(int)
@@ -153,9 +163,14 @@ def checks(groups: pd.DataFrame, calibration: pd.DataFrame) -> dict[str, Any]:
         if silenced["customers"].sum() else None,
         "policies_ordered": bool(all(a >= b for a, b in zip(present, present[1:])))
         if len(present) > 1 else None,
-        "calibration_max_gap": float(calibration["gap"].abs().max()) if len(calibration)
-        else None,
+        "calibration_max_gap": _max_gap(calibration, "purchase_likelihood"),
+        "policy_calibration_max_gap": _max_gap(calibration, "policy_probability"),
     }
+
+
+def _max_gap(calibration: pd.DataFrame, score: str) -> float | None:
+    gaps = calibration.loc[calibration["probability"] == score, "gap"]
+    return float(gaps.abs().max()) if len(gaps) else None
 
 
 def _headlines(meta: dict[str, Any]) -> tuple[str, str]:
@@ -171,6 +186,10 @@ def _headlines(meta: dict[str, Any]) -> tuple[str, str]:
     cal = c["calibration_max_gap"]
     cal_en = "" if cal is None else f"; purchase likelihood off by at most {100 * cal:.0f} points"
     cal_zh = "" if cal is None else f"；购买可能性与实际最多相差 {100 * cal:.0f} 个百分点"
+    pol = c.get("policy_calibration_max_gap")
+    if pol is not None:
+        cal_en += f"; the policies' probability (from the rhythm) by at most {100 * pol:.0f}"
+        cal_zh += f"；对策所依据的概率（消费节奏）最多相差 {100 * pol:.0f} 个百分点"
     return (f"advice of {start}, {h} days on: {s_en}{cal_en}",
             f"{start} 的建议，{h} 天后：{s_zh}{cal_zh}")
 
@@ -228,7 +247,11 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
 
     snap = compute_snapshot(replay_cfg, store, start, previous=None)
     after = outcomes(store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS), start, as_of)
-    groups, calibration = compare(snap.customers, after, snap.tables.get("warnings"))
+    activity = snap.meta.get("activity") or {}
+    groups, calibration = compare(
+        snap.customers, after, snap.tables.get("warnings"),
+        policy_calibration=activity.get("policy_basis") == "rhythm"
+        and horizon == cfg.activity.policy_horizon_days)
     meta = {"status": "ran", "as_of": as_of.isoformat(), "replay_as_of": start.isoformat(),
             "horizon_days": horizon,
             "policy_horizon_days": cfg.activity.policy_horizon_days,

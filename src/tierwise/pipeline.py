@@ -169,10 +169,11 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     would have said then, from the orders up to that date alone.
     """
     from .engine import connect_engine
-    from .features import feature_expr
+    from .features import feature_expr, rfm_expr
     from .snapshot import build_snapshot
 
     progress(f"computing features as of {as_of} on {cfg.engine.backend}")
+    back = as_of - dt.timedelta(days=cfg.activity.policy_horizon_days)
     engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
     try:
         expr = feature_expr(engine.orders(), as_of, period=cfg.period)
@@ -180,6 +181,8 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
             progress(f"keeping the features in {cfg.engine.results_table}")
             engine.materialize(expr)  # results stay in the warehouse too
         features = engine.to_pandas(expr)
+        # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
+        history = engine.to_pandas(rfm_expr(engine.orders(), back))
     finally:
         engine.close()
     return build_snapshot(cfg, features=features, customers=store.customer_frame(),
@@ -187,7 +190,7 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                           as_of=as_of, previous=previous,
                           overrides=store.key_account_overrides(), progress=progress,
                           surveys=store.surveys_frame(as_of),
-                          headers=store.source_headers())
+                          headers=store.source_headers(), history=history)
 
 
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet) -> RunResult:

@@ -43,6 +43,7 @@ from .policies import (
     state_policy_table,
 )
 from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_probability, rhythm_states
+from .rhythm_curve import RhythmCurve, fit_rhythm_curve, rhythm_curve_sample
 from .states import activity_mode, classify_activity, early_decline_flags, lifecycle_stage, window_visits
 from .warnings import early_warnings, period_windows
 
@@ -53,7 +54,10 @@ __all__ = [
     "POLICY_BASES",
     "POLICY_CODES",
     "Rhythm",
+    "RhythmCurve",
     "SILENCED",
+    "fit_rhythm_curve",
+    "rhythm_curve_sample",
     "activity_mode",
     "assign_policies",
     "call_on_warnings",

@@ -16,8 +16,10 @@ account manager calls to find out), and so does any such account with an early w
 (:func:`call_on_warnings`).
 
 The probability comes from the fitted purchase model (``policy_basis = "model"``), or from the
-rhythm (:func:`~tierwise.lifecycle.rhythm.rhythm_probability`, ``"rhythm"``) when no model can
-be trusted: the value step fell back to the historical rate, or its confidence is low.
+rhythm (``"rhythm"``) when no model can be trusted (the value step fell back to the historical
+rate, or its confidence is low): then from a curve of gaps missed learnt on the business's own
+history one horizon back (:class:`~tierwise.lifecycle.rhythm_curve.RhythmCurve`), and only
+without enough history from the formula :func:`~tierwise.lifecycle.rhythm.rhythm_probability`.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: st
 
 
 def assign_policies(frame: pd.DataFrame, config: Any = None, *, basis: str = "model",
-                    ) -> pd.DataFrame:
+                    curve: Any = None) -> pd.DataFrame:
     """Policy, its probability, basis and reason per customer (rules in the module notes).
 
     Parameters
@@ -96,6 +98,11 @@ def assign_policies(frame: pd.DataFrame, config: Any = None, *, basis: str = "mo
         The whole Config or an :class:`~tierwise.config.ActivityConfig`.
     basis
         ``"model"`` or ``"rhythm"`` (see :func:`policy_basis`).
+    curve
+        For ``basis = "rhythm"``: a fitted :class:`~tierwise.lifecycle.rhythm_curve.RhythmCurve`
+        (the chance of a purchase by gaps missed, learnt from the business's own history; needs
+        ``frequency`` and ``gaps_missed``). Without one, the formula
+        :func:`~tierwise.lifecycle.rhythm.rhythm_probability` is used.
 
     Returns
     -------
@@ -115,9 +122,12 @@ def assign_policies(frame: pd.DataFrame, config: Any = None, *, basis: str = "mo
         raise ValueError(f"basis={basis!r}; valid: {', '.join(POLICY_BASES)}")
     _require(frame, ["activity_state"], "the customer frame")
     if basis == "rhythm":
-        _require(frame, ["days_since_last", "expected_gap_days"], "the customer frame")
-        prob = rhythm_probability(frame["days_since_last"], frame["expected_gap_days"],
-                                  cfg.policy_horizon_days)
+        if curve is not None:
+            prob = curve.predict(frame)
+        else:
+            _require(frame, ["days_since_last", "expected_gap_days"], "the customer frame")
+            prob = rhythm_probability(frame["days_since_last"], frame["expected_gap_days"],
+                                      cfg.policy_horizon_days)
     else:
         _require(frame, ["policy_probability"], "the customer frame")
         prob = _num(frame, "policy_probability")
