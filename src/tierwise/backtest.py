@@ -194,6 +194,54 @@ def _headlines(meta: dict[str, Any]) -> tuple[str, str]:
             f"{start} 的建议，{h} 天后：{s_zh}{cal_zh}")
 
 
+# ---- the stored backtest, as reports and pages read it ---------------------------------------------
+
+def stored_backtest(meta: dict[str, Any] | None, groups: pd.DataFrame | None,
+                    calibration: pd.DataFrame | None) -> dict[str, Any]:
+    """A run's backtest as the reports and the web overview show it (one read model).
+
+    Parameters
+    ----------
+    meta
+        The run meta's ``backtest`` (None for a run made before backtests were stored).
+    groups, calibration
+        The run tables ``backtest`` and ``backtest_calibration`` (None when absent).
+
+    Returns
+    -------
+    dict
+        ``status`` (``ran``, ``skipped`` or ``none``), the dates, horizon, headlines (zh/en), the
+        reason when skipped, the headline checks, ``groups`` per dimension (lists of records in
+        the stored order) and ``calibration`` per probability (records by decile).
+    """
+    meta = meta or {}
+    checks_ = meta.get("checks") or {}
+    out: dict[str, Any] = {
+        "status": meta.get("status") or "none",
+        **{k: meta.get(k) for k in ("as_of", "replay_as_of", "horizon_days", "policy_floor",
+                                     "policy_basis", "activity_mode", "headline_en",
+                                     "headline_zh", "reason_en", "reason_zh")},
+        **{k: checks_.get(k) for k in ("silenced_customers", "silenced_share",
+                                        "policies_ordered", "calibration_max_gap",
+                                        "policy_calibration_max_gap")},
+        "groups": {}, "calibration": {}}
+    if out["status"] != "ran":
+        return out
+    if groups is not None and len(groups):
+        for dim in DIMENSIONS:
+            rows = groups[groups["dimension"] == dim]
+            if len(rows):
+                out["groups"][dim] = _records(rows.drop(columns="dimension"))
+    if calibration is not None and len(calibration):
+        if "probability" not in calibration:  # stored before the column existed
+            calibration = calibration.assign(probability=PROBABILITIES[0])
+        for score in PROBABILITIES:
+            rows = calibration[calibration["probability"] == score]
+            if len(rows):
+                out["calibration"][score] = _records(rows.drop(columns="probability"))
+    return out
+
+
 # ---- the replay ----------------------------------------------------------------------------------
 
 def _first_order(store: Store) -> dt.date | None:
@@ -279,4 +327,4 @@ def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | N
 
 
 __all__ = ["Backtest", "backtest", "backtest_in_store", "checks", "compare", "outcomes",
-           "DIMENSIONS"]
+           "stored_backtest", "DIMENSIONS", "PROBABILITIES"]
