@@ -147,7 +147,8 @@ def store_path(tmp_path: Path) -> Path:
     return build_store(tmp_path / "tierwise.duckdb")
 
 
-SETTINGS = campaign_settings(face_value=48, control_share=0.2)
+# the planted "dead" group is excluded by state here (the default now excludes by policy)
+SETTINGS = campaign_settings(face_value=48, control_share=0.2, exclude_states=["dead"])
 
 
 # ---- audience -----------------------------------------------------------------------------------
@@ -398,7 +399,8 @@ def test_end_to_end_from_the_command_line(tmp_path: Path) -> None:
     with Store(store_file) as store:  # an earlier snapshot too: --as-of picks the right one
         commit_snapshot(store, dt.date(2026, 7, 31))
     made = campaign_cli("campaign", "create", "--as-of", "2026-08-31", "--min-days-since-last",
-                        "40", "--name", "沉睡会员唤醒", "--json", cwd=tmp_path)
+                        "40", "--exclude-state", "dead", "--name", "沉睡会员唤醒", "--json",
+                        cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     c = json.loads(made.stdout)
     assert (c["n_target"], c["n_control"], c["as_of"]) == (240, 60, "2026-08-31")
@@ -441,7 +443,7 @@ def test_end_to_end_from_the_command_line(tmp_path: Path) -> None:
     assert [x["campaign_id"] for x in json.loads(listed.stdout)] == [c["campaign_id"]]
 
     again = campaign_cli("campaign", "create", "--as-of", "2026-08-31", "--min-days-since-last",
-                         "40", cwd=tmp_path)
+                         "40", "--exclude-state", "dead", cwd=tmp_path)
     assert again.returncode == 2 and "no customer left" in again.stderr
     assert "cooldown" in again.stderr and "control_hold" in again.stderr
 

@@ -15,7 +15,7 @@ from tierwise.store import Store
 from _reports_store import build_store
 from conftest import run_cli
 
-CHART_SECTIONS = ("pyramid", "pareto", "activity", "clv")
+CHART_SECTIONS = ("pyramid", "pareto", "activity", "clv", "backtest")
 
 
 @pytest.fixture(scope="module")

@@ -156,3 +156,77 @@ def test_password_in_form_is_not_echoed(clients) -> None:
     wrong = browser.post("/login", data={"username": "admin", "password": PASSWORD + "-oops",
                                          "csrf_token": token})
     assert wrong.status_code == 401 and PASSWORD not in wrong.text
+
+
+@pytest.fixture(scope="module")
+def stored(config: Path) -> dict:
+    """The latest run's stored backtest and each customer's stored policy, straight from the store."""
+    import json
+
+    import duckdb
+
+    con = duckdb.connect(str(config.parent / "tierwise.duckdb"), read_only=True)
+    try:
+        run = con.execute("SELECT run_id, meta FROM runs ORDER BY as_of DESC LIMIT 1").fetchone()
+        tables = {name: json.loads(data) for name, data in con.execute(
+            "SELECT name, data FROM run_tables WHERE run_id = ? AND name LIKE 'backtest%'",
+            [run[0]]).fetchall()}
+        policies = con.execute(
+            "SELECT customer_id, activity_state, activity_policy, tier, key_account, "
+            "policy_reason FROM snapshot_customers WHERE run_id = ?", [run[0]]).fetchall()
+    finally:
+        con.close()
+    rows = {name: [dict(zip(t["columns"], r, strict=True)) for r in t["data"]]
+            for name, t in tables.items()}
+    return {"meta": json.loads(run[1])["backtest"], "tables": rows, "policies": policies}
+
+
+def test_overview_backtest_is_the_stored_one(clients, stored: dict) -> None:
+    admin = clients["admin"]
+    data = admin.get("/api/overview").json()["backtest"]
+    meta = stored["meta"]
+    assert data["status"] == meta["status"] == "ran"
+    assert data["headline_en"] == meta["headline_en"]
+    assert data["silenced_share"] == meta["checks"]["silenced_share"]
+    groups = stored["tables"]["backtest"]
+    for dimension, rows in data["groups"].items():
+        want = [r for r in groups if r["dimension"] == dimension]
+        assert [(r["group"], r["customers"], r["bought_again"]) for r in rows] == \
+            [(r["group"], r["customers"], r["bought_again"]) for r in want], dimension
+    deciles = stored["tables"]["backtest_calibration"]
+    for probability, rows in data["calibration"].items():
+        want = [r for r in deciles if r["probability"] == probability]
+        assert [r["actual"] for r in rows] == pytest.approx([r["actual"] for r in want])
+    page = admin.get("/").text
+    shown = re.findall(r'<tr data-policy="([^"]+)">\s*<td>[^<]*</td>\s*<td class="num">([^<]*)'
+                       r'</td>\s*<td class="num">([^<]*)</td>', page)
+    assert [(p, int(n.replace(",", "")), int(b.replace(",", ""))) for p, n, b in shown] == \
+        [(r["group"], r["customers"], r["bought_again"])
+         for r in data["groups"]["activity_policy"]]
+    assert meta["headline_en"].replace("'", "&#39;") in page
+
+
+def test_overview_backtest_is_for_viewers_who_see_everyone(clients) -> None:
+    for name in ("sunli", "mfg-owner"):
+        assert clients[name].get("/api/overview").json()["backtest"] is None
+        assert 'id="backtest"' not in clients[name].get("/").text
+
+
+def test_next_action_is_the_stored_policy(clients, stored: dict) -> None:
+    admin = clients["admin"]
+    calls = [(cid, state, reason) for cid, state, policy, tier, key, reason in stored["policies"]
+             if policy == "call"]
+    assert calls, "the B2B demo has key or major accounts to call"
+    for customer_id, state, reason in calls:
+        action = admin.get(f"/api/customers/{customer_id}").json()["next_action"]
+        assert action["activity_policy"] == "call", (customer_id, state)
+        assert action["activity_policy_en"] == "account manager calls"
+        assert action["policy_reason"] == reason
+        page = admin.get(f"/customers/{customer_id}").text
+        assert 'data-policy="call"' in page and "do not contact" not in page
+    silenced = [cid for cid, _, policy, tier, key, _ in stored["policies"]
+                if policy in ("do_not_contact", "archive")]
+    for customer_id in silenced[:3]:
+        action = admin.get(f"/api/customers/{customer_id}").json()["next_action"]
+        assert action["activity_policy"] in ("do_not_contact", "archive")
+        assert action["policy_probability"] < 0.10

@@ -261,6 +261,42 @@ def run(
 
 
 @app.command()
+def backtest(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="End of the comparison YYYY-MM-DD (default: config as_of, else the last "
+                        "order date); the advice is replayed one horizon before it.",
+        show_default=False)] = None,
+    horizon: Annotated[int | None, typer.Option(
+        "--horizon", help="Days between the replay and the as-of date (default: backtest."
+                          "horizon_days, else activity.policy_horizon_days).",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Did the advice hold? Replay it one horizon back and compare with what customers did."""
+    from .backtest import backtest as run_backtest
+    cfg = _load(config)
+    with _progress("backtest") as log:
+        result = run_backtest(cfg, as_of=_parse_date(as_of, "--as-of"), horizon_days=horizon,
+                              progress=log)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    _say(result.meta["headline_en"])
+    if result.meta.get("status") != "ran":
+        return
+    out.print(_table("Who bought again", ["by", "group", "customers", "bought again", "share",
+                                          "revenue"],
+                     [[r.dimension, r.group, f"{r.customers:,}", f"{r.bought_again:,}",
+                       f"{100 * r.bought_again_share:.1f} %", f"{r.revenue:,.0f}"]
+                      for r in result.groups.itertuples()]))
+    out.print(_table("Purchase likelihood: predicted vs actual", ["decile", "customers",
+                                                                  "predicted", "actual"],
+                     [[r.decile, f"{r.customers:,}", f"{100 * r.predicted:.1f} %",
+                       f"{100 * r.actual:.1f} %"] for r in result.calibration.itertuples()]))
+
+
+@app.command()
 def runs(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """List the snapshots in the store."""
     with _reader(config) as store:

@@ -517,24 +517,56 @@ class KeyAccountsConfig(_Section):
 
 # ---- activity states, attendance, monitoring ----
 class ActivityConfig(_Section):
-    """Activity states of a frequent-visit business (``[activity]``; see docs/lifecycle.md).
+    """Activity states and the policies behind them (``[activity]``; see docs/lifecycle.md).
 
-    Absolute mode, by visits (distinct purchase days) in the last ``window_days``:
-    normal >= ``normal_min``; resting >= ``resting_min``; dormant >= ``dormant_min``;
-    shock >= ``shock_min``; dead = fewer (none) and ``days_since_last <= buried_after_days``;
-    buried = ``days_since_last > buried_after_days``. Relative mode compares the window's visits
-    with the customer's own rate over the ``baseline_days`` before it, by ratio bands.
+    ``mode = "rhythm"``: each customer's expected gap between purchases comes from their own
+    gaps, shrunk toward the population's when they have few; the state is how many expected gaps
+    the current silence spans (``rhythm_*`` bands). ``mode = "absolute"``: the seeds' restaurant
+    bands, by visits (distinct purchase days) in the last ``window_days``: normal >=
+    ``normal_min``; resting >= ``resting_min``; dormant >= ``dormant_min``; shock >= ``shock_min``;
+    dead = none and ``days_since_last <= buried_after_days``; buried = longer. ``mode = "auto"``
+    uses the absolute bands only when the regulars' typical gap is at most
+    ``auto_max_regular_gap_days``, else the rhythm. ``mode = "relative"`` compares the window's
+    visits with the customer's own rate over the ``baseline_days`` before it, by ratio bands.
+
+    Policies rest on probability: "do not contact" and "archive" only when the chance of any
+    purchase in ``policy_horizon_days`` is under ``policy_floor``.
     """
 
-    mode: Literal["absolute", "relative"] = Field(
-        "absolute", description="absolute visit bands, or relative to the customer's own baseline")
+    mode: Literal["auto", "rhythm", "absolute", "relative"] = Field(
+        "auto", description="auto (absolute bands only where regulars visit several times a "
+                            "month, else rhythm), rhythm, absolute visit bands, or relative")
+    auto_max_regular_gap_days: float = Field(
+        10.0, gt=0, description="auto mode: the absolute bands apply when the regulars' median "
+                                "gap is at most this many days")
+    rhythm_resting: float = Field(
+        1.5, gt=0, description="rhythm mode: silence of more than this many expected gaps: resting")
+    rhythm_dormant: float = Field(
+        2.5, gt=0, description="rhythm mode: ... more than this many expected gaps: dormant")
+    rhythm_shock: float = Field(
+        4.0, gt=0, description="rhythm mode: ... more than this many expected gaps: shock")
+    rhythm_dead: float = Field(
+        6.0, gt=0, description="rhythm mode: ... more than this many expected gaps: dead")
+    rhythm_buried: float = Field(
+        12.0, gt=0, description="rhythm mode: ... more than this many expected gaps: buried")
+    rhythm_min_gap_days: float = Field(
+        1.0, gt=0, description="rhythm mode: an expected gap is taken as at least this many days")
+    policy_horizon_days: int = Field(
+        90, gt=0, description="policies: the horizon of the purchase probability they rest on")
+    policy_floor: float = Field(
+        0.10, gt=0, lt=1, description="policies: 'do not contact' and 'archive' only when the "
+                                      "probability of any purchase in the horizon is below this")
+    protect_tiers: list[str] = Field(
+        default_factory=lambda: ["key", "major"],
+        description="tiers never told 'do not contact' or 'archive' by rule: they get a call")
     window_days: int = Field(30, ge=1, description="the recent window whose visits are counted")
     normal_min: int = Field(7, ge=1, description="visits in the window for 'normal' (more than 6)")
     resting_min: int = Field(5, ge=1, description="visits for 'resting' 休息 (about 6: 5-6)")
     dormant_min: int = Field(3, ge=1, description="visits for 'dormant' 休眠 (about 4: 3-4)")
     shock_min: int = Field(1, ge=1, description="visits for 'shock' 休克 (about 2: 1-2)")
     buried_after_days: int = Field(
-        90, ge=1, description="no purchase for more than this many days: 'buried' 埋葬")
+        90, ge=1, description="absolute and relative modes: no purchase for more than this many "
+                              "days: 'buried' 埋葬")
     baseline_days: int = Field(
         180, ge=1, description="relative mode: trailing days before the window used as baseline")
     min_history_days: int = Field(
@@ -558,6 +590,11 @@ class ActivityConfig(_Section):
         if any(a <= b for a, b in zip(ratios, ratios[1:])):
             raise ValueError("need relative_normal_min > relative_resting_min > "
                              f"relative_dormant_min (got {ratios})")
+        bands = [self.rhythm_resting, self.rhythm_dormant, self.rhythm_shock, self.rhythm_dead,
+                 self.rhythm_buried]
+        if any(a >= b for a, b in zip(bands, bands[1:])):
+            raise ValueError("need rhythm_resting < rhythm_dormant < rhythm_shock < rhythm_dead "
+                             f"< rhythm_buried (got {bands})")
         return self
 
 
@@ -583,6 +620,22 @@ class LifecycleConfig(_Section):
         if self.lost_gap_multiple <= self.at_risk_gap_multiple:
             raise ValueError("lost_gap_multiple must be larger than at_risk_gap_multiple")
         return self
+
+
+class BacktestConfig(_Section):
+    """The backtest every run makes (``[backtest]``; see docs/lifecycle.md).
+
+    The run is replayed one horizon back from the orders alone, and what it said then is compared
+    with what the customers did in the horizon since.
+    """
+
+    enabled: bool = Field(True, description="replay the run one horizon back and compare")
+    horizon_days: int | None = Field(
+        None, gt=0, description="days between the replay and the as-of date (default: "
+                                "activity.policy_horizon_days)")
+    min_history_days: int | None = Field(
+        None, gt=0, description="order history needed before the replay date (default: "
+                                "activity.policy_horizon_days); less: no backtest, the run says so")
 
 
 class AttendanceConfig(_Section):
@@ -735,9 +788,13 @@ class CampaignDefaultsConfig(_Section):
     cooldown_days: int = Field(
         30, ge=0, description="exclude customers contacted by another campaign fewer than this "
                               "many days before (or after) the new campaign's start")
+    exclude_policies: list[str] = Field(
+        default_factory=lambda: ["do_not_contact", "archive"],
+        description="activity policies never contacted (customers unlikely to buy again)")
     exclude_states: list[str] = Field(
-        default_factory=lambda: ["dead"],
-        description="activity states never contacted (the seeds: do not contact 'dead' customers)")
+        default_factory=list,
+        description="activity states never contacted, besides the policies (this used to be "
+                    "['dead']; set it to keep excluding by state)")
     window_days: int = Field(
         30, ge=1, description="campaign window length when no end date is given (start: the day "
                               "after the snapshot's as-of date)")
@@ -752,6 +809,17 @@ class CampaignDefaultsConfig(_Section):
                               "too small to tell")
     confidence: float = Field(
         0.95, gt=0, lt=1, description="confidence level of the lift intervals")
+
+    @field_validator("exclude_policies")
+    @classmethod
+    def _known_policies(cls, value: list[str]) -> list[str]:
+        from .lifecycle.policies import POLICY_CODES  # data module; imported late
+
+        unknown = [s for s in value if s not in POLICY_CODES]
+        if unknown:
+            raise ValueError(f"unknown activity policy(ies) {unknown}; valid: "
+                             f"{', '.join(POLICY_CODES)}")
+        return value
 
     @field_validator("exclude_states")
     @classmethod
@@ -876,6 +944,7 @@ class Config(_Section):
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     attendance: AttendanceConfig = Field(default_factory=AttendanceConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     # <lifecycle-fields>
     segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)

@@ -1,4 +1,4 @@
-"""The library calls behind ``tierwise ingest`` and ``tierwise run``.
+"""The library calls behind ``tierwise ingest`` and ``tierwise run`` (which backtests too).
 
 Front doors (CLI, web) call these and only present what they return.
 """
@@ -161,17 +161,47 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
+                     previous: pd.DataFrame | None, progress: Progress = _quiet) -> Any:
+    """Features on the configured engine, then every result as of ``as_of`` (nothing stored).
+
+    The backtest (:mod:`tierwise.backtest`) calls this with an earlier date: what the product
+    would have said then, from the orders up to that date alone.
+    """
+    from .engine import connect_engine
+    from .features import feature_expr, rfm_expr
+    from .snapshot import build_snapshot
+
+    progress(f"computing features as of {as_of} on {cfg.engine.backend}")
+    back = as_of - dt.timedelta(days=cfg.activity.policy_horizon_days)
+    engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
+    try:
+        expr = feature_expr(engine.orders(), as_of, period=cfg.period)
+        if cfg.engine.backend in ("postgres", "mysql"):
+            progress(f"keeping the features in {cfg.engine.results_table}")
+            engine.materialize(expr)  # results stay in the warehouse too
+        features = engine.to_pandas(expr)
+        # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
+        history = engine.to_pandas(rfm_expr(engine.orders(), back))
+    finally:
+        engine.close()
+    return build_snapshot(cfg, features=features, customers=store.customer_frame(),
+                          orders=store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS),
+                          as_of=as_of, previous=previous,
+                          overrides=store.key_account_overrides(), progress=progress,
+                          surveys=store.surveys_frame(as_of),
+                          headers=store.source_headers(), history=history)
+
+
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet) -> RunResult:
-    """Compute every per-customer result as of a date and commit it as one snapshot.
+    """Compute every per-customer result as of a date, backtest it, commit it as one snapshot.
 
     Without ``as_of`` (argument or config) the date is the last order date of the bulk of the
     data: a few orders far beyond it do not move it, and ``warnings`` names them
     (:func:`tierwise.features.as_of.default_as_of`).
     """
-    from .engine import connect_engine
-    from .features import feature_expr
+    from .backtest import backtest_in_store
     from .features.as_of import default_as_of
-    from .snapshot import build_snapshot
 
     warnings: list[str] = []
     with Store(cfg.store_path) as store:
@@ -184,33 +214,21 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             raise ConfigError(f"store {cfg.store_path} has no orders",
                               "run 'tierwise ingest' first (or 'tierwise demo')")
         period = period_label(as_of, cfg.period)
-        progress(f"computing features as of {as_of} on {cfg.engine.backend}")
-        engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
-        try:
-            expr = feature_expr(engine.orders(), as_of, period=cfg.period)
-            if cfg.engine.backend in ("postgres", "mysql"):
-                progress(f"keeping the features in {cfg.engine.results_table}")
-                engine.materialize(expr)  # results stay in the warehouse too
-            features = engine.to_pandas(expr)
-        finally:
-            engine.close()
         before = store.previous_run(as_of, cfg.config_hash())
         previous = store.snapshot(before["run_id"]) if before else None
-        snap = build_snapshot(cfg, features=features, customers=store.customer_frame(),
-                              orders=store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS),
-                              as_of=as_of, previous=previous,
-                              overrides=store.key_account_overrides(), progress=progress,
-                              surveys=store.surveys_frame(as_of),
-                              headers=store.source_headers())
+        snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress)
         _add_items(store, snap, as_of)
+        bt = backtest_in_store(cfg, store, as_of, progress=progress)
+        snap.tables.update(bt.tables())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
-        summary = _summary(results)
+        summary = {**_summary(results), **_advice_summary(snap.meta, bt.meta)}
         progress(f"writing snapshot {period} ({len(results)} customers)")
         run_id = store.commit_run(
             period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
             results=results, tables=snap.tables,
-            meta={"summary": summary, **snap.meta, "previous_run": before and before["run_id"],
+            meta={"summary": summary, **snap.meta, "backtest": bt.meta,
+                  "previous_run": before and before["run_id"],
                   "config": cfg.model_dump(mode="json")},
             before_commit=pause_for_tests())
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
@@ -230,6 +248,15 @@ def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
                                                      by=TOP_PRODUCT_GROUPS)
 
 
+def _advice_summary(meta: dict[str, Any], backtest: dict[str, Any]) -> dict[str, Any]:
+    """The activity mode with its reason, and the backtest's headline, for the run's summary."""
+    activity = meta.get("activity") or {}
+    return {"activity_mode": activity.get("mode"),
+            "activity_mode_reason": activity.get("reason"),
+            "policy_basis": activity.get("policy_basis"),
+            "backtest": backtest.get("headline_en")}
+
+
 def _summary(results: pd.DataFrame) -> dict[str, Any]:
     def count(column: str, value: Any) -> int:
         return int((results[column] == value).sum()) if column in results else 0
@@ -243,6 +270,8 @@ def _summary(results: pd.DataFrame) -> dict[str, Any]:
         "key_accounts": count("key_account", True),
         "dormant_or_worse": int(results["activity_state"].isin(
             ["dormant", "shock", "dead", "buried"]).sum()) if "activity_state" in results else 0,
+        **{f"policy_{p}": count("activity_policy", p)
+           for p in ("maintain", "wake_up", "call", "do_not_contact", "archive")},
         "clv_predicted_total": round(float(results["clv_predicted"].sum()), 2)
         if "clv_predicted" in results else None,
     }

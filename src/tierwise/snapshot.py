@@ -161,11 +161,25 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
                                                  f"purchase_likelihood_{n}d": "purchase_likelihood"})
     out = pd.concat([frame, rfm, hist[["clv_historical", "clv_historical_basis"]], predicted],
                     axis=1)
+    out["policy_probability"] = _policy_probability(result, frame, predicted, cfg)
     info = {**result.info, "margin_basis": _margin_basis(frame, v.gross_margin),
             "rfm": {"edges": scorer.edges_table(), "typical_gap_days": scorer.typical_gap_,
                     "recency": scorer.recency, "warnings": scorer.warnings_},
             "rfm_bins": scorer.bins_table(frame)}
     return out, info
+
+
+def _policy_probability(result: Any, frame: pd.DataFrame, predicted: pd.DataFrame,
+                        cfg: Config) -> pd.Series:
+    """The fitted purchase model's P(any purchase in the policy horizon); NaN without a model."""
+    horizon = cfg.activity.policy_horizon_days
+    model = result.transaction_model
+    if model is None:
+        return pd.Series(np.nan, index=frame.index)
+    if horizon == cfg.value.purchase_horizon_days:
+        return predicted["purchase_likelihood"]
+    summary = frame[["frequency", "recency", "T"]]
+    return model.purchase_probability(summary, horizon)
 
 
 def _margin_rate(frame: pd.DataFrame, gross_margin: float | None) -> pd.Series:
@@ -186,10 +200,33 @@ def _margin_basis(frame: pd.DataFrame, gross_margin: float | None) -> str:
 
 
 def add_activity(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt.date,
-                 previous: pd.DataFrame | None) -> pd.DataFrame:
-    from .lifecycle import classify_activity
+                 previous: pd.DataFrame | None, value_info: dict[str, Any],
+                 history: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Activity states on the mode the data call for, then policies on probability.
 
-    return classify_activity(frame, cfg, previous=previous, orders=orders, as_of=as_of)
+    ``history``: the RFM summary one policy horizon back, to learn the rhythm's curve from when
+    no purchase model can be trusted (:func:`~tierwise.lifecycle.rhythm_curve.fit_rhythm_curve`).
+    """
+    from .lifecycle import activity_mode, assign_policies, classify_activity, policy_basis
+    from .lifecycle.rhythm_curve import fit_rhythm_curve
+
+    rhythm, choice = activity_mode(frame, cfg)
+    frame = classify_activity(frame, cfg, previous=previous, orders=orders, as_of=as_of,
+                              mode=(rhythm, choice))
+    basis, why = policy_basis(value_info)
+    curve, curve_info = None, None
+    if basis == "rhythm" and rhythm is not None:
+        curve, how = fit_rhythm_curve(history, frame, cfg.activity.policy_horizon_days,
+                                      min_gap_days=cfg.activity.rhythm_min_gap_days)
+        why += f"; {how}" if curve is not None else \
+            f"; not enough history for a curve ({how}): the rhythm formula"
+        curve_info = curve.info_ if curve is not None else None
+    frame = assign_policies(frame, cfg, basis=basis, curve=curve)
+    info = {**choice.to_dict(), "rhythm": rhythm.params_ if rhythm is not None else None,
+            "policy_basis": basis, "policy_basis_reason": why, "rhythm_curve": curve_info,
+            "policy_horizon_days": cfg.activity.policy_horizon_days,
+            "policy_floor": cfg.activity.policy_floor}
+    return frame, _jsonable(info)
 
 
 def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, lang: str
@@ -291,15 +328,18 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
                    orders: pd.DataFrame, as_of: dt.date, previous: pd.DataFrame | None,
                    overrides: pd.DataFrame, progress: Any = lambda _: None,
                    surveys: pd.DataFrame | None = None,
-                   headers: list[str] | None = None) -> Snapshot:
+                   headers: list[str] | None = None,
+                   history: pd.DataFrame | None = None) -> Snapshot:
     """Every result of one run, from the features the engine computed.
 
     ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` (and, for the
     big-account tables, ``channel``, ``agent``, ``cost``, ``margin``) up to ``as_of``;
     ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes;
     ``surveys`` the survey answers up to ``as_of`` (or None); ``headers`` the source headers
-    the ingests recorded (they decide ``language = "auto"``).
+    the ingests recorded (they decide ``language = "auto"``); ``history`` the RFM summary one
+    policy horizon back (or None), for the rhythm's curve (:func:`add_activity`).
     """
+    from .lifecycle import call_on_warnings, protect_accounts
     from .models.pareto import top_share
 
     frame = with_attributes(features, customers, as_of)
@@ -308,21 +348,25 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     progress("value: RFM and CLV models")
     buyers, value_info = add_value(frame[~prospects].reset_index(drop=True), cfg, orders, lang)
     rfm_bins = value_info.pop("rfm_bins")
-    progress("activity states")
-    buyers = add_activity(buyers, cfg, orders, as_of, previous)
+    progress("activity states and policies")
+    buyers, activity_info = add_activity(buyers, cfg, orders, as_of, previous, value_info,
+                                         history)
     frame = with_prospects(buyers, frame[prospects], lang)
     progress("pyramid and scorecard")
     frame = add_tiers(frame, cfg, previous, lang)
     progress("key accounts")
     frame, key_report = add_key_accounts(frame, cfg, overrides, lang)
+    frame = protect_accounts(frame, cfg)
     progress("segments and clusters")
     frame, pnl = add_segments(frame, cfg)
     progress("migrations, warnings, attendance")
     tables = run_tables(frame, cfg, orders, as_of, previous, lang, surveys=surveys)
     tables["rfm_bins"] = rfm_bins
+    frame = call_on_warnings(frame, tables["warnings"], cfg)
     if pnl is not None:
         tables["segment_pnl"] = pnl
-    meta = {"language": lang, "value_model": _jsonable(value_info), "key_accounts": key_report,
+    meta = {"language": lang, "value_model": _jsonable(value_info), "activity": activity_info,
+            "key_accounts": key_report,
             "pareto_top_share": top_share(frame["total_amount"], cfg.pareto.top),
             "pareto_top": cfg.pareto.top}
     return Snapshot(frame, tables, meta)

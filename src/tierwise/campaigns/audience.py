@@ -7,7 +7,8 @@ The flow of :func:`create_campaign`:
    ``segment``, and optionally a ``where`` rule in the segment rule language (parsed, never
    ``eval``'d);
 2. **exclusions**, first rule wins, each with a reason kept in the store: customers in an activity
-   state never contacted (``dead`` by default: the seeds say do not contact them), customers
+   policy never contacted (do not contact and archive by default: under the purchase-probability
+   floor; optionally states in ``exclude_states``), customers
    contacted by another campaign within the cooldown, and customers held out as control by a
    campaign whose window is still running (contacting them would spoil that campaign's lift);
 3. **control group**: a share of what is left, drawn at random with a recorded seed; the control
@@ -157,7 +158,9 @@ def find_exclusions(matched: pd.DataFrame, contacts: pd.DataFrame, *, start: dt.
                     settings: CampaignDefaultsConfig) -> tuple[pd.DataFrame, list[str]]:
     """Customers of ``matched`` not to contact, with a rule and a reason each; and warnings.
 
-    Rules, first match wins: ``state`` (activity state in ``exclude_states``), ``cooldown``
+    Rules, first match wins: ``policy`` (activity policy in ``exclude_policies``: do not contact
+    and archive by default, i.e. under the purchase-probability floor), ``state`` (activity state
+    in ``exclude_states``, none by default), ``cooldown``
     (a target of another campaign whose contact date is fewer than ``cooldown_days`` from
     ``start``), ``control_hold`` (in the control group of a campaign whose window contains
     ``start``).
@@ -165,6 +168,16 @@ def find_exclusions(matched: pd.DataFrame, contacts: pd.DataFrame, *, start: dt.
     warnings: list[str] = []
     found: list[pd.DataFrame] = []
     base = matched[["customer_key", "customer_id"]]
+    policies = getattr(settings, "exclude_policies", [])
+    if policies and "activity_policy" in matched.columns:
+        policy = matched["activity_policy"].astype("object")
+        hit = policy.isin(policies).fillna(False).astype(bool)
+        found.append(base[hit].assign(rule="policy", reason=[
+            f"activity policy {p}: unlikely to buy again, not contacted ([campaigns] "
+            "exclude_policies)" for p in policy[hit]]))
+    elif policies:
+        warnings.append("the snapshot has no activity_policy column, so customers told "
+                        f"{', '.join(policies)} could not be excluded")
     if settings.exclude_states:
         if STATE_COLUMN in matched.columns and len(matched) and matched[STATE_COLUMN].isna().all():
             warnings.append(f"{STATE_COLUMN} is empty in the snapshot, so customers in state "
@@ -376,6 +389,7 @@ def create_campaign(store: Store, filt: AudienceFilter, settings: CampaignDefaul
         n_matched=audience.n_matched, n_excluded=len(audience.exclusions),
         n_target=audience.n_target, n_control=audience.n_control,
         meta={"filter": filt.describe(), "exclude_states": settings.exclude_states,
+              "exclude_policies": getattr(settings, "exclude_policies", []),
               "exclusions": audience.exclusion_counts(), "warnings": audience.warnings})
     repo.insert_campaign(store, campaign, audience.members, audience.exclusions)
     return campaign

@@ -92,10 +92,9 @@ default = true
 owner = "Head of sales"
 playbook = {{ offer = "standard price list", channel = "inside sales call", message = "Quarterly check-in: anything we can quote for you?" }}
 
-# B2B accounts order a few times a quarter: judge activity against each account's own rhythm.
-# B2B 客户下单节奏慢：活跃状态按各客户自身的历史节奏判断。
-[activity]
-mode = "relative"
+# Activity: the default [activity] mode = "auto" sees that the accounts order every few weeks
+# to months, and judges each against its own rhythm (the run meta says so), as on real data.
+# 活跃状态：默认的 mode = "auto" 会发现客户下单间隔为数周到数月，按各客户自身节奏判断（运行记录中注明原因）。
 
 [sources.customers]
 path = "accounts.csv"

@@ -1,8 +1,12 @@
 """Activity states, lifecycle stages, the attendance sheet, migrations and early warnings.
 
 * :func:`classify_activity`: normal / resting 休息 / dormant 休眠 / shock 休克 / dead 死亡 /
-  buried 埋葬 by visits in the last 30 days (or relative to the customer's own baseline), the
-  policy per state, the B2B :func:`lifecycle_stage` and the ``early_decline`` flag.
+  buried 埋葬 by expected gaps missed (:class:`Rhythm`, each customer's own rhythm) or, where the
+  regulars visit several times a month, by visits in the last 30 days (:func:`activity_mode`
+  decides and says why), the B2B :func:`lifecycle_stage` and the ``early_decline`` flag.
+* :func:`assign_policies`: maintain / wake up / do not contact / archive on the probability of a
+  purchase; :func:`protect_accounts` and :func:`call_on_warnings`: key and major accounts get a
+  call instead of silence.
 * :func:`attendance_sheet`: the 客户考勤表, top customers' visits and spend per 10-day bucket.
 * :func:`migration_matrix`: who moved up, down, in and out between two snapshots.
 * :func:`early_warnings`: key and major accounts whose orders fell off or who went silent.
@@ -13,25 +17,56 @@ Every threshold lives in :mod:`tierwise.config` (sections ``activity``, ``lifecy
 
 from __future__ import annotations
 
+from .advice import (
+    SILENCED,
+    assign_policies,
+    call_on_warnings,
+    policy_basis,
+    protect_accounts,
+)
 from .attendance import attendance_sheet, attendance_table
 from .migration import MOVEMENTS, Migration, migration_matrix
 from .policies import (
     ACTIVITY_STATES,
     BUCKETS,
     LIFECYCLE_STAGES,
+    POLICIES,
+    POLICY_BASES,
+    POLICY_CODES,
     SEVERITIES,
     STAGE_NAMES,
     STATE_POLICIES,
     TIER_ORDER,
     WARNING_KINDS,
+    policy_row,
     state_policy,
     state_policy_table,
 )
-from .states import classify_activity, early_decline_flags, lifecycle_stage, window_visits
+from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_probability, rhythm_states
+from .rhythm_curve import RhythmCurve, fit_rhythm_curve, rhythm_curve_sample
+from .states import activity_mode, classify_activity, early_decline_flags, lifecycle_stage, window_visits
 from .warnings import early_warnings, period_windows
 
 __all__ = [
     "ACTIVITY_STATES",
+    "ModeChoice",
+    "POLICIES",
+    "POLICY_BASES",
+    "POLICY_CODES",
+    "Rhythm",
+    "RhythmCurve",
+    "SILENCED",
+    "fit_rhythm_curve",
+    "rhythm_curve_sample",
+    "activity_mode",
+    "assign_policies",
+    "call_on_warnings",
+    "choose_mode",
+    "policy_basis",
+    "policy_row",
+    "protect_accounts",
+    "rhythm_probability",
+    "rhythm_states",
     "BUCKETS",
     "LIFECYCLE_STAGES",
     "MOVEMENTS",

@@ -1,7 +1,10 @@
 """Activity states, lifecycle stages and their policies, as data (Chinese and English).
 
 The tables here are plain tuples of dicts so reports can print them and tests can check they are
-complete. The seeds' restaurant practice decides the policies:
+complete. The seeds' restaurant practice names each state's usual policy (below); the policy a
+customer gets also rests on the probability that they buy again (:mod:`.advice`): "do not contact"
+and "archive" only under the probability floor, and a key or major account gets a ``call``
+instead. :data:`POLICIES` lists every policy code:
 
 ========  ======  ====================  ===========================================================
 state     中文    policy                what to do
@@ -55,6 +58,30 @@ STATE_POLICIES: tuple[dict[str, Any], ...] = (
      "actions_zh": "归档，移出活跃名单", "actions_en": "move out of the active lists"},
 )
 
+#: Every policy code with its names and actions (the state table above gives each state's usual one).
+POLICIES: tuple[dict[str, Any], ...] = (
+    {"policy": "maintain", "policy_zh": "维护", "policy_en": "maintain",
+     "actions_zh": "正常维护，保持日常服务", "actions_en": "keep up the usual service"},
+    {"policy": "wake_up", "policy_zh": "唤醒", "policy_en": "wake up",
+     "actions_zh": _WAKE_UP_ZH, "actions_en": _WAKE_UP_EN},
+    {"policy": "call", "policy_zh": "客户经理致电", "policy_en": "account manager calls",
+     "actions_zh": "重要/主要客户：客户经理亲自致电或拜访，了解原因",
+     "actions_en": "key or major account: its manager calls or visits to find out why"},
+    {"policy": "do_not_contact", "policy_zh": "不打扰", "policy_en": "do not contact",
+     "actions_zh": "不再联系", "actions_en": "no more calls or messages"},
+    {"policy": "archive", "policy_zh": "归档", "policy_en": "archive",
+     "actions_zh": "归档，移出活跃名单", "actions_en": "move out of the active lists"},
+)
+
+#: Policy codes, most engaged first.
+POLICY_CODES: tuple[str, ...] = tuple(row["policy"] for row in POLICIES)
+
+#: How a policy's probability was obtained -> (Chinese, English).
+POLICY_BASES: dict[str, tuple[str, str]] = {
+    "model": ("购买模型", "purchase model"),
+    "rhythm": ("消费节奏", "purchase rhythm"),
+}
+
 #: Lifecycle stage -> (Chinese, English) names.
 STAGE_NAMES: dict[str, tuple[str, str]] = {
     "prospect": ("潜在客户", "prospect"),
@@ -77,6 +104,7 @@ WARNING_KINDS: dict[str, tuple[str, str]] = {
     "yoy_drop": ("同比大幅下降", "down on the same period last year"),
     "trailing_drop": ("低于近期平均", "down on its trailing average"),
     "silence": ("长时间未下单", "silent for longer than usual"),
+    "unlikely": ("再次下单可能性低", "unlikely to order again"),
 }
 
 #: Severity -> (Chinese, English) names.
@@ -123,7 +151,22 @@ def state_policy_table() -> pd.DataFrame:
     return pd.DataFrame(list(STATE_POLICIES))
 
 
+def policy_row(policy: str) -> dict[str, Any]:
+    """The row of :data:`POLICIES` for a policy code (KeyError listing the valid ones).
+
+    Examples
+    --------
+    >>> policy_row("call")["policy_en"]
+    'account manager calls'
+    """
+    for row in POLICIES:
+        if row["policy"] == policy:
+            return dict(row)
+    raise KeyError(f"unknown policy {policy!r}; valid: {', '.join(POLICY_CODES)}")
+
+
 __all__ = [
+    "POLICIES", "POLICY_CODES", "POLICY_BASES", "policy_row",
     "ACTIVITY_STATES", "LIFECYCLE_STAGES", "TIER_ORDER", "STATE_POLICIES", "STAGE_NAMES",
     "BUCKETS", "WARNING_KINDS", "SEVERITIES", "state_policy", "state_policy_table",
 ]

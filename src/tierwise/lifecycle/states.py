@@ -1,9 +1,24 @@
 """Activity states (normal ... buried), B2B lifecycle stages and the early-decline flag.
 
-Activity states come from the seeds' restaurant practice: a business whose best customers visit
-several times a month watches how many times each one came in the last 30 days. With the defaults
-of :class:`~tierwise.config.ActivityConfig` the bands are, by visits (distinct purchase days) in the
-last 30 days and days since the last purchase:
+States say how far a customer is behind **their own rhythm**. In the default ``mode = "auto"`` a
+run picks one of two measures (:func:`~tierwise.lifecycle.rhythm.choose_mode`, recorded with the
+run): the **rhythm** mode counts how many of the customer's expected gaps (their own, shrunk toward
+the population's, :class:`~tierwise.lifecycle.rhythm.Rhythm`) the current silence spans:
+
+=======  ======  ================================================
+state    中文    rule (defaults, expected gaps missed)
+=======  ======  ================================================
+normal   正常    at most 1.5
+resting  休息    more than 1.5
+dormant  休眠    more than 2.5
+shock    休克    more than 4
+dead     死亡    more than 6
+buried   埋葬    more than 12
+=======  ======  ================================================
+
+The **absolute** mode keeps the seeds' restaurant practice, for a business whose regulars visit
+several times a month: how many times each one came in the last 30 days. By visits (distinct
+purchase days) in the last 30 days and days since the last purchase:
 
 =======  ======  ================================================
 state    中文    rule (defaults)
@@ -16,7 +31,8 @@ dead     死亡    no visit in the window, days since last <= 90
 buried   埋葬    days since last > 90 (no purchase for 3 months)
 =======  ======  ================================================
 
-A customer who never bought has no state (missing). The relative mode replaces the visit bands by
+A customer who never bought has no state (missing). The policy a state leads to also rests on
+the probability of a purchase (:mod:`tierwise.lifecycle.advice`). The relative mode replaces the visit bands by
 the ratio of the window's visits to the customer's own rate over the trailing baseline, which suits
 businesses with slower rhythms. See ``docs/lifecycle.md`` for worked examples.
 """
@@ -172,19 +188,23 @@ def _from_orders(keys: pd.Series, orders: pd.DataFrame, ts: pd.Timestamp,
 
 
 def _activity_inputs(frame: pd.DataFrame, cfg: ActivityConfig, previous: pd.DataFrame | None,
-                     orders: pd.DataFrame | None, as_of: Any) -> pd.DataFrame:
+                     orders: pd.DataFrame | None, as_of: Any, mode: str) -> pd.DataFrame:
     """Visits, previous visits, days since last and ratio, aligned on ``frame``'s index."""
-    use_orders = cfg.mode == "relative" or cfg.window_days != 30
+    use_orders = mode == "relative" or cfg.window_days != 30
     if use_orders:
         if orders is None or as_of is None:
             raise DataContractError(
-                f"activity mode '{cfg.mode}' with window_days={cfg.window_days} counts visits "
+                f"activity mode '{mode}' with window_days={cfg.window_days} counts visits "
                 "from the orders table", "pass orders= and as_of= to classify_activity")
         _require(frame, ["customer_key"], "the customer frame")
         got = _from_orders(frame["customer_key"], orders, _timestamp(as_of, "activity"), cfg)
     else:
-        _require(frame, ["visits_30d", "days_since_last"], "the customer frame")
-        got = pd.DataFrame({"visits": _num(frame, "visits_30d").fillna(0.0),
+        _require(frame, ["days_since_last"], "the customer frame")
+        visits = _num(frame, "visits_30d") if "visits_30d" in frame \
+            else pd.Series(np.nan, index=frame.index)
+        if mode == "absolute" and "visits_30d" not in frame:
+            _require(frame, ["visits_30d"], "the customer frame")
+        got = pd.DataFrame({"visits": visits.fillna(0.0),
                             "days_since_last": _num(frame, "days_since_last"),
                             "ratio": np.nan, "visits_prev": np.nan}, index=frame.index)
         if orders is not None and as_of is not None and previous is None:
@@ -215,18 +235,43 @@ def early_decline_flags(visits: pd.Series, visits_prev: pd.Series, states: pd.Se
     return flag.astype(bool)
 
 
+def activity_mode(frame: pd.DataFrame, config: Any = None) -> Any:
+    """The rhythm fitted on ``frame`` and the activity mode a run uses (with its reason).
+
+    Returns
+    -------
+    tuple
+        (:class:`~tierwise.lifecycle.rhythm.Rhythm` fitted, or None without ``frequency`` /
+        ``recency`` columns; :class:`~tierwise.lifecycle.rhythm.ModeChoice`).
+    """
+    from .rhythm import ModeChoice, Rhythm, choose_mode
+
+    cfg = _section(config, "activity", ActivityConfig)
+    if not {"frequency", "recency"} <= set(frame.columns):
+        if cfg.mode == "rhythm":
+            _require(frame, ["frequency", "recency"], f"activity mode '{cfg.mode}'")
+        if cfg.mode == "auto":
+            return None, ModeChoice("auto", "absolute", "no frequency/recency columns to find "
+                                    "the customers' rhythm: the visit bands are used")
+        return None, ModeChoice(cfg.mode, cfg.mode, f"[activity] mode = \"{cfg.mode}\"")
+    buyers = frame[_num(frame, "days_since_last").notna()] if "days_since_last" in frame \
+        else frame
+    rhythm = Rhythm(cfg.rhythm_min_gap_days).fit(buyers)
+    return rhythm, choose_mode(buyers, cfg, rhythm)
+
+
 def classify_activity(frame: pd.DataFrame, config: Any = None,
                       previous: pd.DataFrame | None = None, *,
                       orders: pd.DataFrame | None = None,
-                      as_of: dt.date | None = None) -> pd.DataFrame:
-    """Activity state, its policy, the B2B lifecycle stage and the early-decline flag.
+                      as_of: dt.date | None = None, mode: Any = None) -> pd.DataFrame:
+    """Activity state, its usual policy, the B2B lifecycle stage and the early-decline flag.
 
     Parameters
     ----------
     frame
-        Per-customer features: ``customer_key``, ``visits_30d``, ``days_since_last`` (absolute
-        mode), plus ``T`` or ``first_purchase``, ``gap_median``, ``value_period``,
-        ``value_same_period_ly`` for the lifecycle stage.
+        Per-customer features: ``customer_key``, ``days_since_last``, ``frequency``,
+        ``recency`` (rhythm), ``visits_30d`` (absolute mode), plus ``T`` or
+        ``first_purchase``, ``value_period``, ``value_same_period_ly`` for the lifecycle stage.
     config
         The whole :class:`~tierwise.config.Config` (uses ``activity`` and ``lifecycle``), an
         :class:`~tierwise.config.ActivityConfig`, or None for the defaults.
@@ -235,32 +280,45 @@ def classify_activity(frame: pd.DataFrame, config: Any = None,
     orders, as_of
         The orders table and the as-of date: needed by the relative mode and by a window other
         than 30 days; without ``previous`` they give the previous window's visits.
+    mode
+        The :func:`activity_mode` result to use (default: computed here from ``frame``).
 
     Returns
     -------
     pandas.DataFrame
         A copy of ``frame`` with ``activity_visits``, ``activity_visits_prev``,
-        ``activity_ratio`` (relative mode), ``activity_state``, ``activity_state_zh``,
-        ``activity_policy``, ``early_decline``, ``lifecycle_stage``, ``lifecycle_stage_zh``.
+        ``activity_ratio`` (relative mode), ``expected_gap_days``, ``gaps_missed``,
+        ``activity_state``, ``activity_state_zh``, ``activity_policy`` (the state's usual policy:
+        :func:`~tierwise.lifecycle.advice.assign_policies` decides the final one),
+        ``early_decline``, ``lifecycle_stage``, ``lifecycle_stage_zh``.
 
     Examples
     --------
     >>> f = pd.DataFrame({"customer_key": [1, 2, 3], "visits_30d": [8, 4, 0],
     ...                   "days_since_last": [1, 3, 120], "T": [400, 400, 400]})
-    >>> classify_activity(f)["activity_state"].tolist()
+    >>> classify_activity(f, ActivityConfig(mode="absolute"))["activity_state"].tolist()
     ['normal', 'dormant', 'buried']
     """
+    from .rhythm import rhythm_states
+
     cfg = _section(config, "activity", ActivityConfig)
-    got = _activity_inputs(frame, cfg, previous, orders, as_of)
-    if cfg.mode == "relative":
+    rhythm, choice = mode if mode is not None else activity_mode(frame, cfg)
+    got = _activity_inputs(frame, cfg, previous, orders, as_of, choice.mode)
+    gaps = rhythm.transform(frame) if rhythm is not None else pd.DataFrame(
+        {"expected_gap_days": np.nan, "gaps_missed": np.nan}, index=frame.index)
+    if choice.mode == "relative":
         states = _relative_states(got["visits"], got["days_since_last"], got["ratio"], cfg)
-    else:
+    elif choice.mode == "absolute":
         states = _absolute_states(got["visits"], got["days_since_last"], cfg)
+    else:
+        states = rhythm_states(gaps["gaps_missed"], cfg)
     states = pd.Series(states, index=frame.index, dtype="object")
     out = frame.copy()
     out["activity_visits"] = got["visits"].to_numpy()
     out["activity_visits_prev"] = got["visits_prev"].to_numpy()
     out["activity_ratio"] = got["ratio"].to_numpy()
+    out["expected_gap_days"] = gaps["expected_gap_days"].to_numpy()
+    out["gaps_missed"] = gaps["gaps_missed"].to_numpy()
     out["activity_state"] = states
     out["activity_state_zh"] = states.map(_ZH)
     out["activity_policy"] = states.map(_POLICY)
@@ -270,6 +328,8 @@ def classify_activity(frame: pd.DataFrame, config: Any = None,
         frame = frame.assign(days_since_last=got["days_since_last"])
     if not {"T", "first_purchase"} & set(frame.columns) and "tenure" in got.columns:
         frame = frame.assign(T=got["tenure"])
+    if rhythm is not None:
+        frame = frame.assign(expected_gap_days=out["expected_gap_days"])
     out["lifecycle_stage"] = lifecycle_stage(frame, lifecycle, as_of=as_of)
     out["lifecycle_stage_zh"] = out["lifecycle_stage"].map(
         {k: v[0] for k, v in STAGE_NAMES.items()})
@@ -302,7 +362,9 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
        same period last year;
     5. **active**: everyone else.
 
-    The usual gap is ``gap_median``, taken as at least ``min_gap_days`` (7).
+    The usual gap is the account's own rhythm, ``expected_gap_days`` (its own gaps shrunk toward
+    the population's, :class:`~tierwise.lifecycle.rhythm.Rhythm`) when the frame has it, else
+    ``gap_median``; taken as at least ``min_gap_days`` (7).
 
     Examples
     --------
@@ -317,8 +379,9 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
     prospect = silence.isna()
     if "n_orders" in frame.columns:
         prospect |= _num(frame, "n_orders").fillna(0) <= 0
-    gap = (_num(frame, "gap_median").clip(lower=cfg.min_gap_days)
-           if "gap_median" in frame.columns else pd.Series(np.nan, index=frame.index))
+    gap_column = "expected_gap_days" if "expected_gap_days" in frame.columns else "gap_median"
+    gap = (_num(frame, gap_column).clip(lower=cfg.min_gap_days)
+           if gap_column in frame.columns else pd.Series(np.nan, index=frame.index))
     lost = (silence > cfg.lost_after_days) | (silence > cfg.lost_gap_multiple * gap)
     new = _tenure(frame, as_of) <= cfg.new_within_days
     risky = np.where(gap.notna(), silence > cfg.at_risk_gap_multiple * gap,
@@ -332,5 +395,5 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
     return pd.Series(stages, index=frame.index, name="lifecycle_stage", dtype="object")
 
 
-__all__ = ["classify_activity", "lifecycle_stage", "early_decline_flags", "window_visits",
+__all__ = ["activity_mode", "classify_activity", "lifecycle_stage", "early_decline_flags", "window_visits",
            "prepare_orders", "ACTIVITY_STATES"]

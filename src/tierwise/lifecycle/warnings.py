@@ -10,7 +10,10 @@ snapshot; without a tier column the top ``top_share`` of accounts by value) and 
   last year;
 * ``trailing_drop``: ... against the mean of the previous ``trailing_periods`` (4) periods;
 * ``silence``: days since the last order exceed ``silence_multiple`` (3) x the usual gap
-  (``gap_median``).
+  (``gap_median``);
+* ``unlikely``: the probability of any order in ``[activity] policy_horizon_days`` is under
+  ``policy_floor`` (the rule that would tell a smaller customer "do not contact"): a key or major
+  account gets this warning and a call instead (:mod:`tierwise.lifecycle.advice`).
 
 Periods are calendar months or quarters (the config's ``period``). When the as-of date is the last
 day of its period, whole periods are compared; otherwise each reference period is cut at the same
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import Config, MonitoringConfig
+from ..config import ActivityConfig, Config, MonitoringConfig
 from ..errors import ConfigError, DataContractError
 from .policies import SEVERITIES, WARNING_KINDS
 from .states import _num, _require, _section, _timestamp, prepare_orders
@@ -156,6 +159,24 @@ def _silence_rows(watch: pd.DataFrame, cfg: MonitoringConfig) -> pd.DataFrame:
     return rows.assign(kind="silence", unit="days")
 
 
+def _unlikely_rows(watch: pd.DataFrame, activity: ActivityConfig) -> pd.DataFrame:
+    """Watched accounts whose purchase probability in the policy horizon is under the floor."""
+    if "policy_probability" not in watch:
+        return watch.iloc[0:0]
+    p, floor, h = _num(watch, "policy_probability"), activity.policy_floor, \
+        activity.policy_horizon_days
+    hit = p < floor
+    rows = watch.loc[hit].copy()
+    rows["current"], rows["reference"] = p[hit], floor
+    rows["change_pct"] = (p[hit] - floor) / floor * 100
+    rows["severity"] = np.where(p[hit] < floor / 2, "high", "medium")
+    rows["message_zh"] = [f"{h} 天内下单的概率仅 {100 * a:.0f}%（底线 {100 * floor:.0f}%），"
+                          "请客户经理致电了解原因" for a in p[hit]]
+    rows["message_en"] = [f"only {100 * a:.0f} % chance of an order in {h} days (floor "
+                          f"{100 * floor:.0f} %): its manager should call" for a in p[hit]]
+    return rows.assign(kind="unlikely", unit="probability")
+
+
 def _period_of(config: Any, period: str | None) -> str:
     if period is not None:
         return period
@@ -189,7 +210,7 @@ def early_warnings(curr: pd.DataFrame, orders: pd.DataFrame | None, as_of: dt.da
     -------
     pandas.DataFrame
         One row per warning: ``customer_key``, ``customer_id``, ``name``, ``account_manager``,
-        ``tier``, ``kind`` (yoy_drop / trailing_drop / silence), ``kind_zh``, ``period``,
+        ``tier``, ``kind`` (yoy_drop / trailing_drop / silence / unlikely), ``kind_zh``, ``period``,
         ``current`` (value this period, or days of silence), ``reference`` (value then, or the
         usual gap), ``change_pct``, ``unit`` (amount / days), ``severity`` (high / medium),
         ``severity_zh``, ``message_zh``, ``message_en``; high severity first, then the biggest
@@ -213,7 +234,9 @@ def early_warnings(curr: pd.DataFrame, orders: pd.DataFrame | None, as_of: dt.da
     fig = _figures(watch, orders, as_of, per, cfg)
     watch = watch.assign(_size=fig[["current", "last_year", "trailing"]].max(axis=1))
     parts = [_drop_rows(watch, fig, "last_year", "yoy_drop", per, cfg),
-             _silence_rows(watch, cfg)]
+             _silence_rows(watch, cfg),
+             _unlikely_rows(watch, config.activity if isinstance(config, Config)
+                            else ActivityConfig())]
     if fig["trailing"].notna().any():
         parts.insert(1, _drop_rows(watch, fig, "trailing", "trailing_drop", per, cfg))
     rows = pd.concat([p for p in parts if len(p)]
@@ -227,7 +250,8 @@ def _finish(rows: pd.DataFrame, as_of: Any, per: str) -> pd.DataFrame:
     rows["period"] = str(label).replace("Q", "-Q") if per == "quarter" else str(label)
     rows["kind_zh"] = rows["kind"].map(lambda k: WARNING_KINDS[k][0])
     rows["severity_zh"] = rows["severity"].map(lambda k: SEVERITIES[k][0])
-    kind_rank = rows["kind"].map({"yoy_drop": 0, "trailing_drop": 1, "silence": 2})
+    kind_rank = rows["kind"].map({"yoy_drop": 0, "trailing_drop": 1, "silence": 2,
+                                  "unlikely": 3})
     rows = rows.assign(_s=(rows["severity"] != "high").astype(int), _k=kind_rank)
     rows = rows.sort_values(["_s", "_size", "customer_key", "_k"],
                             ascending=[True, False, True, True], kind="stable")

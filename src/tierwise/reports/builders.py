@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
+from .backtest import backtest_section
 from .catalogue import LANGUAGES, t
 
 #: How a column's numbers should be shown: currency, percent, integer, number, date, text.
@@ -38,13 +39,15 @@ FORMATS: dict[str, str] = {
     "moved_down": "integer", "warnings": "integer", "targets": "integer", "controls": "integer",
     "used": "integer", "redemption_rate": "percent", "total_cost": "currency",
     "gross_profit": "currency", "return_on_cost": "number", "incremental_profit": "currency",
+    "bought_again": "integer", "bought_again_share": "percent", "decile": "integer",
+    "predicted": "percent", "actual": "percent", "gap": "percent",
 }
 
 STATES = ("normal", "resting", "dormant", "shock", "dead", "buried")
 WAKE_UP_STATES = ("resting", "dormant", "shock")
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
-                "attendance", "segments", "migration", "warnings", "campaigns")
+                "backtest", "attendance", "segments", "migration", "warnings", "campaigns")
 
 
 @dataclass
@@ -124,7 +127,7 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "pareto": _pareto, "key": _key_accounts, "activity": _activity,
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
-                "campaigns": _campaigns}
+                "campaigns": _campaigns, "backtest": backtest_section}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),

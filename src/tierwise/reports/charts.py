@@ -206,10 +206,41 @@ def warnings(report: Report) -> Chart | None:
                                      "gridcolor": "#eee"})}
 
 
+def backtest(report: Report) -> Chart | None:
+    """Predicted probability and the share who really bought, per decile (one line pair per
+    probability the backtest checked): the closer the pairs, the better calibrated."""
+    section = report["backtest"]
+    lang = report.language
+    data = []
+    for n, key in enumerate(("calibration", "policy_calibration")):
+        frame = _table(section, key)
+        if frame is None:
+            continue
+        title = section.table(key).title
+        colour = PALETTE[0] if n == 0 else PALETTE[5]
+        for what, dash in (("predicted", "dot"), ("actual", "solid")):
+            data.append({"type": "scatter", "mode": "lines+markers",
+                         "x": frame["decile"].tolist(), "y": frame[what].tolist(),
+                         "name": f"{title}: {t(f'chart.{what}', lang)}",
+                         "line": {"color": colour, "dash": dash},
+                         "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"})
+    if not data:
+        return None
+    table = section.table("calibration" if _table(section, "calibration") is not None
+                          else "policy_calibration")
+    return {"data": data,
+            "layout": _layout(showlegend=True, legend={"orientation": "h", "y": -0.2},
+                              xaxis={"title": {"text": table.header("decile")}, "dtick": 1},
+                              yaxis={"title": {"text": table.header("actual")},
+                                     "tickformat": ".0%", "range": [0, 1.02],
+                                     "gridcolor": "#eee"},
+                              height=400)}
+
+
 #: Which chart goes with which section (in the order they are drawn).
 CHARTS: dict[str, Callable[[Report], Chart | None]] = {
     "pyramid": pyramid, "rfm": rfm, "clv": clv, "pareto": pareto, "key": key_matrix,
-    "activity": activity, "migration": migration, "warnings": warnings}
+    "activity": activity, "backtest": backtest, "migration": migration, "warnings": warnings}
 
 
 def report_charts(report: Report) -> dict[str, Chart]:

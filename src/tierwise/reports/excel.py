@@ -16,7 +16,8 @@ CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "
                     "HKD": "HK$"}
 #: Sections whose sheet gets a native chart, and of which table.
 CHARTS = {"pyramid": ("levels", "column"), "pareto": ("curve", "line"),
-          "activity": ("states", "column"), "clv": ("buckets", "column")}
+          "activity": ("states", "column"), "clv": ("buckets", "column"),
+          "backtest": ("calibration", "line")}
 
 
 def render_xlsx(report: Report, path: Path | str) -> Path:
@@ -154,6 +155,13 @@ def _chart(book: xlsxwriter.Workbook, sheet: Any, section: Section, table: Table
                           "num_format": "0%", "min": 0, "max": 1})
         chart.set_y_axis({"name": table.header("pareto_value_share"), "num_format": "0%",
                           "min": 0, "max": 1})
+    elif section.key == "backtest":
+        chart = book.add_chart({"type": "line"})
+        for col in ("predicted", "actual"):
+            chart.add_series({"name": table.header(col), "categories": ref("decile"),
+                              "values": ref(col), "marker": {"type": "circle"}})
+        chart.set_x_axis({"name": table.header("decile")})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
     else:
         label = {"pyramid": "name", "activity": "state", "clv": "bucket"}[section.key]
         chart = book.add_chart({"type": kind})

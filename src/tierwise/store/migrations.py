@@ -270,4 +270,13 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN favourite_products VARCHAR;
     """),
     # <intake-lines-migrations>
+    ("0055_advice_states", """
+        ALTER TABLE snapshot_customers ADD COLUMN expected_gap_days DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN gaps_missed DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN policy_probability DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN policy_basis VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN policy_reason VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN policy_reason_zh VARCHAR;
+    """),
+    # <advice-migrations>
 ]

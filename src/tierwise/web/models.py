@@ -132,6 +132,54 @@ class QualityRow(_Out):
     ingested_at: UtcTime
 
 
+class BacktestGroup(_Out):
+    group: str = Field(description="the policy, state, tier, RFM segment or warning kind code")
+    group_zh: Text = None
+    group_en: Text = None
+    customers: int
+    bought_again: int
+    bought_again_share: Number
+    revenue: Number
+    revenue_share: Number
+
+
+class BacktestDecile(_Out):
+    decile: int
+    customers: int
+    predicted: Number
+    actual: Number
+    gap: Number = Field(description="predicted - actual")
+
+
+class BacktestOut(_Out):
+    """Did last period's advice hold? The run's stored backtest (docs/lifecycle.md)."""
+
+    status: Literal["ran", "skipped", "none"] = Field(
+        description="ran; skipped (too little history, or switched off: see reason_*); none "
+                    "(a run made before backtests were stored)")
+    as_of: Text
+    replay_as_of: Text = Field(description="the date the advice was replayed at")
+    horizon_days: Count
+    policy_floor: Number
+    policy_basis: Text
+    activity_mode: Text
+    headline_en: Text
+    headline_zh: Text
+    reason_en: Text
+    reason_zh: Text
+    silenced_customers: Count
+    silenced_share: Number = Field(description="share of those told do not contact / archive "
+                                               "who bought again")
+    policies_ordered: bool | None
+    calibration_max_gap: Number
+    policy_calibration_max_gap: Number
+    groups: dict[str, list[BacktestGroup]] = Field(
+        description="by dimension: all, activity_state, activity_policy, tier, rfm_segment, "
+                    "warning")
+    calibration: dict[str, list[BacktestDecile]] = Field(
+        description="by probability: purchase_likelihood, policy_probability")
+
+
 class OverviewOut(_Out):
     run: RunOut
     figures: Figures
@@ -139,6 +187,9 @@ class OverviewOut(_Out):
     activity: list[StateRow]
     pareto: Pareto
     quality: list[QualityRow]
+    backtest: BacktestOut | None = Field(
+        description="the whole business's backtest; null for a viewer who sees only some "
+                    "customers")
 
 
 # -- customers ------------------------------------------------------------------------------------
@@ -252,6 +303,12 @@ class CustomerOut(_Out):
     activity_state: Text
     activity_state_zh: Text
     activity_policy: Text
+    expected_gap_days: Number
+    gaps_missed: Number
+    policy_probability: Number
+    policy_basis: Text
+    policy_reason: Text
+    policy_reason_zh: Text
     lifecycle_stage: Text
     early_decline: bool | None
     tier: Text
@@ -303,11 +360,16 @@ class NextAction(_Out):
     playbook: Text = Field(description="the segment's playbook: offer / product / channel / "
                                        "message")
     segment_owner: Text
-    activity_policy: Text = Field(description="maintain, wake_up, do_not_contact or archive")
+    activity_policy: Text = Field(description="the run's policy: maintain, wake_up, call, "
+                                              "do_not_contact or archive")
     activity_policy_zh: Text
     activity_policy_en: Text
     actions_zh: Text
     actions_en: Text
+    policy_reason: Text = Field(description="the figures behind the policy (English)")
+    policy_reason_zh: Text
+    policy_probability: Number = Field(description="P(any purchase in the policy horizon)")
+    policy_basis: Text = Field(description="model or rhythm: where the probability comes from")
     service_policy: ServicePolicy | None
 
 

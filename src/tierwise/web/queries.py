@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import PYRAMID_TIERS
-from ..lifecycle.policies import ACTIVITY_STATES, STATE_POLICIES
+from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES
 from .access import Viewer
 from .errors import NotFound
 
@@ -60,6 +60,7 @@ def phone_like(text: str) -> bool:
     """Whether a search text looks like (part of) a phone number: then phones are searched."""
     return bool(_PHONE_LIKE.fullmatch(text))
 _STATE_POLICY = {row["state"]: row for row in STATE_POLICIES}
+_POLICY = {row["policy"]: row for row in POLICIES}
 
 
 # -- runs -----------------------------------------------------------------------------------------
@@ -307,15 +308,29 @@ def _json_object(value: Any) -> dict[str, Any]:
 
 
 def _next_action(row: dict[str, Any], policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The segment's playbook, the activity state's policy and the tier's service policy."""
-    state = _STATE_POLICY.get(row.get("activity_state") or "")
+    """The segment's playbook, the customer's stored policy with its reason, the tier's service.
+
+    The policy is the one the run stored (``activity_policy``: a key or major account may have
+    ``call`` where its state's usual policy is "do not contact"); a run from before policies were
+    stored falls back to the state's usual policy.
+    """
+    code = row.get("activity_policy")
+    if code in _POLICY:
+        policy = _POLICY[code]
+    else:
+        policy = _STATE_POLICY.get(row.get("activity_state") or "")
+        code = policy["policy"] if policy else code
     service = policies.get(row.get("tier") or "")
     return {"playbook": row.get("playbook"), "segment_owner": row.get("segment_owner"),
-            "activity_policy": state["policy"] if state else row.get("activity_policy"),
-            "activity_policy_zh": state["policy_zh"] if state else None,
-            "activity_policy_en": state["policy_en"] if state else None,
-            "actions_zh": state["actions_zh"] if state else None,
-            "actions_en": state["actions_en"] if state else None,
+            "activity_policy": code,
+            "activity_policy_zh": policy["policy_zh"] if policy else None,
+            "activity_policy_en": policy["policy_en"] if policy else None,
+            "actions_zh": policy["actions_zh"] if policy else None,
+            "actions_en": policy["actions_en"] if policy else None,
+            "policy_reason": row.get("policy_reason"),
+            "policy_reason_zh": row.get("policy_reason_zh"),
+            "policy_probability": row.get("policy_probability"),
+            "policy_basis": row.get("policy_basis"),
             "service_policy": dict(service) if service is not None else None}
 
 
@@ -356,7 +371,30 @@ def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
                                                  "actions_zh", "actions_en")})
     return {"run": run.to_dict(), "figures": figures, "pyramid": pyramid, "activity": states,
             "pareto": _pareto(con, where, args, pareto_top, figures["customers"]),
-            "quality": _quality(con, run)}
+            "quality": _quality(con, run), "backtest": backtest_of(con, viewer, run)}
+
+
+def backtest_of(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
+                ) -> dict[str, Any] | None:
+    """The run's stored backtest (:func:`tierwise.backtest.stored_backtest`), for a viewer who
+    sees every customer; None for a scoped viewer (its figures cover the whole business)."""
+    from ..backtest import stored_backtest
+
+    if viewer.scope_terms() is not None:
+        return None
+    rows = con.execute("SELECT json_extract(meta, '$.backtest') FROM runs WHERE run_id = ?",
+                       [run.run_id]).fetchall()
+    meta = json.loads(rows[0][0]) if rows and rows[0][0] else None
+    view = stored_backtest(meta, run_table(con, run.run_id, "backtest"),
+                           run_table(con, run.run_id, "backtest_calibration"))
+    names = {p["policy"]: p for p in POLICIES}
+    for row in view["groups"].get("activity_policy", []):
+        policy = names.get(row["group"], {})
+        row["group_zh"], row["group_en"] = policy.get("policy_zh"), policy.get("policy_en")
+    for row in view["groups"].get("activity_state", []):
+        state = _STATE_POLICY.get(row["group"], {})
+        row["group_zh"], row["group_en"] = state.get("state_zh"), state.get("state_en")
+    return json_safe(view)
 
 
 def _shares(rows: list[dict[str, Any]], column: str, share: str) -> None:

@@ -1,0 +1,330 @@
+"""Did last period's advice hold? Replay the product one horizon back and compare with what happened.
+
+Every run (``[backtest] enabled``), where the history allows, takes the date one horizon before
+the as-of date, computes what the product would have said then from the orders up to that date
+alone (the real pipeline: features on the engine, then :func:`tierwise.snapshot.build_snapshot`;
+see :func:`tierwise.pipeline.compute_snapshot`), and joins it with the purchases made in the
+horizon since:
+
+* ``backtest``: per activity state, policy, tier, RFM segment and early-warning kind (and all
+  customers): customers, how many bought again and their share, their revenue and its share;
+* ``backtest_calibration``: customers in ten equal groups by the purchase likelihood they were
+  given (for the horizon), the mean predicted likelihood beside the share who really bought;
+  when the policies rested on the rhythm (no trusted purchase model) and the horizon is the
+  policy horizon, the same for the probability the policy used (``probability`` column).
+
+``meta`` carries the headline checks: the share of the silenced policies (do not contact,
+archive) who bought again, whether the policies are ordered by that share (maintain >= wake up
+>= do not contact), and the largest calibration gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Config
+from .errors import ConfigError
+from .store import Store
+
+#: The dimensions of the ``backtest`` table, in order.
+DIMENSIONS = ("all", "activity_state", "activity_policy", "tier", "rfm_segment", "warning")
+GROUP_COLUMNS = ["dimension", "group", "customers", "bought_again", "bought_again_share",
+                 "revenue", "revenue_share"]
+CALIBRATION_COLUMNS = ["probability", "decile", "customers", "predicted", "actual", "gap"]
+#: The probabilities the calibration checks: the purchase likelihood shown in the lists, and the
+#: probability the policy rested on (when it came from the rhythm, not from the model).
+PROBABILITIES = ("purchase_likelihood", "policy_probability")
+#: Policies expected to come back most, first (the order the backtest checks).
+POLICY_ORDER = ("maintain", "wake_up", "do_not_contact")
+
+
+@dataclass
+class Backtest:
+    """One backtest: the replay date, the horizon, the two tables and the headline checks."""
+
+    as_of: dt.date | None
+    replay_as_of: dt.date | None
+    horizon_days: int
+    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
+    calibration: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CALIBRATION_COLUMNS))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The run tables to store (none when the backtest did not run)."""
+        if self.meta.get("status") != "ran":
+            return {}
+        return {"backtest": self.groups, "backtest_calibration": self.calibration}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"meta": self.meta,
+                "groups": _records(self.groups), "calibration": _records(self.calibration)}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+             for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+# ---- the comparison (pure: a replayed snapshot and the orders after it) ------------------------
+
+def outcomes(orders: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per customer who bought in ``(start, end]``: ``bought`` (True) and net ``revenue``."""
+    day = pd.to_datetime(orders["ordered_at"])
+    hit = orders[(day > pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
+    refund = hit["is_refund"].fillna(False).astype(bool) if "is_refund" in hit \
+        else hit["amount"] < 0
+    bought = hit[~refund].groupby("customer_key").size().gt(0)
+    revenue = hit.groupby("customer_key")["amount"].sum()
+    return pd.DataFrame({"bought": bought, "revenue": revenue}).fillna(
+        {"bought": False, "revenue": 0.0})
+
+
+def compare(replayed: pd.DataFrame, after: pd.DataFrame,
+            warnings: pd.DataFrame | None = None, *, policy_calibration: bool = False
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``backtest`` and ``backtest_calibration`` tables (see the module notes).
+
+    Parameters
+    ----------
+    replayed
+        What the product said at the replay date, one row per customer: ``customer_key`` and the
+        columns of :data:`DIMENSIONS` it has, plus ``purchase_likelihood``.
+    after
+        :func:`outcomes` of the horizon since.
+    warnings
+        The replay's early warnings (``customer_key``, ``kind``), or None.
+    policy_calibration
+        Also calibrate ``policy_probability`` (when it is not the model's likelihood).
+    """
+    frame = replayed.assign(
+        bought=replayed["customer_key"].map(after["bought"]).fillna(False).astype(bool),
+        revenue=replayed["customer_key"].map(after["revenue"]).fillna(0.0).astype(float))
+    total = float(frame["revenue"].sum())
+    parts = [_grouped(frame.assign(all="all"), "all", total)]
+    for column in DIMENSIONS[1:-1]:
+        if column in frame and frame[column].notna().any():
+            parts.append(_grouped(frame, column, total))
+    if warnings is not None and len(warnings):
+        warned = warnings[["customer_key", "kind"]].drop_duplicates().merge(
+            frame[["customer_key", "bought", "revenue"]], on="customer_key")
+        parts.append(_grouped(warned, "kind", total).assign(dimension="warning"))
+    scores = PROBABILITIES if policy_calibration else PROBABILITIES[:1]
+    calibration = pd.concat([_calibration(frame, score) for score in scores], ignore_index=True)
+    return pd.concat(parts, ignore_index=True)[GROUP_COLUMNS], calibration
+
+
+def _grouped(frame: pd.DataFrame, column: str, total: float) -> pd.DataFrame:
+    g = frame.dropna(subset=[column]).groupby(column, sort=False).agg(
+        customers=("bought", "size"), bought_again=("bought", "sum"), revenue=("revenue", "sum"))
+    g = g.reset_index().rename(columns={column: "group"}).assign(dimension=column)
+    g["bought_again_share"] = g["bought_again"] / g["customers"]
+    g["revenue_share"] = g["revenue"] / total if total else np.nan
+    g["customers"] = g["customers"].astype(int)
+    g["bought_again"] = g["bought_again"].astype(int)
+    g["group"] = g["group"].astype(str)
+    return g.sort_values("customers", ascending=False, kind="stable")
+
+
+def _calibration(frame: pd.DataFrame, score: str = "purchase_likelihood") -> pd.DataFrame:
+    if score not in frame:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS)
+    scored = frame[frame[score].notna()]
+    if len(scored) < 10:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS)
+    rank = scored[score].rank(method="first")
+    decile = pd.qcut(rank, 10, labels=False) + 1
+    g = scored.groupby(decile).agg(customers=("bought", "size"),
+                                   predicted=(score, "mean"),
+                                   actual=("bought", "mean"))
+    g = g.reset_index(names="decile").assign(probability=score)
+    g["gap"] = g["predicted"] - g["actual"]
+    g["decile"] = g["decile"].astype(int)
+    g["customers"] = g["customers"].astype(int)
+    return g[CALIBRATION_COLUMNS]
+
+
+def checks(groups: pd.DataFrame, calibration: pd.DataFrame) -> dict[str, Any]:
+    """The headline figures: silenced policies' share who bought again, ordering, calibration."""
+    pol = groups[groups["dimension"] == "activity_policy"].set_index("group")
+    share = pol["bought_again_share"].to_dict()
+    silenced = pol.loc[[p for p in ("do_not_contact", "archive") if p in pol.index]]
+    present = [share[p] for p in POLICY_ORDER if p in share]
+    return {
+        "policy_share": {k: float(v) for k, v in share.items()},
+        "policy_customers": {k: int(v) for k, v in pol["customers"].to_dict().items()},
+        "silenced_customers": int(silenced["customers"].sum()),
+        "silenced_share": float(silenced["bought_again"].sum() / silenced["customers"].sum())
+        if silenced["customers"].sum() else None,
+        "policies_ordered": bool(all(a >= b for a, b in zip(present, present[1:])))
+        if len(present) > 1 else None,
+        "calibration_max_gap": _max_gap(calibration, "purchase_likelihood"),
+        "policy_calibration_max_gap": _max_gap(calibration, "policy_probability"),
+    }
+
+
+def _max_gap(calibration: pd.DataFrame, score: str) -> float | None:
+    gaps = calibration.loc[calibration["probability"] == score, "gap"]
+    return float(gaps.abs().max()) if len(gaps) else None
+
+
+def _headlines(meta: dict[str, Any]) -> tuple[str, str]:
+    if meta.get("status") != "ran":
+        return (f"no backtest: {meta.get('reason_en')}", f"未回测：{meta.get('reason_zh')}")
+    c, h, start = meta["checks"], meta["horizon_days"], meta["replay_as_of"]
+    share = c["silenced_share"]
+    s_en = "no one was told to be left alone" if share is None else \
+        f"{100 * share:.0f} % of the {c['silenced_customers']:,} told 'do not contact'/'archive' " \
+        "bought again"
+    s_zh = "无客户被标为不打扰/归档" if share is None else \
+        f"被标为不打扰/归档的 {c['silenced_customers']:,} 人中 {100 * share:.0f}% 再次购买"
+    cal = c["calibration_max_gap"]
+    cal_en = "" if cal is None else f"; purchase likelihood off by at most {100 * cal:.0f} points"
+    cal_zh = "" if cal is None else f"；购买可能性与实际最多相差 {100 * cal:.0f} 个百分点"
+    pol = c.get("policy_calibration_max_gap")
+    if pol is not None:
+        cal_en += f"; the policies' probability (from the rhythm) by at most {100 * pol:.0f}"
+        cal_zh += f"；对策所依据的概率（消费节奏）最多相差 {100 * pol:.0f} 个百分点"
+    return (f"advice of {start}, {h} days on: {s_en}{cal_en}",
+            f"{start} 的建议，{h} 天后：{s_zh}{cal_zh}")
+
+
+# ---- the stored backtest, as reports and pages read it ---------------------------------------------
+
+def stored_backtest(meta: dict[str, Any] | None, groups: pd.DataFrame | None,
+                    calibration: pd.DataFrame | None) -> dict[str, Any]:
+    """A run's backtest as the reports and the web overview show it (one read model).
+
+    Parameters
+    ----------
+    meta
+        The run meta's ``backtest`` (None for a run made before backtests were stored).
+    groups, calibration
+        The run tables ``backtest`` and ``backtest_calibration`` (None when absent).
+
+    Returns
+    -------
+    dict
+        ``status`` (``ran``, ``skipped`` or ``none``), the dates, horizon, headlines (zh/en), the
+        reason when skipped, the headline checks, ``groups`` per dimension (lists of records in
+        the stored order) and ``calibration`` per probability (records by decile).
+    """
+    meta = meta or {}
+    checks_ = meta.get("checks") or {}
+    out: dict[str, Any] = {
+        "status": meta.get("status") or "none",
+        **{k: meta.get(k) for k in ("as_of", "replay_as_of", "horizon_days", "policy_floor",
+                                     "policy_basis", "activity_mode", "headline_en",
+                                     "headline_zh", "reason_en", "reason_zh")},
+        **{k: checks_.get(k) for k in ("silenced_customers", "silenced_share",
+                                        "policies_ordered", "calibration_max_gap",
+                                        "policy_calibration_max_gap")},
+        "groups": {}, "calibration": {}}
+    if out["status"] != "ran":
+        return out
+    if groups is not None and len(groups):
+        for dim in DIMENSIONS:
+            rows = groups[groups["dimension"] == dim]
+            if len(rows):
+                out["groups"][dim] = _records(rows.drop(columns="dimension"))
+    if calibration is not None and len(calibration):
+        if "probability" not in calibration:  # stored before the column existed
+            calibration = calibration.assign(probability=PROBABILITIES[0])
+        for score in PROBABILITIES:
+            rows = calibration[calibration["probability"] == score]
+            if len(rows):
+                out["calibration"][score] = _records(rows.drop(columns="probability"))
+    return out
+
+
+# ---- the replay ----------------------------------------------------------------------------------
+
+def _first_order(store: Store) -> dt.date | None:
+    row = store.con.execute("SELECT min(ordered_at) FROM orders WHERE NOT is_refund").fetchone()
+    return row[0] if row else None
+
+
+def _skipped(as_of: dt.date | None, start: dt.date | None, horizon: int, en: str, zh: str
+             ) -> Backtest:
+    meta = {"status": "skipped", "as_of": as_of and as_of.isoformat(),
+            "replay_as_of": start and start.isoformat(), "horizon_days": horizon,
+            "reason_en": en, "reason_zh": zh}
+    meta["headline_en"], meta["headline_zh"] = _headlines(meta)
+    return Backtest(as_of, start, horizon, meta=meta)
+
+
+def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
+                      horizon_days: int | None = None, progress: Any = lambda _: None,
+                      force: bool = False) -> Backtest:
+    """Replay the product ``horizon_days`` before ``as_of`` and compare (see the module notes).
+
+    Parameters
+    ----------
+    cfg
+        The config; ``[backtest]`` gives the horizon (default: the policy horizon) and the
+        history needed; ``enabled = false`` skips it unless ``force``.
+    store
+        An open store with the orders.
+    as_of
+        The end of the comparison; the replay date is ``as_of - horizon_days``.
+    """
+    b = cfg.backtest
+    horizon = int(horizon_days or b.horizon_days or cfg.activity.policy_horizon_days)
+    if horizon <= 0:
+        raise ConfigError(f"backtest horizon {horizon} days", "give a positive number of days")
+    start = as_of - dt.timedelta(days=horizon)
+    if not (b.enabled or force):
+        return _skipped(as_of, start, horizon, "[backtest] enabled = false",
+                        "配置中关闭了回测（[backtest] enabled = false）")
+    first = _first_order(store)
+    need = b.min_history_days or cfg.activity.policy_horizon_days
+    if first is None or (start - first).days < need:
+        have = 0 if first is None else max((start - first).days, 0)
+        return _skipped(as_of, start, horizon,
+                        f"only {have} days of orders before {start} (need {need})",
+                        f"{start} 之前只有 {have} 天的订单（需要 {need} 天）")
+    progress(f"replaying the advice as of {start}")
+    replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
+        update={"purchase_horizon_days": horizon})})
+    from .pipeline import RUN_ORDER_COLUMNS, compute_snapshot
+
+    snap = compute_snapshot(replay_cfg, store, start, previous=None)
+    after = outcomes(store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS), start, as_of)
+    activity = snap.meta.get("activity") or {}
+    groups, calibration = compare(
+        snap.customers, after, snap.tables.get("warnings"),
+        policy_calibration=activity.get("policy_basis") == "rhythm"
+        and horizon == cfg.activity.policy_horizon_days)
+    meta = {"status": "ran", "as_of": as_of.isoformat(), "replay_as_of": start.isoformat(),
+            "horizon_days": horizon,
+            "policy_horizon_days": cfg.activity.policy_horizon_days,
+            "policy_floor": cfg.activity.policy_floor,
+            "activity_mode": (snap.meta.get("activity") or {}).get("mode"),
+            "policy_basis": (snap.meta.get("activity") or {}).get("policy_basis"),
+            "checks": checks(groups, calibration)}
+    meta["headline_en"], meta["headline_zh"] = _headlines(meta)
+    return Backtest(as_of, start, horizon, groups, calibration, meta)
+
+
+def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | None = None,
+             progress: Any = lambda _: None) -> Backtest:
+    """The backtest of the store's orders as of a date (default: the last order date).
+
+    This is what ``tierwise backtest`` prints; ``tierwise run`` stores the same with the run.
+    """
+    with Store(cfg.store_path) as store:
+        as_of = as_of or cfg.as_of or store.last_order_date()
+        if as_of is None:
+            raise ConfigError(f"store {cfg.store_path} has no orders",
+                              "run 'tierwise ingest' first (or 'tierwise demo')")
+        return backtest_in_store(cfg, store, as_of, horizon_days=horizon_days,
+                                 progress=progress, force=True)
+
+
+__all__ = ["Backtest", "backtest", "backtest_in_store", "checks", "compare", "outcomes",
+           "stored_backtest", "DIMENSIONS", "PROBABILITIES"]

@@ -1,0 +1,194 @@
+"""What to do with each customer: the policy, on the probability that they buy again.
+
+:func:`assign_policies` turns the activity state and the purchase probability into a policy, the
+basis of the probability and a reason in words, first rule that applies:
+
+1. no purchase yet: no policy;
+2. the probability of any purchase in ``[activity] policy_horizon_days`` (90) is under
+   ``policy_floor`` (10 %) and the state is not normal: **archive** when buried, else
+   **do not contact**;
+3. the state is normal: **maintain**;
+4. behind their rhythm (resting ... buried) with a probability at or above the floor: **wake up**.
+
+Then :func:`protect_accounts`: a customer of a tier in ``protect_tiers`` (key, major) or a key
+account is never silenced by rule: a would-be "do not contact" / "archive" becomes **call** (its
+account manager calls to find out), and so does any such account with an early warning
+(:func:`call_on_warnings`).
+
+The probability comes from the fitted purchase model (``policy_basis = "model"``), or from the
+rhythm (``"rhythm"``) when no model can be trusted (the value step fell back to the historical
+rate, or its confidence is low): then from a curve of gaps missed learnt on the business's own
+history one horizon back (:class:`~tierwise.lifecycle.rhythm_curve.RhythmCurve`), and only
+without enough history from the formula :func:`~tierwise.lifecycle.rhythm.rhythm_probability`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import ActivityConfig
+from .policies import POLICY_BASES
+from .rhythm import rhythm_probability
+from .states import _num, _require, _section
+
+SILENCED = ("do_not_contact", "archive")
+
+
+def policy_basis(value_info: dict[str, Any] | None) -> tuple[str, str]:
+    """``("model" | "rhythm", why)`` from the value step's run-level info."""
+    info = value_info or {}
+    method, level = info.get("method"), info.get("confidence")
+    if not method or method == "historical-rate" or info.get("model") is None:
+        why = info.get("fallback_reason") or "no purchase model was fitted"
+        return "rhythm", f"no purchase model to trust ({why}): probability from the rhythm"
+    if level == "low":
+        return "rhythm", (f"the purchase model ({info.get('model')}) has low confidence: "
+                          "probability from the rhythm")
+    return "model", f"the fitted purchase model ({info.get('model')}, confidence {level})"
+
+
+def _pct(p: float) -> str:
+    return "?" if not np.isfinite(p) else f"{100 * p:.0f} %"
+
+
+def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: str,
+             cfg: ActivityConfig) -> tuple[list[str | None], list[str | None]]:
+    """One English and one Chinese sentence per customer: the figures behind the policy."""
+    zh_basis, en_basis = POLICY_BASES[basis]
+    h, floor = cfg.policy_horizon_days, cfg.policy_floor
+    missed = _num(frame, "gaps_missed") if "gaps_missed" in frame \
+        else pd.Series(np.nan, index=frame.index)
+    gap = _num(frame, "expected_gap_days") if "expected_gap_days" in frame \
+        else pd.Series(np.nan, index=frame.index)
+    alive = _num(frame, "p_alive") if "p_alive" in frame else pd.Series(np.nan, index=frame.index)
+    en, zh = [], []
+    for pol, p, m, g, a in zip(policy, prob, missed, gap, alive, strict=True):
+        if pol is None:
+            en.append(None)
+            zh.append(None)
+            continue
+        rhythm_en = "" if not np.isfinite(m) else \
+            f"; silent {m:.1f} x its usual gap of {g:.0f} days"
+        rhythm_zh = "" if not np.isfinite(m) else f"；已沉默约 {m:.1f} 个平时间隔（约 {g:.0f} 天）"
+        alive_en = "" if not np.isfinite(a) else f"; P(alive) {_pct(a)}"
+        alive_zh = "" if not np.isfinite(a) else f"；仍活跃概率 {_pct(a)}"
+        cmp_en = "<" if np.isfinite(p) and p < floor else ">="
+        cmp_zh = "低于" if np.isfinite(p) and p < floor else "不低于"
+        en.append(f"{_pct(p)} chance of a purchase in {h} days ({en_basis}), {cmp_en} floor "
+                  f"{_pct(floor)}{rhythm_en}{alive_en}")
+        zh.append(f"{h} 天内再次购买的概率 {_pct(p)}（{zh_basis}），{cmp_zh}底线 {_pct(floor)}"
+                  f"{rhythm_zh}{alive_zh}")
+    return en, zh
+
+
+def assign_policies(frame: pd.DataFrame, config: Any = None, *, basis: str = "model",
+                    curve: Any = None) -> pd.DataFrame:
+    """Policy, its probability, basis and reason per customer (rules in the module notes).
+
+    Parameters
+    ----------
+    frame
+        ``activity_state`` and, for ``basis = "model"``, ``policy_probability`` (the fitted model's
+        P(any purchase in the policy horizon)); for ``"rhythm"``, ``days_since_last`` and
+        ``expected_gap_days``. ``gaps_missed`` and ``p_alive`` go into the reason when present.
+    config
+        The whole Config or an :class:`~tierwise.config.ActivityConfig`.
+    basis
+        ``"model"`` or ``"rhythm"`` (see :func:`policy_basis`).
+    curve
+        For ``basis = "rhythm"``: a fitted :class:`~tierwise.lifecycle.rhythm_curve.RhythmCurve`
+        (the chance of a purchase by gaps missed, learnt from the business's own history; needs
+        ``frequency`` and ``gaps_missed``). Without one, the formula
+        :func:`~tierwise.lifecycle.rhythm.rhythm_probability` is used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with ``activity_policy``, ``policy_probability``, ``policy_basis``,
+        ``policy_reason`` (English) and ``policy_reason_zh``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"activity_state": ["normal", "dead", "dead", None],
+    ...                   "policy_probability": [0.6, 0.3, 0.04, None]})
+    >>> assign_policies(f)["activity_policy"].tolist()
+    ['maintain', 'wake_up', 'do_not_contact', None]
+    """
+    cfg = _section(config, "activity", ActivityConfig)
+    if basis not in POLICY_BASES:
+        raise ValueError(f"basis={basis!r}; valid: {', '.join(POLICY_BASES)}")
+    _require(frame, ["activity_state"], "the customer frame")
+    if basis == "rhythm":
+        if curve is not None:
+            prob = curve.predict(frame)
+        else:
+            _require(frame, ["days_since_last", "expected_gap_days"], "the customer frame")
+            prob = rhythm_probability(frame["days_since_last"], frame["expected_gap_days"],
+                                      cfg.policy_horizon_days)
+    else:
+        _require(frame, ["policy_probability"], "the customer frame")
+        prob = _num(frame, "policy_probability")
+    state = frame["activity_state"].astype("object")
+    has = state.notna().to_numpy()
+    low = (prob < cfg.policy_floor).to_numpy()
+    normal = (state == "normal").to_numpy()
+    policy = np.select([~has, low & ~normal & (state == "buried").to_numpy(), low & ~normal,
+                        normal], [None, "archive", "do_not_contact", "maintain"],
+                       default="wake_up")
+    out = frame.copy()
+    out["activity_policy"] = pd.Series(policy, index=frame.index, dtype="object")
+    out["policy_probability"] = prob.where(has).to_numpy()
+    out["policy_basis"] = np.where(has, basis, None)
+    out["policy_reason"], out["policy_reason_zh"] = _reasons(out, policy, prob, basis, cfg)
+    return out
+
+
+def _protected(frame: pd.DataFrame, cfg: ActivityConfig) -> pd.Series:
+    mask = pd.Series(False, index=frame.index)
+    if "tier" in frame:
+        mask |= frame["tier"].isin(cfg.protect_tiers).fillna(False).astype(bool)
+    if "key_account" in frame:
+        mask |= frame["key_account"].fillna(False).astype(bool)
+    return mask
+
+
+def protect_accounts(frame: pd.DataFrame, config: Any = None) -> pd.DataFrame:
+    """Key and major accounts (``protect_tiers``, or ``key_account``) are never silenced by rule.
+
+    Their would-be "do not contact" or "archive" becomes ``call``, the reason says so.
+    """
+    cfg = _section(config, "activity", ActivityConfig)
+    out = frame.copy()
+    hit = _protected(out, cfg) & out["activity_policy"].isin(SILENCED)
+    out.loc[hit, "policy_reason"] = ("key or major account: never silenced by rule, its manager "
+                                     "calls; " + out.loc[hit, "policy_reason"].astype(str))
+    out.loc[hit, "policy_reason_zh"] = ("重要/主要客户：不按规则放弃，由客户经理致电；"
+                                        + out.loc[hit, "policy_reason_zh"].astype(str))
+    out.loc[hit, "activity_policy"] = "call"
+    return out
+
+
+def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
+                     config: Any = None) -> pd.DataFrame:
+    """A protected account with an early warning gets a ``call``, the warning in the reason."""
+    cfg = _section(config, "activity", ActivityConfig)
+    if warnings is None or not len(warnings) or "customer_key" not in warnings:
+        return frame
+    first = warnings.drop_duplicates("customer_key").set_index("customer_key")
+    out = frame.copy()
+    warned = out["customer_key"].isin(first.index) & _protected(out, cfg) \
+        & out["activity_policy"].notna() & (out["activity_policy"] != "call")
+    keys = out.loc[warned, "customer_key"]
+    out.loc[warned, "policy_reason"] = ("early warning: " + keys.map(first["message_en"]).astype(
+        str) + "; " + out.loc[warned, "policy_reason"].astype(str)).to_numpy()
+    out.loc[warned, "policy_reason_zh"] = ("预警：" + keys.map(first["message_zh"]).astype(str)
+                                           + "；" + out.loc[warned, "policy_reason_zh"].astype(
+                                               str)).to_numpy()
+    out.loc[warned, "activity_policy"] = "call"
+    return out
+
+
+__all__ = ["assign_policies", "call_on_warnings", "policy_basis", "protect_accounts", "SILENCED"]
