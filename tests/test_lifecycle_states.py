@@ -293,3 +293,13 @@ def test_public_api_is_exported():
     public = {n for n, v in vars(lifecycle).items() if not n.startswith("_")
               and not isinstance(v, type(lifecycle)) and n != "annotations"}
     assert public == set(lifecycle.__all__)
+
+
+def test_lost_needs_a_low_chance_of_buying_again_when_one_is_known() -> None:
+    from tierwise.lifecycle.states import lifecycle_stage
+
+    f = pd.DataFrame({"days_since_last": [100, 100, 100, 20], "T": [900] * 4,
+                      "gap_median": [10, 10, 10, 10],
+                      "policy_probability": [0.27, 0.05, None, 0.9]})
+    assert lifecycle_stage(f, floor=0.10).tolist() == ["at_risk", "lost", "lost", "active"]
+    assert lifecycle_stage(f).tolist() == ["lost", "lost", "lost", "active"]  # no floor given

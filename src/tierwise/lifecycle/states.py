@@ -330,7 +330,8 @@ def classify_activity(frame: pd.DataFrame, config: Any = None,
         frame = frame.assign(T=got["tenure"])
     if rhythm is not None:
         frame = frame.assign(expected_gap_days=out["expected_gap_days"])
-    out["lifecycle_stage"] = lifecycle_stage(frame, lifecycle, as_of=as_of)
+    out["lifecycle_stage"] = lifecycle_stage(frame, lifecycle, as_of=as_of,
+                                             floor=cfg.policy_floor)
     out["lifecycle_stage_zh"] = out["lifecycle_stage"].map(
         {k: v[0] for k, v in STAGE_NAMES.items()})
     return out
@@ -349,7 +350,7 @@ def _tenure(frame: pd.DataFrame, as_of: Any) -> pd.Series:
 
 
 def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
-                    as_of: dt.date | None = None) -> pd.Series:
+                    as_of: dt.date | None = None, floor: float | None = None) -> pd.Series:
     """B2B lifecycle stage per customer: prospect, new, active, at_risk or lost.
 
     Rules, first match wins (defaults of :class:`~tierwise.config.LifecycleConfig`):
@@ -365,6 +366,12 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
     The usual gap is the account's own rhythm, ``expected_gap_days`` (its own gaps shrunk toward
     the population's, :class:`~tierwise.lifecycle.rhythm.Rhythm`) when the frame has it, else
     ``gap_median``; taken as at least ``min_gap_days`` (7).
+
+    With a ``floor`` and a ``policy_probability`` column (the chance of any purchase in the
+    policy horizon, the basis of the policies), a long silence makes an account **lost** only
+    when that chance is under the floor too; an account the purchase model still expects back
+    (say 27 % after eight missed gaps) is **at_risk**, so the stage never contradicts the
+    policy: "lost" and "archive" rest on the same probability.
 
     Examples
     --------
@@ -382,7 +389,11 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
     gap_column = "expected_gap_days" if "expected_gap_days" in frame.columns else "gap_median"
     gap = (_num(frame, gap_column).clip(lower=cfg.min_gap_days)
            if gap_column in frame.columns else pd.Series(np.nan, index=frame.index))
-    lost = (silence > cfg.lost_after_days) | (silence > cfg.lost_gap_multiple * gap)
+    silent = (silence > cfg.lost_after_days) | (silence > cfg.lost_gap_multiple * gap)
+    lost = silent
+    if floor is not None and "policy_probability" in frame.columns:
+        chance = _num(frame, "policy_probability")
+        lost = silent & ~(chance >= floor)  # a missing chance keeps the silence rule
     new = _tenure(frame, as_of) <= cfg.new_within_days
     risky = np.where(gap.notna(), silence > cfg.at_risk_gap_multiple * gap,
                      silence > cfg.at_risk_after_days)
@@ -390,6 +401,7 @@ def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
         ly = _num(frame, "value_same_period_ly")
         now = _num(frame, "value_period").fillna(0.0)
         risky = risky | ((ly > 0) & (now < (1 - cfg.value_drop_share) * ly)).to_numpy()
+    risky = risky | silent.to_numpy()
     stages = np.select([prospect.to_numpy(), lost.to_numpy(), new.to_numpy(), risky],
                        ["prospect", "lost", "new", "at_risk"], default="active")
     return pd.Series(stages, index=frame.index, name="lifecycle_stage", dtype="object")
