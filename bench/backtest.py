@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import binomtest
 
 from tierwise.backtest import backtest
 from tierwise.config import load_config
@@ -75,11 +76,12 @@ def report(name: str, config: Path, as_of: dt.date, horizon: int, *, policy_hori
     if meta["status"] != "ran":
         print(meta["headline_en"])
         return {}
-    print("| by | group | customers | bought again | share | revenue |\n"
-          "|---|---|---:|---:|---:|---:|")
+    print("| by | group | customers | bought again | share | expected | revenue |\n"
+          "|---|---|---:|---:|---:|---:|---:|")
     for r in g[g["dimension"].isin(["all", "activity_policy", "activity_state"])].itertuples():
+        expected = "-" if pd.isna(r.expected_share) else f"{100 * r.expected_share:.1f} %"
         print(f"| {r.dimension} | {r.group} | {r.customers:,} | {r.bought_again:,} | "
-              f"{100 * r.bought_again_share:.1f} % | {r.revenue:,.0f} |")
+              f"{100 * r.bought_again_share:.1f} % | {expected} | {r.revenue:,.0f} |")
     c = meta["checks"]
     limit = 0.10 if policy_horizon else 0.20
     shares = c["policy_share"]
@@ -89,22 +91,44 @@ def report(name: str, config: Path, as_of: dt.date, horizon: int, *, policy_hori
     for r in result.calibration.itertuples():
         print(f"| {r.probability} | {r.decile} | {r.customers:,} | {100 * r.predicted:.1f} % | "
               f"{100 * r.actual:.1f} % | {r.gap:+.3f} |")
-    verdicts = {f"{p} <= {limit:.0%}": v <= limit for p, v in silenced.items()}
+    counts = c["policy_customers"]
+    # a group of a few customers cannot show a share either way (1 of 9 is 11 %, with a 95 %
+    # interval of 0.3-48 %): the verdict says so instead of passing or failing it
+    verdicts = {f"{p} <= {limit:.0%}": (v <= limit if counts[p] >= MIN_GROUP else "too few")
+                for p, v in silenced.items()}
     verdicts["maintain >= wake up >= do not contact"] = bool(c["policies_ordered"])
     if policy_horizon and c["calibration_max_gap"] is not None:
         verdicts["likelihood within 0.05 per decile"] = c["calibration_max_gap"] <= 0.05
     if c.get("policy_calibration_max_gap") is not None:
         verdicts["policy probability (rhythm curve) within 0.05 per decile"] = \
             c["policy_calibration_max_gap"] <= 0.05
-    print("\n" + "; ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in verdicts.items()))
-    counts = c["policy_customers"]
-    parts = [f"{p} {100 * v:.1f} % of {counts[p]:,}" for p, v in silenced.items()]
+    print("\n" + "; ".join(f"{k}: {_verdict(v)}" for k, v in verdicts.items()))
+    bought = dict(zip(g.loc[g["dimension"] == "activity_policy", "group"],
+                      g.loc[g["dimension"] == "activity_policy", "bought_again"]))
+    parts = [f"{p} {100 * v:.1f} % of {counts[p]:,} ({_interval(bought[p], counts[p])})"
+             for p, v in silenced.items()]
     policy_gap = c.get("policy_calibration_max_gap")
     print(f"(silenced: {', '.join(parts)}; largest calibration gap "
           f"{c['calibration_max_gap']:.3f}"
           + ("" if policy_gap is None else f", of the policies' probability {policy_gap:.3f}")
           + ")")
     return verdicts
+
+
+#: Fewest customers in a silenced group for its share to be judged against the target.
+MIN_GROUP = 30
+
+
+def _verdict(value: bool | str) -> str:
+    if isinstance(value, str):
+        return f"{value} to tell"
+    return "yes" if value else "NO"
+
+
+def _interval(k: int, n: int) -> str:
+    """The exact (Clopper-Pearson) 95 % interval of a share of k in n: how much a small group says."""
+    low, high = binomtest(int(k), int(n)).proportion_ci(0.95)
+    return f"95 % CI {100 * low:.1f}-{100 * high:.1f} %"
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from .store import Store
 #: The dimensions of the ``backtest`` table, in order.
 DIMENSIONS = ("all", "activity_state", "activity_policy", "tier", "rfm_segment", "warning")
 GROUP_COLUMNS = ["dimension", "group", "customers", "bought_again", "bought_again_share",
-                 "revenue", "revenue_share"]
+                 "expected_share", "revenue", "revenue_share"]
 CALIBRATION_COLUMNS = ["probability", "decile", "customers", "predicted", "actual", "gap"]
 #: The probabilities the calibration checks: the purchase likelihood shown in the lists, and the
 #: probability the policy rested on (when it came from the rhythm, not from the model).
@@ -111,8 +111,9 @@ def compare(replayed: pd.DataFrame, after: pd.DataFrame,
         if column in frame and frame[column].notna().any():
             parts.append(_grouped(frame, column, total))
     if warnings is not None and len(warnings):
+        keep = [c for c in ("customer_key", "bought", "revenue", "policy_probability") if c in frame]
         warned = warnings[["customer_key", "kind"]].drop_duplicates().merge(
-            frame[["customer_key", "bought", "revenue"]], on="customer_key")
+            frame[keep], on="customer_key")
         parts.append(_grouped(warned, "kind", total).assign(dimension="warning"))
     scores = PROBABILITIES if policy_calibration else PROBABILITIES[:1]
     calibration = pd.concat([_calibration(frame, score) for score in scores], ignore_index=True)
@@ -120,8 +121,17 @@ def compare(replayed: pd.DataFrame, after: pd.DataFrame,
 
 
 def _grouped(frame: pd.DataFrame, column: str, total: float) -> pd.DataFrame:
+    """Customers, who bought again and their revenue per group, beside what was expected.
+
+    ``expected_share`` is the group's mean ``policy_probability`` at the replay (the chance of a
+    purchase in the horizon that the policies rested on), so a small group's share who bought
+    can be read against what the product expected of it (1 of 9 is 11 %, but so is noise).
+    """
+    if "policy_probability" not in frame:
+        frame = frame.assign(policy_probability=np.nan)
     g = frame.dropna(subset=[column]).groupby(column, sort=False).agg(
-        customers=("bought", "size"), bought_again=("bought", "sum"), revenue=("revenue", "sum"))
+        customers=("bought", "size"), bought_again=("bought", "sum"), revenue=("revenue", "sum"),
+        expected_share=("policy_probability", "mean"))
     g = g.reset_index().rename(columns={column: "group"}).assign(dimension=column)
     g["bought_again_share"] = g["bought_again"] / g["customers"]
     g["revenue_share"] = g["revenue"] / total if total else np.nan

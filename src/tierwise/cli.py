@@ -286,14 +286,18 @@ def backtest(
     if result.meta.get("status") != "ran":
         return
     out.print(_table("Who bought again", ["by", "group", "customers", "bought again", "share",
-                                          "revenue"],
+                                          "expected", "revenue"],
                      [[r.dimension, r.group, f"{r.customers:,}", f"{r.bought_again:,}",
-                       f"{100 * r.bought_again_share:.1f} %", f"{r.revenue:,.0f}"]
-                      for r in result.groups.itertuples()]))
+                       f"{100 * r.bought_again_share:.1f} %", _percent(r.expected_share),
+                       f"{r.revenue:,.0f}"] for r in result.groups.itertuples()]))
     out.print(_table("Purchase likelihood: predicted vs actual", ["decile", "customers",
                                                                   "predicted", "actual"],
                      [[r.decile, f"{r.customers:,}", f"{100 * r.predicted:.1f} %",
                        f"{100 * r.actual:.1f} %"] for r in result.calibration.itertuples()]))
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{100 * value:.1f} %"
 
 
 @app.command()

@@ -202,6 +202,9 @@ class ValueConfig(_Section):
         200, ge=1, description="below this many repeat buyers, fall back to the historical rate")
     holdout_days: int | None = Field(
         None, gt=0, description="holdout length for model = 'auto' (default: a third of history)")
+    calibrate_likelihood: bool = Field(
+        True, description="map the model's purchase likelihood to the share who bought in the "
+                          "last horizon (the same model fitted one horizon back; docs/models.md)")
 
 
 class ParetoConfig(_Section):

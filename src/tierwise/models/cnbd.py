@@ -199,10 +199,20 @@ class _RhythmModel(FittedModelMixin):
 
     # ------------------------------------------------------------------------ fitting
     def fit(self, summary: pd.DataFrame):
-        """Fit on ``frequency``, ``recency``, ``T`` (days) and, to choose ``k > 1``, ``litt``."""
+        """Fit on ``frequency``, ``recency``, ``T`` (days) and, to choose ``k > 1``, ``litt``.
+
+        With ``k`` fixed, ``litt`` is optional: it adds only a constant to the log-likelihood,
+        which is NaN without it (the parameters are the same).
+        """
         x, rec, T = purchase_summary(summary, self.label)
         ks = self._ks()
-        litt_sum = self._litt_sum(summary, x) if ks != (1,) else 0.0
+        if ks == (1,):
+            litt_sum = 0.0
+        elif len(ks) == 1 and "litt" not in summary.columns:
+            # a fixed k: litt only adds a constant to the log-likelihood, the fit needs none
+            litt_sum = float("nan")
+        else:
+            litt_sum = self._litt_sum(summary, x)
         div = time_divisor(self.time_unit)
         scale = T.max()
         comp = compress(x, rec, T)

@@ -26,8 +26,8 @@ GROUP_TABLES = {"activity_policy": ("policies", "backtest.policies"),
 #: Probability -> (table key, title key).
 CALIBRATION_TABLES = {"purchase_likelihood": ("calibration", "backtest.calibration"),
                       "policy_probability": ("policy_calibration", "backtest.policy_calibration")}
-GROUP_COLUMNS = ["group", "customers", "bought_again", "bought_again_share", "revenue",
-                 "revenue_share"]
+GROUP_COLUMNS = ["group", "customers", "bought_again", "bought_again_share", "expected_share",
+                 "revenue", "revenue_share"]
 DECILE_COLUMNS = ["decile", "customers", "predicted", "actual", "gap"]
 
 
@@ -65,7 +65,7 @@ def backtest_section(c: Any) -> Any:
     for dim, (key, title) in GROUP_TABLES.items():
         rows = view["groups"].get(dim)
         if rows:
-            frame = pd.DataFrame(rows)[GROUP_COLUMNS]
+            frame = pd.DataFrame(rows).reindex(columns=GROUP_COLUMNS)  # old runs: no expected
             frame["group"] = frame["group"].map(lambda g, d=dim: names.get(d, {}).get(g, g))
             s.tables.append(c.make(key, title, frame))
     for score, (key, title) in CALIBRATION_TABLES.items():

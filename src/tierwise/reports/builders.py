@@ -39,7 +39,8 @@ FORMATS: dict[str, str] = {
     "moved_down": "integer", "warnings": "integer", "targets": "integer", "controls": "integer",
     "used": "integer", "redemption_rate": "percent", "total_cost": "currency",
     "gross_profit": "currency", "return_on_cost": "number", "incremental_profit": "currency",
-    "bought_again": "integer", "bought_again_share": "percent", "decile": "integer",
+    "bought_again": "integer", "bought_again_share": "percent", "expected_share": "percent",
+    "decile": "integer",
     "predicted": "percent", "actual": "percent", "gap": "percent",
 }
 

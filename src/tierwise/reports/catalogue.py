@@ -100,6 +100,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col.group": {"zh": "组别", "en": "Group"},
     "col.bought_again": {"zh": "再次购买人数", "en": "Bought again"},
     "col.bought_again_share": {"zh": "再次购买比例", "en": "Share who bought again"},
+    "col.expected_share": {"zh": "预期再购比例", "en": "Expected share"},
     "col.decile": {"zh": "十分位", "en": "Decile"},
     "col.predicted": {"zh": "预测概率", "en": "Predicted"},
     "col.actual": {"zh": "实际比例", "en": "Actual"},

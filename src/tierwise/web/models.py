@@ -139,6 +139,8 @@ class BacktestGroup(_Out):
     customers: int
     bought_again: int
     bought_again_share: Number
+    expected_share: Number = Field(None, description="the group's mean policy probability at "
+                                   "the replay: the share the product expected to buy again")
     revenue: Number
     revenue_share: Number
 
