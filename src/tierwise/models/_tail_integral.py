@@ -7,7 +7,7 @@
   ``z = (A-B)/(A+t)``: a series of positive terms, fast when ``z`` is not near 1 or when ``q``
   is large (its terms then fall like ``n**-q`` even at ``z = 1``).
 * **Quadrature** (:func:`_log_tail_quadrature`), where the series would need more than
-  ``SERIES_LIMIT`` terms (``max/min`` of ``alpha, beta`` beyond ~25 with a small ``q``).
+  ``SERIES_LIMIT`` terms (``(A+t)/(B+t)`` beyond about 6-10 unless ``q`` is large).
   ``sigma = (A-B)/(A+u)`` maps ``[t, inf)`` onto ``[0, z]``:
   ``I = (A-B)**(1-c) integral_0^z sigma**(c-2) (1-sigma)**-q d sigma``. The part on
   ``[0, 1/2]`` is ``2**-p 2F1(1, p; c; 1/2) / (c-1)`` (the series at ``z = 1/2``, ~50 terms);
@@ -33,7 +33,7 @@ import numpy as np
 from tierwise.models._summary import TINY
 
 MAX_TERMS = 8192          # the series refuses arguments needing more terms than this
-SERIES_LIMIT = 1024       # beyond this many terms the quadrature is cheaper (and always works)
+SERIES_LIMIT = 256        # beyond this many terms the quadrature is cheaper (and always works)
 TABLE_TERMS = 1024        # coefficients tabulated for every code up to this many terms
 BLOCK_ELEMENTS = 4_000_000
 SERIES_TOL = 1e-14        # bound on the truncated tail of the series and its derivatives

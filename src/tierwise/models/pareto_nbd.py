@@ -5,12 +5,13 @@ While alive a customer buys at rate ``lambda ~ Gamma(r, alpha)`` and dies at rat
 ``A0`` term holds a Gauss hypergeometric function that is notoriously hard to evaluate. Here it is
 computed with no cancellation by :func:`~tierwise.models._tail_integral.log_tail_integral`: a
 series of positive terms where it converges quickly, and elsewhere (``max(alpha, beta) /
-min(alpha, beta)`` beyond ~25 with few purchases) a Gauss-Legendre quadrature of the same integral
-in a variable that absorbs the scale ``min/max``; the gradient is the derivative of the same
-expression, so value and gradient agree. Any ratio of ``alpha`` and ``beta`` is evaluated (checked
-against mpmath up to 1e12 either way), so fits where almost nobody seems to drop out (a
-restaurant's weekly regulars: ``beta`` far above ``alpha``) or where most leave quickly converge
-like any other; an optimum at the edge of the parameter box shows in ``at_bounds_``.
+min(alpha, beta)`` beyond about 6-10 with few purchases) a Gauss-Legendre quadrature of the same
+integral in a variable that absorbs the scale ``min/max``; the gradient is the derivative of the
+same expression, so value and gradient agree. Any ratio of ``alpha`` and ``beta`` is evaluated
+(checked against mpmath up to 1e12 either way), so fits drawn to extreme ratios converge like any
+other: a restaurant's weekly regulars next to one-time diners (``alpha/beta`` about 400), or data
+where almost nobody drops out (``beta/alpha`` beyond 1e5, P(alive) near 1). An optimum at
+the edge of the parameter box shows in ``at_bounds_``.
 (``scipy.special.hyp2f1`` in the note's form was not usable here: it returns inf or NaN for
 large ``r + x`` as the argument nears 1, and has no parameter derivatives.)
 
