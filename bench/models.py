@@ -5,6 +5,7 @@ Run from the repository root::
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py           # 100k and 1M customers
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --quick   # 20k and 100k, for a smoke run
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --rhythm  # the rhythm models vs BG/NBD
+    PYTHONPATH=src /tmp/venv/bin/python bench/models.py --pareto main  # Pareto/NBD vs git rev main
 
 Summaries are simulated the way real data look: every customer first buys on day 0 of their
 history, is observed for a whole number of days (acquired uniformly over two years), purchases
@@ -18,8 +19,11 @@ the same one-thread BLAS limit tierwise uses, so neither side pays for BLAS thre
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -145,13 +149,69 @@ def rhythm(sizes: tuple[int, ...], repeats: int) -> None:
           f"{sys.version.split()[0]}, numpy {np.__version__}")
 
 
+def _pareto_at(rev: str):
+    """The ``ParetoNBD`` class of ``src/tierwise/models/pareto_nbd.py`` at git revision ``rev``,
+    loaded next to this tree's other modules (so only that file differs)."""
+    source = subprocess.run(["git", "show", f"{rev}:src/tierwise/models/pareto_nbd.py"],
+                            capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(source)
+    spec = importlib.util.spec_from_file_location("tierwise.models._pareto_nbd_baseline",
+                                                  handle.name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ParetoNBD
+
+
+def pareto_against(rev: str, sizes: tuple[int, ...], repeats: int) -> None:
+    """Pareto/NBD fit time of this tree against ``rev`` on the same data, runs interleaved."""
+    from tierwise.demo.rhythm import generate_rhythm_business
+    from tierwise.models.validation import calibration_holdout
+
+    baseline = _pareto_at(rev)
+    cases = [(f"simulated Pareto/NBD, {n:,}", simulate(n, "pareto", 20 + n), "days")
+             for n in sizes]
+    end = pd.Timestamp("2024-12-31")
+    for kind in ("weekly_diners", "monthly_shoppers", "quarterly_b2b"):
+        orders = generate_rhythm_business(kind, customers=3000, seed=0).orders
+        summary = calibration_holdout(orders, end - pd.Timedelta(days=90), end).summary
+        cases.append((f"{kind} seed 0, 3,000", summary, "weeks"))
+    print(f"| data, customers | {rev} s | this tree s | this / {rev} | max rel. param diff |")
+    print("|---|---:|---:|---:|---:|")
+    for label, df, unit in cases:
+        times = {"old": [], "new": []}
+        fitted = {}
+        for _ in range(repeats):
+            for key, cls in (("old", baseline), ("new", ParetoNBD)):
+                start = time.perf_counter()
+                try:
+                    fitted[key] = cls(time_unit=unit).fit(df).params_
+                except Exception as exc:  # noqa: BLE001 - the baseline's refusal is the finding
+                    fitted[key] = f"fails ({type(exc).__name__})"
+                times[key].append(time.perf_counter() - start)
+        old, new = (statistics.median(times[k]) for k in ("old", "new"))
+        if isinstance(fitted["old"], dict) and isinstance(fitted["new"], dict):
+            diff = f"{max(abs(fitted['new'][k] / v - 1) for k, v in fitted['old'].items()):.1e}"
+            old_cell = f"{old:.2f}"
+        else:
+            diff, old_cell = "-", f"{fitted['old']} after {old:.2f}"
+        print(f"| {label} | {old_cell} | {new:.2f} | {new / old:.2f} | {diff} |", flush=True)
+    print(f"\nmedian of {repeats} interleaved runs; python {sys.version.split()[0]}, "
+          f"numpy {np.__version__}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20k and 100k customers")
     parser.add_argument("--rhythm", action="store_true",
                         help="only the rhythm models (MBG/NBD, (M)BG/CNBD-k) against BG/NBD")
+    parser.add_argument("--pareto", metavar="REV",
+                        help="only Pareto/NBD: this tree against git revision REV")
     args = parser.parse_args(argv)
     small, large = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
+    if args.pareto:
+        pareto_against(args.pareto, (small, large), 3)
+        return 0
     if args.rhythm:
         rhythm((small, large), 3)
         return 0

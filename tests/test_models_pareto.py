@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
+from tierwise.demo.rhythm import generate_rhythm_business
 from tierwise.errors import FitError, NotFittedError
-from tierwise.models import ParetoNBD
+from tierwise.models import BetaGeo, ParetoNBD
+from tierwise.models import _tail_integral as ti
 from tierwise.models import pareto_nbd as pn
+from tierwise.models.validation import calibration_holdout, holdout_errors
 from tierwise.models._summary import Compressed
 
 lifetimes = pytest.importorskip("lifetimes")
@@ -260,10 +265,95 @@ def test_recency_after_T_raises_fit_error(cdnow_days):
         ParetoNBD().fit(cdnow_days.assign(recency=cdnow_days["T"] + 1))
 
 
-def test_no_drop_out_fails_fast_with_a_hint():
-    """Without drop-out Pareto/NBD runs to extreme alpha/beta: refused, not computed forever."""
+def test_no_drop_out_fits_and_everyone_stays_alive():
+    """Without drop-out the optimum has beta/alpha beyond 1e4: fitted, not refused."""
     T = np.random.default_rng(0).integers(30, 730, 3000)
     no_churn = pn.simulate_pareto_nbd({"r": 0.8, "alpha": 40.0, "s": 0.5, "beta": 1e9}, T, seed=1)
-    with pytest.raises(FitError, match="drop out") as info:
-        ParetoNBD().fit(no_churn)
-    assert "bgnbd" in info.value.hint
+    model = ParetoNBD().fit(no_churn)
+    assert model.converged_
+    assert model.params_["beta"] / model.params_["alpha"] > 1e4
+    assert abs(model.params_["r"] - 0.8) < 4 * model.standard_errors_["r"]
+    assert model.p_alive(no_churn).min() > 0.999
+
+
+# --------------------------------------------------------------------------- extreme ratios
+def _mp_log_tail(pa, qb, alpha, beta, t):
+    """``log((pa+qb-1) I)`` by mpmath at 50 digits: ``I = (A-B)**(1-c) z**(c-1)/(c-1) *
+    2F1(c-1, q; c; z)`` (the sigma substitution of models/_tail_integral.py)."""
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(50):
+        (A, p), (B, q) = sorted([(mp.mpf(alpha), pa), (mp.mpf(beta), qb)], reverse=True)
+        c, t = mp.mpf(p) + q, mp.mpf(t)
+        if A == B:
+            return float((1 - c) * mp.log(A + t))
+        z = (A - B) / (A + t)
+        return float(mp.log((A - B) ** (1 - c) * z ** (c - 1) * mp.hyp2f1(c - 1, q, c, z)))
+
+
+GRID = [(pa, qb, ratio, t) for pa in (0.3, 1.0, 4.6, 30.5, 300.2) for qb in (0.4, 1.05, 2.0, 60.0)
+        for ratio in (1.0, 3.0, 1e3, 1e4, 1e6, 1e12, 1e-3, 1e-6) for t in (0.0, 1.0)
+        if pa + qb > 1]
+
+
+def test_tail_integral_matches_mpmath_for_any_ratio_and_large_x():
+    """Series and quadrature rows alike, ratios up to 1e12 either way, x up to 300."""
+    pa, qb, ratio, t = (np.array(col) for col in zip(*GRID))
+    code = np.arange(len(GRID))
+    value = np.concatenate([pn.log_tail_integral(pa, qb, code, 0.7, 0.7 * r, t)[0][ratio == r]
+                            for r in np.unique(ratio)])
+    order = np.concatenate([code[ratio == r] for r in np.unique(ratio)])
+    expected = np.array([_mp_log_tail(pa[i], qb[i], 0.7, 0.7 * ratio[i], t[i]) for i in order])
+    assert np.max(np.abs(value - expected) / np.maximum(1.0, np.abs(expected))) < 1e-13
+    A, B = np.maximum(0.7, 0.7 * ratio), np.minimum(0.7, 0.7 * ratio)
+    p, q = np.where(ratio > 1, qb, pa), np.where(ratio > 1, pa, qb)
+    sizes = ti._terms_needed((A - B) / (A + t), p, q, np.arange(len(GRID)))
+    assert np.sum(sizes > ti.SERIES_LIMIT) >= 40  # the quadrature is really exercised
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.02, 400.0), (900.0, 0.003), (1e-4, 5e3)])
+def test_tail_integral_gradient_at_extreme_ratios(alpha, beta):
+    pa, qb = np.array([0.6, 1.7, 4.6, 40.6, 300.5]), np.array([1.2, 0.7, 2.0, 1.05, 1.6])
+    t = np.array([0.0, 0.4, 1.0, 0.05, 0.7])
+    code = np.arange(5)
+    args = [pa, qb, alpha, beta]
+    _, grad = pn.log_tail_integral(pa, qb, code, alpha, beta, t)
+    for j in range(4):
+        up, down = list(args), list(args)
+        h = 1e-6 * np.abs(args[j])
+        up[j], down[j] = args[j] + h, args[j] - h
+        fd = (pn.log_tail_integral(up[0], up[1], code, up[2], up[3], t)[0]
+              - pn.log_tail_integral(down[0], down[1], code, down[2], down[3], t)[0]) / (2 * h)
+        assert np.allclose(grad[j], fd, rtol=1e-6, atol=1e-7 / np.abs(args[j]).max()), j
+
+
+@pytest.mark.parametrize("theta", [(5.3, 0.054, 0.11, 1.3e-4), (8.8, 1.37, 0.013, 1.3e-8),
+                                   (0.8, 0.08, 1e-4, 1e4)])
+def test_likelihood_gradient_where_the_series_used_to_refuse(cdnow_weeks, theta):
+    d = cdnow_weeks
+    scale = d["T"].max()
+    hist = pn._Histories.build(d["frequency"].to_numpy(float), d["recency"].to_numpy() / scale,
+                               d["T"].to_numpy() / scale)
+    theta = np.array(theta)
+    ll, grad = pn._pnbd_ll_grad(theta, hist)
+    assert np.isfinite(ll)
+    for j in range(4):
+        h = 1e-6 * theta[j]
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        fd = (pn._pnbd_ll_grad(up, hist)[0] - pn._pnbd_ll_grad(down, hist)[0]) / (2 * h)
+        assert grad[j] == pytest.approx(fd, rel=1e-5, abs=1e-3), j
+
+
+def test_weekly_diners_fit_and_forecast_the_holdout():
+    """A restaurant's weekly regulars: the fit used to stop with 'almost no customer seems to
+    drop out'. Now it converges and its holdout forecast is checked against what they did."""
+    data = generate_rhythm_business("weekly_diners", customers=400, seed=0,
+                                    start=date(2024, 1, 1), end=date(2024, 12, 31))
+    ch = calibration_holdout(data.orders, pd.Timestamp("2024-10-01"), pd.Timestamp("2024-12-31"))
+    model = ParetoNBD(time_unit="weeks").fit(ch.summary)
+    assert model.converged_ and all(np.isfinite(v) for v in model.params_.values())
+    report = holdout_errors(model, ch).aggregate
+    assert abs(report["purchases_total_relative_error"]) < 0.15
+    bgnbd = holdout_errors(BetaGeo(time_unit="weeks").fit(ch.summary), ch).aggregate
+    assert report["purchases_mae"] < 1.2 * bgnbd["purchases_mae"]
