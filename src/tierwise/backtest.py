@@ -303,7 +303,7 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         update={"purchase_horizon_days": horizon})})
     from .pipeline import RUN_ORDER_COLUMNS, compute_snapshot
 
-    snap = compute_snapshot(replay_cfg, store, start, previous=None)
+    snap = compute_snapshot(replay_cfg, store, start, previous=None, keep_features=False)
     after = outcomes(store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS), start, as_of)
     activity = snap.meta.get("activity") or {}
     groups, calibration = compare(

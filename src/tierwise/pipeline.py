@@ -162,11 +162,14 @@ class RunResult:
 
 
 def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
-                     previous: pd.DataFrame | None, progress: Progress = _quiet) -> Any:
+                     previous: pd.DataFrame | None, progress: Progress = _quiet,
+                     keep_features: bool = True) -> Any:
     """Features on the configured engine, then every result as of ``as_of`` (nothing stored).
 
     The backtest (:mod:`tierwise.backtest`) calls this with an earlier date: what the product
-    would have said then, from the orders up to that date alone.
+    would have said then, from the orders up to that date alone; it passes
+    ``keep_features=False`` so that a warehouse's results table keeps the run's own features,
+    not the replay's.
     """
     from .engine import connect_engine
     from .features import feature_expr, rfm_expr
@@ -177,7 +180,7 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
     try:
         expr = feature_expr(engine.orders(), as_of, period=cfg.period)
-        if cfg.engine.backend in ("postgres", "mysql"):
+        if keep_features and cfg.engine.backend in ("postgres", "mysql"):
             progress(f"keeping the features in {cfg.engine.results_table}")
             engine.materialize(expr)  # results stay in the warehouse too
         features = engine.to_pandas(expr)
