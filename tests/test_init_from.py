@@ -81,3 +81,28 @@ def test_the_as_of_date_ignores_one_far_order_and_names_it() -> None:
     assert choice.as_of == days[-1]
     assert "2030-01-01" in choice.warning
     assert default_as_of(days, [3] * 200).warning is None
+
+
+def test_excel_line_level_export_goes_through_with_no_editing(tmp_path: Path) -> None:
+    """The Online Retail-style export saved from Excel: real dates and numbers in the cells."""
+    import pandas as pd
+
+    from tierwise.demo.retail_lines import generate_retail_lines
+
+    truth = generate_retail_lines(tmp_path, customers=120, days=150, seed=5)
+    lines = pd.read_csv(tmp_path / "online_retail.csv", dtype=str, keep_default_na=False)
+    lines["Quantity"] = pd.to_numeric(lines["Quantity"])
+    lines["UnitPrice"] = pd.to_numeric(lines["UnitPrice"])
+    lines["InvoiceDate"] = pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M")
+    lines.to_excel(tmp_path / "销售明细.xlsx", index=False)
+    (tmp_path / "online_retail.csv").unlink()
+    init = run_cli("init", "--from", "销售明细.xlsx", cwd=tmp_path)
+    assert init.code == 0, init.stdout + init.stderr
+    assert "order lines" in init.stdout
+    ingest = run_cli("ingest", "--json", cwd=tmp_path)
+    assert ingest.code == 0, ingest.stderr
+    report = ingest.json()[0]
+    assert report["rows_in"] == truth["lines"] == report["accepted"] + report["rejected"]
+    result = run_cli("run", "--json", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert result.json()["revenue"] == pytest.approx(truth["revenue"], abs=0.01)
