@@ -144,9 +144,9 @@ def test_init_writes_a_config_that_validates_its_own_shape(tmp_path: Path) -> No
 def test_killed_run_leaves_the_previous_snapshot(restaurant: Path) -> None:
     assert run_cli("ingest", cwd=restaurant).code == 0
     first = run_cli("run", "--as-of", "2026-10-31", "--json", cwd=restaurant).json()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
-           "TIERWISE_TEST_PAUSE_BEFORE_COMMIT": "120"}
-    proc = subprocess.Popen([sys.executable, "-m", "tierwise", "run", "--as-of", "2026-10-31"],
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "_paused_run.py"),
+                             "tierwise.toml", "2026-10-31", "120"],
                             cwd=restaurant, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:

@@ -22,9 +22,11 @@ def config(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
     return copy_store(shared_web_store(tmp_path_factory), tmp_path)
 
 
-def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tierwise", *args], cwd=cwd,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
+def _paused_run(config: Path, as_of: str, seconds: float) -> subprocess.Popen:
+    """A run that pauses before its commit, holding the write lock (tests/_paused_run.py)."""
+    return subprocess.Popen([sys.executable, str(ROOT / "tests" / "_paused_run.py"), str(config),
+                             as_of, str(seconds)], cwd=config.parent,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -57,8 +59,7 @@ def test_server_serves_the_old_run_during_a_run_and_the_new_one_after(config: Pa
         before = admin.get("/api/customers", params={"page_size": 5}).json()
         # re-running the last period replaces run 2 with run 3; it pauses before COMMIT
         # while holding the store's write lock
-        writer = _cli("run", "--as-of", LAST_RUN.isoformat(), cwd=config.parent,
-                      env={"TIERWISE_TEST_PAUSE_BEFORE_COMMIT": "2"})
+        writer = _paused_run(config, LAST_RUN.isoformat(), 2)
         try:
             assert "pausing before commit" in writer.stdout.readline()
             for _ in range(5):  # the writer holds the lock: the copy is served, unchanged
@@ -147,8 +148,7 @@ def test_refresh_while_a_writer_holds_the_store_keeps_the_copy(config: Path) -> 
         assert cache.refresh()
         with cache.reader() as con:
             assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
-        writer = _cli("run", "--as-of", "2026-03-31", cwd=config.parent,
-                      env={"TIERWISE_TEST_PAUSE_BEFORE_COMMIT": "2"})
+        writer = _paused_run(config, "2026-03-31", 2)
         try:
             assert "pausing before commit" in writer.stdout.readline()
             with pytest.raises(StoreBusyError):

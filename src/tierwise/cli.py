@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ConfigError, StoreError, TierwiseError, disk_full
+from .errors import ConfigError, TierwiseError, disk_full
 
 app = typer.Typer(
     name="tierwise",
@@ -302,10 +302,14 @@ def _percent(value: float | None) -> str:
 
 @app.command()
 def runs(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
-    """List the snapshots in the store."""
+    """List the snapshots in the store, each with its summary figures (in --json)."""
+    from .runview import RunView
+
     with _reader(config) as store:
         frame = store.runs()
-    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        for record in records:
+            record["summary"] = RunView(store.con, record["run_id"]).summary()
     if as_json:
         _print_json(records)
         return
@@ -506,12 +510,17 @@ def pyramid(
     as_json: JsonOpt = False,
 ) -> None:
     """The customer pyramid of a run: customers and value per level, with each level's service policy."""
+    import pandas as pd
+
+    from .runview import RunView
+    from .tiering.policies import TIER_NAMES
+
     with _reader(config) as store:
         info = store.run_info(run_id)
-        levels = store.run_table(info["run_id"], "pyramid")
+        levels = pd.DataFrame(RunView(store.con, info["run_id"]).pyramid())
         policies = store.run_table(info["run_id"], "service_policies")
-    if levels is None:
-        raise StoreError(f"run {info['run_id']} has no pyramid", "re-run it with 'tierwise run'")
+    lang = (info.get("meta") or {}).get("language") or "en"
+    levels.insert(1, "name", [TIER_NAMES[t].get(lang, t) for t in levels["tier"]])
     merged = levels.merge(policies, on="tier", how="left", suffixes=("", "_policy")) \
         if policies is not None else levels
     records = json.loads(merged.to_json(orient="records", force_ascii=False))
@@ -521,9 +530,13 @@ def pyramid(
     policy_cols = [c for c in merged.columns if c not in levels.columns]
     out.print(_table(f"Pyramid, run {info['run_id']} ({info['period']})",
                      ["level", "customers", "customer share", "value", "value share", "policy"],
-                     [[r["name"], int(r["customers"]), f"{r['customer_share']:.1%}",
-                       _fmt(r["value"]), f"{r['value_share']:.1%}",
+                     [[r["name"], int(r["customers"]), _share(r["customer_share"]),
+                       _fmt(r["value"]), _share(r["value_share"]),
                        "; ".join(str(r[c]) for c in policy_cols if r.get(c))] for r in records]))
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
 
 
 @app.command()

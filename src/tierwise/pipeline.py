@@ -21,8 +21,8 @@ from .io import (
     reconcile_customers,
     reject_unknown_customers,
 )
+from .runview import frame_summary
 from .store import Store
-from .store.store import pause_for_tests
 
 Progress = Callable[[str], None]
 
@@ -196,8 +196,12 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                           headers=store.source_headers(), history=history)
 
 
-def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet) -> RunResult:
+def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet,
+        before_commit: Callable[[], None] | None = None) -> RunResult:
     """Compute every per-customer result as of a date, backtest it, commit it as one snapshot.
+
+    ``before_commit`` is called inside the snapshot's transaction just before it commits, while
+    the run holds the store's write lock (tests use it to stop a run there).
 
     Without ``as_of`` (argument or config) the date is the last order date of the bulk of the
     data: a few orders far beyond it do not move it, and ``warnings`` names them
@@ -225,7 +229,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         snap.tables.update(bt.tables())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
-        summary = {**_summary(results), **_advice_summary(snap.meta, bt.meta)}
+        summary = {**frame_summary(results), **_advice_summary(snap.meta, bt.meta)}
         progress(f"writing snapshot {period} ({len(results)} customers)")
         run_id = store.commit_run(
             period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
@@ -233,7 +237,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             meta={"summary": summary, **snap.meta, "backtest": bt.meta,
                   "previous_run": before and before["run_id"],
                   "config": cfg.model_dump(mode="json")},
-            before_commit=pause_for_tests())
+            before_commit=before_commit)
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
 
 
@@ -258,23 +262,3 @@ def _advice_summary(meta: dict[str, Any], backtest: dict[str, Any]) -> dict[str,
             "activity_mode_reason": activity.get("reason"),
             "policy_basis": activity.get("policy_basis"),
             "backtest": backtest.get("headline_en")}
-
-
-def _summary(results: pd.DataFrame) -> dict[str, Any]:
-    def count(column: str, value: Any) -> int:
-        return int((results[column] == value).sum()) if column in results else 0
-
-    return {
-        "customers": int(len(results)),
-        "repeat_customers": int((results["frequency"] > 0).sum()),
-        "revenue": round(float(results["total_amount"].sum()), 2),
-        "active_30d": int((results["visits_30d"] > 0).sum()),
-        "key_tier": count("tier", "key"),
-        "key_accounts": count("key_account", True),
-        "dormant_or_worse": int(results["activity_state"].isin(
-            ["dormant", "shock", "dead", "buried"]).sum()) if "activity_state" in results else 0,
-        **{f"policy_{p}": count("activity_policy", p)
-           for p in ("maintain", "wake_up", "call", "do_not_contact", "archive")},
-        "clv_predicted_total": round(float(results["clv_predicted"].sum()), 2)
-        if "clv_predicted" in results else None,
-    }

@@ -27,6 +27,11 @@ import pandas as pd
 #: Activity states, best to worst.
 ACTIVITY_STATES: tuple[str, ...] = ("normal", "resting", "dormant", "shock", "dead", "buried")
 
+#: "Dormant or worse": ``dormant`` and every state after it in :data:`ACTIVITY_STATES`, in
+#: either activity mode (rhythm: 2.5 expected gaps or more behind; docs/lifecycle.md). The summary's
+#: ``dormant_or_worse`` counts these (:mod:`tierwise.runview`).
+DORMANT_OR_WORSE: tuple[str, ...] = ACTIVITY_STATES[ACTIVITY_STATES.index("dormant"):]
+
 #: B2B lifecycle stages, in the order a customer passes through them.
 LIFECYCLE_STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lost")
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..backtest import stored_backtest
 from ..lifecycle.policies import POLICIES, WARNING_KINDS
 
 #: Backtest dimension -> (table key, title key), in reading order.
@@ -35,8 +34,7 @@ def backtest_section(c: Any) -> Any:
     """The section from the run's stored backtest (``c``: the builders' context)."""
     from .builders import Figure
 
-    view = stored_backtest(c.meta.get("backtest"), c.table("backtest"),
-                           c.table("backtest_calibration"))
+    view = c.view.backtest()  # the read model's (tierwise.runview.RunView)
     if view["status"] == "none":
         return c.missing("backtest", "why.no_backtest", replay="-", horizon="-")
     if view["status"] != "ran":

@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..runview import RunView
 from ..store import Store
+from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
 from .catalogue import LANGUAGES, t
 
@@ -142,6 +144,7 @@ class _Context:
         self.store, self.info, self.lang = store, info, lang
         self.meta = info.get("meta") or {}
         self.run_id = info["run_id"]
+        self.view = RunView(store.con, self.run_id)
         self._snapshot: pd.DataFrame | None = None
 
     @property
@@ -186,7 +189,7 @@ _KNOWN = _known()
 
 # -- sections -------------------------------------------------------------------------------
 def _summary(c: _Context) -> Section:
-    info, summary = c.info, c.meta.get("summary") or {}
+    info, summary = c.info, c.view.summary()
     s = c.section("summary", run=info["run_id"], period=info["period"],
                   as_of=str(info["as_of"])[:10])
     s.figures += [Figure("run", c.t("fig.run"), int(info["run_id"]), "integer"),
@@ -198,10 +201,11 @@ def _summary(c: _Context) -> Section:
                      ("clv_predicted_total", "currency")):
         if summary.get(key) is not None:
             s.figures.append(Figure(key, c.t(f"fig.{key}"), summary[key], fmt))
-    if c.meta.get("pareto_top_share") is not None:
-        top = f"{float(c.meta.get('pareto_top', 0.2)):.0%}"
-        s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=top),
-                                float(c.meta["pareto_top_share"]), "percent"))
+    top = float(c.meta.get("pareto_top", 0.2))
+    share = c.view.pareto(top)["top_share"]
+    if share is not None:
+        s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=f"{top:.0%}"),
+                                share, "percent"))
     quality = _ingests(c)
     if len(quality):
         for key in ("rows_in", "accepted", "rejected"):
@@ -228,11 +232,12 @@ def _ingests(c: _Context) -> pd.DataFrame:
 
 
 def _pyramid(c: _Context) -> Section:
-    levels = c.table("pyramid")
-    if levels is None or not len(levels):
+    if c.table("pyramid") is None:
         return c.missing("pyramid", "why.no_table")
     s = c.section("pyramid")
-    frame = levels[["tier", "name", "customers", "customer_share", "value", "value_share"]].copy()
+    frame = pd.DataFrame(c.view.pyramid())
+    frame.insert(1, "name", [TIER_NAMES[t][c.lang] for t in frame["tier"]])
+    frame = frame[["tier", "name", "customers", "customer_share", "value", "value_share"]]
     policies = c.table("service_policies")
     if policies is not None:
         keep = [col for col in ("benefits", "response_time", "dedicated_manager", "payment_terms")
@@ -368,13 +373,10 @@ def _pareto(c: _Context) -> Section:
                                   "value_share": "pareto_value_share"})
     s.tables.append(c.make("curve", "pareto.curve", frame))
     top = float(c.meta.get("pareto_top", 0.2))
-    share = c.meta.get("pareto_top_share")
-    if share is None:
-        share = float(pd.Series(frame["pareto_value_share"].to_numpy(),
-                                index=frame["pareto_customer_share"]).sort_index()
-                      .loc[:top].iloc[-1])
-    s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=f"{top:.0%}"),
-                            float(share), "percent"))
+    share = c.view.pareto(top)["top_share"]
+    if share is not None:
+        s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share",
+                                                        top=f"{top:.0%}"), share, "percent"))
     return s
 
 

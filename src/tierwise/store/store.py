@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -506,16 +505,3 @@ def _customer_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         out["attributes"] = None
     out["source"] = source
     return out.reset_index(drop=True)
-
-
-def pause_for_tests() -> Callable[[], None] | None:
-    """A ``before_commit`` hook from ``TIERWISE_TEST_PAUSE_BEFORE_COMMIT`` (seconds), for kill tests."""
-    seconds = os.environ.get("TIERWISE_TEST_PAUSE_BEFORE_COMMIT")
-    if not seconds:
-        return None
-
-    def _pause() -> None:
-        print("tierwise: pausing before commit", flush=True)
-        time.sleep(float(seconds))
-
-    return _pause

@@ -86,7 +86,13 @@ class Figures(_Out):
     active_30d: int
     key_tier: int
     key_accounts: int
-    dormant_or_worse: int
+    dormant_or_worse: int = Field(description="customers whose state is dormant or after it "
+                                              "(shock, dead, buried)")
+    policy_maintain: int
+    policy_wake_up: int
+    policy_call: int
+    policy_do_not_contact: int
+    policy_archive: int
     clv_predicted_total: Number
 
 
@@ -94,8 +100,8 @@ class TierRow(_Out):
     tier: str
     tier_zh: Text
     customers: int
-    value: Number = Field(description="sum of tier_score, the value the tiers were cut on")
-    revenue: Number
+    value: Number = Field(description="the tier's net revenue (sum of total_amount), as in the "
+                                      "report and `tierwise pyramid`")
     customer_share: Number
     value_share: Number
 

@@ -29,6 +29,8 @@ import pandas as pd
 
 from ..config import PYRAMID_TIERS
 from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES
+from ..runview import RunView, Scope
+from ..tiering.policies import TIER_NAMES
 from .access import Viewer
 from .errors import NotFound
 
@@ -335,30 +337,23 @@ def _next_action(row: dict[str, Any], policies: dict[str, dict[str, Any]]) -> di
 
 
 # -- overview -------------------------------------------------------------------------------------
+def scope_of(viewer: Viewer) -> Scope:
+    """The read model's scope of a viewer (:class:`tierwise.runview.Scope`)."""
+    sql, params = viewer.scope()
+    return Scope(sql, tuple(params), whole=viewer.scope_terms() is None)
+
+
 def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
              pareto_top: float = 0.2) -> dict[str, Any]:
     """Key figures, pyramid, activity states and the Pareto curve of the viewer's customers,
-    and the data quality of the inputs the run was made from."""
+    and the data quality of the inputs the run was made from. The figures, the pyramid, the
+    Pareto share and the backtest are the read model's (:class:`tierwise.runview.RunView`)."""
+    view = RunView(con, run.run_id, scope_of(viewer))
+    figures = view.summary()
+    pyramid = view.pyramid()
+    for row in pyramid:
+        row["tier_zh"] = TIER_NAMES[row["tier"]]["zh"]
     where, args = _scoped(viewer, run.run_id)
-    figures = _records(con, f"""
-        SELECT count(*) AS customers,
-               count(*) FILTER (WHERE frequency > 0) AS repeat_customers,
-               sum(total_amount) AS revenue,
-               count(*) FILTER (WHERE visits_30d > 0) AS active_30d,
-               count(*) FILTER (WHERE tier = 'key') AS key_tier,
-               count(*) FILTER (WHERE key_account) AS key_accounts,
-               count(*) FILTER (WHERE activity_state IN ('dormant', 'shock', 'dead', 'buried'))
-                   AS dormant_or_worse,
-               sum(clv_predicted) AS clv_predicted_total
-        FROM snapshot_customers WHERE {where}""", args)[0]
-    pyramid = _records(con, f"""
-        SELECT tier, any_value(tier_zh) AS tier_zh, count(*) AS customers,
-               sum(tier_score) AS value, sum(total_amount) AS revenue
-        FROM snapshot_customers WHERE {where} AND tier IS NOT NULL GROUP BY tier""", args)
-    pyramid.sort(key=lambda r: PYRAMID_TIERS.index(r["tier"]) if r["tier"] in PYRAMID_TIERS
-                 else len(PYRAMID_TIERS))
-    _shares(pyramid, "customers", "customer_share")
-    _shares(pyramid, "value", "value_share")
     states = _records(con, f"""
         SELECT activity_state AS state, count(*) AS customers FROM snapshot_customers
         WHERE {where} AND activity_state IS NOT NULL GROUP BY 1""", args)
@@ -370,23 +365,21 @@ def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
         item.update({k: policy.get(k) for k in ("state_zh", "policy", "policy_zh", "policy_en",
                                                  "actions_zh", "actions_en")})
     return {"run": run.to_dict(), "figures": figures, "pyramid": pyramid, "activity": states,
-            "pareto": _pareto(con, where, args, pareto_top, figures["customers"]),
-            "quality": _quality(con, run), "backtest": backtest_of(con, viewer, run)}
+            "pareto": view.pareto(pareto_top), "quality": _quality(con, run),
+            "backtest": _backtest_names(view.backtest())}
 
 
 def backtest_of(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
                 ) -> dict[str, Any] | None:
     """The run's stored backtest (:func:`tierwise.backtest.stored_backtest`), for a viewer who
     sees every customer; None for a scoped viewer (its figures cover the whole business)."""
-    from ..backtest import stored_backtest
+    return _backtest_names(RunView(con, run.run_id, scope_of(viewer)).backtest())
 
-    if viewer.scope_terms() is not None:
+
+def _backtest_names(view: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The backtest's policy and state groups with their names."""
+    if view is None:
         return None
-    rows = con.execute("SELECT json_extract(meta, '$.backtest') FROM runs WHERE run_id = ?",
-                       [run.run_id]).fetchall()
-    meta = json.loads(rows[0][0]) if rows and rows[0][0] else None
-    view = stored_backtest(meta, run_table(con, run.run_id, "backtest"),
-                           run_table(con, run.run_id, "backtest_calibration"))
     names = {p["policy"]: p for p in POLICIES}
     for row in view["groups"].get("activity_policy", []):
         policy = names.get(row["group"], {})
@@ -401,27 +394,6 @@ def _shares(rows: list[dict[str, Any]], column: str, share: str) -> None:
     total = sum(r[column] or 0 for r in rows)
     for r in rows:
         r[share] = (r[column] or 0) / total if total else None
-
-
-def _pareto(con: duckdb.DuckDBPyConnection, where: str, args: list[Any], top: float,
-            customers: int) -> dict[str, Any]:
-    """The cumulative value share of the viewer's customers, best first, in 5 % steps."""
-    if not customers:
-        return {"top": top, "top_share": None, "points": []}
-    steps = [k / 20 for k in range(1, 21)]
-    marks = sorted({math.ceil(customers * s) for s in [*steps, top]})
-    shares = dict(con.execute(f"""
-        SELECT n, coalesce(running / nullif(total, 0), 0) FROM (
-            SELECT row_number() OVER w AS n, sum(v) OVER w AS running, sum(v) OVER () AS total
-            FROM (SELECT greatest(coalesce(total_amount, 0), 0) AS v
-                  FROM snapshot_customers WHERE {where})
-            WINDOW w AS (ORDER BY v DESC ROWS UNBOUNDED PRECEDING))
-        WHERE list_contains(?, n)""", [*args, marks]).fetchall())
-    points = [{"customer_share": 0.0, "value_share": 0.0}] + [
-        {"customer_share": s, "value_share": clean(shares.get(math.ceil(customers * s)))}
-        for s in steps]
-    return {"top": top, "top_share": clean(shares.get(math.ceil(customers * top))),
-            "points": points}
 
 
 def _quality(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[dict[str, Any]]:
@@ -570,4 +542,4 @@ __all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL"
            "customer_not_found", "customer_row", "service_policies_of",
            "customer_page", "phone_digits", "phone_like",
            "filter_options", "json_safe", "key_accounts", "list_runs", "migration", "overview",
-           "run_info", "run_table"]
+           "run_info", "run_table", "scope_of"]

@@ -1,0 +1,211 @@
+"""One read model of a run: every public figure of a snapshot, defined once.
+
+The CLI (``tierwise run``, ``runs``, ``pyramid``), the reports (:mod:`tierwise.reports.builders`)
+and the web (:mod:`tierwise.web.queries`) read a run's headline figures here, so a figure cannot
+mean one thing on the dashboard and another in the report:
+
+- **summary**: ``customers``, ``repeat_customers`` (bought on two days or more), ``revenue`` (net
+  of refunds, ``total_amount``), ``active_30d`` (a visit in the 30 days before the as-of date),
+  ``key_tier`` (tier ``key``), ``key_accounts``, ``dormant_or_worse`` (state at or after
+  ``dormant`` in :data:`~tierwise.lifecycle.policies.ACTIVITY_STATES`: 2.5 expected gaps or more
+  behind their own rhythm, :data:`~tierwise.lifecycle.policies.DORMANT_OR_WORSE`), one
+  ``policy_<code>`` count per policy and ``clv_predicted_total``;
+- **pyramid**: customers and **value** per tier, value being the tier's net revenue
+  (``total_amount``), the same value the run's ``pyramid`` table holds;
+- **pareto**: the share of value (``total_amount``, negatives as 0) held by the top share of
+  customers, and its curve (:func:`tierwise.models.pareto.top_share`);
+- **backtest**: the run's stored backtest and its headline (whole business only).
+
+A :class:`Scope` narrows every figure to the customers a viewer may see (the web passes its
+viewer's); the default is every customer.
+
+Examples
+--------
+>>> from tierwise.store import Store                                   # doctest: +SKIP
+>>> with Store("tierwise.duckdb", read_only=True) as store:            # doctest: +SKIP
+...     view = RunView(store.con, store.run_info("latest")["run_id"])
+...     view.summary()["dormant_or_worse"], view.pyramid()[0]["value"]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .lifecycle.policies import DORMANT_OR_WORSE, POLICY_CODES
+from .config import PYRAMID_TIERS
+
+#: The summary's figures, in the order they are shown.
+SUMMARY_FIGURES: tuple[str, ...] = (
+    "customers", "repeat_customers", "revenue", "active_30d", "key_tier", "key_accounts",
+    "dormant_or_worse", *(f"policy_{p}" for p in POLICY_CODES), "clv_predicted_total")
+#: The snapshot columns the summary reads (a frame without one counts it as empty).
+SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "total_amount", "visits_30d", "tier",
+                                    "key_account", "activity_state", "activity_policy",
+                                    "clv_predicted")
+_STATES = ", ".join(f"'{s}'" for s in DORMANT_OR_WORSE)
+_SUMMARY_SQL = ", ".join([
+    "count(*) AS customers",
+    "count(*) FILTER (WHERE frequency > 0) AS repeat_customers",
+    "round(coalesce(sum(total_amount), 0), 2) AS revenue",
+    "count(*) FILTER (WHERE visits_30d > 0) AS active_30d",
+    "count(*) FILTER (WHERE tier = 'key') AS key_tier",
+    "count(*) FILTER (WHERE key_account) AS key_accounts",
+    f"count(*) FILTER (WHERE activity_state IN ({_STATES})) AS dormant_or_worse",
+    *(f"count(*) FILTER (WHERE activity_policy = '{p}') AS policy_{p}" for p in POLICY_CODES),
+    "round(sum(clv_predicted), 2) AS clv_predicted_total"])
+#: Steps of the Pareto curve the read model gives (5 % of customers each).
+PARETO_POINTS = 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which customers of a run the figures cover: a SQL condition over ``snapshot_customers``
+    columns and its parameters. ``whole`` says it is every customer (then business-wide
+    figures, such as the backtest, are shown)."""
+
+    sql: str = "TRUE"
+    params: tuple[Any, ...] = field(default=())
+    whole: bool = True
+
+
+#: Every customer of the run.
+EVERYONE = Scope()
+
+
+class RunView:
+    """The public figures of one run, over the customers of ``scope``.
+
+    Parameters
+    ----------
+    con
+        A DuckDB connection holding the store's tables (``Store.con``, or the web server's copy).
+    run_id
+        The run.
+    scope
+        The customers the figures cover (default: all).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int,
+                 scope: Scope = EVERYONE) -> None:
+        self.con, self.run_id, self.scope = con, int(run_id), scope
+
+    def _where(self) -> tuple[str, list[Any]]:
+        return f"run_id = ? AND {self.scope.sql}", [self.run_id, *self.scope.params]
+
+    def summary(self) -> dict[str, Any]:
+        """The headline counts and sums (see the module docstring), JSON-ready."""
+        where, args = self._where()
+        return summary_of(self.con, where, args)
+
+    def pyramid(self) -> list[dict[str, Any]]:
+        """One row per tier in pyramid order: ``tier``, ``customers``, ``customer_share`` (of
+        every customer in scope), ``value`` (the tier's net revenue) and ``value_share``."""
+        where, args = self._where()
+        rows = self.con.execute(
+            f"SELECT tier, count(*), coalesce(sum(total_amount), 0) FROM snapshot_customers "
+            f"WHERE {where} AND tier IS NOT NULL GROUP BY tier", args).fetchall()
+        total = self.con.execute(f"SELECT count(*) FROM snapshot_customers WHERE {where}",
+                                 args).fetchall()[0][0]
+        return pyramid_rows({t: (int(n), float(v)) for t, n, v in rows}, int(total))
+
+    def values(self) -> np.ndarray:
+        """Every in-scope customer's net revenue (``total_amount``), the Pareto's values."""
+        where, args = self._where()
+        return self.con.execute(f"SELECT total_amount FROM snapshot_customers WHERE {where}",
+                                args).df()["total_amount"].to_numpy(dtype="float64",
+                                                                    na_value=np.nan)
+
+    def pareto(self, top: float = 0.2, points: int = PARETO_POINTS) -> dict[str, Any]:
+        """The share of value held by the top ``top`` of customers, and the curve in ``points``
+        steps: ``{"top", "top_share", "points": [{"customer_share", "value_share"}...]}``."""
+        return pareto_of(self.values(), top, points)
+
+    def meta(self) -> dict[str, Any]:
+        rows = self.con.execute("SELECT meta FROM runs WHERE run_id = ?",
+                                [self.run_id]).fetchall()
+        return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+
+    def backtest(self) -> dict[str, Any] | None:
+        """The run's stored backtest (:func:`tierwise.backtest.stored_backtest`); None when the
+        scope is not the whole business (its figures cover every customer)."""
+        from .backtest import stored_backtest
+
+        if not self.scope.whole:
+            return None
+        return stored_backtest(self.meta().get("backtest"), self._table("backtest"),
+                               self._table("backtest_calibration"))
+
+    def backtest_headline(self) -> str | None:
+        """The backtest's one-line headline (English), or None."""
+        view = self.backtest()
+        return None if view is None else view.get("headline_en")
+
+    def _table(self, name: str) -> pd.DataFrame | None:
+        rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
+                                [self.run_id, name]).fetchall()
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        return pd.DataFrame(data["data"], columns=data["columns"])
+
+
+def summary_of(con: duckdb.DuckDBPyConnection, where: str = "TRUE",
+               args: list[Any] | None = None) -> dict[str, Any]:
+    """The summary over the rows of ``snapshot_customers`` (a table or a view) matching ``where``."""
+    cursor = con.execute(f"SELECT {_SUMMARY_SQL} FROM snapshot_customers WHERE {where}",
+                         args or [])
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchall()[0]
+    return {n: _plain(v) for n, v in zip(names, row, strict=True)}
+
+
+def frame_summary(results: pd.DataFrame) -> dict[str, Any]:
+    """The summary of a run's per-customer results before they are stored (the same SQL as
+    :meth:`RunView.summary`, run over the frame)."""
+    frame = results.reindex(columns=[c for c in SUMMARY_COLUMNS])
+    with duckdb.connect() as con:
+        con.register("snapshot_customers", frame)
+        return summary_of(con)
+
+
+def pyramid_rows(by_tier: dict[str, tuple[int, float]], total: int) -> list[dict[str, Any]]:
+    """Pyramid rows from ``{tier: (customers, value)}`` and the customer count in scope."""
+    rows = [{"tier": t, "customers": by_tier.get(t, (0, 0.0))[0],
+             "value": round(by_tier.get(t, (0, 0.0))[1], 2)} for t in PYRAMID_TIERS]
+    value = sum(r["value"] for r in rows)
+    for r in rows:
+        r["customer_share"] = r["customers"] / total if total else None
+        r["value_share"] = r["value"] / value if value else None
+    return rows
+
+
+def pareto_of(values: Any, top: float = 0.2, points: int = PARETO_POINTS) -> dict[str, Any]:
+    """The Pareto figures of per-customer values (:mod:`tierwise.models.pareto`)."""
+    from .models.pareto import pareto_curve, top_share
+
+    values = np.asarray(values, dtype="float64")
+    if not values.size:
+        return {"top": top, "top_share": None, "points": []}
+    curve = pareto_curve(values, points=points)
+    return {"top": top, "top_share": _plain(top_share(values, top)),
+            "points": [{"customer_share": float(r.customer_share),
+                        "value_share": _plain(r.value_share)} for r in curve.itertuples()]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+__all__ = ["EVERYONE", "PARETO_POINTS", "SUMMARY_COLUMNS", "SUMMARY_FIGURES", "RunView", "Scope",
+           "frame_summary", "pareto_of", "pyramid_rows", "summary_of"]
