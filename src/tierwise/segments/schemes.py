@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..config import SegmentConfig, SegmentsConfig, _describe
+from ..config import SegmentConfig, SegmentsConfig, _describe, scheme_problems
 from ..errors import ConfigError, DataContractError
 from .rules import Rule, parse_rule
 
@@ -99,54 +99,6 @@ class SegmentNode:
     @property
     def is_leaf(self) -> bool:
         return not self.segment.children
-
-
-# ---- checks shared with the config ----------------------------------------------------------
-
-def _level_problems(segments: Sequence[SegmentConfig], cfg: SegmentsConfig, path: str = ""
-                    ) -> list[str]:
-    where = f"inside {path!r}" if path else "at the top level"
-    problems: list[str] = []
-    names = [s.name for s in segments]
-    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
-        problems.append(f"segment name {name!r} appears {names.count(name)} times {where}: "
-                        "names must be unique among siblings")
-    for name in names:
-        if cfg.separator in name:
-            problems.append(f"segment name {name!r} {where} contains the separator "
-                            f"{cfg.separator!r}: rename it or set segments.separator")
-    defaults = [s.name for s in segments if s.default]
-    if len(defaults) > 1:
-        problems.append(f"there are {len(defaults)} default segments {where} "
-                        f"({', '.join(defaults)}): keep one, the catch-all")
-    elif defaults and not segments[-1].default:
-        problems.append(f"default segment {defaults[0]!r} {where} must be the last one: the "
-                        "segments after it could never match")
-    elif not defaults and cfg.other_name in names:
-        problems.append(f"segment {cfg.other_name!r} {where} clashes with the automatic "
-                        "catch-all: mark it default = true or rename it")
-    for seg in segments:
-        if seg.children:
-            inner = f"{path}{cfg.separator}{seg.name}" if path else seg.name
-            problems += _level_problems(seg.children, cfg, inner)
-    return problems
-
-
-def scheme_problems(cfg: SegmentsConfig) -> list[str]:
-    """Every structural problem of a scheme's config (names, defaults, owners), all at once.
-
-    Used by the config's own validation, so ``tierwise validate`` reports them.
-    """
-    problems = _level_problems(cfg.segment, cfg)
-    if cfg.require_owner:
-        for seg in cfg.segment:
-            if not seg.owner:
-                problems.append(f"segment {seg.name!r} has no owner (segments.require_owner is "
-                                "true): name the manager answerable for its P&L")
-        if cfg.segment and not any(s.default for s in cfg.segment) and not cfg.other_owner:
-            problems.append("the automatic catch-all has no owner: set segments.other_owner or "
-                            "add a default segment with an owner")
-    return problems
 
 
 # ---- building ---------------------------------------------------------------------------------
