@@ -9,6 +9,7 @@ the packages ``a.b`` and ``a``, so an import of a module is an edge to each pack
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -136,3 +137,11 @@ def test_cycles_are_found() -> None:
 def test_no_import_cycle() -> None:
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_no_merge_markers_left_in_the_code() -> None:
+    marker = re.compile(r"^(<<<<<<< |>>>>>>> |=======$|\s*# <[a-z-]+>\s*$)")
+    found = [f"{path.relative_to(SRC)}:{n}" for path in (SRC / PACKAGE).rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if marker.match(line)]
+    assert not found, "merge markers: " + ", ".join(found)

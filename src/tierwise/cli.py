@@ -5,18 +5,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .errors import ConfigError, TierwiseError, disk_full
+from .cli_campaigns import campaign_app
+from .cli_common import (
+    DEFAULT_CONFIG,
+    ConfigOpt,
+    JsonOpt,
+    RunOpt,
+    err,
+    out,
+    run_app,
+    state,
+)
+from .cli_common import fmt as _fmt
+from .cli_common import load as _load
+from .cli_common import parse_date as _parse_date
+from .cli_common import print_json as _print_json
+from .cli_common import progress as _progress
+from .cli_common import reader as _reader
+from .cli_common import say as _say
+from .cli_common import table as _table
+from .cli_web import serve, users_app
+from .errors import ConfigError
 
 app = typer.Typer(
     name="tierwise",
@@ -28,24 +44,9 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Write results to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-from .cli_campaigns import campaign_app  # noqa: E402 - the sub-app imports tierwise.cli lazily
-
 app.add_typer(campaign_app, name="campaign")
-from .cli_web import serve, users_app  # noqa: E402 - imports tierwise.cli lazily, like campaigns
-
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
-_state: dict[str, bool] = {"quiet": False, "debug": False}
-
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
-                                         envvar="TIERWISE_CONFIG")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-RunOpt = Annotated[str, typer.Option("--run", help="Run id, or 'latest'.")]
-DEFAULT_CONFIG = Path("tierwise.toml")
-
 
 def _show_version(value: bool) -> None:
     if value:
@@ -62,7 +63,7 @@ def _options(
     version: Annotated[bool, typer.Option("--version", help="Print the version and stop.",
                                           is_eager=True, callback=_show_version)] = False,
 ) -> None:
-    _state["quiet"], _state["debug"] = quiet, debug
+    state["quiet"], state["debug"] = quiet, debug
 
 
 def command_name() -> str:
@@ -84,51 +85,6 @@ def command_name() -> str:
             return "tierwise"
         return shown(str(running))
     return f"{shown(sys.executable)} -m tierwise"
-
-
-@contextmanager
-def _progress(title: str) -> Iterator[Any]:
-    """A spinner on stderr whose text follows the library's progress messages."""
-    if _state["quiet"] or not err.is_terminal:
-        def log(message: str) -> None:
-            if not _state["quiet"]:
-                err.print(f"[dim]{title}: {message}[/dim]")
-        yield log
-        return
-    with err.status(title) as status:
-        yield lambda message: status.update(f"{title}: {message}")
-
-
-def _say(message: str) -> None:
-    if not _state["quiet"]:
-        err.print(message)
-
-
-def _load(config: Path):  # noqa: ANN202 - returns tierwise.config.Config
-    from .config import load_config
-    return load_config(config)
-
-
-def _reader(config: Path):  # noqa: ANN202 - returns tierwise.store.Store
-    """The configured store, opened read-only (for commands that only look)."""
-    from .store import Store
-    return Store(_load(config).store_path, read_only=True)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for col in columns:
-        table.add_column(col, justify="right" if col[:1].isdigit() or col in
-                         ("rows in", "accepted", "rejected", "inserted", "replaced", "customers",
-                          "run") else "left")
-    for row in rows:
-        table.add_row(*[("" if v is None else f"{v:,}" if isinstance(v, int)
-                         else _fmt(v) if isinstance(v, float) else str(v)) for v in row])
-    return table
 
 
 TodayOpt = Annotated[str | None, typer.Option(
@@ -685,66 +641,9 @@ def _fmt4(value: Any) -> str:
     return "" if value is None or value != value else f"{value:.4f}"
 
 
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
-
-
-def _parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date", "write it as YYYY-MM-DD") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: library errors become one clear line and an exit code (``--debug``: traceback)."""
-    args = sys.argv[1:] if argv is None else argv
-    try:
-        app(args=args, prog_name="tierwise")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        return 130
-    except Exception as exc:  # a library error, or a full disk under any library
-        known = disk_full(exc) or (exc if isinstance(exc, TierwiseError) else None)
-        if known is None or "--debug" in args:
-            raise
-        err.print(f"[red]error:[/red] {escape(str(known))}", highlight=False)
-        if known is not exc:
-            _release(exc)
-        return known.exit_code
-    return 0
-
-
-def _release(exc: BaseException) -> None:
-    """Close what a failed write left open (a zip writer of a half-written xlsx) now, quietly:
-    collected later, it would print a second traceback for the same full disk."""
-    import gc
-    import traceback
-
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda u: None if disk_full(u.exc_value) else hook(u)
-    try:
-        seen: set[int] = set()
-        stack: list[BaseException | None] = [exc]
-        while stack:
-            current = stack.pop()
-            if current is None or id(current) in seen:
-                continue
-            seen.add(id(current))
-            traceback.clear_frames(current.__traceback__)
-            stack += [current.__cause__, current.__context__,
-                      *(a for a in current.args if isinstance(a, BaseException))]
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
+    return run_app(app, sys.argv[1:] if argv is None else argv)
 
 
 def entry() -> None:

@@ -1,8 +1,7 @@
 """``tierwise campaign ...``: win-back campaigns. Parse, call :mod:`tierwise.campaigns`, present.
 
 Mounted by ``tierwise.cli`` with ``app.add_typer(campaign_app, name="campaign")``. The shared
-helpers (console, JSON printing, config loading) are taken from ``tierwise.cli`` when a command
-runs, so importing this module never imports the front door (no import cycle).
+helpers (console, options, JSON printing, config loading) come from :mod:`tierwise.cli_common`.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .cli_common import DEFAULT_CONFIG, ConfigOpt, JsonOpt, load, out, parse_date, print_json, say, table
 from .errors import ConfigError
 
 campaign_app = typer.Typer(
@@ -20,20 +20,10 @@ campaign_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
-                                         envvar="TIERWISE_CONFIG")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-DEFAULT_CONFIG = Path("tierwise.toml")
-
-
-def _front() -> Any:
-    from . import cli  # the front door's console and helpers (imported late: no cycle)
-
-    return cli
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
-    return _front()._parse_date(value, option)
+    return parse_date(value, option)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -112,9 +102,7 @@ def create(
     """Draw a campaign's audience from a snapshot, hold out a control group, store it."""
     from .campaigns import AudienceFilter, campaign_settings, create_campaign
     from .store import Store
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     filt = AudienceFilter(min_days_since_last=min_days, max_days_since_last=max_days,
                           states=_split(state), tiers=_split(tier), segments=_split(segment),
                           where=where)
@@ -131,15 +119,15 @@ def create(
                                    end=_date(end, "--end"))
     data = campaign.to_dict()
     if as_json:
-        front._print_json(data)
+        print_json(data)
         return
-    front.out.print(front._table(f"Campaign {campaign.campaign_id}", ["key", "value"],
+    out.print(table(f"Campaign {campaign.campaign_id}", ["key", "value"],
                                  _rows(data) + [["filter", campaign.meta["filter"]]]))
     for reason, count in campaign.meta["exclusions"].items():
-        front._say(f"excluded ({reason}): {count:,}")
+        say(f"excluded ({reason}): {count:,}")
     for warning in campaign.meta["warnings"]:
-        front._say(f"[yellow]warning:[/yellow] {warning}")
-    front._say(f"next: tierwise campaign export {campaign.campaign_id}")
+        say(f"[yellow]warning:[/yellow] {warning}")
+    say(f"next: tierwise campaign export {campaign.campaign_id}")
 
 
 @campaign_app.command("list")
@@ -147,18 +135,16 @@ def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """List the campaigns in the store."""
     from .campaigns import list_campaigns
     from .store import Store
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     with Store(cfg.store_path, read_only=True) as store:
         items = [c.to_dict() for c in list_campaigns(store)]
     if as_json:
-        front._print_json(items)
+        print_json(items)
         return
     if not items:
-        front._say("no campaigns yet: 'tierwise campaign create' makes one")
+        say("no campaigns yet: 'tierwise campaign create' makes one")
         return
-    front.out.print(front._table("Campaigns", ["campaign", "name", "run", "window", "targets",
+    out.print(table("Campaigns", ["campaign", "name", "run", "window", "targets",
                                                "control", "face value"],
                                  [[c["campaign_id"], c["name"], c["run_id"],
                                    f"{c['window_start']} .. {c['window_end']}", c["n_target"],
@@ -179,17 +165,15 @@ def export(
     """Write the target list (never the control group) for an SMS or marketing tool."""
     from .campaigns import export_targets
     from .store import Store
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     with Store(cfg.store_path, read_only=True) as store:
         written = export_targets(store, campaign_id, fmt=fmt, out=out_path,
                                  with_contacts=with_contacts)
     if as_json:
-        front._print_json({"path": str(written.path), "rows": written.rows,
+        print_json({"path": str(written.path), "rows": written.rows,
                            "contacts": "full" if with_contacts else "masked"})
         return
-    front._say(f"wrote {written.rows:,} targets to {written.path}"
+    say(f"wrote {written.rows:,} targets to {written.path}"
                + ("" if with_contacts else " (phones masked; --with-contacts for full numbers)"))
 
 
@@ -211,9 +195,7 @@ def results(
     """Import a campaign's sends or redemptions; rejected rows go to a rejects file."""
     from .campaigns import derive_redemptions, import_results
     from .store import Store
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     mapping = {}
     for item in column or []:
         key, sep, header = item.partition("=")
@@ -230,16 +212,16 @@ def results(
                                   encoding=encoding, sheet=int(sheet) if sheet.isdigit() else sheet)
     data = done.to_dict()
     if as_json:
-        front._print_json(data)
+        print_json(data)
         return
-    front.out.print(front._table(f"Campaign {campaign_id}: {done.kind}",
+    out.print(table(f"Campaign {campaign_id}: {done.kind}",
                                  ["source", "rows in", "accepted", "rejected", "replaced",
                                   "rejects file"],
                                  [[data["source"], data["rows_in"], data["accepted"],
                                    data["rejected"], data["replaced"],
                                    data["rejects_file"] or "-"]]))
     for warning in data["warnings"]:
-        front._say(f"[yellow]warning:[/yellow] {warning}")
+        say(f"[yellow]warning:[/yellow] {warning}")
 
 
 def _calculator(issued: int | None, used: int | None, face_value: float | None,
@@ -282,7 +264,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 
 
-def _present_figures(front: Any, f: dict[str, Any]) -> None:
+def _present_figures(f: dict[str, Any]) -> None:
     rows = [["coupons issued", _num(f["issued"])], ["messages sent", _num(f["sent"])],
             ["coupons used", _num(f["used"])],
             ["redemption rate (used / issued)", f"{f['redemption_rate_pct']} %"],
@@ -293,45 +275,45 @@ def _present_figures(front: Any, f: dict[str, Any]) -> None:
              _num(f["gross_profit"])],
             [f"return on cost: gross profit / ({f['cost_basis']})", _num(f["return_on_cost"])],
             [f"gross profit / {f['message_cost_basis']}", _num(f["return_on_message_cost"], 1)]]
-    front.out.print(front._table("Figures", ["figure", "value"], rows))
+    out.print(table("Figures", ["figure", "value"], rows))
 
 
-def _present(front: Any, data: dict[str, Any]) -> None:
+def _present(data: dict[str, Any]) -> None:
     if "campaign" in data:
         c = data["campaign"]
-        front.out.print(f"campaign {c['campaign_id']} {c['name']}: window {c['window_start']} .. "
+        out.print(f"campaign {c['campaign_id']} {c['name']}: window {c['window_start']} .. "
                         f"{c['window_end']}; {data['basis']}", markup=False, highlight=False)
     if "figures" in data:
-        _present_figures(front, data["figures"])
+        _present_figures(data["figures"])
     if "lift" in data:
         lift = data["lift"]
         rows = [[g, _num(lift[g]["customers"]), _num(lift[g]["reactivated"]),
                  _pct(lift[g]["reactivation_rate"]), _num(lift[g]["margin_per_customer"])]
                 for g in ("target", "control")]
-        front.out.print(front._table("Lift against the control group",
+        out.print(table("Lift against the control group",
                                      ["group", "customers", "reactivated", "rate",
                                       "margin per customer"], rows))
-        front.out.print(lift["message"], markup=False, highlight=False)
+        out.print(lift["message"], markup=False, highlight=False)
         if lift.get("incremental_profit") is not None:
-            front.out.print(f"incremental margin {_num(lift['incremental_margin'])}, after "
+            out.print(f"incremental margin {_num(lift['incremental_margin'])}, after "
                             f"campaign costs {_num(lift['incremental_profit'])}", highlight=False)
     follow = data.get("follow_up")
     if follow:
         rows = [[_num(g["customers"]), _num(g["mean_spend"]), _num(g["monthly_visits"]),
                  _num(g["yearly_revenue"])] for g in follow["groups"]]
-        front.out.print(front._table("Follow-up: regulars", ["customers", "mean spend",
+        out.print(table("Follow-up: regulars", ["customers", "mean spend",
                                                              "monthly visits", "yearly revenue"],
                                      rows))
         if follow.get("note"):
-            front._say(follow["note"])
+            say(follow["note"])
         if "regulars" in follow:
-            front.out.print(f"{follow['regulars']} of {follow['reactivated']} reactivated "
+            out.print(f"{follow['regulars']} of {follow['reactivated']} reactivated "
                             f"customers became regulars ({follow['months']} months from "
                             f"{follow['start']})", highlight=False)
-        front.out.print(f"projected yearly revenue: "
+        out.print(f"projected yearly revenue: "
                         f"{_num(follow['projected_yearly_revenue'])}", highlight=False)
     for warning in data.get("warnings", []):
-        front._say(f"[yellow]warning:[/yellow] {warning}")
+        say(f"[yellow]warning:[/yellow] {warning}")
 
 
 @campaign_app.command("evaluate")
@@ -363,7 +345,6 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """Redemption, costs, gross profit, lift against the control group, follow-up."""
-    front = _front()
     calculator = [issued, used, face_value, message_cost, revenue, margin, sent, regulars]
     if campaign_id is None:
         data = _calculator(issued, used, face_value, message_cost, revenue, margin, sent,
@@ -375,15 +356,15 @@ def evaluate(
         from .campaigns import campaign_settings, evaluate_campaign
         from .store import Store
 
-        cfg = front._load(config)
+        cfg = load(config)
         settings = campaign_settings(cfg.campaigns, follow_up_months=follow_up_months,
                                      regular_min_visits=regular_min_visits)
         with Store(cfg.store_path, read_only=True) as store:
             data = evaluate_campaign(store, campaign_id, settings).to_dict()
     if as_json:
-        front._print_json(data)
+        print_json(data)
         return
-    _present(front, data)
+    _present(data)
 
 
 __all__ = ["campaign_app"]

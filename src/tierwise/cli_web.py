@@ -11,11 +11,11 @@ command stops with a hint rather than wait for input that cannot come.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .cli_common import DEFAULT_CONFIG, ConfigOpt, JsonOpt, load, out, print_json, say, table
 from .errors import ConfigError
 
 users_app = typer.Typer(
@@ -24,18 +24,8 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The config file.",
-                                         envvar="TIERWISE_CONFIG")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 StdinOpt = Annotated[bool, typer.Option(
     "--password-stdin", help="Read the password from the first line of standard input.")]
-DEFAULT_CONFIG = Path("tierwise.toml")
-
-
-def _front() -> Any:
-    from . import cli  # the front door's console and helpers (imported late: no cycle)
-
-    return cli
 
 
 def _password(from_stdin: bool) -> str:
@@ -80,9 +70,7 @@ def add(
     """Create a dashboard account (the first one should be an admin)."""
     from .store import Store
     from .web.accounts import add_user
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     parts = [s.strip() for s in (segments or "").split(",") if s.strip()]
     password = _password(password_stdin)
     with Store(cfg.store_path) as store:
@@ -93,7 +81,7 @@ def add(
              "owner": f"segments {', '.join(user.segments)}" if user.segments
              else f"the segments whose owner is {user.name}",
              "manager": f"customers whose account manager is {user.manager_name}"}[user.role]
-    front._say(f"added {user.role} {user.name!r}: sees {scope}")
+    say(f"added {user.role} {user.name!r}: sees {scope}")
 
 
 @users_app.command("list")
@@ -101,17 +89,15 @@ def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """List the dashboard accounts (never their passwords)."""
     from .store import Store
     from .web.accounts import load_users
-
-    front = _front()
-    with Store(front._load(config).store_path, read_only=True) as store:
+    with Store(load(config).store_path, read_only=True) as store:
         users = [u.to_dict() for u in load_users(store.con).values()]
     if as_json:
-        front._print_json(users)
+        print_json(users)
         return
     if not users:
-        front._say("no users yet: 'tierwise users add NAME --role admin' creates the first")
+        say("no users yet: 'tierwise users add NAME --role admin' creates the first")
         return
-    front.out.print(front._table("Dashboard users", ["user", "role", "segments", "manager",
+    out.print(table("Dashboard users", ["user", "role", "segments", "manager",
                                                      "created"],
                                  [[u["name"], u["role"], ", ".join(u["segments"]),
                                    u["manager"] or "", (u["created_at"] or "")[:19]]
@@ -124,11 +110,9 @@ def remove(name: Annotated[str, typer.Argument(help="The user to remove.")],
     """Remove an account; its open sign-ins stop working within seconds."""
     from .store import Store
     from .web.accounts import remove_user
-
-    front = _front()
-    with Store(front._load(config).store_path) as store:
+    with Store(load(config).store_path) as store:
         remove_user(store, name)
-    front._say(f"removed {name.strip()!r}")
+    say(f"removed {name.strip()!r}")
 
 
 @users_app.command("passwd")
@@ -137,13 +121,11 @@ def passwd(name: Annotated[str, typer.Argument(help="The user whose password cha
     """Change a password; the user's open sign-ins stop working."""
     from .store import Store
     from .web.accounts import set_password
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     password = _password(password_stdin)
     with Store(cfg.store_path) as store:
         user = set_password(store, name, password, min_length=cfg.web.min_password_length)
-    front._say(f"password of {user.name!r} changed")
+    say(f"password of {user.name!r} changed")
 
 
 def serve(
@@ -159,17 +141,15 @@ def serve(
     from .store import Store
     from .web import serve as run_server
     from .web.accounts import load_users
-
-    front = _front()
-    cfg = front._load(config)
+    cfg = load(config)
     with Store(cfg.store_path, read_only=True, lock_timeout=30) as store:
         store.run_info("latest")
         users = load_users(store.con)
     if not any(u.role == "admin" for u in users.values()):
-        front._say("[yellow]no admin yet:[/yellow] create one with 'tierwise users add NAME "
+        say("[yellow]no admin yet:[/yellow] create one with 'tierwise users add NAME "
                    "--role admin' (the running server picks it up)")
     shown = host or cfg.web.host
-    front._say(f"serving {cfg.store_path.name} on http://{shown}:{port or cfg.web.port} "
+    say(f"serving {cfg.store_path.name} on http://{shown}:{port or cfg.web.port} "
                "(Ctrl-C stops)")
     run_server(cfg, host=host, port=port)
 

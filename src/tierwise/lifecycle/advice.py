@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import ActivityConfig
+from ..config import ActivityConfig, Config
 from .policies import POLICY_BASES
 from .rhythm import rhythm_probability
 from .states import _num, _require, _section
@@ -84,7 +84,7 @@ def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: st
     return en, zh
 
 
-def assign_policies(frame: pd.DataFrame, config: Any = None, *, basis: str = "model",
+def assign_policies(frame: pd.DataFrame, config: Config | ActivityConfig | None = None, *, basis: str = "model",
                     curve: Any = None) -> pd.DataFrame:
     """Policy, its probability, basis and reason per customer (rules in the module notes).
 
@@ -155,7 +155,8 @@ def _protected(frame: pd.DataFrame, cfg: ActivityConfig) -> pd.Series:
     return mask
 
 
-def protect_accounts(frame: pd.DataFrame, config: Any = None) -> pd.DataFrame:
+def protect_accounts(frame: pd.DataFrame, config: Config | ActivityConfig | None = None
+                     ) -> pd.DataFrame:
     """Key and major accounts (``protect_tiers``, or ``key_account``) are never silenced by rule.
 
     Their would-be "do not contact" or "archive" becomes ``call``, the reason says so.
@@ -172,7 +173,7 @@ def protect_accounts(frame: pd.DataFrame, config: Any = None) -> pd.DataFrame:
 
 
 def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
-                     config: Any = None) -> pd.DataFrame:
+                     config: Config | ActivityConfig | None = None) -> pd.DataFrame:
     """A protected account with an early warning gets a ``call``, the warning in the reason."""
     cfg = _section(config, "activity", ActivityConfig)
     if warnings is None or not len(warnings) or "customer_key" not in warnings:

@@ -11,12 +11,11 @@ bucket, tidy); :func:`attendance_table` pivots it to one row per customer. Rende
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..config import AttendanceConfig
+from ..config import AttendanceConfig, Config
 from ..errors import ConfigError
 from .policies import BUCKETS
 from .states import _require, _section, _timestamp, prepare_orders
@@ -105,7 +104,7 @@ def _mark_absences(sheet: pd.DataFrame, cfg: AttendanceConfig) -> pd.DataFrame:
 
 def attendance_sheet(orders: pd.DataFrame, customers: pd.DataFrame | None,
                      as_of: dt.date, top_n: int | None = None, months: int | None = None, *,
-                     config: Any = None) -> pd.DataFrame:
+                     config: Config | AttendanceConfig | None = None) -> pd.DataFrame:
     """The attendance sheet 客户考勤表, one row per customer and 10-day bucket (tidy).
 
     Parameters

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, polygamma
 
+from ..config import ActivityConfig
 from ..errors import NotFittedError
 from .states import _num, _require
 
@@ -116,7 +117,7 @@ class Rhythm:
         return out
 
 
-def rhythm_states(missed: pd.Series, cfg: Any) -> np.ndarray:
+def rhythm_states(missed: pd.Series, cfg: ActivityConfig) -> np.ndarray:
     """State by expected gaps missed (``[activity] rhythm_*`` bands); missing -> None."""
     conds = [missed > cfg.rhythm_buried, missed > cfg.rhythm_dead, missed > cfg.rhythm_shock,
              missed > cfg.rhythm_dormant, missed > cfg.rhythm_resting, missed.notna()]
@@ -165,7 +166,8 @@ def regulars_gap(frame: pd.DataFrame) -> tuple[float | None, int]:
     return float(gaps.median()), int(top.sum())
 
 
-def choose_mode(frame: pd.DataFrame, cfg: Any, rhythm: Rhythm | None = None) -> ModeChoice:
+def choose_mode(frame: pd.DataFrame, cfg: ActivityConfig, rhythm: Rhythm | None = None
+                ) -> ModeChoice:
     """The activity mode to use: the configured one, or for ``auto`` absolute or rhythm."""
     population = rhythm.params_["population_gap_days"] if rhythm is not None else None
     if cfg.mode != "auto":

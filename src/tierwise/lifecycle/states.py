@@ -40,14 +40,17 @@ businesses with slower rhythms. See ``docs/lifecycle.md`` for worked examples.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from ..config import ActivityConfig, LifecycleConfig, _Section
+from ..config import ActivityConfig, Config, LifecycleConfig, _Section
 from ..errors import ConfigError, DataContractError
 from .policies import ACTIVITY_STATES, STAGE_NAMES, STATE_POLICIES
+
+if TYPE_CHECKING:
+    from .rhythm import ModeChoice, Rhythm
 
 S = TypeVar("S", bound=_Section)
 
@@ -58,8 +61,9 @@ _VISITING = ("normal", "resting", "dormant", "shock")
 
 # ---- shared helpers (used by the other lifecycle modules too) -------------------------------
 
-def _section(config: Any, name: str, cls: type[S]) -> S:
-    """The ``name`` section of a whole Config, the section itself, or its defaults."""
+def _section(config: Config | _Section | None, name: str, cls: type[S]) -> S:
+    """The ``name`` section of a whole Config, the section itself, or its defaults (another
+    section: the defaults too)."""
     if isinstance(config, cls):
         return config
     if config is None or (isinstance(config, _Section) and not hasattr(config, name)):
@@ -235,7 +239,8 @@ def early_decline_flags(visits: pd.Series, visits_prev: pd.Series, states: pd.Se
     return flag.astype(bool)
 
 
-def activity_mode(frame: pd.DataFrame, config: Any = None) -> Any:
+def activity_mode(frame: pd.DataFrame, config: Config | ActivityConfig | None = None
+                  ) -> tuple[Rhythm | None, ModeChoice]:
     """The rhythm fitted on ``frame`` and the activity mode a run uses (with its reason).
 
     Returns
@@ -260,7 +265,8 @@ def activity_mode(frame: pd.DataFrame, config: Any = None) -> Any:
     return rhythm, choose_mode(buyers, cfg, rhythm)
 
 
-def classify_activity(frame: pd.DataFrame, config: Any = None,
+def classify_activity(frame: pd.DataFrame,
+                      config: Config | ActivityConfig | None = None,
                       previous: pd.DataFrame | None = None, *,
                       orders: pd.DataFrame | None = None,
                       as_of: dt.date | None = None, mode: Any = None) -> pd.DataFrame:
@@ -349,7 +355,7 @@ def _tenure(frame: pd.DataFrame, as_of: Any) -> pd.Series:
                             "the lifecycle stage needs the customer's tenure: add the T column")
 
 
-def lifecycle_stage(frame: pd.DataFrame, config: Any = None, *,
+def lifecycle_stage(frame: pd.DataFrame, config: Config | LifecycleConfig | None = None, *,
                     as_of: dt.date | None = None, floor: float | None = None) -> pd.Series:
     """B2B lifecycle stage per customer: prospect, new, active, at_risk or lost.
 

@@ -177,7 +177,7 @@ def _unlikely_rows(watch: pd.DataFrame, activity: ActivityConfig) -> pd.DataFram
     return rows.assign(kind="unlikely", unit="probability")
 
 
-def _period_of(config: Any, period: str | None) -> str:
+def _period_of(config: Config | MonitoringConfig | None, period: str | None) -> str:
     if period is not None:
         return period
     if isinstance(config, Config):
@@ -186,7 +186,8 @@ def _period_of(config: Any, period: str | None) -> str:
 
 
 def early_warnings(curr: pd.DataFrame, orders: pd.DataFrame | None, as_of: dt.date,
-                   config: Any = None, prev: pd.DataFrame | None = None, *,
+                   config: Config | MonitoringConfig | None = None,
+                   prev: pd.DataFrame | None = None, *,
                    period: str | None = None) -> pd.DataFrame:
     """Warnings for key and major accounts whose orders fell off or who went silent.
 

@@ -228,7 +228,6 @@ MIGRATIONS: list[Migration] = [
             warnings JSON
         );
     """),
-    # <campaigns-migrations>
     ("0030_web_users", """
         CREATE TABLE web_users (
             name VARCHAR PRIMARY KEY,
@@ -240,19 +239,16 @@ MIGRATIONS: list[Migration] = [
             password_changed_at TIMESTAMP NOT NULL
         );
     """),
-    # <web-migrations>
     ("0041_value_fallbacks_and_headers", """
         ALTER TABLE snapshot_customers ADD COLUMN clv_note VARCHAR;
         ALTER TABLE snapshot_customers ADD COLUMN rfm_rate INTEGER;
         ALTER TABLE ingests ADD COLUMN columns JSON;
     """),
-    # <values-migrations>
     ("0045_rhythm_features", """
         ALTER TABLE snapshot_customers ADD COLUMN litt DOUBLE;
         ALTER TABLE snapshot_customers ADD COLUMN gap_last DOUBLE;
         ALTER TABLE snapshot_customers ADD COLUMN gap_prev DOUBLE;
     """),
-    # <models-migrations>
     ("0050_order_lines", """
         ALTER TABLE orders ADD COLUMN refund_of VARCHAR;
         CREATE TABLE order_lines (
@@ -269,7 +265,6 @@ MIGRATIONS: list[Migration] = [
         );
         ALTER TABLE snapshot_customers ADD COLUMN favourite_products VARCHAR;
     """),
-    # <intake-lines-migrations>
     ("0055_advice_states", """
         ALTER TABLE snapshot_customers ADD COLUMN expected_gap_days DOUBLE;
         ALTER TABLE snapshot_customers ADD COLUMN gaps_missed DOUBLE;
@@ -278,5 +273,4 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN policy_reason VARCHAR;
         ALTER TABLE snapshot_customers ADD COLUMN policy_reason_zh VARCHAR;
     """),
-    # <advice-migrations>
 ]

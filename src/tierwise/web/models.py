@@ -7,11 +7,13 @@ snapshot has one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
+from ..campaigns.repository import Campaign
 from ..config import PYRAMID_TIERS, WEB_ROLES
 from ..lifecycle.policies import ACTIVITY_STATES
 
@@ -465,35 +467,26 @@ class MigrationOut(_Out):
 
 
 # -- campaigns ------------------------------------------------------------------------------------
-class CampaignOut(_Out):
-    campaign_id: int
-    name: str
-    created_at: UtcTime
-    run_id: int
-    as_of: dt.date
-    window_start: dt.date
-    window_end: dt.date
-    face_value: float
-    message_unit_cost: float
-    gross_margin: float
-    control_share: float
-    seed: int
-    cooldown_days: int
-    audience: dict[str, Any]
-    n_matched: int
-    n_excluded: int
-    n_target: int
-    n_control: int
-    meta: dict[str, Any]
+def _model_of(cls: type, name: str, **types: Any) -> type[_Out]:
+    """An answer model with the fields of a library dataclass (``types``: a field's type in the
+    API where it differs), so the API cannot restate the dataclass and drift from it."""
+    hints = get_type_hints(cls)
+    fields: dict[str, Any] = {f.name: (types.get(f.name, hints[f.name]), ...)
+                              for f in dataclasses.fields(cls)}
+    return create_model(name, __base__=_Out, __module__=__name__, **fields)
+
+
+#: A stored campaign (:class:`tierwise.campaigns.Campaign`, field for field).
+CampaignOut = _model_of(Campaign, "CampaignOut", created_at=UtcTime)
 
 
 class CampaignsOut(_Out):
-    campaigns: list[CampaignOut]
+    campaigns: list[CampaignOut]  # type: ignore[valid-type]
     can_create: bool
 
 
 class CampaignDetailOut(_Out):
-    campaign: CampaignOut
+    campaign: CampaignOut  # type: ignore[valid-type]
     evaluation: dict[str, Any] = Field(description="figures, lift against the control group and "
                                                    "follow-up, as 'tierwise campaign evaluate "
                                                    "--json' prints them")
