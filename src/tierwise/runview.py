@@ -14,7 +14,8 @@ mean one thing on the dashboard and another in the report:
   (``total_amount``), the same value the run's ``pyramid`` table holds;
 - **pareto**: the share of value (``total_amount``, negatives as 0) held by the top share of
   customers, and its curve (:func:`tierwise.models.pareto.top_share`);
-- **backtest**: the run's stored backtest and its headline (whole business only).
+- **backtest**: the run's stored backtest and its headline (whole business only);
+- **inputs**: the latest read-in of each input before the run (its data quality).
 
 A :class:`Scope` narrows every figure to the customers a viewer may see (the web passes its
 viewer's); the default is every customer.
@@ -146,6 +147,21 @@ class RunView:
         """The backtest's one-line headline (English), or None."""
         view = self.backtest()
         return None if view is None else view.get("headline_en")
+
+    def inputs(self) -> pd.DataFrame:
+        """The data the run was made from: the latest read-in of each input before the run
+        (``source, kind, rows_in, accepted, rejected, ingested_at``); empty in a store without
+        an ``ingests`` table."""
+        columns = ["source", "kind", "rows_in", "accepted", "rejected", "ingested_at"]
+        try:
+            return self.con.execute(f"""
+                SELECT {', '.join(columns)} FROM ingests
+                WHERE ingested_at <= (SELECT created_at FROM runs WHERE run_id = ?)
+                QUALIFY row_number() OVER (PARTITION BY source, kind
+                                           ORDER BY ingested_at DESC, ingest_id DESC) = 1
+                ORDER BY ingest_id""", [self.run_id]).df()[columns]
+        except duckdb.CatalogException:
+            return pd.DataFrame(columns=columns)
 
     def _table(self, name: str) -> pd.DataFrame | None:
         rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",

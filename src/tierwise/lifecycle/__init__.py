@@ -29,6 +29,7 @@ from .migration import MOVEMENTS, Migration, migration_matrix
 from .policies import (
     ACTIVITY_STATES,
     BUCKETS,
+    DORMANT_OR_WORSE,
     LIFECYCLE_STAGES,
     POLICIES,
     POLICY_BASES,
@@ -37,6 +38,7 @@ from .policies import (
     STAGE_NAMES,
     STATE_POLICIES,
     TIER_ORDER,
+    WAKE_UP_STATES,
     WARNING_KINDS,
     policy_row,
     state_policy,
@@ -49,6 +51,8 @@ from .warnings import early_warnings, period_windows
 
 __all__ = [
     "ACTIVITY_STATES",
+    "DORMANT_OR_WORSE",
+    "WAKE_UP_STATES",
     "ModeChoice",
     "POLICIES",
     "POLICY_BASES",

@@ -78,6 +78,10 @@ POLICIES: tuple[dict[str, Any], ...] = (
      "actions_zh": "归档，移出活跃名单", "actions_en": "move out of the active lists"},
 )
 
+#: The states whose usual policy is "wake up" (resting, dormant, shock): the call lists' pool.
+WAKE_UP_STATES: tuple[str, ...] = tuple(r["state"] for r in STATE_POLICIES
+                                        if r["policy"] == "wake_up")
+
 #: Policy codes, most engaged first.
 POLICY_CODES: tuple[str, ...] = tuple(row["policy"] for row in POLICIES)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..lifecycle.policies import ACTIVITY_STATES, WAKE_UP_STATES
 from ..runview import RunView
 from ..store import Store
 from ..tiering.policies import TIER_NAMES
@@ -46,8 +47,6 @@ FORMATS: dict[str, str] = {
     "predicted": "percent", "actual": "percent", "gap": "percent",
 }
 
-STATES = ("normal", "resting", "dormant", "shock", "dead", "buried")
-WAKE_UP_STATES = ("resting", "dormant", "shock")
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
                 "backtest", "attendance", "segments", "migration", "warnings", "campaigns")
@@ -218,13 +217,7 @@ def _summary(c: _Context) -> Section:
 
 def _ingests(c: _Context) -> pd.DataFrame:
     """The latest read-in of each input before the run was made (the run's data)."""
-    cols = ["source", "kind", "rows_in", "accepted", "rejected", "ingested_at"]
-    frame = c.store.con.execute(
-        "SELECT source, kind, rows_in, accepted, rejected, ingested_at FROM ingests "
-        "WHERE ingested_at <= ? QUALIFY row_number() OVER (PARTITION BY source, kind "
-        "ORDER BY ingested_at DESC, ingest_id DESC) = 1 ORDER BY ingest_id",
-        [c.info["created_at"]]).df()
-    frame = frame[cols]
+    frame = c.view.inputs()
     for col in ("rows_in", "accepted", "rejected"):
         frame[col] = frame[col].astype("int64")
     frame["ingested_at"] = frame["ingested_at"].astype(str).str[:19]
@@ -507,8 +500,8 @@ def _activity(c: _Context) -> Section:
         return c.missing("activity")
     s = c.section("activity")
     counts = snap["activity_state"].value_counts()
-    order = [st for st in STATES if st in counts.index] + \
-            [st for st in counts.index if st not in STATES]
+    order = [st for st in ACTIVITY_STATES if st in counts.index] + \
+            [st for st in counts.index if st not in ACTIVITY_STATES]
     frame = pd.DataFrame({"state_key": order,
                           "customers": [int(counts[st]) for st in order]})
     policies = c.table("state_policies")

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import PYRAMID_TIERS
-from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES
+from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES, WAKE_UP_STATES
 from ..runview import RunView, Scope
 from ..tiering.policies import TIER_NAMES
 from .access import Viewer
@@ -46,7 +46,6 @@ SORTS = {"clv_predicted": "clv_predicted", "total_amount": "total_amount",
          "days_since_last": "days_since_last", "last_purchase": "last_purchase",
          "score": "score", "p_alive": "p_alive", "frequency": "frequency",
          "customer_id": "customer_id", "name": "name", "tier": _TIER_RANK}
-WAKE_UP_STATES = ("resting", "dormant", "shock")
 #: The digits of the phone column, in SQL.
 PHONE_DIGITS_SQL = "regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g')"
 _NOT_DIGITS = re.compile(r"[^0-9]")
@@ -365,7 +364,7 @@ def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
         item.update({k: policy.get(k) for k in ("state_zh", "policy", "policy_zh", "policy_en",
                                                  "actions_zh", "actions_en")})
     return {"run": run.to_dict(), "figures": figures, "pyramid": pyramid, "activity": states,
-            "pareto": view.pareto(pareto_top), "quality": _quality(con, run),
+            "pareto": view.pareto(pareto_top), "quality": _quality(view),
             "backtest": _backtest_names(view.backtest())}
 
 
@@ -396,16 +395,9 @@ def _shares(rows: list[dict[str, Any]], column: str, share: str) -> None:
         r[share] = (r[column] or 0) / total if total else None
 
 
-def _quality(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[dict[str, Any]]:
+def _quality(view: RunView) -> list[dict[str, Any]]:
     """The latest read-in of each input before the run was made (the run's data)."""
-    try:
-        return _records(con, """
-            SELECT source, kind, rows_in, accepted, rejected, ingested_at FROM ingests
-            WHERE ingested_at <= ? QUALIFY row_number() OVER (PARTITION BY source, kind
-            ORDER BY ingested_at DESC, ingest_id DESC) = 1 ORDER BY ingest_id""",
-                        [run.created_at])
-    except duckdb.CatalogException:
-        return []
+    return [{k: clean(v) for k, v in r.items()} for r in view.inputs().to_dict("records")]
 
 
 # -- key accounts, calls, migration -----------------------------------------------------------------
