@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataContractError
+from ..i18n import pair
 from .policies import ACTIVITY_STATES, TIER_ORDER
 from .states import _num, _require
 
@@ -23,9 +24,7 @@ NEW, GONE, NONE = "(new)", "(gone)", "(none)"
 
 #: Movement code -> (Chinese, English).
 MOVEMENTS: dict[str, tuple[str, str]] = {
-    "up": ("上升", "moved up"), "down": ("下降", "moved down"), "stayed": ("不变", "stayed"),
-    "moved": ("变动", "moved"), "new": ("新进入", "new in"), "gone": ("离开", "gone"),
-}
+    m: pair("movement", m) for m in ("up", "down", "stayed", "moved", "new", "gone")}
 
 #: Known orders (best first) used when ``order`` is not given.
 DEFAULT_ORDERS: dict[str, tuple[str, ...]] = {"tier": TIER_ORDER,

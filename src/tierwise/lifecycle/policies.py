@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..i18n import pair, t
+
 #: Activity states, best to worst.
 ACTIVITY_STATES: tuple[str, ...] = ("normal", "resting", "dormant", "shock", "dead", "buried")
 
@@ -38,45 +40,25 @@ LIFECYCLE_STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lo
 #: Pyramid tiers, best to worst (``new`` and ``prospect`` are ungraded: they have no rank).
 TIER_ORDER: tuple[str, ...] = ("key", "major", "ordinary", "long_tail")
 
-_WAKE_UP_ZH = "登门拜访、纪念日电话问候、针对性优惠"
-_WAKE_UP_EN = "visit in person, call on an anniversary, targeted offer"
+_STATE_POLICY = {"normal": "maintain", "resting": "wake_up", "dormant": "wake_up",
+                 "shock": "wake_up", "dead": "do_not_contact", "buried": "archive"}
 
-#: One row per activity state: names, policy code and the actions behind it.
-STATE_POLICIES: tuple[dict[str, Any], ...] = (
-    {"state": "normal", "state_zh": "正常", "state_en": "normal",
-     "policy": "maintain", "policy_zh": "维护", "policy_en": "maintain",
-     "actions_zh": "正常维护，保持日常服务", "actions_en": "keep up the usual service"},
-    {"state": "resting", "state_zh": "休息", "state_en": "resting",
-     "policy": "wake_up", "policy_zh": "唤醒", "policy_en": "wake up",
-     "actions_zh": _WAKE_UP_ZH, "actions_en": _WAKE_UP_EN},
-    {"state": "dormant", "state_zh": "休眠", "state_en": "dormant",
-     "policy": "wake_up", "policy_zh": "唤醒", "policy_en": "wake up",
-     "actions_zh": _WAKE_UP_ZH, "actions_en": _WAKE_UP_EN},
-    {"state": "shock", "state_zh": "休克", "state_en": "shock",
-     "policy": "wake_up", "policy_zh": "唤醒", "policy_en": "wake up",
-     "actions_zh": _WAKE_UP_ZH, "actions_en": _WAKE_UP_EN},
-    {"state": "dead", "state_zh": "死亡", "state_en": "dead",
-     "policy": "do_not_contact", "policy_zh": "不打扰", "policy_en": "do not contact",
-     "actions_zh": "不再联系", "actions_en": "no more calls or messages"},
-    {"state": "buried", "state_zh": "埋葬", "state_en": "buried",
-     "policy": "archive", "policy_zh": "归档", "policy_en": "archive",
-     "actions_zh": "归档，移出活跃名单", "actions_en": "move out of the active lists"},
-)
 
-#: Every policy code with its names and actions (the state table above gives each state's usual one).
-POLICIES: tuple[dict[str, Any], ...] = (
-    {"policy": "maintain", "policy_zh": "维护", "policy_en": "maintain",
-     "actions_zh": "正常维护，保持日常服务", "actions_en": "keep up the usual service"},
-    {"policy": "wake_up", "policy_zh": "唤醒", "policy_en": "wake up",
-     "actions_zh": _WAKE_UP_ZH, "actions_en": _WAKE_UP_EN},
-    {"policy": "call", "policy_zh": "客户经理致电", "policy_en": "account manager calls",
-     "actions_zh": "重要/主要客户：客户经理亲自致电或拜访，了解原因",
-     "actions_en": "key or major account: its manager calls or visits to find out why"},
-    {"policy": "do_not_contact", "policy_zh": "不打扰", "policy_en": "do not contact",
-     "actions_zh": "不再联系", "actions_en": "no more calls or messages"},
-    {"policy": "archive", "policy_zh": "归档", "policy_en": "archive",
-     "actions_zh": "归档，移出活跃名单", "actions_en": "move out of the active lists"},
-)
+def _policy_words(policy: str) -> dict[str, str]:
+    return {"policy": policy, "policy_zh": t(f"policy.{policy}", "zh"),
+            "policy_en": t(f"policy.{policy}", "en"),
+            "actions_zh": t(f"actions.{policy}", "zh"), "actions_en": t(f"actions.{policy}", "en")}
+
+
+#: One row per activity state: names, policy code and the actions behind it (words from
+#: :mod:`tierwise.i18n`).
+STATE_POLICIES: tuple[dict[str, Any], ...] = tuple(
+    {"state": state, "state_zh": t(f"state.{state}", "zh"), "state_en": t(f"state.{state}", "en"),
+     **_policy_words(policy)} for state, policy in _STATE_POLICY.items())
+
+#: Every policy a customer can get, most engaged first: ``call`` is the protected accounts' policy.
+POLICIES: tuple[dict[str, Any], ...] = tuple(
+    _policy_words(p) for p in ("maintain", "wake_up", "call", "do_not_contact", "archive"))
 
 #: The states whose usual policy is "wake up" (resting, dormant, shock): the call lists' pool.
 WAKE_UP_STATES: tuple[str, ...] = tuple(r["state"] for r in STATE_POLICIES
@@ -86,38 +68,23 @@ WAKE_UP_STATES: tuple[str, ...] = tuple(r["state"] for r in STATE_POLICIES
 POLICY_CODES: tuple[str, ...] = tuple(row["policy"] for row in POLICIES)
 
 #: How a policy's probability was obtained -> (Chinese, English).
-POLICY_BASES: dict[str, tuple[str, str]] = {
-    "model": ("购买模型", "purchase model"),
-    "rhythm": ("消费节奏", "purchase rhythm"),
-}
+POLICY_BASES: dict[str, tuple[str, str]] = {b: pair("basis", b) for b in ("model", "rhythm")}
 
 #: Lifecycle stage -> (Chinese, English) names.
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "prospect": ("潜在客户", "prospect"),
-    "new": ("新客户", "new"),
-    "active": ("活跃客户", "active"),
-    "at_risk": ("有流失风险", "at risk"),
-    "lost": ("已流失", "lost"),
-}
+STAGE_NAMES: dict[str, tuple[str, str]] = {s: pair("stage", s) for s in LIFECYCLE_STAGES}
 
 #: The three 10-day buckets of a month: number -> (Chinese, English, first day, last day or None
 #: for the month's end).
 BUCKETS: dict[int, tuple[str, str, int, int | None]] = {
-    1: ("上旬", "days 1-10", 1, 10),
-    2: ("中旬", "days 11-20", 11, 20),
-    3: ("下旬", "days 21-end", 21, None),
-}
+    n: (*pair("bucket", str(n)), first, last)
+    for n, first, last in ((1, 1, 10), (2, 11, 20), (3, 21, None))}
 
 #: Early-warning kinds -> (Chinese, English) names.
 WARNING_KINDS: dict[str, tuple[str, str]] = {
-    "yoy_drop": ("同比大幅下降", "down on the same period last year"),
-    "trailing_drop": ("低于近期平均", "down on its trailing average"),
-    "silence": ("长时间未下单", "silent for longer than usual"),
-    "unlikely": ("再次下单可能性低", "unlikely to order again"),
-}
+    k: pair("warning_kind", k) for k in ("yoy_drop", "trailing_drop", "silence", "unlikely")}
 
 #: Severity -> (Chinese, English) names.
-SEVERITIES: dict[str, tuple[str, str]] = {"high": ("高", "high"), "medium": ("中", "medium")}
+SEVERITIES: dict[str, tuple[str, str]] = {k: pair("severity", k) for k in ("high", "medium")}
 
 
 def state_policy(state: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tierwise.errors import DataContractError, FitError
+from tierwise.i18n import MESSAGES
 from tierwise.models._summary import SUMMARY_COLUMNS, compress, summary_arrays, time_divisor
 from tierwise.models.gamma_gamma import GammaGamma
 from tierwise.models.validation import (
@@ -187,17 +188,8 @@ _LEVELS = ("low", "medium", "high")
 SPEND_OUTSIDE_MODEL_SHARE = 0.05
 #: The per-customer ``clv_note`` texts (only customers whose values come from a fallback have
 #: one). ``{model}``, ``{failed}`` and ``{why}`` are filled in.
-NOTES = {
-    "historical_rate": ("no fitted model ({why}): values from the customer's own purchase rate",
-                        "未用拟合模型（{why}）：按客户自己的购买频率估算"),
-    "model_fallback": ("{failed} fit was degenerate: values from {model}",
-                       "{failed} 拟合退化：改用 {model} 估算"),
-    "spend_outside_model": ("repeat purchases net to zero or less: spend per purchase is the "
-                            "customer's own (0), not a Gamma-Gamma estimate",
-                            "复购金额合计为零或负：每次消费按客户自己的金额（0）计，不用 Gamma-Gamma 估算"),
-    "spend_own_mean": ("Gamma-Gamma not fitted: spend per purchase is the customer's own mean",
-                       "未拟合 Gamma-Gamma：每次消费按客户自己的均值估算"),
-}
+NOTES = {code: (MESSAGES[f"clv_note.{code}"]["en"], MESSAGES[f"clv_note.{code}"]["zh"])
+         for code in ("historical_rate", "model_fallback", "spend_outside_model", "spend_own_mean")}
 
 
 def clv_note(code: str, lang: str = "en", **fields) -> str:

@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
+from ..i18n import pair
 
 SCORE_MIN, SCORE_MAX = 1, 5
 
@@ -77,9 +78,7 @@ EIGHT_CLASSES: list[dict[str, Any]] = [
 
 #: The two problem groups the seeds call out: code -> (Chinese label, English label).
 PROBLEM_GROUPS: dict[str, tuple[str, str]] = {
-    "frequent_small": ("高频低客单", "frequent visits, small tickets"),
-    "big_rare": ("大额低频", "big tickets, rare visits"),
-}
+    g: pair("problem_group", g) for g in ("frequent_small", "big_rare")}
 
 _RULE_KEYS = ("name_en", "name_zh", "r", "fm")
 

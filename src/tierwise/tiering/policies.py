@@ -11,28 +11,24 @@ cheap channels, with price or cost-to-serve adjusted rather than dropped outrigh
 guidance follows the key-account article: strategic accounts may be served at low margins, even
 break-even; core accounts aim for optimal margins.
 
-This module holds plain dicts only and imports nothing from tierwise.
+Names of tiers and key-account types come from the one catalogue (:mod:`tierwise.i18n`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import t
+
 #: English and Chinese name of every tier (the four levels, then the two ungraded groups).
 TIER_NAMES: dict[str, dict[str, str]] = {
-    "key": {"en": "key", "zh": "重要客户"},
-    "major": {"en": "major", "zh": "主要客户"},
-    "ordinary": {"en": "ordinary", "zh": "普通客户"},
-    "long_tail": {"en": "long tail", "zh": "长尾客户"},
-    "new": {"en": "new", "zh": "新客户"},
-    "prospect": {"en": "prospect", "zh": "潜在客户"},
-}
+    tier: {"en": t(f"tier.{tier}", "en"), "zh": t(f"tier.{tier}", "zh")}
+    for tier in ("key", "major", "ordinary", "long_tail", "new", "prospect")}
 
 #: English and Chinese name of the two kinds of key account.
 KEY_ACCOUNT_TYPE_NAMES: dict[str, dict[str, str]] = {
-    "strategic": {"en": "strategic", "zh": "战略客户"},
-    "core": {"en": "core", "zh": "核心客户"},
-}
+    kind: {"en": t(f"key_account_type.{kind}", "en"), "zh": t(f"key_account_type.{kind}", "zh")}
+    for kind in ("strategic", "core")}
 
 #: Built-in service policy per tier (the keys of :class:`tierwise.config.ServicePolicyConfig`).
 SERVICE_POLICIES: dict[str, dict[str, Any]] = {
