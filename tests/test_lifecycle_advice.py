@@ -12,6 +12,7 @@ import pytest
 
 from tierwise.backtest import checks, compare, outcomes
 from tierwise.config import ActivityConfig, Config
+from tierwise.i18n.render import add_words
 from tierwise.lifecycle import (
     Rhythm,
     activity_mode,
@@ -90,7 +91,11 @@ def test_policy_floor_is_a_strict_lower_bound():
     assert out["activity_policy"].tolist() == ["wake_up", "do_not_contact", "archive",
                                                "maintain", "wake_up"]
     assert out["policy_basis"].eq("model").all()
-    assert out["policy_reason"].str.contains("floor 10 %").all()
+    worded = add_words(out)
+    assert worded["policy_reason"].str.contains("floor 10 %").all()
+    assert worded["policy_reason_zh"].str.contains("底线 10 %").all()
+    assert out["policy_reason_code"].eq("chance").all()
+    assert [c for c in out.columns if c.endswith(("_zh", "_en"))] == []
 
 
 def test_rhythm_basis_when_no_model_can_be_trusted():
@@ -113,12 +118,18 @@ def test_key_and_major_accounts_are_never_silenced():
                       "policy_probability": [0.01, 0.01, 0.01]})
     out = protect_accounts(assign_policies(f), Config())
     assert out["activity_policy"].tolist() == ["call", "call", "do_not_contact"]
-    warnings = pd.DataFrame({"customer_key": [2], "message_en": ["orders fell"],
-                             "message_zh": ["订单下降"]})
+    assert add_words(out)["policy_reason"].iloc[0].startswith("key or major account: never")
+    warnings = pd.DataFrame({"customer_key": [2], "kind": ["silence"], "period": ["2026-Q1"],
+                             "current": [90.0], "reference": [20.0], "change_pct": [350.0],
+                             "window": [None]})
     normal = out.assign(activity_policy=["maintain", "maintain", "maintain"])
     called = call_on_warnings(normal, warnings, Config())
     assert called["activity_policy"].tolist() == ["maintain", "call", "maintain"]
-    assert called["policy_reason"].iloc[1].startswith("early warning: orders fell")
+    assert called["policy_reason_code"].tolist() == ["protected", "warning", "chance"]
+    worded = add_words(called)
+    assert worded["policy_reason"].iloc[1].startswith("early warning: no order for 90 days, "
+                                                      "usually one every 20 days (4.5 x")
+    assert worded["policy_reason_zh"].iloc[1].startswith("预警：已 90 天未下单")
 
 
 def _replayed(n: int, silenced_buy: bool) -> tuple[pd.DataFrame, pd.DataFrame]:

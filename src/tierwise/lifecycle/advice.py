@@ -24,6 +24,7 @@ without enough history from the formula :func:`~tierwise.lifecycle.rhythm.rhythm
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -50,38 +51,36 @@ def policy_basis(value_info: dict[str, Any] | None) -> tuple[str, str]:
     return "model", f"the fitted purchase model ({info.get('model')}, confidence {level})"
 
 
-def _pct(p: float) -> str:
-    return "?" if not np.isfinite(p) else f"{100 * p:.0f} %"
+def _figure(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: str,
-             cfg: ActivityConfig) -> tuple[list[str | None], list[str | None]]:
-    """One English and one Chinese sentence per customer: the figures behind the policy."""
-    zh_basis, en_basis = POLICY_BASES[basis]
+             cfg: ActivityConfig) -> list[str | None]:
+    """Per customer, the figures behind the policy as stored reason parts (a JSON list of
+    ``[catalogue key, fields]``; :func:`tierwise.i18n.render.render_reason` words them)."""
     h, floor = cfg.policy_horizon_days, cfg.policy_floor
-    missed = _num(frame, "gaps_missed") if "gaps_missed" in frame \
-        else pd.Series(np.nan, index=frame.index)
-    gap = _num(frame, "expected_gap_days") if "expected_gap_days" in frame \
-        else pd.Series(np.nan, index=frame.index)
-    alive = _num(frame, "p_alive") if "p_alive" in frame else pd.Series(np.nan, index=frame.index)
-    en, zh = [], []
+    nan = pd.Series(np.nan, index=frame.index)
+    missed = _num(frame, "gaps_missed") if "gaps_missed" in frame else nan
+    gap = _num(frame, "expected_gap_days") if "expected_gap_days" in frame else nan
+    alive = _num(frame, "p_alive") if "p_alive" in frame else nan
+    out: list[str | None] = []
     for pol, p, m, g, a in zip(policy, prob, missed, gap, alive, strict=True):
         if pol is None:
-            en.append(None)
-            zh.append(None)
+            out.append(None)
             continue
-        rhythm_en = "" if not np.isfinite(m) else \
-            f"; silent {m:.1f} x its usual gap of {g:.0f} days"
-        rhythm_zh = "" if not np.isfinite(m) else f"；已沉默约 {m:.1f} 个平时间隔（约 {g:.0f} 天）"
-        alive_en = "" if not np.isfinite(a) else f"; P(alive) {_pct(a)}"
-        alive_zh = "" if not np.isfinite(a) else f"；仍活跃概率 {_pct(a)}"
-        cmp_en = "<" if np.isfinite(p) and p < floor else ">="
-        cmp_zh = "低于" if np.isfinite(p) and p < floor else "不低于"
-        en.append(f"{_pct(p)} chance of a purchase in {h} days ({en_basis}), {cmp_en} floor "
-                  f"{_pct(floor)}{rhythm_en}{alive_en}")
-        zh.append(f"{h} 天内再次购买的概率 {_pct(p)}（{zh_basis}），{cmp_zh}底线 {_pct(floor)}"
-                  f"{rhythm_zh}{alive_zh}")
-    return en, zh
+        parts: list[list[Any]] = [["reason.chance", {"p": _figure(p), "horizon": h,
+                                                     "basis": basis, "floor": floor}]]
+        if np.isfinite(m):
+            parts.append(["reason.rhythm", {"missed": _figure(m), "gap": _figure(g)}])
+        if np.isfinite(a):
+            parts.append(["reason.alive", {"p": _figure(a)}])
+        out.append(json.dumps(parts))
+    return out
+
+
+def _prepend(args: pd.Series, part: list[Any]) -> pd.Series:
+    return args.map(lambda a: json.dumps([part, *json.loads(a)]))
 
 
 def assign_policies(frame: pd.DataFrame, config: Config | ActivityConfig | None = None, *, basis: str = "model",
@@ -108,7 +107,8 @@ def assign_policies(frame: pd.DataFrame, config: Config | ActivityConfig | None 
     -------
     pandas.DataFrame
         A copy of ``frame`` with ``activity_policy``, ``policy_probability``, ``policy_basis``,
-        ``policy_reason`` (English) and ``policy_reason_zh``.
+        ``policy_reason_code`` (``chance``) and ``policy_reason_args`` (the figures, as JSON
+        parts the catalogue words: :func:`tierwise.i18n.render.render_reason`).
 
     Examples
     --------
@@ -142,7 +142,8 @@ def assign_policies(frame: pd.DataFrame, config: Config | ActivityConfig | None 
     out["activity_policy"] = pd.Series(policy, index=frame.index, dtype="object")
     out["policy_probability"] = prob.where(has).to_numpy()
     out["policy_basis"] = np.where(has, basis, None)
-    out["policy_reason"], out["policy_reason_zh"] = _reasons(out, policy, prob, basis, cfg)
+    out["policy_reason_args"] = _reasons(out, policy, prob, basis, cfg)
+    out["policy_reason_code"] = np.where(has, "chance", None)
     return out
 
 
@@ -164,10 +165,9 @@ def protect_accounts(frame: pd.DataFrame, config: Config | ActivityConfig | None
     cfg = _section(config, "activity", ActivityConfig)
     out = frame.copy()
     hit = _protected(out, cfg) & out["activity_policy"].isin(SILENCED)
-    out.loc[hit, "policy_reason"] = ("key or major account: never silenced by rule, its manager "
-                                     "calls; " + out.loc[hit, "policy_reason"].astype(str))
-    out.loc[hit, "policy_reason_zh"] = ("重要/主要客户：不按规则放弃，由客户经理致电；"
-                                        + out.loc[hit, "policy_reason_zh"].astype(str))
+    out.loc[hit, "policy_reason_args"] = _prepend(out.loc[hit, "policy_reason_args"],
+                                                  ["reason.protected", {}])
+    out.loc[hit, "policy_reason_code"] = "protected"
     out.loc[hit, "activity_policy"] = "call"
     return out
 
@@ -182,14 +182,26 @@ def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
     out = frame.copy()
     warned = out["customer_key"].isin(first.index) & _protected(out, cfg) \
         & out["activity_policy"].notna() & (out["activity_policy"] != "call")
-    keys = out.loc[warned, "customer_key"]
-    out.loc[warned, "policy_reason"] = ("early warning: " + keys.map(first["message_en"]).astype(
-        str) + "; " + out.loc[warned, "policy_reason"].astype(str)).to_numpy()
-    out.loc[warned, "policy_reason_zh"] = ("预警：" + keys.map(first["message_zh"]).astype(str)
-                                           + "；" + out.loc[warned, "policy_reason_zh"].astype(
-                                               str)).to_numpy()
+    fields = [c for c in WARNING_FIELDS if c in first]
+    parts = {k: ["reason.warning", {c: _plain(row[c]) for c in fields}]
+             for k, row in first.iterrows()}
+    for i in out.index[warned]:
+        part = parts[out.at[i, "customer_key"]]
+        out.at[i, "policy_reason_args"] = json.dumps([part, *json.loads(
+            out.at[i, "policy_reason_args"])])
+    out.loc[warned, "policy_reason_code"] = "warning"
     out.loc[warned, "activity_policy"] = "call"
     return out
+
+
+#: The figures of an early warning its sentence is worded from (:mod:`tierwise.i18n.render`).
+WARNING_FIELDS = ("kind", "period", "current", "reference", "change_pct", "window")
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, (np.integer, np.floating)):
+        x = x.item()
+    return None if isinstance(x, float) and not np.isfinite(x) else x
 
 
 __all__ = ["assign_policies", "call_on_warnings", "policy_basis", "protect_accounts", "SILENCED"]

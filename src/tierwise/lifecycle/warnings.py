@@ -31,15 +31,14 @@ import pandas as pd
 
 from ..config import ActivityConfig, Config, MonitoringConfig
 from ..errors import ConfigError, DataContractError
+from ..i18n.render import warning_message
 from .policies import SEVERITIES, WARNING_KINDS
 from .states import _num, _require, _section, _timestamp, prepare_orders
 
 _FREQ = {"month": "M", "quarter": "Q"}
-_PERIOD_WORDS = {"month": ("本月", "月", "this month", "month"),
-                 "quarter": ("本季度", "季度", "this quarter", "quarter")}
 COLUMNS = ["customer_key", "customer_id", "name", "account_manager", "tier", "kind", "kind_zh",
-           "period", "current", "reference", "change_pct", "unit", "severity", "severity_zh",
-           "message_zh", "message_en"]
+           "period", "current", "reference", "change_pct", "unit", "window", "severity",
+           "severity_zh", "message_zh", "message_en"]
 
 
 def period_windows(as_of: dt.date, period: str, trailing: int
@@ -118,10 +117,6 @@ def _figures(watch: pd.DataFrame, orders: pd.DataFrame | None, as_of: Any, perio
     return out
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}"
-
-
 def _drop_rows(watch: pd.DataFrame, fig: pd.DataFrame, ref: str, kind: str, period: str,
                cfg: MonitoringConfig) -> pd.DataFrame:
     reference = fig[ref]
@@ -132,16 +127,8 @@ def _drop_rows(watch: pd.DataFrame, fig: pd.DataFrame, ref: str, kind: str, peri
     rows["current"], rows["reference"] = now, refv
     rows["change_pct"] = (now - refv) / refv * 100
     rows["severity"] = np.where(rows["change_pct"] <= -100 * cfg.high_drop_share, "high", "medium")
-    this_zh, unit_zh, this_en, unit_en = _PERIOD_WORDS[period]
-    k = cfg.trailing_periods
-    ref_zh = f"去年同{unit_zh}" if kind == "yoy_drop" else f"前 {k} 个{unit_zh}平均"
-    ref_en = f"same {unit_en} last year" if kind == "yoy_drop" \
-        else f"on average over the previous {k} {unit_en}s"
-    rows["message_zh"] = [f"{this_zh}订单额 {_fmt(a)}，{ref_zh} {_fmt(b)}（{c:+.0f}%）"
-                          for a, b, c in zip(now, refv, rows["change_pct"], strict=True)]
-    rows["message_en"] = [f"orders {this_en} {_fmt(a)} vs {_fmt(b)} {ref_en} ({c:+.0f} %)"
-                          for a, b, c in zip(now, refv, rows["change_pct"], strict=True)]
-    return rows.assign(kind=kind, unit="amount")
+    window = cfg.trailing_periods if kind == "trailing_drop" else None
+    return rows.assign(kind=kind, unit="amount", window=window)
 
 
 def _silence_rows(watch: pd.DataFrame, cfg: MonitoringConfig) -> pd.DataFrame:
@@ -152,11 +139,7 @@ def _silence_rows(watch: pd.DataFrame, cfg: MonitoringConfig) -> pd.DataFrame:
     rows["current"], rows["reference"] = s, g
     rows["change_pct"] = (s - g) / g * 100
     rows["severity"] = np.where(s >= cfg.high_silence_multiple * g, "high", "medium")
-    rows["message_zh"] = [f"已 {a:.0f} 天未下单，平时约每 {b:.0f} 天一单"
-                          f"（平时间隔的 {a / b:.1f} 倍）" for a, b in zip(s, g, strict=True)]
-    rows["message_en"] = [f"no order for {a:.0f} days, usually one every {b:.0f} days "
-                          f"({a / b:.1f} x the usual gap)" for a, b in zip(s, g, strict=True)]
-    return rows.assign(kind="silence", unit="days")
+    return rows.assign(kind="silence", unit="days", window=None)
 
 
 def _unlikely_rows(watch: pd.DataFrame, activity: ActivityConfig) -> pd.DataFrame:
@@ -170,11 +153,7 @@ def _unlikely_rows(watch: pd.DataFrame, activity: ActivityConfig) -> pd.DataFram
     rows["current"], rows["reference"] = p[hit], floor
     rows["change_pct"] = (p[hit] - floor) / floor * 100
     rows["severity"] = np.where(p[hit] < floor / 2, "high", "medium")
-    rows["message_zh"] = [f"{h} 天内下单的概率仅 {100 * a:.0f}%（底线 {100 * floor:.0f}%），"
-                          "请客户经理致电了解原因" for a in p[hit]]
-    rows["message_en"] = [f"only {100 * a:.0f} % chance of an order in {h} days (floor "
-                          f"{100 * floor:.0f} %): its manager should call" for a in p[hit]]
-    return rows.assign(kind="unlikely", unit="probability")
+    return rows.assign(kind="unlikely", unit="probability", window=h)
 
 
 def _period_of(config: Config | MonitoringConfig | None, period: str | None) -> str:
@@ -213,7 +192,8 @@ def early_warnings(curr: pd.DataFrame, orders: pd.DataFrame | None, as_of: dt.da
         One row per warning: ``customer_key``, ``customer_id``, ``name``, ``account_manager``,
         ``tier``, ``kind`` (yoy_drop / trailing_drop / silence / unlikely), ``kind_zh``, ``period``,
         ``current`` (value this period, or days of silence), ``reference`` (value then, or the
-        usual gap), ``change_pct``, ``unit`` (amount / days), ``severity`` (high / medium),
+        usual gap), ``change_pct``, ``unit`` (amount / days), ``window`` (the trailing periods of
+        ``trailing_drop``, the horizon in days of ``unlikely``), ``severity`` (high / medium),
         ``severity_zh``, ``message_zh``, ``message_en``; high severity first, then the biggest
         accounts.
 
@@ -251,6 +231,9 @@ def _finish(rows: pd.DataFrame, as_of: Any, per: str) -> pd.DataFrame:
     rows["period"] = str(label).replace("Q", "-Q") if per == "quarter" else str(label)
     rows["kind_zh"] = rows["kind"].map(lambda k: WARNING_KINDS[k][0])
     rows["severity_zh"] = rows["severity"].map(lambda k: SEVERITIES[k][0])
+    records = rows.to_dict("records")
+    rows["message_zh"] = [warning_message(r, "zh") for r in records]
+    rows["message_en"] = [warning_message(r, "en") for r in records]
     kind_rank = rows["kind"].map({"yoy_drop": 0, "trailing_drop": 1, "silence": 2,
                                   "unlikely": 3})
     rows = rows.assign(_s=(rows["severity"] != "high").astype(int), _k=kind_rank)

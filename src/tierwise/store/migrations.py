@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from .language_codes import migrate as _language_codes
+
 Migration = tuple[str, Callable[[duckdb.DuckDBPyConnection], None] | str]
 
 # Columns every snapshot row carries from the features step (docs/architecture.md).
@@ -273,4 +275,5 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN policy_reason VARCHAR;
         ALTER TABLE snapshot_customers ADD COLUMN policy_reason_zh VARCHAR;
     """),
+    ("0060_language_codes", _language_codes),
 ]

@@ -25,6 +25,7 @@ import pandas as pd
 from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
 from .lines import favourite_products, link_refunds, top_products, write_orders
+from ..i18n.render import NAMES_TABLE, add_words, strip_table_words, strip_words, table_words
 from .migrations import MIGRATIONS
 
 _CUSTOMER_COLUMNS = [c for c in CANONICAL_CUSTOMER_COLUMNS]
@@ -308,6 +309,10 @@ class Store:
         ``before_commit`` is called inside the transaction, after every row is written and before
         COMMIT (tests use it to kill the process at the worst moment).
         """
+        results, names = strip_words(results)
+        tables = {name: strip_table_words(table) for name, table in (tables or {}).items()}
+        if len(names):
+            tables[NAMES_TABLE] = names
         unknown = sorted(set(results.columns) - set(self.snapshot_columns()))
         if unknown:
             raise StoreError(f"results carry columns the store has no place for: {unknown}",
@@ -328,7 +333,7 @@ class Store:
                 con.execute("INSERT INTO snapshot_customers BY NAME SELECT * FROM run_results")
             finally:
                 con.unregister("run_results")
-            for name, table in (tables or {}).items():
+            for name, table in tables.items():
                 con.execute("INSERT INTO run_tables VALUES (?, ?, ?)",
                             [run_id, name, table.to_json(orient="split", index=False,
                                                          date_format="iso", force_ascii=False)])
@@ -369,9 +374,20 @@ class Store:
         info["meta"] = json.loads(info["meta"]) if info.get("meta") else {}
         return info
 
-    def run_table(self, run: int | str, name: str) -> pd.DataFrame | None:
-        """A run-level table (warnings, migration, attendance ...) or None when the run has none."""
+    def run_table(self, run: int | str, name: str, *, words: bool = True) -> pd.DataFrame | None:
+        """A run-level table (warnings, migration, attendance ...) or None when the run has none.
+
+        The store keeps codes; with ``words`` (the default) the names of the codes
+        (``movement_zh``, ``kind_zh``, a warning's ``message_en`` ...) are added from the catalogue
+        (:func:`tierwise.i18n.render.table_words`).
+        """
         run_id = self.run_info(run)["run_id"]
+        table = self._raw_table(run_id, name)
+        if table is None or not words or name == NAMES_TABLE:
+            return table
+        return table_words(table, self._raw_table(run_id, NAMES_TABLE))
+
+    def _raw_table(self, run_id: int, name: str) -> pd.DataFrame | None:
         rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
                                 [run_id, name]).fetchall()
         if not rows:
@@ -435,13 +451,19 @@ class Store:
         self.con.execute("INSERT INTO key_account_overrides VALUES (?, ?, ?, ?, ?)",
                          [customer_id, action, reason, by, at or _now()])
 
-    def snapshot(self, run: int | str = "latest") -> pd.DataFrame:
-        """The per-customer result table of one run (the public export contract)."""
+    def snapshot(self, run: int | str = "latest", *, words: bool = True) -> pd.DataFrame:
+        """The per-customer result table of one run (the public export contract).
+
+        The store keeps codes and figures; with ``words`` (the default) the Chinese names
+        (``tier_zh``, ``activity_state_zh`` ...) and the policy reason in both languages
+        (``policy_reason``, ``policy_reason_zh``) are added from the catalogue, as the export
+        always gave them (:func:`tierwise.i18n.render.add_words`).
+        """
         run_id = self.run_info(run)["run_id"]
         frame = self.con.execute(
             "SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE run_id = ? "
             "ORDER BY customer_key", [run_id]).df()
-        return frame
+        return add_words(frame, self._raw_table(run_id, NAMES_TABLE)) if words else frame
 
 
 def is_lock_conflict(exc: BaseException) -> bool:

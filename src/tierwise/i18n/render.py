@@ -1,0 +1,237 @@
+"""Words for stored codes, at the edge: what the store keeps out, and how readers get it back.
+
+The store holds codes and figures (:data:`WORD_COLUMNS` lists the word columns it no longer
+holds). :func:`strip_words` takes the words out of a run's frames before they are written;
+:func:`add_words` and :func:`table_words` put them back when a run is read, rendered from the one
+catalogue, so every reader (the CLI, the reports, the web, the export) shows the same words as
+before in either language.
+
+Two kinds of names are not the catalogue's: the segment scheme's and the RFM segment map's, which
+the user configures, and the cluster profiles a run describes. A run keeps those in its ``names``
+run table (``column, code, zh``), next to the codes that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from . import CODE_FAMILIES, MESSAGES, name_of, t
+
+#: Per-customer word column -> the code column it names (and the catalogue family, or None for
+#: names the run keeps in its ``names`` table).
+WORD_COLUMNS: dict[str, tuple[str, str | None]] = {
+    "tier_zh": ("tier", "tier"),
+    "activity_state_zh": ("activity_state", "state"),
+    "problem_group_zh": ("problem_group", "problem_group"),
+    "rfm_class_en": ("rfm_class_cn", "rfm_class"),
+    "rfm_segment_zh": ("rfm_segment", None),
+    "segment_zh": ("segment", None),
+    "cluster_profile_zh": ("cluster_profile", None),
+}
+#: Sentences stored as a code and its figures -> (code column, args column).
+REASON_COLUMNS: dict[str, tuple[str, str]] = {
+    "policy_reason": ("policy_reason_code", "policy_reason_args"),
+}
+NAMES_TABLE = "names"
+
+
+# -- figures as text ----------------------------------------------------------------------------
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _pct(p: Any) -> str:
+    return f"{100 * p:.0f} %" if _finite(p) else "?"
+
+
+def _period_kind(label: Any) -> str:
+    return "quarter" if "Q" in str(label) else "month"
+
+
+def warning_message(row: dict[str, Any], lang: str) -> str:
+    """The sentence of one early warning from its code and figures.
+
+    ``row`` holds ``kind``, ``period`` (``2026-Q1`` or ``2026-03``), ``current``, ``reference``,
+    ``change_pct`` and ``window`` (the trailing periods, or the horizon in days of ``unlikely``).
+
+    Examples
+    --------
+    >>> warning_message({"kind": "silence", "period": "2026-Q1", "current": 90.0,
+    ...                  "reference": 20.0, "change_pct": 350.0, "window": None}, "en")
+    'no order for 90 days, usually one every 20 days (4.5 x the usual gap)'
+    """
+    kind, cur, ref = row["kind"], row["current"], row["reference"]
+    per = _period_kind(row.get("period"))
+    window = row.get("window")
+    window = int(window) if _finite(window) else window
+    if kind == "silence":
+        return t("warning.silence", lang, current=f"{cur:.0f}", reference=f"{ref:.0f}",
+                 ratio=f"{cur / ref:.1f}")
+    if kind == "unlikely":
+        return t("warning.unlikely", lang, current=f"{100 * cur:.0f}",
+                 reference=f"{100 * ref:.0f}", window=window)
+    return t(f"warning.{kind}", lang, this=t(f"period_this.{per}", lang),
+             unit=t(f"period_unit.{per}", lang), current=f"{cur:,.0f}", reference=f"{ref:,.0f}",
+             change=f"{row['change_pct']:+.0f}", window=window)
+
+
+def reason_part(key: str, fields: dict[str, Any], lang: str) -> str:
+    """One part of a stored reason (``reason.chance``, ``reason.rhythm`` ...) as text."""
+    if key == "reason.chance":
+        p, floor = fields.get("p"), fields["floor"]
+        below = _finite(p) and p < floor
+        return t(key, lang, p=_pct(p), horizon=fields["horizon"], floor=_pct(floor),
+                 basis=t(f"basis.{fields['basis']}", lang),
+                 cmp=t("reason.below" if below else "reason.not_below", lang))
+    if key == "reason.rhythm":
+        return t(key, lang, missed=f"{fields['missed']:.1f}", gap=f"{fields['gap']:.0f}")
+    if key == "reason.alive":
+        return t(key, lang, p=_pct(fields["p"]))
+    if key == "reason.warning":
+        return t(key, lang, message=warning_message(fields, lang))
+    return t(key, lang, **fields)
+
+
+def render_reason(args: Any, lang: str) -> str | None:
+    """A stored reason (a JSON list of ``[key, fields]`` parts) as one sentence in ``lang``.
+
+    Examples
+    --------
+    >>> parts = [["reason.chance", {"p": 0.04, "horizon": 90, "basis": "model", "floor": 0.1}],
+    ...          ["reason.alive", {"p": 0.2}]]
+    >>> render_reason(json.dumps(parts), "en")
+    '4 % chance of a purchase in 90 days (purchase model), < floor 10 %; P(alive) 20 %'
+    >>> render_reason(json.dumps(parts), "zh")
+    '90 天内再次购买的概率 4 %（购买模型），低于底线 10 %；仍活跃概率 20 %'
+    """
+    if args is None or (isinstance(args, float) and math.isnan(args)):
+        return None
+    parts = json.loads(args) if isinstance(args, str) else args
+    if not parts:
+        return None
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(reason_part(key, fields, lang) for key, fields in parts)
+
+
+# -- frames -------------------------------------------------------------------------------------
+def strip_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` without its word columns, and the run's own names (``column, code, zh``).
+
+    Rendered reasons (``policy_reason``, ``policy_reason_zh``) go too: their code and figures
+    stay. Names the catalogue already has are not repeated in the names table.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for word, (code, family) in WORD_COLUMNS.items():
+        if family is None and word in frame and code in frame:
+            pairs = frame[[code, word]].dropna().drop_duplicates(code)
+            rows += [(code, str(c), str(w)) for c, w in pairs.itertuples(index=False)
+                     if name_of("rfm_segment" if code == "rfm_segment" else code, c, "zh") != w]
+    drop = [c for c in WORD_COLUMNS if c in frame]
+    for text, (code, _) in REASON_COLUMNS.items():
+        if code in frame:
+            drop += [c for c in (text, f"{text}_zh") if c in frame]
+    names = pd.DataFrame(rows, columns=["column", "code", "zh"])
+    return frame.drop(columns=drop), names
+
+
+def _names_map(names: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    if names is None or not len(names):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for column, code, zh in names[["column", "code", "zh"]].itertuples(index=False):
+        out.setdefault(column, {})[code] = zh
+    return out
+
+
+def add_words(frame: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The word columns of :data:`WORD_COLUMNS` and the rendered reasons, from the codes.
+
+    Every word column whose code column is present is added (in Chinese, or English for
+    ``rfm_class_en``); ``policy_reason`` is rendered in English and ``policy_reason_zh`` in
+    Chinese, as the store held them before (migration ``0060_language_codes``).
+    """
+    out = frame.copy()
+    own = _names_map(names)
+    for word, (code, family) in WORD_COLUMNS.items():
+        if code not in out or word in out:
+            continue
+        lang = "en" if word.endswith("_en") else "zh"
+        mine = own.get(code, {})
+        fam = family or ("rfm_segment" if code == "rfm_segment" else None)
+        out[word] = out[code].map(lambda c, m=mine, f=fam, lg=lang:
+                                  m.get(c) if c in m else (name_of(f, c, lg) if f else c))
+    for text, (_, args) in REASON_COLUMNS.items():
+        if args in out:
+            out[text] = out[args].map(lambda a: render_reason(a, "en"))
+            out[f"{text}_zh"] = out[args].map(lambda a: render_reason(a, "zh"))
+    return out
+
+
+def words_for(record: dict[str, Any], lang: str,
+              names: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """One stored row (a dict) with its word columns added, for the web's JSON rows."""
+    frame = add_words(pd.DataFrame([record]), _names_frame(names))
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _names_frame(names: dict[str, dict[str, str]] | None) -> pd.DataFrame | None:
+    if not names:
+        return None
+    return pd.DataFrame([(col, code, zh) for col, m in names.items() for code, zh in m.items()],
+                        columns=["column", "code", "zh"])
+
+
+# -- run tables ---------------------------------------------------------------------------------
+_DERIVED_TABLE_WORDS = ("message_zh", "message_en", "actions_zh", "actions_en")
+
+
+def strip_table_words(table: pd.DataFrame) -> pd.DataFrame:
+    """A run table without the words its codes give (``kind_zh``, ``movement_en``, ``message_zh``
+    ...); words with no code beside them (a configured segment's Chinese name) go to ``names``."""
+    drop = []
+    for column in table.columns:
+        base, _, lang = column.rpartition("_")
+        if lang in ("zh", "en") and (base in CODE_FAMILIES and base in table
+                                     or column in _DERIVED_TABLE_WORDS
+                                     or column == "segment_zh" and "segment" in table):
+            drop.append(column)
+    return table.drop(columns=drop)
+
+
+def table_words(table: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A stored run table with the word columns readers know: ``<code>_zh`` / ``<code>_en`` for
+    code columns, the actions of ``state_policies`` and the messages of ``warnings``."""
+    out = table.copy()
+    own = _names_map(names)
+    for column, family in CODE_FAMILIES.items():
+        if column not in out or column in ("rfm_class_cn", "rfm_segment"):
+            continue
+        codes = out[column].map(lambda c: None if pd.isna(c) else str(c))
+        for lang in ("zh", "en"):
+            if f"{column}_{lang}" not in out:
+                out[f"{column}_{lang}"] = codes.map(lambda c, lg=lang, f=family: name_of(f, c, lg))
+    if "policy" in out and "actions_zh" not in out:
+        for lang in ("zh", "en"):
+            out[f"actions_{lang}"] = out["policy"].map(lambda p, lg=lang: name_of("actions", p, lg))
+    if "segment" in out and "segment_zh" not in out and "segment" in own:
+        out["segment_zh"] = out["segment"].map(lambda s: own["segment"].get(s, s))
+    if {"kind", "current", "reference"} <= set(out.columns) and "message_en" not in out:
+        if "window" not in out:
+            out["window"] = None
+        for lang in ("zh", "en"):
+            out[f"message_{lang}"] = [warning_message(r, lang) for r in out.to_dict("records")]
+    return out
+
+
+def catalogue_keys() -> list[str]:
+    """Every key of the catalogue (for tests and tools)."""
+    return sorted(MESSAGES)
+
+
+__all__ = ["REASON_COLUMNS", "WORD_COLUMNS", "add_words", "render_reason", "strip_table_words",
+           "strip_words", "table_words", "warning_message", "words_for"]
