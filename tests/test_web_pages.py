@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tierwise.i18n.render import render_reason
 
 from _web_store import PASSWORD, USERS, client, client_class, copy_store, shared_web_store
 
@@ -173,7 +174,7 @@ def stored(config: Path) -> dict:
             [run[0]]).fetchall()}
         policies = con.execute(
             "SELECT customer_id, activity_state, activity_policy, tier, key_account, "
-            "policy_reason FROM snapshot_customers WHERE run_id = ?", [run[0]]).fetchall()
+            "policy_reason_args FROM snapshot_customers WHERE run_id = ?", [run[0]]).fetchall()
     finally:
         con.close()
     rows = {name: [dict(zip(t["columns"], r, strict=True)) for r in t["data"]]
@@ -221,7 +222,9 @@ def test_next_action_is_the_stored_policy(clients, stored: dict) -> None:
         action = admin.get(f"/api/customers/{customer_id}").json()["next_action"]
         assert action["activity_policy"] == "call", (customer_id, state)
         assert action["activity_policy_en"] == "account manager calls"
-        assert action["policy_reason"] == reason
+        assert action["policy_reason"] == render_reason(reason, "en")  # the store holds codes
+        assert action["policy_reason_zh"] == render_reason(reason, "zh")
+        assert action["policy_reason"].startswith(("key or major account: ", "early warning: "))
         page = admin.get(f"/customers/{customer_id}").text
         assert 'data-policy="call"' in page and "do not contact" not in page
     silenced = [cid for cid, _, policy, tier, key, _ in stored["policies"]

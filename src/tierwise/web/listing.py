@@ -30,10 +30,12 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import PYRAMID_TIERS
+from ..i18n.render import NAMES_TABLE, add_words
 from .access import Viewer
 from .queries import (
     LIST_COLUMNS,
@@ -45,6 +47,7 @@ from .queries import (
     customer_not_found,
     phone_digits,
     phone_like,
+    run_table,
 )
 
 #: Columns held as integer codes, for the viewer's scope and the filters.
@@ -202,11 +205,14 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
 class CustomerIndex:
     """One run's customer list in memory (see the module doc)."""
 
-    def __init__(self, run: RunInfo, table: pa.Table, columns: Columns | None = None) -> None:
+    def __init__(self, run: RunInfo, table: pa.Table, columns: Columns | None = None,
+                 names: Any = None) -> None:
         """``table``: the run's rows in ``customer_id`` order, with the list's columns (and what
         it filters and sorts on) and ``phone_digits``; ``columns``: every column of the
-        snapshot but ``run_id``, in the same order (default: ``table``'s)."""
+        snapshot but ``run_id``, in the same order (default: ``table``'s); ``names``: the run's
+        own names (its ``names`` run table), for the words of the codes."""
         self.run = run
+        self.names = names
         self.size = table.num_rows
         ids = table.column("customer_id").combine_chunks()
         #: Whether ids are unique and rising (as Python compares them): rows can be looked up.
@@ -246,7 +252,13 @@ class CustomerIndex:
             if r[0] != "run_id"]
         columns = Columns.read(con, f"snapshot_customers WHERE run_id = ? {order}",
                                [run.run_id], names)
-        return cls(run, table, columns)
+        return cls(run, table, columns, run_table(con, run.run_id, NAMES_TABLE, words=False))
+
+    def _worded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return rows
+        frame = add_words(pd.DataFrame(rows), self.names)
+        return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
     def row(self, viewer: Viewer, customer_id: str) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_row` returns, for this run.
@@ -266,7 +278,7 @@ class CustomerIndex:
         scope = self._scope(viewer)
         if scope is not None and not scope[at]:
             raise customer_not_found(customer_id, self.run)
-        return self._columns.row(at)
+        return self._worded([self._columns.row(at)])[0]
 
     def page(self, viewer: Viewer, query: CustomerQuery) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_page` returns, for this run."""
@@ -277,7 +289,8 @@ class CustomerIndex:
             mask, kept = self._selection(viewer, query)
         offset = (query.page - 1) * query.page_size
         picked = self._slice(query.sort, query.order, kept, mask, offset, query.page_size)
-        items = [viewer.contacts(row) for row in self._columns.rows(picked, LIST_COLUMNS)]
+        items = [viewer.contacts(row)
+                 for row in self._worded(self._columns.rows(picked, LIST_COLUMNS))]
         total = self.size if kept is None else len(kept)
         return {"run": self.run.to_dict(), "total": total, "page": query.page,
                 "page_size": query.page_size,

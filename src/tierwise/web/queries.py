@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import PYRAMID_TIERS
+from ..i18n.render import NAMES_TABLE, add_words, table_words
 from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES, WAKE_UP_STATES
 from ..runview import RunView, Scope
 from ..tiering.policies import TIER_NAMES
@@ -35,10 +36,9 @@ from .access import Viewer
 from .errors import NotFound
 
 #: Columns of a row in the customer list.
-LIST_COLUMNS = ("customer_id", "name", "phone", "account_manager", "tier", "tier_zh", "segment",
-                "segment_zh", "activity_state", "activity_state_zh", "key_account",
-                "key_account_type", "total_amount", "clv_predicted", "days_since_last",
-                "last_purchase", "score")
+LIST_COLUMNS = ("customer_id", "name", "phone", "account_manager", "tier", "segment",
+                "activity_state", "key_account", "key_account_type", "total_amount",
+                "clv_predicted", "days_since_last", "last_purchase", "score")
 _TIER_RANK = "CASE tier " + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(PYRAMID_TIERS)) \
     + f" ELSE {len(PYRAMID_TIERS)} END"
 #: What the list can be sorted by (the whitelist), and the SQL each sorts on.
@@ -109,14 +109,30 @@ def run_info(con: duckdb.DuckDBPyConnection, run: int | None) -> RunInfo:
     return RunInfo(*rows[0])
 
 
-def run_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str) -> pd.DataFrame | None:
-    """A run-level table (warnings, service policies ...) or None when the run has none."""
+def run_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str, *,
+              words: bool = True) -> pd.DataFrame | None:
+    """A run-level table (warnings, service policies ...) or None when the run has none; with
+    ``words``, the names of its codes from the catalogue (:func:`tierwise.i18n.render.table_words`)."""
     rows = con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
                        [run_id, name]).fetchall()
     if not rows:
         return None
     data = json.loads(rows[0][0])
-    return pd.DataFrame(data["data"], columns=data["columns"])
+    table = pd.DataFrame(data["data"], columns=data["columns"])
+    if not words or name == NAMES_TABLE:
+        return table
+    return table_words(table, run_table(con, run_id, NAMES_TABLE, words=False))
+
+
+def worded(con: duckdb.DuckDBPyConnection, run_id: int | None,
+           rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Snapshot rows with the words of their codes (``tier_zh``, ``policy_reason_zh`` ...), from
+    the catalogue and the run's own names (:func:`tierwise.i18n.render.add_words`)."""
+    if not rows:
+        return rows
+    names = run_table(con, run_id, NAMES_TABLE, words=False) if run_id is not None else None
+    frame = add_words(pd.DataFrame(rows), names)
+    return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 
 # -- the customer list ----------------------------------------------------------------------------
@@ -190,9 +206,10 @@ def customer_page(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
     total = con.execute(f"SELECT count(*) FROM snapshot_customers WHERE {where}",
                         args).fetchall()[0][0]
     offset = (query.page - 1) * query.page_size
-    rows = _records(con, f"SELECT {', '.join(LIST_COLUMNS)} FROM snapshot_customers "
-                         f"WHERE {where} ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
-                    [*args, query.page_size, offset])
+    rows = worded(con, run.run_id, _records(
+        con, f"SELECT {', '.join(LIST_COLUMNS)} FROM snapshot_customers "
+             f"WHERE {where} ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        [*args, query.page_size, offset]))
     return {"run": run.to_dict(), "total": int(total), "page": query.page,
             "page_size": query.page_size,
             "pages": max(1, math.ceil(total / query.page_size)),
@@ -218,7 +235,7 @@ def filter_options(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
 
 
 # -- one customer -----------------------------------------------------------------------------------
-HISTORY_COLUMNS = ("tier", "tier_zh", "activity_state", "activity_state_zh", "segment",
+HISTORY_COLUMNS = ("tier", "activity_state", "segment",
                    "total_amount", "clv_predicted", "score", "key_account", "days_since_last")
 
 
@@ -232,8 +249,8 @@ def customer_row(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
         When the run has no such customer, or the customer is outside the viewer's scope.
     """
     where, args = _scoped(viewer, run.run_id, ["customer_id = ?"], [customer_id])
-    rows = _records(con, f"SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE {where}",
-                    args)
+    rows = worded(con, run.run_id, _records(
+        con, f"SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE {where}", args))
     if not rows:
         raise customer_not_found(customer_id, run)
     return rows[0]
@@ -267,9 +284,10 @@ def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
     known = {r.run_id: r for r in (runs if runs is not None else list_runs(con))}
     history = [{"run_id": item["run_id"], "period": known[item["run_id"]].period,
                 "as_of": known[item["run_id"]].as_of, **item}
-               for item in _records(con, f"SELECT run_id, {', '.join(HISTORY_COLUMNS)} "
-                                         "FROM snapshot_customers WHERE customer_id = ?",
-                                    [customer_id]) if item["run_id"] in known]
+               for item in worded(con, None, _records(
+                   con, f"SELECT run_id, {', '.join(HISTORY_COLUMNS)} "
+                        "FROM snapshot_customers WHERE customer_id = ?", [customer_id]))
+               if item["run_id"] in known]
     history.sort(key=lambda h: (h["as_of"], h["run_id"]))
     row["score_contributions"] = _contributions(row.get("score_contributions"))
     row["key_account_contributions"] = _contributions(row.get("key_account_contributions"))
@@ -405,12 +423,14 @@ def key_accounts(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
                  ) -> dict[str, Any]:
     """The viewer's key accounts with type, score, rank, reason and each criterion's points."""
     where, args = _scoped(viewer, run.run_id, ["key_account"])
-    rows = _records(con, f"""
-        SELECT customer_id, name, account_manager, tier, tier_zh, segment, key_account_type,
+    rows = worded(con, run.run_id, _records(con, f"""
+        SELECT customer_id, name, account_manager, tier, segment, key_account_type,
                key_account_score, key_account_rank, key_account_reason, key_account_contributions
         FROM snapshot_customers WHERE {where}
         ORDER BY key_account_rank NULLS LAST, key_account_score DESC NULLS LAST, customer_id""",
-                    args)
+                                            args))
+    for row in rows:
+        row.pop("segment_zh", None)
     criteria: list[str] = []
     for row in rows:
         points = _json_object(row.pop("key_account_contributions"))
@@ -423,9 +443,8 @@ def key_accounts(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
     return {"run": run.to_dict(), "criteria": criteria, "by_type": by_type, "items": rows}
 
 
-_CALL_COLUMNS = ("customer_id", "name", "account_manager", "tier", "tier_zh", "activity_state",
-                 "activity_state_zh", "clv_predicted", "last_purchase", "days_since_last",
-                 "segment_owner", "playbook")
+_CALL_COLUMNS = ("customer_id", "name", "account_manager", "tier", "activity_state",
+                 "clv_predicted", "last_purchase", "days_since_last", "segment_owner", "playbook")
 
 
 def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: int = 30
@@ -450,9 +469,9 @@ def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: in
                           [f"activity_state IN ({states})", "clv_predicted IS NOT NULL",
                            "NOT list_contains(?, customer_id)"],
                           [[w["customer_id"] for w in warned]])
-    wake = _records(con, f"SELECT {', '.join(_CALL_COLUMNS)} FROM snapshot_customers "
-                         f"WHERE {where} ORDER BY clv_predicted DESC, customer_id LIMIT ?",
-                    [*args, size])
+    wake = worded(con, run.run_id, _records(
+        con, f"SELECT {', '.join(_CALL_COLUMNS)} FROM snapshot_customers "
+             f"WHERE {where} ORDER BY clv_predicted DESC, customer_id LIMIT ?", [*args, size]))
     return {"run": run.to_dict(), "warnings": warned, "wake_up": wake}
 
 
