@@ -157,7 +157,7 @@ def test_the_migrated_store_renders_in_both_languages(migrated, tmp_path: Path) 
         for lang, reason in (("zh", called["policy_reason_zh"]), ("en", called["policy_reason"])):
             page = admin.get(f"/customers/{cid}", params={"lang": lang}).text
             assert reason.replace("'", "&#39;").replace(">", "&gt;").replace("<", "&lt;") in page
-    done = run_cli("run", "--config", str(config), cwd=config.parent)  # a new run on top
+    done = run_cli("run", "--as-of", "2026-08-31", "--config", str(config), cwd=config.parent)
     assert done.code == 0, done.stderr
     with Store(load_config(config).store_path, read_only=True) as store:
         assert len(store.runs()) == len(snaps) + 1
