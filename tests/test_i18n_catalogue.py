@@ -6,7 +6,7 @@ import json
 import string
 
 import pytest
-from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, t
+from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, pair, t
 from tierwise.i18n.codes import CODE_MESSAGES
 from tierwise.i18n.render import WORD_COLUMNS, render_reason, warning_message
 from tierwise.i18n.report_words import REPORT_MESSAGES
@@ -103,3 +103,56 @@ def test_reasons_and_warnings_are_worded_from_codes_and_figures() -> None:
     assert warning_message(row, "zh") == "本月订单额 1,200，前 4 个月平均 5,000（-76%）"
     with pytest.raises(KeyError, match="not in the catalogue"):
         t("tier.unheard_of", "en")
+
+
+def test_a_new_run_stores_codes_and_every_reader_words_them(tmp_path_factory) -> None:
+    """The demo B2B store (made by this code): no word columns in what is stored; the export,
+    the report and the dashboard show the words they showed before."""
+    pytest.importorskip("fastapi")
+    import duckdb
+    from _web_store import client, client_class, shared_web_store
+    from tierwise import load_config
+    from tierwise.reports import build_report
+    from tierwise.store import Store
+    from tierwise.web import create_app
+
+    config = shared_web_store(tmp_path_factory)
+    path = load_config(config).store_path
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        stored = [r[0] for r in con.execute(
+            "SELECT column_name FROM (DESCRIBE snapshot_customers)").fetchall()]
+        tables = {n: json.loads(d)["columns"] for n, d in con.execute(
+            "SELECT name, data FROM run_tables").fetchall()}
+    finally:
+        con.close()
+    assert [c for c in stored if c.endswith(("_zh", "_en"))] == []
+    assert {n: [c for c in cols if c.endswith(("_zh", "_en"))] for n, cols in tables.items()
+            if any(c.endswith(("_zh", "_en")) for c in cols)} == {}
+    with Store(path, read_only=True) as store:
+        snap = store.snapshot()
+        warnings = store.run_table("latest", "warnings")
+        zh, en = build_report(store, lang="zh"), build_report(store, lang="en")
+    tail = snap[snap["tier"] == "long_tail"].iloc[0]
+    assert tail["tier_zh"] == "长尾客户"
+    assert snap["policy_reason"].dropna().str.match(
+        r"^(key or major account: never silenced by rule, its manager calls; |early warning: "
+        r"[^;]+; )?(\d+|\?) % chance of a purchase in 90 days \(purchase (model|rhythm)\), "
+        r"(<|>=) floor 10 %").all()
+    assert snap["policy_reason_zh"].dropna().str.contains("天内再次购买的概率").all()
+    assert len(warnings) and warnings["message_zh"].notna().all()
+    assert set(warnings["kind_zh"]) <= {pair("warning_kind", k)[0] for k in WARNING_KINDS}
+
+    def cells(report, key):
+        section = report[key]
+        return {str(v) for table in section.tables for v in table.frame.to_numpy().ravel()}
+
+    assert "长尾客户" in cells(zh, "pyramid") and "long tail" in cells(en, "pyramid")
+    app = create_app(load_config(config))
+    with client_class()(app):
+        admin = client(app, "admin")
+        item = admin.get("/api/customers", params={"tier": "long_tail"}).json()["items"][0]
+        assert item["tier_zh"] == "长尾客户"
+        assert item["activity_state_zh"] == name_of("state", item["activity_state"], "zh")
+        assert "长尾客户" in admin.get("/customers", params={"lang": "zh"}).text
+        assert "long tail" in admin.get("/customers", params={"lang": "en"}).text

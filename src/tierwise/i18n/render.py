@@ -190,10 +190,11 @@ def _names_frame(names: dict[str, dict[str, str]] | None) -> pd.DataFrame | None
 _DERIVED_TABLE_WORDS = ("message_zh", "message_en", "actions_zh", "actions_en")
 
 
-def strip_table_words(table: pd.DataFrame) -> pd.DataFrame:
+def strip_table_words(table: pd.DataFrame, name: str | None = None) -> pd.DataFrame:
     """A run table without the words its codes give (``kind_zh``, ``movement_en``, ``message_zh``
-    ...); words with no code beside them (a configured segment's Chinese name) go to ``names``."""
-    drop = []
+    ...; the ``pyramid`` table's tier ``name``); a configured segment's Chinese name is in the
+    run's ``names`` table."""
+    drop = ["name"] if name == "pyramid" and {"tier", "name"} <= set(table.columns) else []
     for column in table.columns:
         base, _, lang = column.rpartition("_")
         if lang in ("zh", "en") and (base in CODE_FAMILIES and base in table
@@ -203,10 +204,14 @@ def strip_table_words(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=drop)
 
 
-def table_words(table: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+def table_words(table: pd.DataFrame, names: pd.DataFrame | None = None,
+                name: str | None = None, lang: str | None = None) -> pd.DataFrame:
     """A stored run table with the word columns readers know: ``<code>_zh`` / ``<code>_en`` for
-    code columns, the actions of ``state_policies`` and the messages of ``warnings``."""
+    code columns, the actions of ``state_policies``, the messages of ``warnings`` and (given the
+    run's ``lang``) the ``pyramid`` table's tier ``name``."""
     out = table.copy()
+    if name == "pyramid" and lang in ("zh", "en") and "tier" in out and "name" not in out:
+        out.insert(1, "name", out["tier"].map(lambda c: name_of("tier", c, lang)))
     own = _names_map(names)
     for column, family in CODE_FAMILIES.items():
         if column not in out or column in ("rfm_class_cn", "rfm_segment"):

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..i18n import name_of
 from ..lifecycle.policies import ACTIVITY_STATES, WAKE_UP_STATES
 from ..runview import RunView
 from ..store import Store
@@ -588,7 +589,8 @@ def _label_names(c: _Context, kind: str) -> dict[str, str]:
     """Tier or activity-state keys to their names in the report's language."""
     if kind == "tier":
         levels = c.table("pyramid")
-        return dict(zip(levels["tier"], levels["name"])) if levels is not None else {}
+        return {code: name_of("tier", code, c.lang) for code in levels["tier"]} \
+            if levels is not None else {}
     policies = c.table("state_policies")
     column = "state_zh" if c.lang == "zh" else "state_en"
     return dict(zip(policies["state"], policies[column])) if policies is not None else {}

@@ -46,7 +46,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for run_id in run_ids:
         tables = _tables(con, run_id)
         for name, table in tables.items():
-            _put_table(con, run_id, name, _strip_table(table))
+            _put_table(con, run_id, name, _strip_table(table, name))
         snap = con.execute("SELECT * FROM snapshot_customers WHERE run_id = ?", [run_id]).df()
         names = strip_words(snap)[1]
         if len(names) and NAMES_TABLE not in tables:
@@ -80,10 +80,10 @@ def _put_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str,
                                              force_ascii=False)])
 
 
-def _strip_table(table: pd.DataFrame) -> pd.DataFrame:
+def _strip_table(table: pd.DataFrame, name: str) -> pd.DataFrame:
     if "message_en" in table and "kind" in table and "window" not in table:
         table = table.assign(window=[_window(m) for m in table["message_en"]])
-    return strip_table_words(table)
+    return strip_table_words(table, name)
 
 
 def _window(message: Any) -> int | None:

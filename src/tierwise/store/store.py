@@ -310,7 +310,7 @@ class Store:
         COMMIT (tests use it to kill the process at the worst moment).
         """
         results, names = strip_words(results)
-        tables = {name: strip_table_words(table) for name, table in (tables or {}).items()}
+        tables = {name: strip_table_words(table, name) for name, table in (tables or {}).items()}
         if len(names):
             tables[NAMES_TABLE] = names
         unknown = sorted(set(results.columns) - set(self.snapshot_columns()))
@@ -381,11 +381,12 @@ class Store:
         (``movement_zh``, ``kind_zh``, a warning's ``message_en`` ...) are added from the catalogue
         (:func:`tierwise.i18n.render.table_words`).
         """
-        run_id = self.run_info(run)["run_id"]
-        table = self._raw_table(run_id, name)
+        info = self.run_info(run)
+        table = self._raw_table(info["run_id"], name)
         if table is None or not words or name == NAMES_TABLE:
             return table
-        return table_words(table, self._raw_table(run_id, NAMES_TABLE))
+        return table_words(table, self._raw_table(info["run_id"], NAMES_TABLE), name,
+                           info["meta"].get("language"))
 
     def _raw_table(self, run_id: int, name: str) -> pd.DataFrame | None:
         rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",

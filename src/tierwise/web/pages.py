@@ -26,6 +26,7 @@ from .access import Viewer
 from .context import LANG_COOKIE, WebContext, context
 from .downloads import REPORT_FORMATS, report_file, targets_csv
 from .errors import Forbidden, SignInRequired, TooManyAttempts
+from ..i18n import CODE_FAMILIES, name_of
 from .messages import LANGUAGES, t
 from .models import CampaignIn
 from .security import Session
@@ -78,10 +79,12 @@ def _link(request: Request, changes: dict[str, Any]) -> str:
 
 
 def _pick(row: dict[str, Any], key: str, lang: str) -> Any:
-    """``row[key + '_zh']`` in Chinese when present, else ``row[key]``."""
+    """``row[key + '_zh']`` in Chinese when present; else the catalogue's name of the code
+    (``long_tail`` -> "long tail"), or ``row[key]`` itself for a name the user configured."""
     if lang == "zh" and row.get(f"{key}_zh"):
         return row[f"{key}_zh"]
-    return row.get(key)
+    family = CODE_FAMILIES.get(key)
+    return name_of(family, row.get(key), lang) if family else row.get(key)
 
 
 def _page(request: Request) -> tuple[WebContext, Viewer]:

@@ -121,7 +121,7 @@ def run_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str, *,
     table = pd.DataFrame(data["data"], columns=data["columns"])
     if not words or name == NAMES_TABLE:
         return table
-    return table_words(table, run_table(con, run_id, NAMES_TABLE, words=False))
+    return table_words(table, run_table(con, run_id, NAMES_TABLE, words=False), name)
 
 
 def worded(con: duckdb.DuckDBPyConnection, run_id: int | None,
