@@ -141,8 +141,9 @@ def test_fit_value_models_columns_and_json(cdnow_days):
     c = result.customers
     assert list(c.columns) == ["p_alive", "expected_purchases_90d", "purchase_likelihood_90d",
                                "expected_spend", "clv_predicted", "clv_confidence", "clv_method",
-                               "clv_note"]
+                               "clv_note_args", "clv_note"]
     assert (c["clv_method"] == "bgnbd+gg").all() and c["clv_note"].isna().all()
+    assert c["clv_note_args"].isna().all()
     assert set(c["clv_confidence"]) <= {"low", "medium", "high"}
     assert (c.loc[cdnow_days["frequency"] == 0, "clv_confidence"] == "low").all()
     info = result.to_dict()
@@ -220,6 +221,8 @@ def test_one_zero_spend_repeat_buyer_keeps_gamma_gamma_for_everyone_else(cdnow_d
     assert np.allclose(c.loc[others.index, "expected_spend"], alone)
     zh = fit_value_models(data, "bgnbd", lang="zh").customers
     assert "复购金额" in zh.loc[zero, "clv_note"]
+    assert zh.loc[zero, "clv_note_args"] == c.loc[zero, "clv_note_args"] == \
+        '[["clv_note.spend_outside_model", {}]]'  # what the store keeps: no language
 
 
 def test_many_zero_spend_repeat_buyers_lower_the_confidence(cdnow_days):

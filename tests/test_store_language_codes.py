@@ -19,7 +19,7 @@ from conftest import ROOT, run_cli
 #: The release whose stores hold words (the last commit before ``0060_language_codes``).
 RELEASE = "b39f88b8c1dfe91dcd11bd00547b36e873e1193f"
 WORDS = ["tier_zh", "activity_state_zh", "rfm_segment_zh", "problem_group_zh", "segment_zh",
-         "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh"]
+         "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh", "clv_note"]
 
 
 def _release_source(directory: Path) -> Path:
@@ -98,6 +98,7 @@ def test_the_migration_leaves_codes_and_the_same_words(migrated) -> None:
     assert "0060_language_codes" in applied
     assert [c for c in columns if c.endswith(("_zh", "_en"))] == []
     assert "policy_reason" not in columns and "policy_reason_args" in columns
+    assert "clv_note" not in columns and "clv_note_args" in columns
     with Store(load_config(config).store_path, read_only=True) as store:
         for run_id, old in snaps.items():
             new = store.snapshot(run_id).sort_values("customer_key").reset_index(drop=True)

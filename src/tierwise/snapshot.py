@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .i18n import t
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 CUSTOMER_COLUMNS = ["customer_key", "customer_id", "name", "phone", "email", "account_manager",
@@ -58,8 +59,9 @@ PROSPECT_ZERO_COLUMNS = ("n_orders", "total_amount", "refund_count", "refund_amo
                          "visits_30d", "visits_b1", "visits_b2", "visits_b3", "spend_b1",
                          "spend_b2", "spend_b3", "value_period", "value_prev_period",
                          "value_same_period_ly", "clv_historical")
-PROSPECT_NOTE = {"en": "no purchase yet: a prospect, no value model applies",
-                 "zh": "尚无购买：潜在客户，不适用价值模型"}
+PROSPECT_NOTE = {lang: t("clv_note.prospect", lang) for lang in ("en", "zh")}
+#: The prospect's note as the store keeps it (catalogue parts).
+PROSPECT_NOTE_ARGS = json.dumps([["clv_note.prospect", {}]])
 
 
 def with_attributes(features: pd.DataFrame, customers: pd.DataFrame,
@@ -115,6 +117,7 @@ def with_prospects(buyers: pd.DataFrame, prospects: pd.DataFrame, lang: str) -> 
         prospects["lifecycle_stage"] = "prospect"
     if "clv_note" in buyers:
         prospects["clv_note"] = PROSPECT_NOTE["zh" if lang == "zh" else "en"]
+        prospects["clv_note_args"] = PROSPECT_NOTE_ARGS
     out = pd.concat([buyers, prospects], ignore_index=True)
     for column in buyers.columns:  # keep integer and boolean columns nullable, not float
         if pd.api.types.is_integer_dtype(buyers[column]) and out[column].isna().any():

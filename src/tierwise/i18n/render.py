@@ -36,6 +36,8 @@ WORD_COLUMNS: dict[str, tuple[str, str | None]] = {
 REASON_COLUMNS: dict[str, tuple[str, str]] = {
     "policy_reason": ("policy_reason_code", "policy_reason_args"),
 }
+#: Notes stored as JSON parts and shown in the run's language -> their parts column.
+NOTE_COLUMNS: dict[str, str] = {"clv_note": "clv_note_args"}
 NAMES_TABLE = "names"
 
 
@@ -96,7 +98,13 @@ def reason_part(key: str, fields: dict[str, Any], lang: str) -> str:
     return t(key, lang, **fields)
 
 
-def render_reason(args: Any, lang: str) -> str | None:
+def render_note(args: Any, lang: str) -> str | None:
+    """A stored ``clv_note`` (JSON parts) in ``lang``; its parts are joined with "; " in either
+    language, as the notes always were."""
+    return render_reason(args, lang, sep="; ")
+
+
+def render_reason(args: Any, lang: str, sep: str | None = None) -> str | None:
     """A stored reason (a JSON list of ``[key, fields]`` parts) as one sentence in ``lang``.
 
     Examples
@@ -113,7 +121,7 @@ def render_reason(args: Any, lang: str) -> str | None:
     parts = json.loads(args) if isinstance(args, str) else args
     if not parts:
         return None
-    sep = "；" if lang == "zh" else "; "
+    sep = sep or ("；" if lang == "zh" else "; ")
     return sep.join(reason_part(key, fields, lang) for key, fields in parts)
 
 
@@ -134,6 +142,7 @@ def strip_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for text, (code, _) in REASON_COLUMNS.items():
         if code in frame:
             drop += [c for c in (text, f"{text}_zh") if c in frame]
+    drop += [text for text, args in NOTE_COLUMNS.items() if args in frame and text in frame]
     names = pd.DataFrame(rows, columns=["column", "code", "zh"])
     return frame.drop(columns=drop), names
 
@@ -147,28 +156,49 @@ def _names_map(names: pd.DataFrame | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def add_words(frame: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+def add_words(frame: pd.DataFrame, names: pd.DataFrame | None = None,
+              lang: str | None = None) -> pd.DataFrame:
     """The word columns of :data:`WORD_COLUMNS` and the rendered reasons, from the codes.
 
     Every word column whose code column is present is added (in Chinese, or English for
     ``rfm_class_en``); ``policy_reason`` is rendered in English and ``policy_reason_zh`` in
-    Chinese, as the store held them before (migration ``0060_language_codes``).
+    Chinese, and ``clv_note`` in ``lang`` (the run's language; English when not given), as the
+    store held them before (migration ``0060_language_codes``).
     """
     out = frame.copy()
     own = _names_map(names)
     for word, (code, family) in WORD_COLUMNS.items():
         if code not in out or word in out:
             continue
-        lang = "en" if word.endswith("_en") else "zh"
+        word_lang = "en" if word.endswith("_en") else "zh"
         mine = own.get(code, {})
         fam = family or ("rfm_segment" if code == "rfm_segment" else None)
-        out[word] = out[code].map(lambda c, m=mine, f=fam, lg=lang:
+        out[word] = out[code].map(lambda c, m=mine, f=fam, lg=word_lang:
                                   m.get(c) if c in m else (name_of(f, c, lg) if f else c))
+    for text, args in NOTE_COLUMNS.items():
+        if args in out and text not in out:
+            out[text] = out[args].map(lambda a: render_note(a, lang or "en"))
     for text, (_, args) in REASON_COLUMNS.items():
         if args in out:
             out[text] = out[args].map(lambda a: render_reason(a, "en"))
             out[f"{text}_zh"] = out[args].map(lambda a: render_reason(a, "zh"))
-    return out
+    return _beside_codes(out, list(frame.columns))
+
+
+def _beside_codes(out: pd.DataFrame, stored: list[str]) -> pd.DataFrame:
+    """Each added word column right after the column it words (where the store had it)."""
+    after: dict[str, list[str]] = {}
+    for word, (code, _) in WORD_COLUMNS.items():
+        after.setdefault(code, []).append(word)
+    for text, (code, _) in REASON_COLUMNS.items():
+        after.setdefault(code, []).extend([text, f"{text}_zh"])
+    for text, args in NOTE_COLUMNS.items():
+        after.setdefault(args, []).append(text)
+    order: list[str] = []
+    for column in stored:
+        order.append(column)
+        order += [w for w in after.get(column, []) if w in out and w not in stored]
+    return out[order + [c for c in out.columns if c not in order]]
 
 
 def words_for(record: dict[str, Any], lang: str,
@@ -238,5 +268,6 @@ def catalogue_keys() -> list[str]:
     return sorted(MESSAGES)
 
 
-__all__ = ["REASON_COLUMNS", "WORD_COLUMNS", "add_words", "render_reason", "strip_table_words",
+__all__ = ["NOTE_COLUMNS", "REASON_COLUMNS", "WORD_COLUMNS", "add_words", "render_note",
+           "render_reason", "strip_table_words",
            "strip_words", "table_words", "warning_message", "words_for"]

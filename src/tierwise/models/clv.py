@@ -15,6 +15,7 @@ per-step rate ``(1 + d) ** (step_days / 365) - 1`` compounded ``k`` times (d = 1
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -197,6 +198,18 @@ def clv_note(code: str, lang: str = "en", **fields) -> str:
     return NOTES[code][0 if lang == "en" else 1].format(**fields)
 
 
+def _note_part(code: str, **fields) -> str:
+    """A note as the store keeps it: JSON parts ``[[catalogue key, fields]]``."""
+    return json.dumps([[f"clv_note.{code}", fields]])
+
+
+def _worded_notes(parts: pd.Series, lang: str) -> pd.Series:
+    """``clv_note`` in ``lang`` from the stored parts (:func:`tierwise.i18n.render.render_note`)."""
+    from tierwise.i18n.render import render_note
+
+    return parts.map(lambda a: render_note(a, lang))
+
+
 @dataclass
 class ValueModelResult:
     """What :func:`fit_value_models` returns.
@@ -258,7 +271,8 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
         ``purchase_likelihood_<N>d``, ``expected_spend``, ``clv_predicted``,
         ``clv_confidence`` (low/medium/high), ``clv_method`` (``bgnbd+gg``, ``pareto+gg``,
         ``<model>+mean-spend`` when Gamma-Gamma cannot be fitted, or ``historical-rate``) and
-        ``clv_note`` (why a customer's values come from a fallback; NULL otherwise).
+        ``clv_note`` (why a customer's values come from a fallback, in ``lang``; NULL otherwise)
+        and ``clv_note_args`` (the same as catalogue parts, what the store keeps).
 
     Notes
     -----
@@ -369,7 +383,7 @@ def _score(summary, tm, info, settings, margin, min_repeat_buyers, lang) -> Valu
         level = "low"
         reasons.insert(0, f"the {replaced['model']} fit was degenerate "
                           f"({'; '.join(replaced['problems'])}): values from {tm.name}")
-        note[:] = clv_note("model_fallback", lang, failed=replaced["model"], model=tm.name)
+        note[:] = _note_part("model_fallback", failed=replaced["model"], model=tm.name)
     spend, spend_model, spend_info, spend_note, outside = _spend(summary, lang)
     if spend_model is not None:
         sp_level, sp_reasons = fit_confidence(spend_model, min_repeat_buyers)
@@ -390,8 +404,9 @@ def _score(summary, tm, info, settings, margin, min_repeat_buyers, lang) -> Valu
         f"purchase_likelihood_{n:g}d": tm.purchase_probability(summary, n),
         "expected_spend": spend, "clv_predicted": clv,
         "clv_confidence": confidence, "clv_method": method,
-        "clv_note": _join_notes(note, spend_note),
+        "clv_note_args": _join_notes(note, spend_note),
     }, index=summary.index)
+    customers["clv_note"] = _worded_notes(customers["clv_note_args"], lang)
     info.update({"method": method, "model": tm.name, "params": tm.params_,
                  "standard_errors": tm.standard_errors_, "log_likelihood": tm.log_likelihood_,
                  "mean_log_likelihood": tm.mean_log_likelihood_, "confidence": level,
@@ -402,7 +417,8 @@ def _score(summary, tm, info, settings, margin, min_repeat_buyers, lang) -> Valu
 def _join_notes(first: pd.Series, second: pd.Series) -> pd.Series:
     both = first.notna() & second.notna()
     out = first.where(first.notna(), second)
-    out[both] = first[both] + "; " + second[both]
+    out[both] = [json.dumps([*json.loads(a), *json.loads(b)])
+                 for a, b in zip(first[both], second[both], strict=True)]
     return out
 
 
@@ -418,7 +434,7 @@ def _spend(summary, lang):
     note = pd.Series(None, index=summary.index, dtype=object)
     if spend_model is None:
         x = summary["frequency"].to_numpy(float)
-        note[:] = clv_note("spend_own_mean", lang)
+        note[:] = _note_part("spend_own_mean")
         spend_info["n_outside_model"] = 0
         return (pd.Series(_fallback_spend(summary, x, None), index=summary.index,
                           name="expected_spend"), None, spend_info, note,
@@ -426,7 +442,7 @@ def _spend(summary, lang):
     spend = spend_model.conditional_expected_average_profit(summary)
     outside = GammaGamma.spend_outside_model(summary)
     spend[outside] = summary.loc[outside, "monetary_value"].clip(lower=0.0)
-    note[outside] = clv_note("spend_outside_model", lang)
+    note[outside] = _note_part("spend_outside_model")
     k = int(outside.sum())
     spend_info["n_outside_model"] = k
     if k:
@@ -486,8 +502,9 @@ def _fallback(summary, info, reason, settings, margin, lang="en", short=None
         f"purchase_likelihood_{n:g}d": hist["purchase_likelihood"],
         "expected_spend": hist["expected_spend"], "clv_predicted": hist["clv_predicted"],
         "clv_confidence": "low", "clv_method": "historical-rate",
-        "clv_note": clv_note("historical_rate", lang, why=why),
+        "clv_note_args": _note_part("historical_rate", why=why),
     }, index=summary.index)
+    customers["clv_note"] = _worded_notes(customers["clv_note_args"], lang)
     info.update({"method": "historical-rate", "model": None, "params": None,
                  "standard_errors": None, "log_likelihood": None, "mean_log_likelihood": None,
                  "confidence": "low", "reasons": [f"historical-rate fallback: {reason}"],

@@ -26,10 +26,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ..i18n import MESSAGES
 from ..i18n.render import NAMES_TABLE, WORD_COLUMNS, strip_table_words, strip_words
 
-#: Snapshot columns the migration drops (words, and the two rendered reason sentences).
-DROPPED = (*WORD_COLUMNS, "policy_reason", "policy_reason_zh")
+#: Snapshot columns the migration drops (words, the rendered reason sentences, the notes).
+DROPPED = (*WORD_COLUMNS, "policy_reason", "policy_reason_zh", "clv_note")
 
 _PROTECTED = "key or major account: never silenced by rule, its manager calls; "
 _WARNED = re.compile(r"^early warning: [^;]*; ")
@@ -42,6 +43,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the migration on an open connection (inside the caller's transaction)."""
     con.execute("ALTER TABLE snapshot_customers ADD COLUMN policy_reason_code VARCHAR")
     con.execute("ALTER TABLE snapshot_customers ADD COLUMN policy_reason_args JSON")
+    con.execute("ALTER TABLE snapshot_customers ADD COLUMN clv_note_args JSON")
+    _convert_notes(con)
     run_ids = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
     for run_id in run_ids:
         tables = _tables(con, run_id)
@@ -56,6 +59,53 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for column in DROPPED:
         if _has_column(con, column):
             con.execute(f'ALTER TABLE snapshot_customers DROP COLUMN "{column}"')
+
+
+def _note_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                              for i, p in enumerate(parts)) + "$")
+
+
+#: (catalogue key, pattern) of every clv note, in both languages.
+_NOTES = [(key, _note_pattern(entry[lang])) for key, entry in MESSAGES.items()
+          if key.startswith("clv_note.") for lang in ("en", "zh")]
+
+
+def _note_part(text: str) -> list[Any] | None:
+    for key, pattern in _NOTES:
+        hit = pattern.match(text)
+        if hit:
+            return [key, hit.groupdict()]
+    return None
+
+
+def note_args(text: str) -> str:
+    """A stored note's text as catalogue parts (two notes are joined by "; "); a text no
+    template reads is kept as it is (``reason.text``)."""
+    whole = _note_part(text)
+    if whole is not None:
+        return json.dumps([whole])
+    pieces = text.split("; ")
+    for cut in range(1, len(pieces)):
+        first, second = _note_part("; ".join(pieces[:cut])), _note_part("; ".join(pieces[cut:]))
+        if first is not None and second is not None:
+            return json.dumps([first, second])
+    return json.dumps([["reason.text", {"text": text}]])
+
+
+def _convert_notes(con: duckdb.DuckDBPyConnection) -> None:
+    notes = [r[0] for r in con.execute("SELECT DISTINCT clv_note FROM snapshot_customers "
+                                       "WHERE clv_note IS NOT NULL").fetchall()]
+    if not notes:
+        return
+    con.register("note_codes", pd.DataFrame({"note": notes,
+                                              "args": [note_args(n) for n in notes]}))
+    try:
+        con.execute("UPDATE snapshot_customers SET clv_note_args = n.args FROM note_codes n "
+                    "WHERE snapshot_customers.clv_note = n.note")
+    finally:
+        con.unregister("note_codes")
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, column: str) -> bool:

@@ -460,11 +460,14 @@ class Store:
         (``policy_reason``, ``policy_reason_zh``) are added from the catalogue, as the export
         always gave them (:func:`tierwise.i18n.render.add_words`).
         """
-        run_id = self.run_info(run)["run_id"]
+        info = self.run_info(run)
         frame = self.con.execute(
             "SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE run_id = ? "
-            "ORDER BY customer_key", [run_id]).df()
-        return add_words(frame, self._raw_table(run_id, NAMES_TABLE)) if words else frame
+            "ORDER BY customer_key", [info["run_id"]]).df()
+        if not words:
+            return frame
+        return add_words(frame, self._raw_table(info["run_id"], NAMES_TABLE),
+                         info["meta"].get("language"))
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
