@@ -17,7 +17,7 @@ from _web_store import FIRST_RUN, LAST_RUN, add_users, client, client_class
 from conftest import ROOT, run_cli
 
 #: The release whose stores hold words (the last commit before ``0060_language_codes``).
-RELEASE = "b39f88b8c1dfe91dcd11bd00547b36e873e1193f"
+RELEASE = "2f1c6e4aab70c5f48cef114a8dbf82f1a3e85834"
 WORDS = ["tier_zh", "activity_state_zh", "rfm_segment_zh", "problem_group_zh", "segment_zh",
          "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh", "clv_note"]
 
