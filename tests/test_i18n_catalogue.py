@@ -8,7 +8,13 @@ import string
 import pytest
 from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, pair, t
 from tierwise.i18n.codes import CODE_MESSAGES
-from tierwise.i18n.render import WORD_COLUMNS, render_reason, warning_message
+from tierwise.i18n.render import (
+    WORD_COLUMNS,
+    add_words,
+    add_words_to_rows,
+    render_reason,
+    warning_message,
+)
 from tierwise.i18n.report_words import REPORT_MESSAGES
 from tierwise.i18n.web_words import WEB_MESSAGES
 from tierwise.lifecycle.policies import (
@@ -131,6 +137,14 @@ def test_a_new_run_stores_codes_and_every_reader_words_them(tmp_path_factory) ->
             if any(c.endswith(("_zh", "_en")) for c in cols)} == {}
     with Store(path, read_only=True) as store:
         snap = store.snapshot()
+        raw = store.snapshot(words=False)
+        names = store.run_table("latest", "names", words=False)
+    rows = json.loads(raw.head(30).to_json(orient="records", force_ascii=False, date_format="iso"))
+    framed = json.loads(add_words(raw.head(30), names).to_json(orient="records", date_format="iso",
+                                                                force_ascii=False))
+    assert add_words_to_rows(rows, names) == framed  # the dashboard's fast path: same words
+    assert list(add_words_to_rows(rows, names)[0]) == list(framed[0])  # in the same order
+    with Store(path, read_only=True) as store:
         warnings = store.run_table("latest", "warnings")
         zh, en = build_report(store, lang="zh"), build_report(store, lang="en")
     tail = snap[snap["tier"] == "long_tail"].iloc[0]

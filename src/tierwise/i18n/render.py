@@ -185,35 +185,58 @@ def add_words(frame: pd.DataFrame, names: pd.DataFrame | None = None,
     return _beside_codes(out, list(frame.columns))
 
 
-def _beside_codes(out: pd.DataFrame, stored: list[str]) -> pd.DataFrame:
-    """Each added word column right after the column it words (where the store had it)."""
+def _after() -> dict[str, list[str]]:
+    """Stored column -> the word columns made from it, in the order they are shown."""
     after: dict[str, list[str]] = {}
     for word, (code, _) in WORD_COLUMNS.items():
         after.setdefault(code, []).append(word)
-    for text, (code, _) in REASON_COLUMNS.items():
-        after.setdefault(code, []).extend([text, f"{text}_zh"])
+    for text, (_, args) in REASON_COLUMNS.items():
+        after.setdefault(args, []).extend([text, f"{text}_zh"])
     for text, args in NOTE_COLUMNS.items():
         after.setdefault(args, []).append(text)
+    return after
+
+
+_AFTER = _after()
+
+
+def _beside_codes(out: pd.DataFrame, stored: list[str]) -> pd.DataFrame:
+    """Each added word column right after the column it words (where the store had it)."""
     order: list[str] = []
     for column in stored:
         order.append(column)
-        order += [w for w in after.get(column, []) if w in out and w not in stored]
+        order += [w for w in _AFTER.get(column, []) if w in out and w not in stored]
     return out[order + [c for c in out.columns if c not in order]]
 
 
-def words_for(record: dict[str, Any], lang: str,
-              names: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
-    """One stored row (a dict) with its word columns added, for the web's JSON rows."""
-    frame = add_words(pd.DataFrame([record]), _names_frame(names))
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in frame.iloc[0].to_dict().items()}
+def add_words_to_rows(rows: list[dict[str, Any]], names: pd.DataFrame | None = None,
+                      lang: str | None = None) -> list[dict[str, Any]]:
+    """:func:`add_words` for a few rows as dicts (a page of the dashboard's list), without a
+    DataFrame: the same columns, the same words, each added after the column it words."""
+    own = _names_map(names)
+    out = []
+    for row in rows:
+        worded: dict[str, Any] = {}
+        for column, value in row.items():
+            worded[column] = value
+            for word in _AFTER.get(column, ()):
+                if word not in row:
+                    worded[word] = _word_of(word, value, own, lang)
+        out.append(worded)
+    return out
 
 
-def _names_frame(names: dict[str, dict[str, str]] | None) -> pd.DataFrame | None:
-    if not names:
-        return None
-    return pd.DataFrame([(col, code, zh) for col, m in names.items() for code, zh in m.items()],
-                        columns=["column", "code", "zh"])
+def _word_of(word: str, value: Any, own: dict[str, dict[str, str]], lang: str | None) -> Any:
+    if word in WORD_COLUMNS:
+        code, family = WORD_COLUMNS[word]
+        mine = own.get(code, {})
+        if value in mine:
+            return mine[value]
+        fam = family or ("rfm_segment" if code == "rfm_segment" else None)
+        return name_of(fam, value, "en" if word.endswith("_en") else "zh") if fam else value
+    if word in NOTE_COLUMNS:
+        return render_note(value, lang or "en")
+    return render_reason(value, "zh" if word.endswith("_zh") else "en")
 
 
 # -- run tables ---------------------------------------------------------------------------------
@@ -268,6 +291,7 @@ def catalogue_keys() -> list[str]:
     return sorted(MESSAGES)
 
 
-__all__ = ["NOTE_COLUMNS", "REASON_COLUMNS", "WORD_COLUMNS", "add_words", "render_note",
+__all__ = ["NOTE_COLUMNS", "REASON_COLUMNS", "WORD_COLUMNS", "add_words", "add_words_to_rows",
+           "render_note",
            "render_reason", "strip_table_words",
-           "strip_words", "table_words", "warning_message", "words_for"]
+           "strip_words", "table_words", "warning_message"]

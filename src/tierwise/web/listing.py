@@ -30,12 +30,11 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import PYRAMID_TIERS
-from ..i18n.render import NAMES_TABLE, add_words
+from ..i18n.render import NAMES_TABLE, add_words_to_rows
 from .access import Viewer
 from .queries import (
     LIST_COLUMNS,
@@ -255,10 +254,7 @@ class CustomerIndex:
         return cls(run, table, columns, run_table(con, run.run_id, NAMES_TABLE, words=False))
 
     def _worded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not rows:
-            return rows
-        frame = add_words(pd.DataFrame(rows), self.names)
-        return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+        return add_words_to_rows(rows, self.names)
 
     def row(self, viewer: Viewer, customer_id: str) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_row` returns, for this run.

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import PYRAMID_TIERS
-from ..i18n.render import NAMES_TABLE, add_words, table_words
+from ..i18n.render import NAMES_TABLE, add_words_to_rows, table_words
 from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES, WAKE_UP_STATES
 from ..runview import RunView, Scope
 from ..tiering.policies import TIER_NAMES
@@ -131,8 +131,7 @@ def worded(con: duckdb.DuckDBPyConnection, run_id: int | None,
     if not rows:
         return rows
     names = run_table(con, run_id, NAMES_TABLE, words=False) if run_id is not None else None
-    frame = add_words(pd.DataFrame(rows), names)
-    return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+    return add_words_to_rows(rows, names)
 
 
 # -- the customer list ----------------------------------------------------------------------------
