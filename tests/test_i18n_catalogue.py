@@ -70,6 +70,10 @@ def _storable_codes() -> dict[str, list[str]]:
         "warning": list(WARNING_KINDS),
         "period_this": ["month", "quarter"],
         "period_unit": ["month", "quarter"],
+        "reason": ["chance", "below", "not_below", "rhythm", "alive", "protected", "warning",
+                   "text"],
+        "ka": ["rank", "cap", "cap_added", "gated", "gate", "status.lost", "status.archived",
+               "manual_add", "manual_add_gated", "manual_remove"],
     }
 
 

@@ -19,7 +19,8 @@ from conftest import ROOT, run_cli
 #: The release whose stores hold words (the last commit before ``0060_language_codes``).
 RELEASE = "2f1c6e4aab70c5f48cef114a8dbf82f1a3e85834"
 WORDS = ["tier_zh", "activity_state_zh", "rfm_segment_zh", "problem_group_zh", "segment_zh",
-         "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh", "clv_note"]
+         "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh", "clv_note",
+         "key_account_reason"]
 
 
 def _release_source(directory: Path) -> Path:
@@ -99,11 +100,14 @@ def test_the_migration_leaves_codes_and_the_same_words(migrated) -> None:
     assert [c for c in columns if c.endswith(("_zh", "_en"))] == []
     assert "policy_reason" not in columns and "policy_reason_args" in columns
     assert "clv_note" not in columns and "clv_note_args" in columns
+    assert "key_account_reason" not in columns and "key_account_reason_args" in columns
     with Store(load_config(config).store_path, read_only=True) as store:
         for run_id, old in snaps.items():
             new = store.snapshot(run_id).sort_values("customer_key").reset_index(drop=True)
             assert new["policy_reason_code"].notna().sum() == old["policy_reason"].notna().sum()
             assert not new["policy_reason_code"].eq("text").any()  # every reason was read
+            for args in ("clv_note_args", "key_account_reason_args"):
+                assert not new[args].dropna().str.contains('"reason.text"').any(), args
             for column in WORDS:
                 assert _same(new[column], old[column]), (run_id, column)
         for (run_id, name), old in tables.items():

@@ -118,6 +118,23 @@ CODE_MESSAGES: dict[str, dict[str, str]] = {
                          "en": "key or major account: never silenced by rule, its manager calls"},
     "reason.warning": {"zh": "预警：{message}", "en": "early warning: {message}"},
     "reason.text": {"zh": "{text}", "en": "{text}"},
+    # -- why in or out of the key accounts (key_account_reason) -----------------------------
+    "ka.rank": {"zh": "按选择矩阵得分 {score} 排名第 {rank}（名额 {seats}）；{kind}",
+                "en": "rank {rank} of {seats} by selection score {score}; {kind}"},
+    "ka.cap": {"zh": "超出名额：排名第 {rank}，名额 {seats}", "en": "cap: rank {rank} of {seats}"},
+    "ka.cap_added": {"zh": "超出名额：排名第 {rank}，名额 {seats}（{added} 个名额已被手动加入占用）",
+                     "en": "cap: rank {rank} of {seats} ({added} seat(s) taken by manual adds)"},
+    "ka.gated": {"zh": "门槛排除：{gates}", "en": "gated: {gates}"},
+    "ka.gate": {"zh": "{text}", "en": "{text}"},
+    "ka.status.lost": {"zh": "已流失客户", "en": "lost account"},
+    "ka.status.archived": {"zh": "已归档（活跃度策略）", "en": "archived (activity policy)"},
+    "ka.manual_add": {"zh": "{by} 于 {when} 手动加入：{reason}",
+                      "en": "manual add by {by} on {when}: {reason}"},
+    "ka.manual_add_gated": {"zh": "{by} 于 {when} 手动加入：{reason}（不受门槛限制：{gates}）",
+                            "en": "manual add by {by} on {when}: {reason} (overrides gate: "
+                                  "{gates})"},
+    "ka.manual_remove": {"zh": "{by} 于 {when} 手动移除：{reason}",
+                         "en": "manual remove by {by} on {when}: {reason}"},
     # -- why values come from a fallback (clv_note) -----------------------------------------
     "clv_note.historical_rate": {"zh": "未用拟合模型（{why}）：按客户自己的购买频率估算",
                                  "en": "no fitted model ({why}): values from the customer's own "

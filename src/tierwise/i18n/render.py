@@ -37,7 +37,8 @@ REASON_COLUMNS: dict[str, tuple[str, str]] = {
     "policy_reason": ("policy_reason_code", "policy_reason_args"),
 }
 #: Notes stored as JSON parts and shown in the run's language -> their parts column.
-NOTE_COLUMNS: dict[str, str] = {"clv_note": "clv_note_args"}
+NOTE_COLUMNS: dict[str, str] = {"clv_note": "clv_note_args",
+                                "key_account_reason": "key_account_reason_args"}
 NAMES_TABLE = "names"
 
 
@@ -95,6 +96,11 @@ def reason_part(key: str, fields: dict[str, Any], lang: str) -> str:
         return t(key, lang, p=_pct(fields["p"]))
     if key == "reason.warning":
         return t(key, lang, message=warning_message(fields, lang))
+    if key == "ka.rank":
+        return t(key, lang, **{**fields, "kind": name_of("key_account_type", fields["kind"], lang)})
+    if "gates" in fields:
+        gates = "; ".join(reason_part(k, f, lang) for k, f in fields["gates"])
+        return t(key, lang, **{**fields, "gates": gates})
     return t(key, lang, **fields)
 
 

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import MESSAGES
-from ..i18n.render import NAMES_TABLE, WORD_COLUMNS, strip_table_words, strip_words
+from ..i18n.render import NAMES_TABLE, NOTE_COLUMNS, WORD_COLUMNS, strip_table_words, strip_words
 
 #: Snapshot columns the migration drops (words, the rendered reason sentences, the notes).
-DROPPED = (*WORD_COLUMNS, "policy_reason", "policy_reason_zh", "clv_note")
+DROPPED = (*WORD_COLUMNS, "policy_reason", "policy_reason_zh", *NOTE_COLUMNS)
 
 _PROTECTED = "key or major account: never silenced by rule, its manager calls; "
 _WARNED = re.compile(r"^early warning: [^;]*; ")
@@ -43,8 +43,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the migration on an open connection (inside the caller's transaction)."""
     con.execute("ALTER TABLE snapshot_customers ADD COLUMN policy_reason_code VARCHAR")
     con.execute("ALTER TABLE snapshot_customers ADD COLUMN policy_reason_args JSON")
-    con.execute("ALTER TABLE snapshot_customers ADD COLUMN clv_note_args JSON")
-    _convert_notes(con)
+    for text, args in NOTE_COLUMNS.items():
+        con.execute(f"ALTER TABLE snapshot_customers ADD COLUMN {args} JSON")
+        _convert_notes(con, text, args)
     run_ids = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
     for run_id in run_ids:
         tables = _tables(con, run_id)
@@ -63,26 +64,44 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 def _note_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)"
                               for i, p in enumerate(parts)) + "$")
 
 
-#: (catalogue key, pattern) of every clv note, in both languages.
-_NOTES = [(key, _note_pattern(entry[lang])) for key, entry in MESSAGES.items()
-          if key.startswith("clv_note.") for lang in ("en", "zh")]
+#: (catalogue key, pattern) of every stored note's sentence, in both languages, the longest
+#: template first (``ka.cap_added`` is tried before ``ka.cap``, which would read it too).
+_NOTES = sorted(((key, _note_pattern(entry[lang])) for key, entry in MESSAGES.items()
+                 if key.startswith(("clv_note.", "ka.")) and key != "ka.gate"
+                 and not key.startswith("ka.status.") for lang in ("en", "zh")),
+                key=lambda kp: -len(kp[1].pattern))
+_STATUS = {MESSAGES[k][lang]: k for k in ("ka.status.lost", "ka.status.archived")
+           for lang in ("en", "zh")}
+
+
+def _gate_parts(text: str) -> list[list[Any]]:
+    return [[_STATUS[g], {}] if g in _STATUS else ["ka.gate", {"text": g}]
+            for g in text.split("; ") if g]
 
 
 def _note_part(text: str) -> list[Any] | None:
     for key, pattern in _NOTES:
         hit = pattern.match(text)
         if hit:
-            return [key, hit.groupdict()]
+            fields: dict[str, Any] = {k: int(v) if v.isdigit() and k != "reason" else v
+                                      for k, v in hit.groupdict().items()}
+            if "gates" in fields:
+                fields["gates"] = _gate_parts(fields["gates"])
+            if key == "ka.rank":
+                fields["kind"] = next((c for c in ("strategic", "core")
+                                       if fields["kind"] in MESSAGES[f"key_account_type.{c}"]
+                                       .values()), fields["kind"])
+            return [key, fields]
     return None
 
 
 def note_args(text: str) -> str:
-    """A stored note's text as catalogue parts (two notes are joined by "; "); a text no
-    template reads is kept as it is (``reason.text``)."""
+    """A stored note's text (``clv_note``, ``key_account_reason``) as catalogue parts (two clv
+    notes are joined by "; "); a text no template reads is kept as it is (``reason.text``)."""
     whole = _note_part(text)
     if whole is not None:
         return json.dumps([whole])
@@ -94,16 +113,18 @@ def note_args(text: str) -> str:
     return json.dumps([["reason.text", {"text": text}]])
 
 
-def _convert_notes(con: duckdb.DuckDBPyConnection) -> None:
-    notes = [r[0] for r in con.execute("SELECT DISTINCT clv_note FROM snapshot_customers "
-                                       "WHERE clv_note IS NOT NULL").fetchall()]
+def _convert_notes(con: duckdb.DuckDBPyConnection, text: str, args: str) -> None:
+    if not _has_column(con, text):
+        return
+    notes = [r[0] for r in con.execute(f"SELECT DISTINCT {text} FROM snapshot_customers "
+                                       f"WHERE {text} IS NOT NULL").fetchall()]
     if not notes:
         return
     con.register("note_codes", pd.DataFrame({"note": notes,
                                               "args": [note_args(n) for n in notes]}))
     try:
-        con.execute("UPDATE snapshot_customers SET clv_note_args = n.args FROM note_codes n "
-                    "WHERE snapshot_customers.clv_note = n.note")
+        con.execute(f"UPDATE snapshot_customers SET {args} = n.args FROM note_codes n "
+                    f"WHERE snapshot_customers.{text} = n.note")
     finally:
         con.unregister("note_codes")
 

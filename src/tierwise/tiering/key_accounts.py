@@ -33,6 +33,7 @@ References
 
 from __future__ import annotations
 
+import json
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ import pandas as pd
 
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
+from ..i18n.render import render_note
 from ._common import Lang, check_lang, customer_ids, fmt, purchases
 from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
 from .scorecard import Scorecard
@@ -127,15 +129,22 @@ def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = 
     cap, rule, graded = _cap(frame, cfg)
     report = KeyAccountReport(cfg.company_stage, cap, rule, graded,
                               dropped_criteria=list(card.dropped_))
-    gated = _join_texts(_apply_gates(frame, cfg.gates, report), _status_texts(frame, report, lang))
+    gates = _apply_gates(frame, cfg.gates, report)
+    status = _status_parts(frame, report)
+    gated = [[["ka.gate", {"text": t}] for t in g.split("; ") if t] + s
+             for g, s in zip(gates, status, strict=True)]
     adds, removes = _read_overrides(overrides, set(ids), report)
-    decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float), gated, adds, removes, cap)
+    decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float),
+                       np.array(["x" if g else "" for g in gated], dtype=object), adds, removes,
+                       cap)
     out = frame.copy()
     out[list(scores.columns)] = scores
     out["key_account"] = decision["key"]
     out["key_account_type"] = _kinds(frame, cfg, decision["key"], report)
     out["key_account_rank"] = pd.array(decision["rank"], dtype="Int64")
-    out["key_account_reason"] = _reasons(ids, out, gated, adds, removes, decision, lang)
+    out["key_account_reason_args"] = _reasons(ids, out, gated, adds, removes, decision)
+    out["key_account_reason"] = out["key_account_reason_args"].map(
+        lambda a: render_note(a, lang))
     _fill_report(report, decision, adds, removes, cap)
     return KeyAccountResult(out, report, card)
 
@@ -190,22 +199,19 @@ def _cap(frame: pd.DataFrame, cfg: KeyAccountsConfig) -> tuple[int, str, int]:
     return stage, source, graded
 
 
-def _status_texts(frame: pd.DataFrame, report: KeyAccountReport, lang: Lang) -> np.ndarray:
-    """Per row, why its status excludes it ('' when it does not): lost or archived."""
-    texts = np.full(len(frame), "", dtype=object)
-    checks = (("lifecycle_stage", "lost", "lost account", "已流失客户", "excluded_lost"),
-              ("activity_policy", "archive", "archived (activity policy)", "已归档（活跃度策略）",
-               "excluded_archived"))
-    for column, value, en, zh, counter in checks:
+def _status_parts(frame: pd.DataFrame, report: KeyAccountReport) -> list[list[Any]]:
+    """Per row, why its status excludes it as catalogue parts (none when it does not): lost
+    (``ka.status.lost``) or archived (``ka.status.archived``)."""
+    parts: list[list[Any]] = [[] for _ in range(len(frame))]
+    checks = (("lifecycle_stage", "lost", "ka.status.lost", "excluded_lost"),
+              ("activity_policy", "archive", "ka.status.archived", "excluded_archived"))
+    for column, value, key, counter in checks:
         if column in frame.columns:
             hit = (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
             setattr(report, counter, int(hit.sum()))
-            texts = _join_texts(texts, np.where(hit, en if lang == "en" else zh, ""))
-    return texts
-
-
-def _join_texts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.where(b == "", a, np.where(a == "", b, a + "; " + b))
+            for i in np.flatnonzero(hit):
+                parts[i].append([key, {}])
+    return parts
 
 
 # ---- gates --------------------------------------------------------------------------------
@@ -335,49 +341,35 @@ def _kinds(frame: pd.DataFrame, cfg: KeyAccountsConfig, key: np.ndarray,
     return pd.Series(np.where(key, kind, None), index=frame.index, dtype=object)
 
 
-def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: np.ndarray, adds: dict, removes: dict,
-             d: dict[str, Any], lang: Lang) -> list[str]:
+def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: list[list[Any]], adds: dict,
+             removes: dict, d: dict[str, Any]) -> list[str]:
+    """Per customer, why in or out, as catalogue parts (JSON): :func:`tierwise.i18n.render.
+    render_note` words them in either language."""
     n_added = int(d["added"].sum())
-    texts = []
+    kinds = out["key_account_type"].to_numpy(dtype=object)
+    parts = []
     for i, cid in enumerate(ids):
         if d["removed"][i]:
-            texts.append(_manual_text(removes[cid], lang))
+            part = ["ka.manual_remove", _manual_fields(removes[cid])]
         elif d["added"][i]:
-            texts.append(_manual_text(adds[cid], lang, gated[i]))
+            part = ["ka.manual_add_gated", {**_manual_fields(adds[cid]), "gates": gated[i]}] \
+                if gated[i] else ["ka.manual_add", _manual_fields(adds[cid])]
         elif gated[i]:
-            texts.append(f"gated: {gated[i]}" if lang == "en" else f"门槛排除：{gated[i]}")
+            part = ["ka.gated", {"gates": gated[i]}]
         elif d["automatic"][i]:
-            texts.append(_in_text(d["rank"][i], d["seats"], d["score"][i], out, i, lang))
+            part = ["ka.rank", {"rank": int(d["rank"][i]), "seats": d["seats"],
+                                "score": fmt(d["score"][i]), "kind": kinds[i]}]
         else:
-            texts.append(_out_of_cap(d["rank"][i], d["seats"], n_added, lang))
-    return texts
+            fields = {"rank": int(d["rank"][i]), "seats": d["seats"]}
+            part = ["ka.cap_added", {**fields, "added": n_added}] if n_added \
+                else ["ka.cap", fields]
+        parts.append(json.dumps([part], ensure_ascii=False))
+    return parts
 
 
-def _manual_text(entry: dict[str, Any], lang: Lang, gate: str = "") -> str:
-    reason = "" if pd.isna(entry["reason"]) else str(entry["reason"])
-    by = "" if pd.isna(entry["by"]) else str(entry["by"])
-    if lang == "en":
-        text = f"manual {entry['action']} by {by} on {entry['when']}: {reason}"
-        return text + (f" (overrides gate: {gate})" if gate else "")
-    verb = "手动加入" if entry["action"] == "add" else "手动移除"
-    text = f"{by} 于 {entry['when']} {verb}：{reason}"
-    return text + (f"（不受门槛限制：{gate}）" if gate else "")
-
-
-def _in_text(rank: int, seats: int, score: float, out: pd.DataFrame, i: int, lang: Lang) -> str:
-    kind = out["key_account_type"].iloc[i]
-    if lang == "en":
-        return f"rank {rank} of {seats} by selection score {fmt(score)}; {kind}"
-    return f"按选择矩阵得分 {fmt(score)} 排名第 {rank}（名额 {seats}）；" \
-           f"{KEY_ACCOUNT_TYPE_NAMES[kind]['zh']}"
-
-
-def _out_of_cap(rank: int, seats: int, n_added: int, lang: Lang) -> str:
-    if lang == "en":
-        taken = f" ({n_added} seat(s) taken by manual adds)" if n_added else ""
-        return f"cap: rank {rank} of {seats}{taken}"
-    taken = f"（{n_added} 个名额已被手动加入占用）" if n_added else ""
-    return f"超出名额：排名第 {rank}，名额 {seats}{taken}"
+def _manual_fields(entry: dict[str, Any]) -> dict[str, str]:
+    return {"by": "" if pd.isna(entry["by"]) else str(entry["by"]), "when": str(entry["when"]),
+            "reason": "" if pd.isna(entry["reason"]) else str(entry["reason"])}
 
 
 def _fill_report(report: KeyAccountReport, d: dict[str, Any], adds: dict, removes: dict,
