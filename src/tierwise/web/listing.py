@@ -254,7 +254,7 @@ class CustomerIndex:
         return cls(run, table, columns, run_table(con, run.run_id, NAMES_TABLE, words=False))
 
     def _worded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return add_words_to_rows(rows, self.names)
+        return add_words_to_rows(rows, self.names, self.run.language)
 
     def row(self, viewer: Viewer, customer_id: str) -> dict[str, Any]:
         """What :func:`tierwise.web.queries.customer_row` returns, for this run.

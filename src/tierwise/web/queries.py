@@ -124,14 +124,15 @@ def run_table(con: duckdb.DuckDBPyConnection, run_id: int, name: str, *,
     return table_words(table, run_table(con, run_id, NAMES_TABLE, words=False), name)
 
 
-def worded(con: duckdb.DuckDBPyConnection, run_id: int | None,
+def worded(con: duckdb.DuckDBPyConnection, run: RunInfo | None,
            rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Snapshot rows with the words of their codes (``tier_zh``, ``policy_reason_zh`` ...), from
-    the catalogue and the run's own names (:func:`tierwise.i18n.render.add_words`)."""
+    """Snapshot rows with the words of their codes (``tier_zh``, ``policy_reason_zh`` ...,
+    ``key_account_reason`` in the run's language), from the catalogue and the run's own names
+    (:func:`tierwise.i18n.render.add_words`)."""
     if not rows:
         return rows
-    names = run_table(con, run_id, NAMES_TABLE, words=False) if run_id is not None else None
-    return add_words_to_rows(rows, names)
+    names = run_table(con, run.run_id, NAMES_TABLE, words=False) if run is not None else None
+    return add_words_to_rows(rows, names, run.language if run is not None else None)
 
 
 # -- the customer list ----------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def customer_page(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
     total = con.execute(f"SELECT count(*) FROM snapshot_customers WHERE {where}",
                         args).fetchall()[0][0]
     offset = (query.page - 1) * query.page_size
-    rows = worded(con, run.run_id, _records(
+    rows = worded(con, run, _records(
         con, f"SELECT {', '.join(LIST_COLUMNS)} FROM snapshot_customers "
              f"WHERE {where} ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
         [*args, query.page_size, offset]))
@@ -248,7 +249,7 @@ def customer_row(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
         When the run has no such customer, or the customer is outside the viewer's scope.
     """
     where, args = _scoped(viewer, run.run_id, ["customer_id = ?"], [customer_id])
-    rows = worded(con, run.run_id, _records(
+    rows = worded(con, run, _records(
         con, f"SELECT * EXCLUDE (run_id) FROM snapshot_customers WHERE {where}", args))
     if not rows:
         raise customer_not_found(customer_id, run)
@@ -422,9 +423,10 @@ def key_accounts(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
                  ) -> dict[str, Any]:
     """The viewer's key accounts with type, score, rank, reason and each criterion's points."""
     where, args = _scoped(viewer, run.run_id, ["key_account"])
-    rows = worded(con, run.run_id, _records(con, f"""
+    rows = worded(con, run, _records(con, f"""
         SELECT customer_id, name, account_manager, tier, segment, key_account_type,
-               key_account_score, key_account_rank, key_account_reason, key_account_contributions
+               key_account_score, key_account_rank, key_account_reason_args,
+               key_account_contributions
         FROM snapshot_customers WHERE {where}
         ORDER BY key_account_rank NULLS LAST, key_account_score DESC NULLS LAST, customer_id""",
                                             args))
@@ -468,7 +470,7 @@ def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: in
                           [f"activity_state IN ({states})", "clv_predicted IS NOT NULL",
                            "NOT list_contains(?, customer_id)"],
                           [[w["customer_id"] for w in warned]])
-    wake = worded(con, run.run_id, _records(
+    wake = worded(con, run, _records(
         con, f"SELECT {', '.join(_CALL_COLUMNS)} FROM snapshot_customers "
              f"WHERE {where} ORDER BY clv_predicted DESC, customer_id LIMIT ?", [*args, size]))
     return {"run": run.to_dict(), "warnings": warned, "wake_up": wake}
