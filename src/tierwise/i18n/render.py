@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import CODE_FAMILIES, MESSAGES, name_of, t
+from . import CODE_FAMILIES, name_of, t
 
 #: Per-customer word column -> the code column it names (and the catalogue family, or None for
 #: names the run keeps in its ``names`` table).
@@ -290,11 +290,6 @@ def table_words(table: pd.DataFrame, names: pd.DataFrame | None = None,
         for lang in ("zh", "en"):
             out[f"message_{lang}"] = [warning_message(r, lang) for r in out.to_dict("records")]
     return out
-
-
-def catalogue_keys() -> list[str]:
-    """Every key of the catalogue (for tests and tools)."""
-    return sorted(MESSAGES)
 
 
 __all__ = ["NOTE_COLUMNS", "REASON_COLUMNS", "WORD_COLUMNS", "add_words", "add_words_to_rows",
