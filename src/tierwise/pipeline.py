@@ -222,7 +222,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                               "run 'tierwise ingest' first (or 'tierwise demo')")
         period = period_label(as_of, cfg.period)
         before = store.previous_run(as_of, cfg.config_hash())
-        previous = store.snapshot(before["run_id"]) if before else None
+        # codes are all a run compares with (tiers, states, segments): no words to build
+        previous = store.snapshot(before["run_id"], words=False) if before else None
         snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress)
         _add_items(store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, progress=progress)
