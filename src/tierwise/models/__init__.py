@@ -9,6 +9,7 @@ Inputs are the per-customer summaries of :mod:`tierwise.features` (``frequency``
 """
 
 from tierwise.models.betageo import BetaGeo, simulate_bgnbd
+from tierwise.models.calibration import LikelihoodCalibration, calibrate_on_history
 from tierwise.models.clv import (
     ValueModelResult,
     customer_confidence,
@@ -41,12 +42,14 @@ __all__ = [
     "CalibrationHoldout",
     "GammaGamma",
     "HoldoutReport",
+    "LikelihoodCalibration",
     "MBGCNBD",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "Regularity",
     "Selection",
     "ValueModelResult",
+    "calibrate_on_history",
     "calibration_holdout",
     "customer_confidence",
     "estimate_regularity",
