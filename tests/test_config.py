@@ -82,3 +82,14 @@ def test_the_init_template_is_a_valid_config(tmp_path: Path) -> None:
     assert cfg.sources.orders is not None and cfg.sources.orders.path == Path("visits.csv")
     # both languages are in the comments
     assert "时区" in text and "time zone" in text
+
+
+def test_campaign_exclusions_name_the_valid_codes() -> None:
+    from pydantic import ValidationError
+
+    from tierwise.config.campaigns import CampaignDefaultsConfig
+
+    with pytest.raises(ValidationError, match="valid: maintain, wake_up, call"):
+        CampaignDefaultsConfig(exclude_policies=["nope"])
+    with pytest.raises(ValidationError, match="valid: normal, resting"):
+        CampaignDefaultsConfig(exclude_states=["asleep"])

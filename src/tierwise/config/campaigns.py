@@ -54,19 +54,19 @@ class CampaignDefaultsConfig(_Section):
     def _known_policies(cls, value: list[str]) -> list[str]:
         from ..lifecycle.policies import POLICY_CODES  # data module; imported late
 
-        unknown = [s for s in value if s not in POLICY_CODES]
-        if unknown:
-            raise ValueError(f"unknown activity policy(ies) {unknown}; valid: "
-                             f"{', '.join(POLICY_CODES)}")
-        return value
+        return _known(value, POLICY_CODES, "activity policy(ies)")
 
     @field_validator("exclude_states")
     @classmethod
     def _known_states(cls, value: list[str]) -> list[str]:
         from ..lifecycle.policies import ACTIVITY_STATES  # data module; imported late
 
-        unknown = [s for s in value if s not in ACTIVITY_STATES]
-        if unknown:
-            raise ValueError(f"unknown activity state(s) {unknown}; valid: "
-                             f"{', '.join(ACTIVITY_STATES)}")
-        return value
+        return _known(value, ACTIVITY_STATES, "activity state(s)")
+
+
+def _known(value: list[str], valid: tuple[str, ...], what: str) -> list[str]:
+    """``value`` when every code is one of ``valid``; else the error lists the valid ones."""
+    unknown = [s for s in value if s not in valid]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; valid: {', '.join(valid)}")
+    return value
