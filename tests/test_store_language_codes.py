@@ -20,7 +20,7 @@ from conftest import ROOT, run_cli
 RELEASE = "2f1c6e4aab70c5f48cef114a8dbf82f1a3e85834"
 WORDS = ["tier_zh", "activity_state_zh", "rfm_segment_zh", "problem_group_zh", "segment_zh",
          "cluster_profile_zh", "rfm_class_en", "policy_reason", "policy_reason_zh", "clv_note",
-         "key_account_reason"]
+         "key_account_reason", "tier_reason"]
 
 
 def _release_source(directory: Path) -> Path:
@@ -96,17 +96,18 @@ def test_the_migration_leaves_codes_and_the_same_words(migrated) -> None:
     from tierwise.store import Store
 
     config, (snaps, tables), applied, columns = migrated
-    assert "0060_language_codes" in applied
+    assert "0060_language_codes" in applied and "0062_tier_reason_codes" in applied
     assert [c for c in columns if c.endswith(("_zh", "_en"))] == []
     assert "policy_reason" not in columns and "policy_reason_args" in columns
     assert "clv_note" not in columns and "clv_note_args" in columns
     assert "key_account_reason" not in columns and "key_account_reason_args" in columns
+    assert "tier_reason" not in columns and "tier_reason_args" in columns
     with Store(load_config(config).store_path, read_only=True) as store:
         for run_id, old in snaps.items():
             new = store.snapshot(run_id).sort_values("customer_key").reset_index(drop=True)
             assert new["policy_reason_code"].notna().sum() == old["policy_reason"].notna().sum()
             assert not new["policy_reason_code"].eq("text").any()  # every reason was read
-            for args in ("clv_note_args", "key_account_reason_args"):
+            for args in ("clv_note_args", "key_account_reason_args", "tier_reason_args"):
                 assert not new[args].dropna().str.contains('"reason.text"').any(), args
             for column in WORDS:
                 assert _same(new[column], old[column]), (run_id, column)

@@ -300,3 +300,38 @@ def test_summary_counts_customers_and_value_per_tier() -> None:
     summary = pyramid_summary(out)
     assert summary["customers"].tolist() == [1, 3, 6, 10, 0, 0]
     assert summary["value"].iloc[0] == 20 and summary["value_share"].sum() == pytest.approx(1.0)
+
+
+# ---- the reason as codes ---------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["customer_share", "value_share", "thresholds"])
+def test_the_stored_reason_words_the_same_in_either_language(method: str) -> None:
+    """``tier_reason_args`` (what the store keeps) reads back as the sentence ``transform`` wrote,
+    one row at a time and a column at a time, for every kind of reason."""
+    import json
+
+    from tierwise.i18n.render import render_note, tier_reasons
+
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
+                          "frequency": rng.integers(-1, 6, n),
+                          "total_amount": rng.lognormal(8, 1.5, n).round(2)})
+    frame.loc[5:9, "total_amount"] = np.nan
+    cfg = PyramidConfig.model_validate({"method": method, "thresholds": [50000, 10000, 2000],
+                                        "hysteresis": {"margin": 0.2}})
+    pyramid = Pyramid(cfg).fit(frame)
+    previous = pyramid.transform(frame)[["customer_id", "tier"]]
+    frame["total_amount"] *= rng.uniform(0.8, 1.2, n)
+    for lang in ("en", "zh"):
+        out = pyramid.transform(frame, previous=previous, lang=lang)
+        other = "zh" if lang == "en" else "en"
+        assert out["tier_reason_args"].map(lambda a: render_note(a, lang)).tolist() == \
+            out["tier_reason"].tolist()
+        assert tier_reasons(out["tier_reason_args"], lang).tolist() == out["tier_reason"].tolist()
+        assert tier_reasons(out["tier_reason_args"], other).tolist() == \
+            pyramid.transform(frame, previous=previous, lang=other)["tier_reason"].tolist()
+    keys = {json.loads(a)[0][0] for a in out["tier_reason_args"]}
+    assert {"tier.rank", "tier_reason.new", "tier_reason.prospect"} <= keys
+    assert "tier_reason.held" in keys
+    assert "tier_reason_args" in out and "tier_reason" not in \
+        pyramid.transform(frame, words=False).columns

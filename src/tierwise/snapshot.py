@@ -270,7 +270,7 @@ def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, l
     pyramid = Pyramid(cfg.pyramid, scorecard=cfg.scorecard.criteria).fit(frame)
     prev = previous[["customer_id", "tier"]] if previous is not None and "tier" in previous \
         else None
-    tiered = pyramid.transform(frame, previous=prev, lang=lang)
+    tiered = pyramid.transform(frame, previous=prev, lang=lang, words=False)
     if "score" not in tiered:
         tiered = pd.concat([tiered, Scorecard(cfg.scorecard.criteria).fit_transform(frame)],
                            axis=1)

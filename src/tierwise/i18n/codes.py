@@ -135,6 +135,42 @@ CODE_MESSAGES: dict[str, dict[str, str]] = {
                                   "{gates})"},
     "ka.manual_remove": {"zh": "{by} 于 {when} 手动移除：{reason}",
                          "en": "manual remove by {by} on {when}: {reason}"},
+    # -- why a pyramid level (tier_reason) --------------------------------------------------
+    "column.clv_predicted": {"zh": "预测CLV", "en": "predicted CLV"},
+    "column.clv_historical": {"zh": "历史CLV", "en": "historical CLV"},
+    "column.total_amount": {"zh": "消费总额", "en": "total amount"},
+    "column.margin_total": {"zh": "毛利", "en": "margin"},
+    "column.frequency": {"zh": "复购次数", "en": "repeat purchases"},
+    "column.value_period": {"zh": "本期价值", "en": "value this period"},
+    "column.score": {"zh": "评分卡得分", "en": "scorecard score"},
+    "tier_reason.top": {"zh": "按{name}排名前{hi}", "en": "top {hi} by {name}"},
+    "tier_reason.span": {"zh": "按{name}排名前{lo}-{hi}", "en": "top {lo}-{hi} by {name}"},
+    "tier_reason.bottom": {"zh": "按{name}排名后{lo}", "en": "bottom {lo} by {name}"},
+    "tier_reason.first": {"zh": "累计贡献前{hi}的{name}", "en": "in the first {hi} of {name}"},
+    "tier_reason.within": {"zh": "累计贡献{lo}-{hi}的{name}", "en": "in {lo}-{hi} of {name}"},
+    "tier_reason.last": {"zh": "累计贡献最后{lo}的{name}", "en": "in the last {lo} of {name}"},
+    "tier_reason.at_threshold": {"zh": "{name}达到{tier}门槛",
+                                 "en": "{name} at or above the {tier} threshold"},
+    "tier_reason.below_threshold": {"zh": "{name}低于{tier}门槛",
+                                    "en": "{name} below the {tier} threshold"},
+    "tier_reason.cut_above": {"zh": "（{v} ≥ 分界 {cut}）", "en": " ({v} >= cut {cut})"},
+    "tier_reason.cut_below": {"zh": "（{v} < 分界 {cut}）", "en": " ({v} < cut {cut})"},
+    "tier_reason.held": {"zh": "保持{tier}（防抖）：{v} 越过分界 {cut} 未达 {margin}",
+                         "en": "stays {tier} (hysteresis): {v} has not passed the cut {cut} by "
+                               "the margin of {margin}"},
+    "tier_reason.points": {"zh": "{margin} 个百分点", "en": "{margin} percentile points"},
+    "tier_reason.prospect": {"zh": "尚无购买：潜在客户，不参与分级",
+                             "en": "no purchase yet: prospect, not graded"},
+    "tier_reason.new": {"zh": "仅 {count} 次购买（满 {needed} 次才分级）：新客户",
+                        "en": "{count} purchase(s), fewer than the {needed} needed to be graded: "
+                              "new customer"},
+    "tier_reason.not_graded": {"zh": "未分级：无{name}数值", "en": "not graded: no {name} value"},
+    "tier_reason.null_lowest": {"zh": "无{name}数值：归入最低层级",
+                                "en": "no {name} value: placed in the lowest level"},
+    "tier_reason.no_spread": {"zh": "拟合期所有参与分级的客户{name}相同（{v}），相对分界无法区分，"
+                                    "均为普通客户",
+                              "en": "every graded customer of the fit period had the same {name} "
+                                    "({v}): a relative cut cannot rank them, so all are ordinary"},
     # -- why values come from a fallback (clv_note) -----------------------------------------
     "clv_note.historical_rate": {"zh": "未用拟合模型（{why}）：按客户自己的购买频率估算",
                                  "en": "no fitted model ({why}): values from the customer's own "

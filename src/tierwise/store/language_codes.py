@@ -27,8 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import MESSAGES
-from ..i18n.render import NAMES_TABLE, NOTE_COLUMNS, WORD_COLUMNS, strip_table_words, strip_words
+from ..i18n.render import NAMES_TABLE, WORD_COLUMNS, strip_table_words, strip_words
 
+#: The notes this migration converts (as the catalogue had them when it shipped: later notes,
+#: such as ``tier_reason``, have their own migration).
+NOTE_COLUMNS = {"clv_note": "clv_note_args", "key_account_reason": "key_account_reason_args"}
 #: Snapshot columns the migration drops (words, the rendered reason sentences, the notes).
 DROPPED = (*WORD_COLUMNS, "policy_reason", "policy_reason_zh", *NOTE_COLUMNS)
 

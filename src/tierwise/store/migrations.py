@@ -11,6 +11,7 @@ from collections.abc import Callable
 import duckdb
 
 from .language_codes import migrate as _language_codes
+from .tier_reason_codes import migrate as _tier_reason_codes
 
 Migration = tuple[str, Callable[[duckdb.DuckDBPyConnection], None] | str]
 
@@ -276,4 +277,5 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN policy_reason_zh VARCHAR;
     """),
     ("0060_language_codes", _language_codes),
+    ("0062_tier_reason_codes", _tier_reason_codes),
 ]

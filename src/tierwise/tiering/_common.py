@@ -10,20 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataContractError
+from ..i18n import name_of
+from ..i18n.render import plain_number as fmt
 
 Lang = Literal["en", "zh"]
 LANGS = ("en", "zh")
-
-#: Plain-word labels of the usual ranking columns; any other column is shown by its name.
-COLUMN_LABELS: dict[str, dict[str, str]] = {
-    "clv_predicted": {"en": "predicted CLV", "zh": "预测CLV"},
-    "clv_historical": {"en": "historical CLV", "zh": "历史CLV"},
-    "total_amount": {"en": "total amount", "zh": "消费总额"},
-    "margin_total": {"en": "margin", "zh": "毛利"},
-    "frequency": {"en": "repeat purchases", "zh": "复购次数"},
-    "value_period": {"en": "value this period", "zh": "本期价值"},
-    "score": {"en": "scorecard score", "zh": "评分卡得分"},
-}
 
 
 def check_lang(lang: str) -> Lang:
@@ -35,17 +26,7 @@ def check_lang(lang: str) -> Lang:
 
 def label(column: str, lang: Lang) -> str:
     """The plain-word label of a column (its name when it has none)."""
-    return COLUMN_LABELS.get(column, {}).get(lang, column)
-
-
-def fmt(value: float) -> str:
-    """A number as people write it: thousands separated, at most two decimals."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    return name_of("column", column, lang)
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], purpose: str,

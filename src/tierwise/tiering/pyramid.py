@@ -45,6 +45,7 @@ References
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ import pandas as pd
 
 from ..config import PYRAMID_LEVELS, PYRAMID_TIERS, PyramidConfig, ScorecardConfig
 from ..errors import ConfigError, FitError, NotFittedError
+from ..i18n import t
+from ..i18n.render import reason_part
 from ._common import Lang, check_lang, customer_ids, fmt, label, numeric_column, purchases
 from .policies import SERVICE_POLICIES, TIER_NAMES
 from .scorecard import CriteriaLike, Scorecard
@@ -77,11 +80,15 @@ class PyramidMethod:
         ordinary (``inf`` for a level nobody reaches).
     phrase
         ``(level, config, label, lang) -> text``: how a reason names the level, e.g. level 0 of
-        customer_share in English: ``"top 5% by predicted CLV"``.
+        customer_share in English: ``"top 5% by predicted CLV"``. Built-in methods make it from
+        ``parts``; a method without ``parts`` keeps its phrase's words in each stored reason.
     relative
         True when the cuts depend on the population (then all-equal values are handled apart).
     uses_scorecard
         True when the ranking value is the scorecard score.
+    parts
+        ``(level, config) -> (catalogue key, fields)``: the phrase as a code and its figures,
+        which is what the store keeps (``by`` names the ranking column, ``tier`` a tier code).
     """
 
     name: str
@@ -89,6 +96,7 @@ class PyramidMethod:
     phrase: Callable[[int, PyramidConfig, str, Lang], str]
     relative: bool = False
     uses_scorecard: bool = False
+    parts: Callable[[int, PyramidConfig], tuple[str, dict[str, Any]]] | None = None
 
 
 _METHODS: dict[str, PyramidMethod] = {}
@@ -177,50 +185,52 @@ def _pct(x: float) -> str:
     return f"{x:g}%"
 
 
-def _customer_share_phrase(level: int, cfg: PyramidConfig, name: str, lang: Lang) -> str:
+def _customer_share_parts(level: int, cfg: PyramidConfig) -> tuple[str, dict[str, Any]]:
     cum = [0.0, *np.cumsum(cfg.customer_shares)]
     if level == 0:
-        span = {"en": f"top {_pct(cum[1])}", "zh": f"前{_pct(cum[1])}"}
-    elif level == 3:
-        span = {"en": f"bottom {_pct(100 - cum[3])}", "zh": f"后{_pct(100 - cum[3])}"}
-    else:
-        lo, hi = _pct(cum[level]), _pct(cum[level + 1])
-        span = {"en": f"top {lo}-{hi}", "zh": f"前{lo}-{hi}"}
-    return f"{span['en']} by {name}" if lang == "en" else f"按{name}排名{span['zh']}"
+        return "tier_reason.top", {"hi": _pct(cum[1])}
+    if level == 3:
+        return "tier_reason.bottom", {"lo": _pct(100 - cum[3])}
+    return "tier_reason.span", {"lo": _pct(cum[level]), "hi": _pct(cum[level + 1])}
 
 
-def _value_share_phrase(level: int, cfg: PyramidConfig, name: str, lang: Lang) -> str:
+def _value_share_parts(level: int, cfg: PyramidConfig) -> tuple[str, dict[str, Any]]:
     cum = [0.0, *cfg.value_shares]
     if level == 0:
-        en, zh = f"in the first {_pct(cum[1])} of {name}", f"累计贡献前{_pct(cum[1])}的{name}"
-    elif level == 3:
-        last = _pct(100 - cum[3])
-        en, zh = f"in the last {last} of {name}", f"累计贡献最后{last}的{name}"
-    else:
-        lo, hi = _pct(cum[level]), _pct(cum[level + 1])
-        en, zh = f"in {lo}-{hi} of {name}", f"累计贡献{lo}-{hi}的{name}"
-    return en if lang == "en" else zh
-
-
-def _threshold_phrase(level: int, cfg: PyramidConfig, name: str, lang: Lang) -> str:
+        return "tier_reason.first", {"hi": _pct(cum[1])}
     if level == 3:
-        zh = TIER_NAMES["ordinary"]["zh"]
-        return (f"{name} below the ordinary threshold" if lang == "en"
-                else f"{name}低于{zh}门槛")
-    tier = PYRAMID_LEVELS[level]
-    return (f"{name} at or above the {TIER_NAMES[tier]['en']} threshold" if lang == "en"
-            else f"{name}达到{TIER_NAMES[tier]['zh']}门槛")
+        return "tier_reason.last", {"lo": _pct(100 - cum[3])}
+    return "tier_reason.within", {"lo": _pct(cum[level]), "hi": _pct(cum[level + 1])}
 
 
-for _method in (
-    PyramidMethod("customer_share", _customer_share_edges, _customer_share_phrase, relative=True),
-    PyramidMethod("value_share", _value_share_edges, _value_share_phrase, relative=True),
-    PyramidMethod("thresholds", lambda v, cfg: np.asarray(cfg.thresholds, dtype=float),
-                  _threshold_phrase),
-    PyramidMethod("scorecard", lambda v, cfg: np.asarray(cfg.score_cuts, dtype=float),
-                  _threshold_phrase, uses_scorecard=True),
+def _threshold_parts(level: int, cfg: PyramidConfig) -> tuple[str, dict[str, Any]]:
+    if level == 3:
+        return "tier_reason.below_threshold", {"tier": "ordinary"}
+    return "tier_reason.at_threshold", {"tier": PYRAMID_LEVELS[level]}
+
+
+def _catalogue_phrase(parts: Callable[[int, PyramidConfig], tuple[str, dict[str, Any]]]
+                      ) -> Callable[[int, PyramidConfig, str, Lang], str]:
+    """A method's ``phrase`` in words from the catalogue, for its ``parts``."""
+    def phrase(level: int, cfg: PyramidConfig, name: str, lang: Lang) -> str:
+        key, fields = parts(level, cfg)
+        worded = {**fields, "name": name}
+        if "tier" in fields:
+            worded["tier"] = TIER_NAMES[fields["tier"]][lang]
+        return t(key, lang, **worded)
+    return phrase
+
+
+for _name, _edges, _parts, _relative, _scorecard in (
+    ("customer_share", _customer_share_edges, _customer_share_parts, True, False),
+    ("value_share", _value_share_edges, _value_share_parts, True, False),
+    ("thresholds", lambda v, cfg: np.asarray(cfg.thresholds, dtype=float), _threshold_parts,
+     False, False),
+    ("scorecard", lambda v, cfg: np.asarray(cfg.score_cuts, dtype=float), _threshold_parts,
+     False, True),
 ):
-    register_pyramid_method(_method)
+    register_pyramid_method(PyramidMethod(_name, _edges, _catalogue_phrase(_parts), _relative,
+                                          _scorecard, _parts))
 
 
 # ---- the estimator ------------------------------------------------------------------------
@@ -324,7 +334,7 @@ class Pyramid:
         return numeric_column(frame, self.ranking_, "[pyramid] ranking"), None
 
     def transform(self, frame: pd.DataFrame, previous: pd.Series | pd.DataFrame | None = None,
-                  lang: Lang = "en") -> pd.DataFrame:
+                  lang: Lang = "en", *, words: bool = True) -> pd.DataFrame:
         """Grade every customer of ``frame`` with the fitted cuts.
 
         Parameters
@@ -337,11 +347,15 @@ class Pyramid:
             or a frame with ``customer_id`` and ``tier``. Ignored when the margin is 0.
         lang
             Language of ``tier_reason``: ``"en"`` or ``"zh"``.
+        words
+            False to leave ``tier_reason`` out (the store keeps only ``tier_reason_args`` and
+            words it when read): about half the time on a million customers.
 
         Returns
         -------
         pandas.DataFrame
-            A copy of ``frame`` with ``tier``, ``tier_zh``, ``tier_score``, ``tier_reason`` (and
+            A copy of ``frame`` with ``tier``, ``tier_zh``, ``tier_score``, ``tier_reason`` (in
+            words) and ``tier_reason_args`` (its code and figures, what the store keeps) (and
             the scorecard's ``score`` columns for the scorecard method).
         """
         if not hasattr(self, "edges_"):
@@ -369,7 +383,10 @@ class Pyramid:
         out["tier"] = pd.Series(tiers, index=frame.index, dtype=object)
         out["tier_zh"] = out["tier"].map(lambda t: TIER_NAMES[t]["zh"] if t else None)
         out["tier_score"] = values
-        out["tier_reason"] = self._reasons(values, count, status, level, held, lang)
+        out["tier_reason_args"], reasons = self._reasons(values, count, status, level, held,
+                                                         lang, words)
+        if reasons is not None:
+            out["tier_reason"] = reasons
         return out
 
     def fit_transform(self, frame: pd.DataFrame, previous: pd.Series | pd.DataFrame | None = None,
@@ -400,36 +417,81 @@ class Pyramid:
 
     # ---- reasons ---------------------------------------------------------------------------
     def _reasons(self, values: np.ndarray, count: np.ndarray, status: np.ndarray,
-                 level: np.ndarray, held: np.ndarray, lang: Lang) -> list[str]:
-        name = label(self.ranking_, lang)
-        method = get_pyramid_method(self.method_)
-        phrases = [method.phrase(i, self.config, name, lang) for i in range(4)]
-        out = []
-        for v, k, s, lv, h in zip(values, count, status, level, held):
-            if s != "graded":
-                out.append(_ungraded_reason(s, int(k), self.config.min_purchases, lang))
-            elif math.isnan(v):
-                out.append(_null_reason(lv, name, lang))
-            elif h:
-                out.append(self._held_reason(int(lv), v, lang))
-            elif self.no_spread_ and lv == 2:
-                out.append(_no_spread_reason(name, self.edges_[2], lang))
-            else:
-                out.append(phrases[lv] + _cut_text(v, self.edges_, int(lv), lang))
-        return out
+                 level: np.ndarray, held: np.ndarray, lang: Lang, with_words: bool = True
+                 ) -> tuple[list[str], list[str] | None]:
+        """Each customer's reason as the store keeps it (a JSON list of one catalogue part)
+        and in words (``lang``).
 
-    def _held_reason(self, lv: int, v: float, lang: Lang) -> str:
-        bounds = np.concatenate([[np.inf], self.edges_, [-np.inf]])
-        cut = bounds[lv] if v >= bounds[lv] else bounds[lv + 1]
-        hyst = self.config.hysteresis
-        margin = (f"{hyst.margin:.0%}" if hyst.unit == "relative"
-                  else f"{hyst.margin:g} percentile points")
-        tier = TIER_NAMES[PYRAMID_LEVELS[lv]]
-        if lang == "en":
-            return (f"stays {tier['en']} (hysteresis): {fmt(v)} has not passed the cut "
-                    f"{fmt(cut)} by the margin of {margin}")
-        margin = margin.replace("percentile points", "个百分点")
-        return f"保持{tier['zh']}（防抖）：{fmt(v)} 越过分界 {fmt(cut)} 未达 {margin}"
+        The common case, a customer ranked into a level, is written from per-level pieces made
+        once (the phrase's JSON and words), so a million customers cost two string joins each.
+        """
+        cfg = self.config
+        by = self.ranking_
+        method = get_pyramid_method(self.method_)
+        name = label(by, lang)
+        phrase_words = [method.phrase(i, cfg, name, lang) for i in range(4)]
+        phrase_json = [json.dumps(self._phrase_part(i), ensure_ascii=False) for i in range(4)]
+        last_cut = float(self.edges_[2]) if np.isfinite(self.edges_[2]) else None
+        cut_above, cut_below = t("tier_reason.cut_above", lang, v="{v}", cut="{cut}"), \
+            t("tier_reason.cut_below", lang, v="{v}", cut="{cut}")
+        args: list[str] = []
+        words: list[str] = []
+        for v, k, s, lv, h in zip(values.tolist(), count.tolist(), status.tolist(),
+                                  level.tolist(), held.tolist()):
+            ranked = s == "graded" and not math.isnan(v) and not h \
+                and not (self.no_spread_ and lv == 2)
+            if ranked and math.isfinite(v):
+                cut = float(self.edges_[lv]) if lv < 3 else last_cut
+                args.append(f'[["tier.rank",{{"phrase":{phrase_json[lv]},"v":{v!r},'
+                            f'"cut":{"null" if cut is None else repr(cut)},'
+                            f'"below":{"true" if lv == 3 else "false"}}}]]')
+                if not with_words:
+                    continue
+                if cut is None:
+                    words.append(phrase_words[lv])
+                else:
+                    words.append(phrase_words[lv] + (cut_below if lv == 3 else cut_above).format(
+                        v=fmt(v), cut=fmt(cut)))
+                continue
+            key, fields = (self._rank_part(v, int(lv)) if ranked
+                           else self._other_reason(v, int(k), s, int(lv), bool(h)))
+            args.append(json.dumps([[key, fields]], ensure_ascii=False))
+            if with_words:
+                words.append(reason_part(key, fields, lang))
+        return args, words if with_words else None
+
+    def _rank_part(self, v: float, lv: int) -> tuple[str, dict[str, Any]]:
+        """A ranked customer's reason as one part (the fast path writes the same JSON)."""
+        cut = self.edges_[lv] if lv < 3 else self.edges_[2]
+        return "tier.rank", {"phrase": self._phrase_part(lv), "v": v,
+                             "cut": float(cut) if np.isfinite(cut) else None, "below": lv == 3}
+
+    def _phrase_part(self, level: int) -> Any:
+        method = get_pyramid_method(self.method_)
+        if method.parts is None:
+            name = {lg: label(self.ranking_, lg) for lg in ("en", "zh")}
+            return {"text": {lg: method.phrase(level, self.config, name[lg], lg)  # type: ignore[arg-type]
+                             for lg in ("en", "zh")}}
+        key, fields = method.parts(level, self.config)
+        return [key, {**fields, "by": self.ranking_}]
+
+    def _other_reason(self, v: float, count: int, status: str, lv: int,
+                      held: bool) -> tuple[str, dict[str, Any]]:
+        """The reason of a customer not simply ranked: ungraded, no value, held or no spread."""
+        if status == "prospect":
+            return "tier_reason.prospect", {}
+        if status != "graded":
+            return "tier_reason.new", {"count": count, "needed": self.config.min_purchases}
+        if math.isnan(v):
+            key = "tier_reason.not_graded" if lv < 0 else "tier_reason.null_lowest"
+            return key, {"by": self.ranking_}
+        if held:
+            bounds = np.concatenate([[np.inf], self.edges_, [-np.inf]])
+            cut = bounds[lv] if v >= bounds[lv] else bounds[lv + 1]
+            hyst = self.config.hysteresis
+            return "tier_reason.held", {"tier": PYRAMID_LEVELS[lv], "v": v, "cut": float(cut),
+                                        "margin": hyst.margin, "unit": hyst.unit}
+        return "tier_reason.no_spread", {"by": self.ranking_, "v": float(self.edges_[2])}
 
     # ---- explanation -----------------------------------------------------------------------
     def levels_table(self, lang: Lang = "en") -> pd.DataFrame:
@@ -446,38 +508,6 @@ class Pyramid:
             "lowest": bounds[1:], "below": bounds[:-1],
             "definition": [method.phrase(i, self.config, name, lang) for i in range(4)],
         })
-
-
-def _cut_text(v: float, edges: np.ndarray, lv: int, lang: Lang) -> str:
-    if lv < 3:
-        return f" ({fmt(v)} >= cut {fmt(edges[lv])})" if lang == "en" \
-            else f"（{fmt(v)} ≥ 分界 {fmt(edges[lv])}）"
-    if not np.isfinite(edges[2]):
-        return ""
-    return f" ({fmt(v)} < cut {fmt(edges[2])})" if lang == "en" \
-        else f"（{fmt(v)} < 分界 {fmt(edges[2])}）"
-
-
-def _ungraded_reason(status: str, count: int, needed: int, lang: Lang) -> str:
-    if status == "prospect":
-        return ("no purchase yet: prospect, not graded" if lang == "en"
-                else "尚无购买：潜在客户，不参与分级")
-    return (f"{count} purchase(s), fewer than the {needed} needed to be graded: new customer"
-            if lang == "en" else f"仅 {count} 次购买（满 {needed} 次才分级）：新客户")
-
-
-def _null_reason(level: int, name: str, lang: Lang) -> str:
-    if level < 0:
-        return f"not graded: no {name} value" if lang == "en" else f"未分级：无{name}数值"
-    return (f"no {name} value: placed in the lowest level" if lang == "en"
-            else f"无{name}数值：归入最低层级")
-
-
-def _no_spread_reason(name: str, value: float, lang: Lang) -> str:
-    if lang == "en":
-        return (f"every graded customer of the fit period had the same {name} ({fmt(value)}): "
-                "a relative cut cannot rank them, so all are ordinary")
-    return f"拟合期所有参与分级的客户{name}相同（{fmt(value)}），相对分界无法区分，均为普通客户"
 
 
 def _previous_levels(previous: pd.Series | pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:

@@ -27,6 +27,7 @@ from .context import LANG_COOKIE, WebContext, context
 from .downloads import REPORT_FORMATS, report_file, targets_csv
 from .errors import Forbidden, SignInRequired, TooManyAttempts
 from ..i18n import CODE_FAMILIES, name_of
+from ..i18n.render import render_note
 from .messages import LANGUAGES, t
 from .models import CampaignIn
 from .security import Session
@@ -54,7 +55,8 @@ def render(request: Request, template: str, *, viewer: Viewer | None, page: str,
         "lang": lang, "viewer": viewer, "page": page, "csrf": _csrf(request),
         "t": lambda key, **fields: t(key, lang, **fields),
         "link": lambda **changes: _link(request, changes),
-        "pick": lambda row, key: _pick(row, key, lang), **data}, status_code=status)
+        "pick": lambda row, key: _pick(row, key, lang),
+        "note": lambda args: render_note(args, lang), **data}, status_code=status)
     chosen = request.query_params.get("lang")
     if chosen in LANGUAGES:
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True,
