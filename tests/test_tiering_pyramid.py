@@ -325,7 +325,7 @@ def test_the_stored_reason_words_the_same_in_either_language(method: str) -> Non
     for lang in ("en", "zh"):
         out = pyramid.transform(frame, previous=previous, lang=lang)
         other = "zh" if lang == "en" else "en"
-        assert out["tier_reason_args"].map(lambda a: render_note(a, lang)).tolist() == \
+        assert out["tier_reason_args"].map(lambda a, lg=lang: render_note(a, lg)).tolist() == \
             out["tier_reason"].tolist()
         assert tier_reasons(out["tier_reason_args"], lang).tolist() == out["tier_reason"].tolist()
         assert tier_reasons(out["tier_reason_args"], other).tolist() == \

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .config import Config
 from .errors import ConfigError
+from .i18n import t
 from .store import Store
 
 #: The dimensions of the ``backtest`` table, in order.
@@ -62,7 +63,8 @@ class Backtest:
         return {"backtest": self.groups, "backtest_calibration": self.calibration}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"meta": self.meta,
+        return {"meta": self.meta, "headline_en": headline(self.meta, "en"),
+                "headline_zh": headline(self.meta, "zh"),
                 "groups": _records(self.groups), "calibration": _records(self.calibration)}
 
 
@@ -183,25 +185,35 @@ def _max_gap(calibration: pd.DataFrame, score: str) -> float | None:
     return float(gaps.abs().max()) if len(gaps) else None
 
 
-def _headlines(meta: dict[str, Any]) -> tuple[str, str]:
+def headline(meta: dict[str, Any], lang: str = "en") -> str:
+    """The backtest's one-line headline in ``lang``, worded from its stored figures.
+
+    A skipped backtest names its reason (``reason_code`` and ``reason_args``; runs stored before
+    the codes kept ``reason_en`` / ``reason_zh``, which are used as they are).
+    """
     if meta.get("status") != "ran":
-        return (f"no backtest: {meta.get('reason_en')}", f"未回测：{meta.get('reason_zh')}")
-    c, h, start = meta["checks"], meta["horizon_days"], meta["replay_as_of"]
+        return t("bt_headline.skipped", lang, why=skip_reason(meta, lang) or "")
+    c = meta["checks"]
     share = c["silenced_share"]
-    s_en = "no one was told to be left alone" if share is None else \
-        f"{100 * share:.0f} % of the {c['silenced_customers']:,} told 'do not contact'/'archive' " \
-        "bought again"
-    s_zh = "无客户被标为不打扰/归档" if share is None else \
-        f"被标为不打扰/归档的 {c['silenced_customers']:,} 人中 {100 * share:.0f}% 再次购买"
-    cal = c["calibration_max_gap"]
-    cal_en = "" if cal is None else f"; purchase likelihood off by at most {100 * cal:.0f} points"
-    cal_zh = "" if cal is None else f"；购买可能性与实际最多相差 {100 * cal:.0f} 个百分点"
-    pol = c.get("policy_calibration_max_gap")
-    if pol is not None:
-        cal_en += f"; the policies' probability (from the rhythm) by at most {100 * pol:.0f}"
-        cal_zh += f"；对策所依据的概率（消费节奏）最多相差 {100 * pol:.0f} 个百分点"
-    return (f"advice of {start}, {h} days on: {s_en}{cal_en}",
-            f"{start} 的建议，{h} 天后：{s_zh}{cal_zh}")
+    silenced = t("bt_headline.none_silenced", lang) if share is None else \
+        t("bt_headline.silenced", lang, share=f"{100 * share:.0f}",
+          n=f"{c['silenced_customers']:,}")
+    calibration = ""
+    for key, gap in (("bt_headline.calibration", c.get("calibration_max_gap")),
+                     ("bt_headline.policy_calibration", c.get("policy_calibration_max_gap"))):
+        if gap is not None:
+            calibration += t(key, lang, gap=f"{100 * gap:.0f}")
+    return t("bt_headline.ran", lang, start=meta["replay_as_of"], horizon=meta["horizon_days"],
+             silenced=silenced, calibration=calibration)
+
+
+def skip_reason(meta: dict[str, Any], lang: str = "en") -> str | None:
+    """Why a backtest was skipped, in ``lang`` (None when it ran)."""
+    if meta.get("status") == "ran":
+        return None
+    if meta.get("reason_code"):
+        return t(f"bt_skip.{meta['reason_code']}", lang, **(meta.get("reason_args") or {}))
+    return meta.get(f"reason_{lang}") or meta.get("reason_en")
 
 
 # ---- the stored backtest, as reports and pages read it ---------------------------------------------
@@ -229,8 +241,10 @@ def stored_backtest(meta: dict[str, Any] | None, groups: pd.DataFrame | None,
     out: dict[str, Any] = {
         "status": meta.get("status") or "none",
         **{k: meta.get(k) for k in ("as_of", "replay_as_of", "horizon_days", "policy_floor",
-                                     "policy_basis", "activity_mode", "headline_en",
-                                     "headline_zh", "reason_en", "reason_zh")},
+                                     "policy_basis", "activity_mode")},
+        **({f"headline_{lang}": headline(meta, lang) for lang in ("en", "zh")} if meta else
+           {"headline_en": None, "headline_zh": None}),
+        **{f"reason_{lang}": skip_reason(meta, lang) if meta else None for lang in ("en", "zh")},
         **{k: checks_.get(k) for k in ("silenced_customers", "silenced_share",
                                         "policies_ordered", "calibration_max_gap",
                                         "policy_calibration_max_gap")},
@@ -259,12 +273,11 @@ def _first_order(store: Store) -> dt.date | None:
     return row[0] if row else None
 
 
-def _skipped(as_of: dt.date | None, start: dt.date | None, horizon: int, en: str, zh: str
-             ) -> Backtest:
+def _skipped(as_of: dt.date | None, start: dt.date | None, horizon: int, code: str,
+             **args: Any) -> Backtest:
     meta = {"status": "skipped", "as_of": as_of and as_of.isoformat(),
             "replay_as_of": start and start.isoformat(), "horizon_days": horizon,
-            "reason_en": en, "reason_zh": zh}
-    meta["headline_en"], meta["headline_zh"] = _headlines(meta)
+            "reason_code": code, "reason_args": args}
     return Backtest(as_of, start, horizon, meta=meta)
 
 
@@ -289,15 +302,13 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         raise ConfigError(f"backtest horizon {horizon} days", "give a positive number of days")
     start = as_of - dt.timedelta(days=horizon)
     if not (b.enabled or force):
-        return _skipped(as_of, start, horizon, "[backtest] enabled = false",
-                        "配置中关闭了回测（[backtest] enabled = false）")
+        return _skipped(as_of, start, horizon, "disabled")
     first = _first_order(store)
     need = b.min_history_days or cfg.activity.policy_horizon_days
     if first is None or (start - first).days < need:
         have = 0 if first is None else max((start - first).days, 0)
-        return _skipped(as_of, start, horizon,
-                        f"only {have} days of orders before {start} (need {need})",
-                        f"{start} 之前只有 {have} 天的订单（需要 {need} 天）")
+        return _skipped(as_of, start, horizon, "short_history", have=have,
+                        start=start.isoformat(), need=need)
     progress(f"replaying the advice as of {start}")
     replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
         update={"purchase_horizon_days": horizon})})
@@ -317,7 +328,6 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
             "activity_mode": (snap.meta.get("activity") or {}).get("mode"),
             "policy_basis": (snap.meta.get("activity") or {}).get("policy_basis"),
             "checks": checks(groups, calibration)}
-    meta["headline_en"], meta["headline_zh"] = _headlines(meta)
     return Backtest(as_of, start, horizon, groups, calibration, meta)
 
 

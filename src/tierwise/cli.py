@@ -231,6 +231,7 @@ def backtest(
 ) -> None:
     """Did the advice hold? Replay it one horizon back and compare with what customers did."""
     from .backtest import backtest as run_backtest
+    from .backtest import headline
     cfg = _load(config)
     with _progress("backtest") as log:
         result = run_backtest(cfg, as_of=_parse_date(as_of, "--as-of"), horizon_days=horizon,
@@ -238,7 +239,7 @@ def backtest(
     if as_json:
         _print_json(result.to_dict())
         return
-    _say(result.meta["headline_en"])
+    _say(headline(result.meta, "zh" if cfg.language == "zh" else "en"))
     if result.meta.get("status") != "ran":
         return
     out.print(_table("Who bought again", ["by", "group", "customers", "bought again", "share",

@@ -208,6 +208,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     (:func:`tierwise.features.as_of.default_as_of`).
     """
     from .backtest import backtest_in_store
+    from .backtest import headline as backtest_headline
     from .features.as_of import default_as_of
 
     warnings: list[str] = []
@@ -230,7 +231,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         snap.tables.update(bt.tables())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
-        summary = {**frame_summary(results), **_advice_summary(snap.meta, bt.meta)}
+        summary = {**frame_summary(results), **_advice_summary(snap.meta)}
         progress(f"writing snapshot {period} ({len(results)} customers)")
         run_id = store.commit_run(
             period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
@@ -239,6 +240,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                   "previous_run": before and before["run_id"],
                   "config": cfg.model_dump(mode="json")},
             before_commit=before_commit)
+    # the backtest's headline is worded for the caller, not stored (the store keeps its figures)
+    summary["backtest"] = backtest_headline(bt.meta, snap.meta.get("language") or "en")
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
 
 
@@ -256,10 +259,9 @@ def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
                                                      by=TOP_PRODUCT_GROUPS)
 
 
-def _advice_summary(meta: dict[str, Any], backtest: dict[str, Any]) -> dict[str, Any]:
-    """The activity mode with its reason, and the backtest's headline, for the run's summary."""
+def _advice_summary(meta: dict[str, Any]) -> dict[str, Any]:
+    """The activity mode with its reason, for the run's summary."""
     activity = meta.get("activity") or {}
     return {"activity_mode": activity.get("mode"),
             "activity_mode_reason": activity.get("reason"),
-            "policy_basis": activity.get("policy_basis"),
-            "backtest": backtest.get("headline_en")}
+            "policy_basis": activity.get("policy_basis")}

@@ -171,6 +171,46 @@ CODE_MESSAGES: dict[str, dict[str, str]] = {
                                     "均为普通客户",
                               "en": "every graded customer of the fit period had the same {name} "
                                     "({v}): a relative cut cannot rank them, so all are ordinary"},
+    # -- the backtest's headline (run meta ``backtest``: figures, worded when read) ----------
+    "bt_headline.ran": {"zh": "{start} 的建议，{horizon} 天后：{silenced}{calibration}",
+                        "en": "advice of {start}, {horizon} days on: {silenced}{calibration}"},
+    "bt_headline.none_silenced": {"zh": "无客户被标为不打扰/归档",
+                                  "en": "no one was told to be left alone"},
+    "bt_headline.silenced": {"zh": "被标为不打扰/归档的 {n} 人中 {share}% 再次购买",
+                             "en": "{share} % of the {n} told 'do not contact'/'archive' bought "
+                                   "again"},
+    "bt_headline.calibration": {"zh": "；购买可能性与实际最多相差 {gap} 个百分点",
+                                "en": "; purchase likelihood off by at most {gap} points"},
+    "bt_headline.policy_calibration": {"zh": "；对策所依据的概率（消费节奏）最多相差 {gap} 个百分点",
+                                       "en": "; the policies' probability (from the rhythm) by at "
+                                             "most {gap}"},
+    "bt_headline.skipped": {"zh": "未回测：{why}", "en": "no backtest: {why}"},
+    "bt_skip.disabled": {"zh": "配置中关闭了回测（[backtest] enabled = false）",
+                         "en": "[backtest] enabled = false"},
+    "bt_skip.short_history": {"zh": "{start} 之前只有 {have} 天的订单（需要 {need} 天）",
+                              "en": "only {have} days of orders before {start} (need {need})"},
+    # -- how regular the customers are (tierwise models: Wheat & Morrison's k) ---------------
+    "regularity.rhythm": {"zh": "您的客户按节奏回访（k 约为 {k}）：长时间不来比泊松模型（BG/NBD、"
+                                "Pareto/NBD）估计的更说明问题，节奏模型（MBG/CNBD-k、BG/CNBD-k）"
+                                "正适合这种情况",
+                          "en": "your customers come back on a rhythm (k about {k}): a long "
+                                "silence means more than the Poisson models (BG/NBD, Pareto/NBD) "
+                                "assume; the rhythm models (MBG/CNBD-k, BG/CNBD-k) are built for "
+                                "this"},
+    "regularity.random": {"zh": "您的客户消费时间没有固定节奏（k 约为 {k}，接近随机到达）：泊松模型的"
+                                "假设成立",
+                          "en": "your customers buy at irregular times (k about {k}, as random "
+                                "arrivals): the Poisson models' assumption holds"},
+    "regularity.bursts": {"zh": "您的客户集中消费（k 约为 {k}，小于 1）：几次消费挨得很近，然后长时间"
+                                "停顿",
+                          "en": "your customers buy in bursts (k about {k}, below 1): several "
+                                "purchases close together, then long pauses"},
+    "regularity.few": {"zh": "未估计规律性：消费三天及以上的客户只有 {n} 位（少于 {min}）",
+                       "en": "regularity not estimated: only {n} customers with three or more "
+                             "purchase days (< {min})"},
+    "regularity.no_spread": {"zh": "未估计规律性：最近两次间隔的比例完全相同",
+                             "en": "regularity not estimated: the last two gaps are always in the "
+                                   "same proportion"},
     # -- why values come from a fallback (clv_note) -----------------------------------------
     "clv_note.historical_rate": {"zh": "未用拟合模型（{why}）：按客户自己的购买频率估算",
                                  "en": "no fitted model ({why}): values from the customer's own "

@@ -21,22 +21,44 @@ import numpy as np
 import pandas as pd
 
 from tierwise.errors import DataContractError
+from tierwise.i18n import t
 
 MIN_CUSTOMERS = 30
 
 
 @dataclass(frozen=True)
 class Regularity:
-    """The estimate, how many customers it rests on, and what it means in a sentence."""
+    """The estimate, how many customers it rests on, and what it means (a catalogue code).
+
+    ``kind`` is ``rhythm``, ``random``, ``bursts`` or ``unknown``; ``reason`` says why an
+    ``unknown`` was not estimated (``few`` customers or ``no_spread``). :meth:`message` words it.
+    """
 
     k: float | None
     n_customers: int
-    kind: str            # "rhythm", "random", "bursts" or "unknown"
-    message_en: str
-    message_zh: str
+    kind: str
+    reason: str | None = None
+    min_customers: int = MIN_CUSTOMERS
+
+    def message(self, lang: str = "en") -> str:
+        """What the estimate means, in a sentence (``zh`` or ``en``)."""
+        if self.k is None:
+            return t(f"regularity.{self.reason}", lang, n=self.n_customers,
+                     min=self.min_customers)
+        shown = f"{self.k:.1f}" if self.k < 10 else f"{self.k:.0f}"
+        return t(f"regularity.{self.kind}", lang, k=shown)
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The estimate with its sentence in both languages (for ``--json``)."""
+        return {**asdict(self), "message_en": self.message_en, "message_zh": self.message_zh}
 
 
 def estimate_regularity(summary: pd.DataFrame, min_customers: int = MIN_CUSTOMERS) -> Regularity:
@@ -63,35 +85,8 @@ def estimate_regularity(summary: pd.DataFrame, min_customers: int = MIN_CUSTOMER
     m = t1[ok] / (t1[ok] + t2[ok])
     var = float(np.var(m, ddof=1)) if n > 1 else 0.0
     if n < min_customers or var <= 0:
-        why = (f"only {n} customers with three or more purchase days (< {min_customers})"
-               if n < min_customers else "the last two gaps are always in the same proportion")
-        return Regularity(None, n, "unknown", f"regularity not estimated: {why}",
-                          f"未估计规律性：{_zh_reason(n, min_customers)}")
+        return Regularity(None, n, "unknown", "few" if n < min_customers else "no_spread",
+                          min_customers)
     k = 1.0 / (8.0 * var) - 0.5
-    return Regularity(k, n, *_describe(k))
-
-
-def _zh_reason(n: int, min_customers: int) -> str:
-    if n < min_customers:
-        return f"消费三天及以上的客户只有 {n} 位（少于 {min_customers}）"
-    return "最近两次间隔的比例完全相同"
-
-
-def _describe(k: float) -> tuple[str, str, str]:
-    shown = f"{k:.1f}" if k < 10 else f"{k:.0f}"
-    if k >= 1.5:
-        return ("rhythm",
-                f"your customers come back on a rhythm (k about {shown}): a long silence means "
-                "more than the Poisson models (BG/NBD, Pareto/NBD) assume; the rhythm models "
-                "(MBG/CNBD-k, BG/CNBD-k) are built for this",
-                f"您的客户按节奏回访（k 约为 {shown}）：长时间不来比泊松模型（BG/NBD、Pareto/NBD）"
-                "估计的更说明问题，节奏模型（MBG/CNBD-k、BG/CNBD-k）正适合这种情况")
-    if k >= 0.75:
-        return ("random",
-                f"your customers buy at irregular times (k about {shown}, as random arrivals): "
-                "the Poisson models' assumption holds",
-                f"您的客户消费时间没有固定节奏（k 约为 {shown}，接近随机到达）：泊松模型的假设成立")
-    return ("bursts",
-            f"your customers buy in bursts (k about {shown}, below 1): several purchases close "
-            "together, then long pauses",
-            f"您的客户集中消费（k 约为 {shown}，小于 1）：几次消费挨得很近，然后长时间停顿")
+    kind = "rhythm" if k >= 1.5 else "random" if k >= 0.75 else "bursts"
+    return Regularity(k, n, kind, None, min_customers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Literal
 
@@ -11,7 +10,6 @@ import pandas as pd
 
 from ..errors import ConfigError, DataContractError
 from ..i18n import name_of
-from ..i18n.render import plain_number as fmt
 
 Lang = Literal["en", "zh"]
 LANGS = ("en", "zh")
