@@ -144,6 +144,9 @@ def preview_upload(path: Path, kind: str, *, intake: IntakeConfig, timezone: str
     preview.rows_in, preview.rejected = check.rows_in, check.rejected
     preview.accepted = check.rows_in - check.rejected if not check.problems else 0
     preview.first_rejects = check.first_rejects
+    if det.rows == 0:
+        preview.problems.append(f"{shown}: the file has a header row but no rows of data "
+                                "(export the data again, with its rows)")
     return preview
 
 
