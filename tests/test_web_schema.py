@@ -39,7 +39,10 @@ OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("GET", "/api/campaigns"), ("POST", "/api/campaigns"),
               ("GET", "/api/campaigns/{campaign_id}"),
               ("GET", "/api/campaigns/{campaign_id}/targets"), ("POST", "/api/login"),
-              ("POST", "/api/logout"), ("GET", "/api/me"), ("GET", "/api/health")]
+              ("POST", "/api/logout"), ("GET", "/api/me"), ("GET", "/api/health"),
+              ("POST", "/api/setup/uploads"), ("GET", "/api/setup/uploads/{token}"),
+              ("POST", "/api/setup/uploads/{token}/mapping"),
+              ("POST", "/api/setup/uploads/{token}/confirm"), ("GET", "/api/setup/job")]
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)

@@ -1,7 +1,8 @@
 """The HTML pages: each shows the same data as its JSON twin under ``/api`` (same functions).
 
 Pages are rendered on the server from Jinja2 templates (``web/templates``) with one small style
-sheet and no script, so they work on a laptop and a phone and load nothing from the network.
+sheet and no script (but the setup page's progress poller, ``static/setup.js``), so they work on a
+laptop and a phone and load nothing from the network.
 Language: ``?lang=zh|en`` switches and is remembered in a cookie; otherwise the run's language.
 Every form posts its CSRF token; elements tests rely on carry stable ids (``customer-table``,
 ``login-form`` ...) and rows carry ``data-customer-id``.

@@ -191,8 +191,9 @@ async def setup_upload(request: Request) -> Response:
     try:
         pending = await _receive(request, ctx, viewer, None)
     except (desk.BadUpload, desk.UploadTooLarge) as exc:
+        status, message = exc.status, str(exc)
         return await anyio.to_thread.run_sync(
-            lambda: _render(request, ctx, viewer, status=exc.status, error=str(exc)))
+            lambda: _render(request, ctx, viewer, status=status, error=message))
     return RedirectResponse(f"/setup/uploads/{pending.token}", status_code=303)
 
 
