@@ -11,6 +11,7 @@ command stops with a hint rather than wait for input that cannot come.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -137,21 +138,46 @@ def serve(
         "--port", help="Port (default: web.port, 8000).", min=1, max=65535,
         show_default=False)] = None,
 ) -> None:
-    """Run the web dashboard and its JSON API over the store (stop with Ctrl-C)."""
+    """Run the web dashboard and its JSON API over the store (stop with Ctrl-C).
+
+    In a folder without a config, it starts an empty setup: the store is created, and while it
+    has no admin a one-time link to create the first admin is printed; that admin uploads the
+    exports on the setup page (/setup), which writes the config.
+    """
+    import secrets
+
     from .store import Store
     from .web import serve as run_server
     from .web.accounts import load_users
-    cfg = load(config)
+    cfg = _settings(config)
+    if not cfg.store_path.exists():
+        with Store(cfg.store_path):  # an empty store, so that the server has something to copy
+            pass
     with Store(cfg.store_path, read_only=True, lock_timeout=30) as store:
-        store.run_info("latest")
+        runs = store.con.execute("SELECT count(*) FROM runs").fetchone()[0]
         users = load_users(store.con)
-    if not any(u.role == "admin" for u in users.values()):
-        say("[yellow]no admin yet:[/yellow] create one with 'tierwise users add NAME "
-                   "--role admin' (the running server picks it up)")
     shown = host or cfg.web.host
-    say(f"serving {cfg.store_path.name} on http://{shown}:{port or cfg.web.port} "
-               "(Ctrl-C stops)")
-    run_server(cfg, host=host, port=port)
+    base = f"http://{shown}:{port or cfg.web.port}"
+    code = None
+    if not any(u.role == "admin" for u in users.values()):
+        code = secrets.token_urlsafe(16)
+        say(f"[yellow]no admin yet:[/yellow] open {base}/setup/first-admin?code={code} to "
+            "create the first one (or run 'tierwise users add NAME --role admin')")
+    if not runs:
+        say(f"no run yet: an admin uploads the exports on {base}/setup")
+    say(f"serving {cfg.store_path.name} on {base} (Ctrl-C stops)")
+    run_server(cfg, host=host, port=port, config_path=config.resolve(), first_admin_code=code)
+
+
+def _settings(config: Path) -> Any:
+    """The config, or the defaults when the file does not exist yet (an empty setup: the setup
+    page writes the file there)."""
+    from .config import parse_config
+    if config.is_file() or not config.resolve().parent.is_dir():
+        return load(config)
+    say(f"[yellow]no config at {config}:[/yellow] starting an empty setup in "
+        f"{config.resolve().parent} (the setup page writes {config.name})")
+    return parse_config({}, source=str(config), base_dir=config.resolve().parent)
 
 
 __all__ = ["serve", "users_app"]

@@ -65,6 +65,9 @@ class WebConfig(_Section):
                                      "use a thread")
     call_list_size: int = Field(
         30, ge=1, description="wake-up candidates on 'this week's calls', per signed-in person")
+    upload_max_mb: int = Field(
+        200, ge=1, le=10_000, description="largest export an admin may upload on the setup "
+                                          "page (/setup), in MB")
 
     @field_validator("full_phone_roles")
     @classmethod

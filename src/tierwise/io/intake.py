@@ -486,7 +486,8 @@ class SourceCheck:
 
     ``problems`` stop an ingest (file, encoding, header mapping, date order); ``row_problems``
     are rows that an ingest would reject (one line per kind, with its count and first example);
-    ``warnings`` are what an ingest would say besides.
+    ``warnings`` are what an ingest would say besides. ``first_rejects`` holds the first rows an
+    ingest would reject, as ``{"line", "reason", "values"}`` (the setup page shows them).
     """
 
     problems: list[str]
@@ -494,20 +495,26 @@ class SourceCheck:
     warnings: list[str] = field(default_factory=list)
     rows_in: int = 0
     rejected: int = 0
+    first_rejects: list[dict[str, Any]] = field(default_factory=list)
 
 
 def check_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
-                 as_of: dt.date | None, base_dir: Path, today: dt.date | None = None
-                 ) -> SourceCheck:
-    """Read ``source`` as an ingest would and sort what is wrong into :class:`SourceCheck`."""
+                 as_of: dt.date | None, base_dir: Path, today: dt.date | None = None,
+                 first: int = 0) -> SourceCheck:
+    """Read ``source`` as an ingest would and sort what is wrong into :class:`SourceCheck`
+    (with the ``first`` rejected rows, by line)."""
     try:
         raw = _read(source, kind, base_dir)
         out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone,
                        as_of=as_of, strict=False, today=today)
     except DataContractError as exc:
         return SourceCheck([str(exc)])
+    head = out.rejects.head(max(first, 0)).astype(object)
+    firsts = [{"line": int(row[1]), "reason": str(row[2]),
+               "values": ["" if v is None or v != v else str(v) for v in row[3:]]}
+              for row in head.itertuples(index=False, name=None)]
     return SourceCheck(out.problems, out.summaries, out.report.warnings, out.report.rows_in,
-                       out.report.rejected)
+                       out.report.rejected, firsts)
 
 
 def inspect_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,

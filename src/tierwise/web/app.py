@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Config
 from ..errors import TierwiseError
-from . import api, pages
+from . import api, pages, setup
 from .context import WebContext, context
 from .errors import TooManyAttempts, public_message, status_of
 from .formatting import FILTERS
@@ -60,7 +60,9 @@ def signed_out_path(settings: Config, store_path: Path) -> Path:
     return key.with_name(key.name.removesuffix(".web-secret") + ".web-signed-out")
 
 
-def create_app(settings: Config, store_path: Path | str | None = None) -> FastAPI:
+def create_app(settings: Config, store_path: Path | str | None = None, *,
+               config_path: Path | str | None = None,
+               first_admin_code: str | None = None) -> FastAPI:
     """The dashboard (HTML pages) and its JSON API over one store.
 
     Parameters
@@ -69,6 +71,12 @@ def create_app(settings: Config, store_path: Path | str | None = None) -> FastAP
         The loaded config (``[web]`` and ``[campaigns]`` are read from it).
     store_path
         The DuckDB store (default: the config's ``[store] path``).
+    config_path
+        The config file the setup page writes (default: the file ``settings`` came from, else
+        ``tierwise.toml`` in the config's folder).
+    first_admin_code
+        A one-time code that lets the first admin be created at ``/setup/first-admin`` while
+        the store has no admin (``tierwise serve`` makes and prints it); None: no such page.
 
     Examples
     --------
@@ -85,14 +93,19 @@ def create_app(settings: Config, store_path: Path | str | None = None) -> FastAP
                               web.session_hours * 3600),
         limiter=LoginLimiter(web.login_max_failures, web.login_window_minutes * 60),
         templates=templates, signed_out=SignedOut(signed_out_path(settings, path),
-                                                  web.session_hours * 3600))
+                                                  web.session_hours * 3600),
+        config_path=Path(config_path) if config_path is not None
+        else settings.config_file or settings.base_dir / "tierwise.toml",
+        first_admin_code=first_admin_code)
     app = FastAPI(title="tierwise", version=_version(), lifespan=_lifespan,
                   summary="Customer tiers, key accounts and win-back campaigns, scoped to the "
                           "signed-in person.",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.tierwise = ctx
     app.include_router(api.router)
+    app.include_router(setup.api_router)
     app.include_router(pages.router)
+    app.include_router(setup.page_router)
     app.mount("/static", StaticFiles(directory=str(_PACKAGE / "static")), name="static")
     app.add_exception_handler(TierwiseError, _library_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -228,7 +241,8 @@ class RequestLog:
 
 
 # -- serving ----------------------------------------------------------------------------------------
-def serve(settings: Config, *, host: str | None = None, port: int | None = None) -> None:
+def serve(settings: Config, *, host: str | None = None, port: int | None = None,
+          config_path: Path | None = None, first_admin_code: str | None = None) -> None:
     """Run the dashboard with uvicorn until interrupted (``tierwise serve``).
 
     One process, reading one copy of the store: requests that memory answers (the latest run's
@@ -240,7 +254,7 @@ def serve(settings: Config, *, host: str | None = None, port: int | None = None)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
-    app = create_app(settings)
+    app = create_app(settings, config_path=config_path, first_admin_code=first_admin_code)
     # X-Forwarded-* is honoured by the app itself, from [web] trusted_proxies only (uvicorn's
     # own default would trust 127.0.0.1, i.e. every local client)
     uvicorn.run(app, host=host or settings.web.host, port=port or settings.web.port,

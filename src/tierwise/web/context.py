@@ -34,6 +34,11 @@ class WebContext:
     limiter: LoginLimiter
     templates: Jinja2Templates
     signed_out: SignedOut = field(default_factory=lambda: SignedOut(None, 0))
+    #: The config file the setup page writes (it may not exist yet: an empty setup).
+    config_path: Path = Path("tierwise.toml")
+    #: The one-time code that lets the first admin be created in the browser (``tierwise
+    #: serve`` prints it while the store has no admin); None: no such page.
+    first_admin_code: str | None = None
     cache: SnapshotCache | None = None
     _folder: Path | None = None
     _remove_folder: bool = False

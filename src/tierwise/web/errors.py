@@ -17,6 +17,7 @@ from ..errors import (
     StoreError,
     TierwiseError,
 )
+from ..uploads.jobs import JobRunning
 
 
 class WebError(TierwiseError):
@@ -52,7 +53,7 @@ class TooManyAttempts(WebError):
 
 
 #: Status and code of the library's errors, most specific first.
-_LIBRARY = ((StoreBusyError, 503, "store_busy"), (ConfigError, 400, "invalid_request"),
+_LIBRARY = ((JobRunning, 409, "job_running"), (StoreBusyError, 503, "store_busy"), (ConfigError, 400, "invalid_request"),
             (DataContractError, 400, "invalid_request"), (StoreError, 404, "not_found"))
 
 

@@ -1,7 +1,8 @@
 """The HTML pages: each shows the same data as its JSON twin under ``/api`` (same functions).
 
 Pages are rendered on the server from Jinja2 templates (``web/templates``) with one small style
-sheet and no script, so they work on a laptop and a phone and load nothing from the network.
+sheet and no script (but the setup page's progress poller, ``static/setup.js``), so they work on a
+laptop and a phone and load nothing from the network.
 Language: ``?lang=zh|en`` switches and is remembered in a cookie; otherwise the run's language.
 Every form posts its CSRF token; elements tests rely on carry stable ids (``customer-table``,
 ``login-form`` ...) and rows carry ``data-customer-id``.
@@ -25,7 +26,7 @@ from . import queries as q
 from .access import Viewer
 from .context import LANG_COOKIE, WebContext, context
 from .downloads import REPORT_FORMATS, report_file, targets_csv
-from .errors import Forbidden, SignInRequired, TooManyAttempts
+from .errors import Forbidden, NotFound, SignInRequired, TooManyAttempts
 from ..i18n import CODE_FAMILIES, name_of
 from ..i18n.render import render_note
 from .messages import LANGUAGES, t
@@ -156,9 +157,14 @@ def _safe_next(target: str | None) -> str:
 
 # -- the pages ---------------------------------------------------------------------------------------
 @router.get("/")
-def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
+def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> Response:
     ctx, viewer = _page(request)
-    data = api.overview_data(ctx, viewer, run)
+    try:
+        data = api.overview_data(ctx, viewer, run)
+    except NotFound:
+        if run is None and viewer.is_admin:  # no run yet: the admin sets the data up first
+            return RedirectResponse("/setup", status_code=303)
+        raise
     return render(request, "overview.html", viewer=viewer, page="overview",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx),
                   pareto_svg=_pareto_svg(data["pareto"]["points"]))
