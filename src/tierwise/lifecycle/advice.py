@@ -33,7 +33,7 @@ import pandas as pd
 from ..config import ActivityConfig, Config
 from .policies import POLICY_BASES
 from .rhythm import rhythm_probability
-from .states import _num, _require, _section
+from ._frames import _num, _require, _section
 
 SILENCED = ("do_not_contact", "archive")
 

@@ -18,7 +18,8 @@ import pandas as pd
 from ..config import AttendanceConfig, Config
 from ..errors import ConfigError
 from .policies import BUCKETS
-from .states import _require, _section, _timestamp, prepare_orders
+from ._frames import _require, _section, _timestamp
+from .states import prepare_orders
 
 
 def _buckets(first: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import DataContractError
 from ..i18n import pair
 from .policies import ACTIVITY_STATES, TIER_ORDER
-from .states import _num, _require
+from ._frames import _num, _require
 
 NEW, GONE, NONE = "(new)", "(gone)", "(none)"
 

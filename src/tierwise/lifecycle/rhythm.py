@@ -34,7 +34,7 @@ from scipy.special import digamma, polygamma
 
 from ..config import ActivityConfig
 from ..errors import NotFittedError
-from .states import _num, _require
+from ._frames import _num, _require
 
 #: Below this many regulars the auto mode does not trust their median gap and uses the rhythm.
 MIN_REGULARS = 10

@@ -36,7 +36,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from ..errors import NotFittedError
 from .rhythm import Rhythm
-from .states import _num, _require
+from ._frames import _num, _require
 
 #: Purchase-count bands: (label, lowest number of purchases, highest or None).
 BANDS: tuple[tuple[str, int, int | None], ...] = (

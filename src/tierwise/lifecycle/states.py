@@ -40,19 +40,16 @@ businesses with slower rhythms. See ``docs/lifecycle.md`` for worked examples.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..config import ActivityConfig, Config, LifecycleConfig, _Section
-from ..errors import ConfigError, DataContractError
+from ..config import ActivityConfig, Config, LifecycleConfig
+from ..errors import DataContractError
+from ._frames import _num, _require, _section, _timestamp
 from .policies import ACTIVITY_STATES, STAGE_NAMES, STATE_POLICIES
-
-if TYPE_CHECKING:
-    from .rhythm import ModeChoice, Rhythm
-
-S = TypeVar("S", bound=_Section)
+from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_states
 
 _ZH = {row["state"]: row["state_zh"] for row in STATE_POLICIES}
 _POLICY = {row["state"]: row["policy"] for row in STATE_POLICIES}
@@ -60,42 +57,6 @@ _VISITING = ("normal", "resting", "dormant", "shock")
 
 
 # ---- shared helpers (used by the other lifecycle modules too) -------------------------------
-
-def _section(config: Config | _Section | None, name: str, cls: type[S]) -> S:
-    """The ``name`` section of a whole Config, the section itself, or its defaults (another
-    section: the defaults too)."""
-    if isinstance(config, cls):
-        return config
-    if config is None or (isinstance(config, _Section) and not hasattr(config, name)):
-        return cls()
-    section = getattr(config, name, None)
-    if isinstance(section, cls):
-        return section
-    raise ConfigError(f"expected a tierwise Config or {cls.__name__}, got {type(config).__name__}",
-                      "pass the result of tierwise.config.load_config(...)")
-
-
-def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataContractError(
-            f"{what} lacks column(s) {', '.join(missing)} "
-            f"(has: {', '.join(map(str, frame.columns))})",
-            "compute the features first (tierwise run) or pass a frame with these columns")
-
-
-def _num(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as float64 with NaN for missing values, keeping the frame's index."""
-    values = pd.to_numeric(frame[column], errors="coerce")
-    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=frame.index)
-
-
-def _timestamp(as_of: dt.date | str | pd.Timestamp | None, what: str) -> pd.Timestamp:
-    if as_of is None:
-        raise DataContractError(f"{what} needs an as-of date",
-                                "pass as_of=, e.g. the last order date (there is no hidden clock)")
-    return pd.Timestamp(as_of).normalize()
-
 
 def prepare_orders(orders: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     """Orders up to ``as_of`` with ``customer_key``, ``day`` (Timestamp), ``amount``, ``is_refund``.
@@ -249,7 +210,6 @@ def activity_mode(frame: pd.DataFrame, config: Config | ActivityConfig | None = 
         (:class:`~tierwise.lifecycle.rhythm.Rhythm` fitted, or None without ``frequency`` /
         ``recency`` columns; :class:`~tierwise.lifecycle.rhythm.ModeChoice`).
     """
-    from .rhythm import ModeChoice, Rhythm, choose_mode
 
     cfg = _section(config, "activity", ActivityConfig)
     if not {"frequency", "recency"} <= set(frame.columns):
@@ -305,7 +265,6 @@ def classify_activity(frame: pd.DataFrame,
     >>> classify_activity(f, ActivityConfig(mode="absolute"))["activity_state"].tolist()
     ['normal', 'dormant', 'buried']
     """
-    from .rhythm import rhythm_states
 
     cfg = _section(config, "activity", ActivityConfig)
     rhythm, choice = mode if mode is not None else activity_mode(frame, cfg)

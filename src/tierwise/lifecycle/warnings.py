@@ -33,7 +33,8 @@ from ..config import ActivityConfig, Config, MonitoringConfig
 from ..errors import ConfigError, DataContractError
 from ..i18n.render import warning_message
 from .policies import SEVERITIES, WARNING_KINDS
-from .states import _num, _require, _section, _timestamp, prepare_orders
+from ._frames import _num, _require, _section, _timestamp
+from .states import prepare_orders
 
 _FREQ = {"month": "M", "quarter": "Q"}
 COLUMNS = ["customer_key", "customer_id", "name", "account_manager", "tier", "kind", "kind_zh",

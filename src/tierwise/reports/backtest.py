@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..lifecycle.policies import POLICIES, WARNING_KINDS
+from .structure import Figure, label_names
 
 #: Backtest dimension -> (table key, title key), in reading order.
 GROUP_TABLES = {"activity_policy": ("policies", "backtest.policies"),
@@ -32,7 +33,6 @@ DECILE_COLUMNS = ["decile", "customers", "predicted", "actual", "gap"]
 
 def backtest_section(c: Any) -> Any:
     """The section from the run's stored backtest (``c``: the builders' context)."""
-    from .builders import Figure
 
     view = c.view.backtest()  # the read model's (tierwise.runview.RunView)
     if view["status"] == "none":
@@ -75,13 +75,11 @@ def backtest_section(c: Any) -> Any:
 
 def _group_names(c: Any) -> dict[str, dict[str, str]]:
     """Codes of each dimension to their names in the report's language."""
-    from .builders import _label_names
-
     lang = 0 if c.lang == "zh" else 1
     return {"activity_policy": {p["policy"]: p["policy_zh" if lang == 0 else "policy_en"]
                                 for p in POLICIES},
-            "activity_state": _label_names(c, "state"),
-            "tier": _label_names(c, "tier"),
+            "activity_state": label_names(c, "state"),
+            "tier": label_names(c, "tier"),
             "warning": {k: v[lang] for k, v in WARNING_KINDS.items()},
             "all": {"all": c.t("backtest.everyone")}}
 

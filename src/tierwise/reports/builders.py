@@ -8,113 +8,22 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ..errors import ConfigError
-from ..i18n import name_of
 from ..lifecycle.policies import ACTIVITY_STATES, WAKE_UP_STATES
 from ..runview import RunView
 from ..store import Store
 from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
 from .catalogue import LANGUAGES, t
-
-#: How a column's numbers should be shown: currency, percent, integer, number, date, text.
-FORMATS: dict[str, str] = {
-    "customers": "integer", "rows_in": "integer", "accepted": "integer", "rejected": "integer",
-    "value": "currency", "revenue": "currency", "margin": "currency", "clv_predicted": "currency",
-    "clv_total": "currency", "clv_mean": "currency", "total_amount": "currency",
-    "total_spend": "currency", "value_prev": "currency", "value_curr": "currency",
-    "value_change": "currency", "customer_share": "percent", "value_share": "percent",
-    "revenue_share": "percent", "p_alive": "percent", "pareto_customer_share": "percent",
-    "pareto_value_share": "percent", "key_account_score": "number", "key_account_rank": "integer",
-    "rank": "integer", "total_visits": "integer", "days_since_last": "integer",
-    "estimate": "number", "standard_error": "number", "change_pct": "number",
-    "value_period": "currency", "value_prev_period": "currency", "value_same_period_ly": "currency",
-    "growth_prev_pct": "number", "growth_yoy_pct": "number", "margin_rate": "percent",
-    "purchase_days": "integer", "usual_gap_days": "number", "top_channel_share": "percent",
-    "satisfaction_mean_12m": "number", "open_warnings": "integer", "orders": "integer",
-    "margin_share": "percent", "revenue_period": "currency", "revenue_prev_period": "currency",
-    "revenue_same_period_ly": "currency", "revenue_total": "currency", "margin_total": "currency",
-    "accounts": "integer", "key_accounts": "integer", "moved_up": "integer",
-    "moved_down": "integer", "warnings": "integer", "targets": "integer", "controls": "integer",
-    "used": "integer", "redemption_rate": "percent", "total_cost": "currency",
-    "gross_profit": "currency", "return_on_cost": "number", "incremental_profit": "currency",
-    "bought_again": "integer", "bought_again_share": "percent", "expected_share": "percent",
-    "decile": "integer",
-    "predicted": "percent", "actual": "percent", "gap": "percent",
-}
+from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
                 "backtest", "attendance", "segments", "migration", "warnings", "campaigns")
-
-
-@dataclass
-class Table:
-    """One titled table: ``frame`` keeps data column names; ``headers`` are what people read."""
-    key: str
-    title: str
-    frame: pd.DataFrame
-    headers: dict[str, str] = field(default_factory=dict)
-    formats: dict[str, str] = field(default_factory=dict)
-
-    def header(self, column: str) -> str:
-        return self.headers.get(column, str(column))
-
-    def format(self, column: str) -> str:
-        return self.formats.get(column, FORMATS.get(str(column), "auto"))
-
-
-@dataclass
-class Figure:
-    key: str
-    label: str
-    value: Any
-    format: str = "auto"
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    intro: str
-    tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-    message: str | None = None  # set when the section's data does not exist for the run
-
-    @property
-    def available(self) -> bool:
-        return self.message is None
-
-    def table(self, key: str) -> Table:
-        for tab in self.tables:
-            if tab.key == key:
-                return tab
-        raise KeyError(f"section {self.key!r} has no table {key!r}")
-
-    def figure(self, key: str) -> Any:
-        for fig in self.figures:
-            if fig.key == key:
-                return fig.value
-        raise KeyError(f"section {self.key!r} has no figure {key!r}")
-
-
-@dataclass
-class Report:
-    title: str
-    language: str
-    run_id: int
-    period: str
-    as_of: str
-    currency: str | None
-    sections: dict[str, Section]
-
-    def __getitem__(self, key: str) -> Section:
-        return self.sections[key]
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -575,7 +484,7 @@ def _migration(c: _Context) -> Section:
             s.tables.append(c.make(key, f"migration.{key}", frame))
         counts = c.table(f"{name}_counts")
         if counts is not None:
-            names = _label_names(c, key)
+            names = label_names(c, key)
             counts = counts.copy()
             counts["from"] = counts["from"].replace(names)
             counts.columns = ["from", *(str(names.get(col, col)) for col in counts.columns[1:])]
@@ -583,17 +492,6 @@ def _migration(c: _Context) -> Section:
             tab.formats.update({col: "integer" for col in counts.columns if col != "from"})
             s.tables.append(tab)
     return s
-
-
-def _label_names(c: _Context, kind: str) -> dict[str, str]:
-    """Tier or activity-state keys to their names in the report's language."""
-    if kind == "tier":
-        levels = c.table("pyramid")
-        return {code: name_of("tier", code, c.lang) for code in levels["tier"]} \
-            if levels is not None else {}
-    policies = c.table("state_policies")
-    column = "state_zh" if c.lang == "zh" else "state_en"
-    return dict(zip(policies["state"], policies[column])) if policies is not None else {}
 
 
 def _warning_frame(c: _Context) -> pd.DataFrame | None:
@@ -653,7 +551,7 @@ def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
         if len(pool):
             frame = _localised(c, pool)
             frame["last_purchase"] = frame["last_purchase"].astype(str).str[:10]
-            names = _label_names(c, "state")
+            names = label_names(c, "state")
             visits = pool["visits_30d"] if "visits_30d" in pool else [None] * len(pool)
             frame["why"] = [c.t("call.why_wake_up", state=names.get(state, state),
                                 visits=_days(n), days=_days(days))

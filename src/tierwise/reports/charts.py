@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import PYRAMID_LEVELS
-from .builders import Report, Section
+from .structure import Report, Section
 from .catalogue import t
 
 Chart = dict[str, Any]

@@ -9,7 +9,7 @@ from typing import Any
 import xlsxwriter
 
 from ..io.sheets import WORKBOOK_OPTIONS, display_width, write_cell
-from .builders import Report, Section, Table
+from .structure import Report, Section, Table
 from .catalogue import t
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥",

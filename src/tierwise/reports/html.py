@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from .builders import Report, Table
+from .structure import Report, Table
 from .catalogue import t
 from .charts import report_charts
 from .excel import CURRENCY_SYMBOLS

@@ -1,4 +1,4 @@
-"""Small helpers shared by the tiering modules: languages, columns, numbers in plain words."""
+"""Small helpers shared by the tiering modules: languages, columns and their labels."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ import pandas as pd
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
 from ..i18n.render import render_note
-from ._common import Lang, check_lang, customer_ids, fmt, purchases
+from ..i18n.render import plain_number as fmt
+from ._common import Lang, check_lang, customer_ids, purchases
 from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
 from .scorecard import Scorecard
 

@@ -58,7 +58,8 @@ from ..config import PYRAMID_LEVELS, PYRAMID_TIERS, PyramidConfig, ScorecardConf
 from ..errors import ConfigError, FitError, NotFittedError
 from ..i18n import t
 from ..i18n.render import reason_part
-from ._common import Lang, check_lang, customer_ids, fmt, label, numeric_column, purchases
+from ..i18n.render import plain_number as fmt
+from ._common import Lang, check_lang, customer_ids, label, numeric_column, purchases
 from .policies import SERVICE_POLICIES, TIER_NAMES
 from .scorecard import CriteriaLike, Scorecard
 
