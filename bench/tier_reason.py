@@ -47,9 +47,9 @@ start = time.perf_counter()
 out = pyramid.transform(frame, previous=previous, lang="zh", **({"words": False} if what == "store" else {}))
 took = time.perf_counter() - start
 if what == "render":
-    from tierwise.i18n.render import render_note
+    from tierwise.i18n.render import tier_reasons
     start = time.perf_counter()
-    words = out["tier_reason_args"].map(lambda a: render_note(a, "en"))
+    words = tier_reasons(out["tier_reason_args"], "en")
     took = time.perf_counter() - start
 print(json.dumps({"seconds": took}))
 """
