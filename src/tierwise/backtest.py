@@ -3,7 +3,7 @@
 Every run (``[backtest] enabled``), where the history allows, takes the date one horizon before
 the as-of date, computes what the product would have said then from the orders up to that date
 alone (the real pipeline: features on the engine, then :func:`tierwise.snapshot.build_snapshot`;
-see :func:`tierwise.pipeline.compute_snapshot`), and joins it with the purchases made in the
+see :func:`tierwise.pipeline.compute_snapshot`, passed in as ``snapshot_at``), and joins it with the purchases made in the
 horizon since:
 
 * ``backtest``: per activity state, policy, tier, RFM segment and early-warning kind (and all
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -281,7 +282,12 @@ def _skipped(as_of: dt.date | None, start: dt.date | None, horizon: int, code: s
     return Backtest(as_of, start, horizon, meta=meta)
 
 
+#: The order columns the outcomes need.
+OUTCOME_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund")
+
+
 def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
+                      snapshot_at: Callable[[Config, dt.date], Any],
                       horizon_days: int | None = None, progress: Any = lambda _: None,
                       force: bool = False) -> Backtest:
     """Replay the product ``horizon_days`` before ``as_of`` and compare (see the module notes).
@@ -295,6 +301,10 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         An open store with the orders.
     as_of
         The end of the comparison; the replay date is ``as_of - horizon_days``.
+    snapshot_at
+        ``(config, date) -> snapshot``: what the product says at a date from the orders up to
+        it (:func:`tierwise.pipeline.compute_snapshot` on this store, without keeping its
+        features); the backtest calls it with the replay date.
     """
     b = cfg.backtest
     horizon = int(horizon_days or b.horizon_days or cfg.activity.policy_horizon_days)
@@ -312,10 +322,8 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     progress(f"replaying the advice as of {start}")
     replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
         update={"purchase_horizon_days": horizon})})
-    from .pipeline import RUN_ORDER_COLUMNS, compute_snapshot
-
-    snap = compute_snapshot(replay_cfg, store, start, previous=None, keep_features=False)
-    after = outcomes(store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS), start, as_of)
+    snap = snapshot_at(replay_cfg, start)
+    after = outcomes(store.orders_frame(as_of, columns=OUTCOME_COLUMNS), start, as_of)
     activity = snap.meta.get("activity") or {}
     groups, calibration = compare(
         snap.customers, after, snap.tables.get("warnings"),
@@ -331,20 +339,5 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     return Backtest(as_of, start, horizon, groups, calibration, meta)
 
 
-def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | None = None,
-             progress: Any = lambda _: None) -> Backtest:
-    """The backtest of the store's orders as of a date (default: the last order date).
-
-    This is what ``tierwise backtest`` prints; ``tierwise run`` stores the same with the run.
-    """
-    with Store(cfg.store_path) as store:
-        as_of = as_of or cfg.as_of or store.last_order_date()
-        if as_of is None:
-            raise ConfigError(f"store {cfg.store_path} has no orders",
-                              "run 'tierwise ingest' first (or 'tierwise demo')")
-        return backtest_in_store(cfg, store, as_of, horizon_days=horizon_days,
-                                 progress=progress, force=True)
-
-
-__all__ = ["Backtest", "backtest", "backtest_in_store", "checks", "compare", "outcomes",
+__all__ = ["Backtest", "OUTCOME_COLUMNS", "backtest_in_store", "headline", "skip_reason", "checks", "compare", "outcomes",
            "stored_backtest", "DIMENSIONS", "PROBABILITIES"]

@@ -230,8 +230,8 @@ def backtest(
     as_json: JsonOpt = False,
 ) -> None:
     """Did the advice hold? Replay it one horizon back and compare with what customers did."""
-    from .backtest import backtest as run_backtest
     from .backtest import headline
+    from .pipeline import backtest as run_backtest
     cfg = _load(config)
     with _progress("backtest") as log:
         result = run_backtest(cfg, as_of=_parse_date(as_of, "--as-of"), horizon_days=horizon,

@@ -21,6 +21,8 @@ from .io import (
     reconcile_customers,
     reject_unknown_customers,
 )
+from .backtest import Backtest, backtest_in_store
+from .backtest import headline as backtest_headline
 from .runview import frame_summary
 from .store import Store
 
@@ -207,8 +209,6 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     data: a few orders far beyond it do not move it, and ``warnings`` names them
     (:func:`tierwise.features.as_of.default_as_of`).
     """
-    from .backtest import backtest_in_store
-    from .backtest import headline as backtest_headline
     from .features.as_of import default_as_of
 
     warnings: list[str] = []
@@ -227,7 +227,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         previous = store.snapshot(before["run_id"], words=False) if before else None
         snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress)
         _add_items(store, snap, as_of)
-        bt = backtest_in_store(cfg, store, as_of, progress=progress)
+        bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
+                               progress=progress)
         snap.tables.update(bt.tables())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
@@ -243,6 +244,29 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     # the backtest's headline is worded for the caller, not stored (the store keeps its figures)
     summary["backtest"] = backtest_headline(bt.meta, snap.meta.get("language") or "en")
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
+
+
+def _replay(store: Store) -> Callable[[Config, dt.date], Any]:
+    """What the product says at an earlier date, for the backtest: the snapshot from the orders
+    up to it, without keeping its features (a warehouse's results table keeps the run's own)."""
+    def snapshot_at(cfg: Config, date: dt.date) -> Any:
+        return compute_snapshot(cfg, store, date, previous=None, keep_features=False)
+    return snapshot_at
+
+
+def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | None = None,
+             progress: Any = lambda _: None) -> Backtest:
+    """The backtest of the store's orders as of a date (default: the last order date).
+
+    This is what ``tierwise backtest`` prints; ``tierwise run`` stores the same with the run.
+    """
+    with Store(cfg.store_path) as store:
+        as_of = as_of or cfg.as_of or store.last_order_date()
+        if as_of is None:
+            raise ConfigError(f"store {cfg.store_path} has no orders",
+                              "run 'tierwise ingest' first (or 'tierwise demo')")
+        return backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
+                                 horizon_days=horizon_days, progress=progress, force=True)
 
 
 #: Per-customer groupings the run's ``top_products`` table ranks products in.

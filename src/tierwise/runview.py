@@ -39,8 +39,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .lifecycle.policies import DORMANT_OR_WORSE, POLICY_CODES
+from .backtest import stored_backtest
 from .config import PYRAMID_TIERS
+from .lifecycle.policies import DORMANT_OR_WORSE, POLICY_CODES
 
 #: The summary's figures, in the order they are shown.
 SUMMARY_FIGURES: tuple[str, ...] = (
@@ -136,7 +137,6 @@ class RunView:
     def backtest(self) -> dict[str, Any] | None:
         """The run's stored backtest (:func:`tierwise.backtest.stored_backtest`); None when the
         scope is not the whole business (its figures cover every customer)."""
-        from .backtest import stored_backtest
 
         if not self.scope.whole:
             return None
