@@ -36,9 +36,17 @@ from .generate import PLAN_COLUMNS, assignee_of, plan_tasks
 from .repository import _has_tasks, _now
 
 
-def archived_by_outcome(store: Store, as_of: dt.date) -> pd.DataFrame:
-    """Customers whose latest outcome up to ``as_of`` archives them (lost, moved away).
+def is_latest(store: Store, as_of: dt.date) -> bool:
+    """True when no run is for a later date than ``as_of``: the run of "now"."""
+    latest = store.con.execute("SELECT max(as_of) FROM runs").fetchall()[0][0]
+    return latest is None or as_of >= latest
 
+
+def archived_by_outcome(store: Store, as_of: dt.date) -> pd.DataFrame:
+    """Customers whose latest outcome archives them (lost, moved away).
+
+    For the latest run every outcome counts (staff record them after the data's last day: the
+    next run honours them); a run for an earlier date sees those recorded up to its as-of date.
     Columns ``customer_key``, ``outcome``, ``recorded_on``, ``recorded_by``.
     """
     columns = ["customer_key", "outcome", "recorded_on", "recorded_by"]
@@ -48,7 +56,8 @@ def archived_by_outcome(store: Store, as_of: dt.date) -> pd.DataFrame:
     return store.con.execute(
         f"SELECT {', '.join(columns)} FROM (SELECT *, row_number() OVER (PARTITION BY "
         "customer_key ORDER BY recorded_on DESC, outcome_id DESC) AS k FROM task_outcomes "
-        f"WHERE recorded_on <= ?) WHERE k = 1 AND outcome IN ({codes})", [as_of]).df()
+        f"WHERE recorded_on <= ?) WHERE k = 1 AND outcome IN ({codes})",
+        [dt.date.max if is_latest(store, as_of) else as_of]).df()
 
 
 def apply_outcomes(frame: pd.DataFrame, archived: pd.DataFrame | None) -> pd.DataFrame:
@@ -138,10 +147,9 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
     """
     if not cfg.tasks.enabled:
         return TaskStep("skipped", reason="[tasks] enabled = false")
-    latest = store.con.execute("SELECT max(as_of) FROM runs").fetchall()[0][0]
-    if latest is not None and as_of < latest:
-        return TaskStep("skipped", reason=f"a run for a later date ({latest}) exists: tasks "
-                                          "follow the latest run only")
+    if not is_latest(store, as_of):
+        return TaskStep("skipped", reason="a run for a later date exists: tasks follow the "
+                                          "latest run only")
     frame = _with_contact_columns(store, customers, as_of, cfg)
     plan = plan_tasks(frame, warnings, cfg.tasks, as_of,
                       redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days))
@@ -205,9 +213,9 @@ def _outcome_tasks(store: Store, frame: pd.DataFrame, cfg: Config, as_of: dt.dat
         "SELECT o.outcome_id, o.customer_key, o.outcome, o.recorded_on, "
         "(SELECT min(ordered_at) FROM orders x WHERE x.customer_key = o.customer_key "
         " AND x.ordered_at > o.recorded_on AND x.ordered_at <= ? AND NOT x.is_refund) AS back_on "
-        "FROM task_outcomes o WHERE o.checked IS NULL AND o.recorded_on <= ? "
+        "FROM task_outcomes o WHERE o.checked IS NULL "
         "AND o.outcome IN ('complaint', 'will_come_back') ORDER BY o.outcome_id",
-        [as_of, as_of]).df()
+        [as_of]).df()
     rows: list[dict[str, Any]] = []
     checks: list[tuple[int, str]] = []
     rows_by_key = frame.set_index("customer_key", drop=False)
@@ -235,4 +243,4 @@ def _outcome_tasks(store: Store, frame: pd.DataFrame, cfg: Config, as_of: dt.dat
     return pd.DataFrame(rows, columns=PLAN_COLUMNS), checks
 
 
-__all__ = ["TaskStep", "apply_outcomes", "archived_by_outcome", "prepare_tasks"]
+__all__ = ["TaskStep", "apply_outcomes", "archived_by_outcome", "is_latest", "prepare_tasks"]
