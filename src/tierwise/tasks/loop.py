@@ -97,6 +97,9 @@ class TaskStep:
     inserts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLAN_COLUMNS))
     closes: list[tuple[int, str]] = field(default_factory=list)
     checks: list[tuple[int, str]] = field(default_factory=list)
+    #: Open tasks the run asks for again: their figures and priority follow the new advice
+    #: (the due date stays: an overdue task stays overdue).
+    updates: list[tuple[int, str, int]] = field(default_factory=list)
     as_of: dt.date | None = None
     reason: str | None = None
 
@@ -111,6 +114,7 @@ class TaskStep:
                         "created_by_reason": self.inserts["reason"].value_counts().to_dict(),
                         "closed_reason_gone": notes.count("reason_gone"),
                         "closed_archived": notes.count("archived"),
+                        "kept_open": len(self.updates),
                         "outcomes_checked": len(self.checks)})
         return out
 
@@ -131,6 +135,9 @@ class TaskStep:
                     "CAST(as_of AS DATE), run_id, created_at FROM new_tasks")
             finally:
                 con.unregister("new_tasks")
+        for task_id, args, priority in self.updates:
+            con.execute("UPDATE tasks SET reason_args = ?, priority = ? WHERE task_id = ?",
+                        [args, priority, task_id])
         for task_id, note in self.closes:
             con.execute("UPDATE tasks SET status = 'closed', closed_at = ?, closed_run_id = ?, "
                         "close_note = ? WHERE task_id = ?", [now, run_id, note, task_id])
@@ -162,7 +169,6 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                                  "AND as_of = ?", [as_of]).df()
     have = set(zip(open_now["customer_key"].astype(int), open_now["reason"], strict=True)) | \
         set(zip(done_now["customer_key"].astype(int), done_now["reason"], strict=True))
-    wanted = set(zip(plan["customer_key"].astype(int), plan["reason"], strict=True))
     inserts = plan[[(int(k), r) not in have for k, r in
                     zip(plan["customer_key"], plan["reason"], strict=True)]]
     archived = set(customers.loc[customers.get("activity_policy") == "archive",
@@ -170,12 +176,17 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
         if "activity_policy" in customers else set()
     inserts = inserts[~inserts["customer_key"].astype(int).isin(archived)]
     closes: list[tuple[int, str]] = []
+    updates: list[tuple[int, str, int]] = []
+    asked = {(int(k), r): (a, int(p)) for k, r, a, p in
+             plan[["customer_key", "reason", "reason_args", "priority"]].itertuples(index=False)}
     for task_id, key, reason in open_now.itertuples(index=False):
         if int(key) in archived:
             closes.append((int(task_id), "archived"))
-        elif reason in RUN_REASONS and (int(key), reason) not in wanted:
+        elif (int(key), reason) in asked:
+            updates.append((int(task_id), *asked[(int(key), reason)]))
+        elif reason in RUN_REASONS:
             closes.append((int(task_id), "reason_gone"))
-    return TaskStep("made", inserts.reset_index(drop=True), closes, checks, as_of)
+    return TaskStep("made", inserts.reset_index(drop=True), closes, checks, updates, as_of)
 
 
 def _with_contact_columns(store: Store, customers: pd.DataFrame, as_of: dt.date,
