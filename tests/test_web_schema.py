@@ -42,7 +42,9 @@ OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("POST", "/api/logout"), ("GET", "/api/me"), ("GET", "/api/health"),
               ("POST", "/api/setup/uploads"), ("GET", "/api/setup/uploads/{token}"),
               ("POST", "/api/setup/uploads/{token}/mapping"),
-              ("POST", "/api/setup/uploads/{token}/confirm"), ("GET", "/api/setup/job")]
+              ("POST", "/api/setup/uploads/{token}/confirm"), ("GET", "/api/setup/job"),
+              ("GET", "/api/tasks"), ("POST", "/api/tasks/{task_id}/outcome"),
+              ("GET", "/api/customers/{customer_id}/timeline")]
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
@@ -53,7 +55,9 @@ def test_no_server_error_and_answers_match_the_schema(api_schema, signed_in, met
     operation = api_schema[path][method]
     # A campaign whose filter leaves nobody to contact is well-formed and still refused (400):
     # the schema cannot know who a filter matches.
-    excluded = [positive_data_acceptance] if (method, path) == ("POST", "/api/campaigns") else []
+    # Likewise an outcome on a task that is done already, or not the viewer's (400, 404).
+    excluded = [positive_data_acceptance] if (method, path) in (
+        ("POST", "/api/campaigns"), ("POST", "/api/tasks/{task_id}/outcome")) else []
 
     @hypothesis.given(case=operation.as_strategy())
     @hypothesis.settings(max_examples=10, deadline=None, database=None,

@@ -8,6 +8,9 @@ horizon since:
 
 * ``backtest``: per activity state, policy, tier, RFM segment and early-warning kind (and all
   customers): customers, how many bought again and their share, their revenue and its share;
+* ``backtest_contact`` (where staff recorded outcomes on tasks made since the replay date):
+  customers contacted against not contacted, and the share who bought again
+  (:mod:`tierwise.tasks.effect`; an observation, not an experiment);
 * ``backtest_calibration``: customers in ten equal groups by the purchase likelihood they were
   given (for the horizon), the mean predicted likelihood beside the share who really bought;
   when the policies rested on the rhythm (no trusted purchase model) and the horizon is the
@@ -56,17 +59,24 @@ class Backtest:
     calibration: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=CALIBRATION_COLUMNS))
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Contacted against not contacted, where staff recorded outcomes on the period's tasks
+    #: (:func:`tierwise.tasks.effect.contact_comparison`; empty without outcomes).
+    contact: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run tables to store (none when the backtest did not run)."""
         if self.meta.get("status") != "ran":
             return {}
-        return {"backtest": self.groups, "backtest_calibration": self.calibration}
+        tables = {"backtest": self.groups, "backtest_calibration": self.calibration}
+        if len(self.contact):
+            tables["backtest_contact"] = self.contact
+        return tables
 
     def to_dict(self) -> dict[str, Any]:
         return {"meta": self.meta, "headline_en": headline(self.meta, "en"),
                 "headline_zh": headline(self.meta, "zh"),
-                "groups": _records(self.groups), "calibration": _records(self.calibration)}
+                "groups": _records(self.groups), "calibration": _records(self.calibration),
+                "contact": _records(self.contact)}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -336,7 +346,14 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
             "activity_mode": (snap.meta.get("activity") or {}).get("mode"),
             "policy_basis": (snap.meta.get("activity") or {}).get("policy_basis"),
             "checks": checks(groups, calibration)}
-    return Backtest(as_of, start, horizon, groups, calibration, meta)
+    from .tasks.effect import contact_comparison
+
+    contact = contact_comparison(store, start, as_of)
+    if len(contact):  # figures only: an observation, not a randomised comparison (docs/tasks.md)
+        meta["contact"] = {r["group"]: {k: r[k] for k in ("customers", "bought_again",
+                                                          "bought_again_share")}
+                           for r in contact.to_dict("records")}
+    return Backtest(as_of, start, horizon, groups, calibration, meta, contact)
 
 
 __all__ = ["Backtest", "OUTCOME_COLUMNS", "backtest_in_store", "headline", "skip_reason", "checks", "compare", "outcomes",

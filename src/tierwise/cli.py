@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from .cli_campaigns import campaign_app
+from .cli_tasks import tasks_app
 from .cli_common import (
     DEFAULT_CONFIG,
     ConfigOpt,
@@ -45,6 +46,7 @@ app = typer.Typer(
 export_app = typer.Typer(help="Write results to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(tasks_app, name="tasks")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 

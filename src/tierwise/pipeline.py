@@ -165,13 +165,14 @@ class RunResult:
 
 def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                      previous: pd.DataFrame | None, progress: Progress = _quiet,
-                     keep_features: bool = True) -> Any:
+                     keep_features: bool = True, outcomes: pd.DataFrame | None = None) -> Any:
     """Features on the configured engine, then every result as of ``as_of`` (nothing stored).
 
     The backtest (:mod:`tierwise.backtest`) calls this with an earlier date: what the product
     would have said then, from the orders up to that date alone; it passes
     ``keep_features=False`` so that a warehouse's results table keeps the run's own features,
-    not the replay's.
+    not the replay's. ``outcomes``: customers staff recorded as lost or moved away, archived
+    in the snapshot (the run passes them; a replay does not: it sees the orders alone).
     """
     from .engine import connect_engine
     from .features import feature_expr, rfm_expr
@@ -195,7 +196,8 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                           as_of=as_of, previous=previous,
                           overrides=store.key_account_overrides(), progress=progress,
                           surveys=store.surveys_frame(as_of),
-                          headers=store.source_headers(), history=history)
+                          headers=store.source_headers(), history=history,
+                          outcomes=outcomes)
 
 
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet,
@@ -205,11 +207,16 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     ``before_commit`` is called inside the snapshot's transaction just before it commits, while
     the run holds the store's write lock (tests use it to stop a run there).
 
+    The run is also the people loop's step (:mod:`tierwise.tasks.loop`): outcomes staff
+    recorded feed the snapshot (lost or moved away: archived), and the advice becomes tasks,
+    written in the same transaction as the snapshot.
+
     Without ``as_of`` (argument or config) the date is the last order date of the bulk of the
     data: a few orders far beyond it do not move it, and ``warnings`` names them
     (:func:`tierwise.features.as_of.default_as_of`).
     """
     from .features.as_of import default_as_of
+    from .tasks.loop import archived_by_outcome, prepare_tasks
 
     warnings: list[str] = []
     with Store(cfg.store_path) as store:
@@ -225,22 +232,26 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         before = store.previous_run(as_of, cfg.config_hash())
         # codes are all a run compares with (tiers, states, segments): no words to build
         previous = store.snapshot(before["run_id"], words=False) if before else None
-        snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress)
+        snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress,
+                                outcomes=archived_by_outcome(store, as_of))
         _add_items(store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
         results = snap.customers[[c for c in store.snapshot_columns()
                                   if c in snap.customers and c != "run_id"]]
-        summary = {**frame_summary(results), **_advice_summary(snap.meta)}
+        progress("tasks from the advice")
+        tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of)
+        summary = {**frame_summary(results), **_advice_summary(snap.meta),
+                   "tasks_created": tasks.summary().get("created")}
         progress(f"writing snapshot {period} ({len(results)} customers)")
         run_id = store.commit_run(
             period=period, as_of=as_of, config_hash=cfg.config_hash(), engine=cfg.engine.backend,
             results=results, tables=snap.tables,
             meta={"summary": summary, **snap.meta, "backtest": bt.meta,
-                  "previous_run": before and before["run_id"],
+                  "previous_run": before and before["run_id"], "tasks": tasks.summary(),
                   "config": cfg.model_dump(mode="json")},
-            before_commit=before_commit)
+            before_commit=before_commit, also=tasks.write)
     # the backtest's headline is worded for the caller, not stored (the store keeps its figures)
     summary["backtest"] = backtest_headline(bt.meta, snap.meta.get("language") or "en")
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)

@@ -362,7 +362,8 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
                    overrides: pd.DataFrame, progress: Any = lambda _: None,
                    surveys: pd.DataFrame | None = None,
                    headers: list[str] | None = None,
-                   history: pd.DataFrame | None = None) -> Snapshot:
+                   history: pd.DataFrame | None = None,
+                   outcomes: pd.DataFrame | None = None) -> Snapshot:
     """Every result of one run, from the features the engine computed.
 
     ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` (and, for the
@@ -370,7 +371,9 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     ``previous`` is the previous snapshot (or None); ``overrides`` the manual key-account changes;
     ``surveys`` the survey answers up to ``as_of`` (or None); ``headers`` the source headers
     the ingests recorded (they decide ``language = "auto"``); ``history`` the RFM summary one
-    policy horizon back (or None), for the rhythm's curve (:func:`add_activity`).
+    policy horizon back (or None), for the rhythm's curve (:func:`add_activity`); ``outcomes``
+    the customers staff recorded as lost or moved away
+    (:func:`tierwise.tasks.loop.archived_by_outcome`), archived before key accounts are chosen.
     """
     from .lifecycle import call_on_warnings, protect_accounts
     from .models.pareto import top_share
@@ -386,6 +389,10 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     buyers, activity_info = add_activity(buyers, cfg, orders, as_of, previous, value_info,
                                          history)
     frame = with_prospects(buyers, frame[prospects], lang)
+    if outcomes is not None and len(outcomes):
+        from .tasks.loop import apply_outcomes
+
+        frame = apply_outcomes(frame, outcomes)
     progress("pyramid and scorecard")
     frame = add_tiers(frame, cfg, previous, lang)
     progress("key accounts")

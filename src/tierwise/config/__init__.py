@@ -14,6 +14,7 @@ module             sections
 ``segments``       ``[segments]``, ``[clustering]``
 ``campaigns``      ``[campaigns]``
 ``web``            ``[web]``
+``tasks``          ``[tasks]``
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -87,6 +88,9 @@ from .web import (
     WEB_ROLES,
     WebConfig,
 )
+from .tasks import (
+    TasksConfig,
+)
 
 
 class Config(_Section):
@@ -118,6 +122,7 @@ class Config(_Section):
     segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -148,7 +153,7 @@ class Config(_Section):
     def config_hash(self) -> str:
         """A short, stable hash of the settings that change results (not of paths)."""
         data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
-                                                     "campaigns", "web"})
+                                                     "campaigns", "web", "tasks"})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -229,6 +234,7 @@ __all__ = [
     "SourceConfig",
     "SourcesConfig",
     "StoreConfig",
+    "TasksConfig",
     "ValueConfig",
     "WEB_ROLES",
     "WebConfig",

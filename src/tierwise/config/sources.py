@@ -13,7 +13,7 @@ from ._base import _Section
 
 CANONICAL_CUSTOMER_COLUMNS = (
     "customer_id", "name", "kind", "region", "city", "industry", "size", "age", "gender", "tags",
-    "credit_rating", "account_manager", "phone", "email", "joined_at",
+    "credit_rating", "account_manager", "phone", "email", "joined_at", "birthday",
 )
 CANONICAL_ORDER_COLUMNS = (
     "order_id", "customer_id", "ordered_at", "amount", "cost", "margin", "channel", "agent",

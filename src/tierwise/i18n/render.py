@@ -190,6 +190,8 @@ def reason_part(key: str, fields: dict[str, Any], lang: str) -> str:
         return t(key, lang, p=_pct(fields["p"]))
     if key == "reason.warning":
         return t(key, lang, message=warning_message(fields, lang))
+    if key == "reason.outcome":
+        return t(key, lang, **{**fields, "outcome": t(f"outcome.{fields['outcome']}", lang)})
     if key == "ka.rank":
         return t(key, lang, **{**fields, "kind": name_of("key_account_type", fields["kind"], lang)})
     if "gates" in fields:

@@ -63,6 +63,7 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
     "age": ("年龄", "age"),
     "joined_at": ("注册日期", "注册时间", "入会日期", "入会时间", "开户日期", "joined_at",
                   "signup_date", "join date"),
+    "birthday": ("生日", "出生日期", "会员生日", "birthday", "date_of_birth", "birth date", "dob"),
     "tags": ("标签", "tags"),
     "credit_rating": ("信用等级", "信用评级", "credit rating", "credit_rating"),
     "account_manager": ("客户经理", "销售代表", "account_manager", "account manager", "sales_rep"),

@@ -52,8 +52,10 @@ from .values import (
 
 Kind = Literal["orders", "customers", "survey"]
 ORDER_TEXT = ("channel", "agent", "store", "status")
+#: Customer columns holding a date (read like ``ordered_at``, rejected when unreadable).
+CUSTOMER_DATES = ("joined_at", "birthday")
 CUSTOMER_TEXT = tuple(c for c in CANONICAL_CUSTOMER_COLUMNS
-                      if c not in ("customer_id", "joined_at", "phone"))
+                      if c not in ("customer_id", "joined_at", "birthday", "phone"))
 #: Valid survey scores: CSAT 1-5 and NPS 0-10 both fit (``intake`` is shared by every input).
 SCORE_RANGE = (0.0, 10.0, "a score is CSAT 1-5 or NPS 0-10: fix the value or remove the row")
 
@@ -176,7 +178,9 @@ class _Rows:
             self.checks.out_of_range(parsed, self.hm.label(name), name, *within)
         return parsed.values
 
-    def date(self, name: str, *, required: bool) -> Parsed | None:
+    def date(self, name: str, *, required: bool, floor: bool = True) -> Parsed | None:
+        """``name`` read as dates; ``floor``: dates before ``[intake] earliest_date`` are
+        rejected (not for a birthday, which is rightly decades back)."""
         s = self.col(name)
         if s is None:
             return None
@@ -196,7 +200,8 @@ class _Rows:
                            self.intake.future_tolerance_days)
         self.checks.after_today(parsed, self.hm.label(name), name, self.today,
                                 self.intake.future_tolerance_days)
-        self.checks.before(parsed, self.hm.label(name), name, self.intake.earliest_date)
+        if floor:
+            self.checks.before(parsed, self.hm.label(name), name, self.intake.earliest_date)
         return parsed
 
     def customer_ids(self) -> pa.Array:
@@ -332,14 +337,15 @@ def _dates(parsed: Parsed | None, r: _Rows) -> pd.Series:
 
 def _customers(r: _Rows) -> pd.DataFrame:
     ids = r.customer_ids()
-    joined = r.date("joined_at", required=False)
+    dates = {name: r.date(name, required=False, floor=name != "birthday")
+             for name in CUSTOMER_DATES}
     customer_id = to_series(ids, r.frame.index, empty_as_na=False)
     r.checks.duplicates(customer_id, r.hm.label("customer_id") if "customer_id" in r.hm.canonical
                         else "customer_id", "customer_id")
     out: dict[str, Any] = {"customer_id": customer_id}
     for name in CANONICAL_CUSTOMER_COLUMNS[1:]:
-        if name == "joined_at":
-            out[name] = _dates(joined, r)
+        if name in CUSTOMER_DATES:
+            out[name] = _dates(dates[name], r)
         else:
             out[name] = r.text(name, as_id=name == "phone")
     for pos, name in r.hm.extras.items():
@@ -550,7 +556,7 @@ def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataF
         elif template is not None and name in template.columns:
             cols[name] = pd.Series([None] * k, dtype=template[name].dtype) \
                 if template[name].dtype != bool else np.zeros(k, bool)
-        elif name == "joined_at":
+        elif name in CUSTOMER_DATES:
             cols[name] = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(k, pa.date32())))
         else:
             cols[name] = pd.Series([None] * k, dtype="str")

@@ -156,15 +156,23 @@ def _protected(frame: pd.DataFrame, cfg: ActivityConfig) -> pd.Series:
     return mask
 
 
+def _recorded(frame: pd.DataFrame) -> pd.Series:
+    """Customers archived by an outcome staff recorded (lost, moved away): no rule undoes it."""
+    if "policy_reason_code" not in frame:
+        return pd.Series(False, index=frame.index)
+    return (frame["policy_reason_code"] == "outcome").fillna(False).astype(bool)
+
+
 def protect_accounts(frame: pd.DataFrame, config: Config | ActivityConfig | None = None
                      ) -> pd.DataFrame:
     """Key and major accounts (``protect_tiers``, or ``key_account``) are never silenced by rule.
 
-    Their would-be "do not contact" or "archive" becomes ``call``, the reason says so.
+    Their would-be "do not contact" or "archive" becomes ``call``, the reason says so; an archive
+    that comes from a recorded outcome (lost to a competitor, moved away) stays.
     """
     cfg = _section(config, "activity", ActivityConfig)
     out = frame.copy()
-    hit = _protected(out, cfg) & out["activity_policy"].isin(SILENCED)
+    hit = _protected(out, cfg) & out["activity_policy"].isin(SILENCED) & ~_recorded(out)
     out.loc[hit, "policy_reason_args"] = _prepend(out.loc[hit, "policy_reason_args"],
                                                   ["reason.protected", {}])
     out.loc[hit, "policy_reason_code"] = "protected"
@@ -181,7 +189,7 @@ def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
     first = warnings.drop_duplicates("customer_key").set_index("customer_key")
     out = frame.copy()
     warned = out["customer_key"].isin(first.index) & _protected(out, cfg) \
-        & out["activity_policy"].notna() & (out["activity_policy"] != "call")
+        & out["activity_policy"].notna() & (out["activity_policy"] != "call") & ~_recorded(out)
     fields = [c for c in WARNING_FIELDS if c in first]
     parts = {k: ["reason.warning", {c: _plain(row[c]) for c in fields}]
              for k, row in first.iterrows()}

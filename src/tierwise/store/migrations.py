@@ -278,4 +278,41 @@ MIGRATIONS: list[Migration] = [
     """),
     ("0060_language_codes", _language_codes),
     ("0062_tier_reason_codes", _tier_reason_codes),
+    ("0065_tasks", """
+        ALTER TABLE customers ADD COLUMN birthday DATE;
+        CREATE SEQUENCE task_id_seq START 1;
+        CREATE TABLE tasks (
+            task_id BIGINT PRIMARY KEY,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            reason_args JSON,
+            assignee VARCHAR NOT NULL,
+            assigned_by VARCHAR NOT NULL,
+            due DATE NOT NULL,
+            priority INTEGER NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ('open', 'done', 'closed')),
+            as_of DATE NOT NULL,
+            run_id BIGINT,
+            created_at TIMESTAMP NOT NULL,
+            closed_at TIMESTAMP,
+            closed_run_id BIGINT,
+            close_note VARCHAR
+        );
+        CREATE SEQUENCE outcome_id_seq START 1;
+        CREATE TABLE task_outcomes (
+            outcome_id BIGINT PRIMARY KEY,
+            task_id BIGINT NOT NULL,
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            outcome VARCHAR NOT NULL,
+            note VARCHAR,
+            next_contact DATE,
+            recorded_on DATE NOT NULL,
+            recorded_by VARCHAR NOT NULL,
+            recorded_at TIMESTAMP NOT NULL,
+            checked VARCHAR,
+            checked_run_id BIGINT
+        );
+    """),
 ]

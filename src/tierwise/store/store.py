@@ -303,11 +303,13 @@ class Store:
     def commit_run(self, *, period: str, as_of: dt.date, config_hash: str, engine: str,
                    results: pd.DataFrame, meta: dict[str, Any],
                    tables: dict[str, pd.DataFrame] | None = None,
-                   before_commit: Callable[[], None] | None = None) -> int:
+                   before_commit: Callable[[], None] | None = None,
+                   also: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None) -> int:
         """Write a snapshot atomically; a run with the same (period, as_of, config_hash) is replaced.
 
         ``before_commit`` is called inside the transaction, after every row is written and before
-        COMMIT (tests use it to kill the process at the worst moment).
+        COMMIT (tests use it to kill the process at the worst moment). ``also(con, run_id)`` writes
+        what belongs with the run (its tasks) in the same transaction, before ``before_commit``.
         """
         results, names = strip_words(results)
         tables = {name: strip_table_words(table, name) for name, table in (tables or {}).items()}
@@ -340,6 +342,8 @@ class Store:
             con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [run_id, period, as_of, config_hash, _now(), engine, len(results),
                          json.dumps({**meta, "replaced_runs": old}, default=str, ensure_ascii=False)])
+            if also is not None:
+                also(con, int(run_id))
             if before_commit is not None:
                 before_commit()
         return int(run_id)
@@ -514,9 +518,10 @@ def _customer_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     for col in _CUSTOMER_COLUMNS:
         out[col] = frame[col] if col in frame else None
     out["age"] = pd.to_numeric(out["age"], errors="coerce")
-    out["joined_at"] = pd.to_datetime(out["joined_at"], errors="coerce").dt.date
+    for col in ("joined_at", "birthday"):
+        out[col] = pd.to_datetime(out[col], errors="coerce").dt.date
     for col in _CUSTOMER_COLUMNS:
-        if col not in ("age", "joined_at"):
+        if col not in ("age", "joined_at", "birthday"):
             out[col] = out[col].astype("object").where(out[col].notna(), None)
             out[col] = out[col].map(lambda v: v if v is None else str(v))
     out["created_from_orders"] = (frame["created_from_orders"].fillna(False).astype(bool)

@@ -15,6 +15,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from . import campaigns as web_campaigns
+from . import tasks as web_tasks
 from . import queries as q
 from .access import Viewer
 from .context import WebContext, context
@@ -33,18 +34,22 @@ from .models import (
     LoginIn,
     MeOut,
     MigrationOut,
+    OutcomeIn,
+    OutcomeOut,
     OverviewOut,
     RunsOut,
     State,
     TargetsOut,
+    TasksOut,
     Tier,
+    TimelineOut,
 )
 
 _ERRORS = {
     400: "the request does not make sense (a bad filter, a bad campaign setting)",
     401: "not signed in, or the sign-in expired",
     403: "signed in, but the role may not do this (or the CSRF token is missing)",
-    404: "no such run, customer or campaign among the ones you may see",
+    404: "no such run, customer, campaign or task among the ones you may see",
     422: "a parameter has the wrong type or is out of range",
     429: "too many failed sign-ins: wait and retry",
     503: "the store is busy (a run is being written): retry in a moment",
@@ -333,6 +338,71 @@ def targets_data(ctx: WebContext, viewer: Viewer, campaign_id: int) -> dict:
     cache = ctx.ensure_loaded()
     with ctx.store.reading() as store, cache.reader() as con:
         return web_campaigns.targets(store, con, viewer, campaign_id)
+
+
+# -- tasks and outcomes ---------------------------------------------------------------------------
+TaskIdParam = Annotated[int, Path(ge=1, le=2**62)]
+LangParam = Annotated[Literal["zh", "en"] | None, Query(
+    description="language of the words (default: the latest run's)")]
+
+
+def words_language(ctx: WebContext, lang: str | None) -> str:
+    """``lang``, else the latest run's language, else English."""
+    if lang:
+        return lang
+    try:
+        return run_of(ctx, None).language or "en"
+    except Exception:  # no run yet
+        return "en"
+
+
+@router.get("/tasks", response_model=TasksOut, responses=_errors(401, 422, 503))
+def tasks(request: Request, status: Literal["open", "done", "closed", "all"] = "open",
+          lang: LangParam = None) -> dict:
+    """Your tasks (an admin: everyone's), by due date then priority."""
+    ctx, viewer = _viewer(request)
+    return tasks_data(ctx, viewer, words_language(ctx, lang), status)
+
+
+def tasks_data(ctx: WebContext, viewer: Viewer, lang: str, status: str = "open") -> dict:
+    with ctx.store.reading() as store:
+        return web_tasks.my_tasks(store, viewer, lang,
+                                  status=None if status == "all" else status)
+
+
+@router.post("/tasks/{task_id}/outcome", response_model=OutcomeOut, status_code=201,
+             responses=_errors(400, 401, 403, 404, 422, 503))
+def task_outcome(body: OutcomeIn, request: Request, task_id: TaskIdParam,
+                 x_csrf_token: Annotated[str | None, Header()] = None) -> dict:
+    """Record what happened on one of your tasks (needs X-CSRF-Token); the next run acts on
+    it, and a next contact date makes a follow-up task."""
+    ctx, viewer = _viewer(request)
+    request.state.session.check_csrf(x_csrf_token)
+    return record_outcome(ctx, viewer, task_id, body)
+
+
+def record_outcome(ctx: WebContext, viewer: Viewer, task_id: int, body: OutcomeIn) -> dict:
+    import datetime as dt
+
+    with ctx.store.writing() as store:
+        return web_tasks.record(store, viewer, task_id, body.outcome, note=body.note,
+                                next_contact=body.next_contact, today=dt.date.today())
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=TimelineOut,
+            responses=READ_ERRORS)
+def customer_timeline(request: Request, customer_id: CustomerIdParam,
+                      lang: LangParam = None) -> dict:
+    """The customer's orders, snapshots, tasks, outcomes and campaigns, newest first."""
+    ctx, viewer = _viewer(request)
+    detail_data(ctx, viewer, None, customer_id)  # 404 unless the viewer may see them
+    return {"customer_id": customer_id,
+            "events": timeline_data(ctx, customer_id, words_language(ctx, lang))}
+
+
+def timeline_data(ctx: WebContext, customer_id: str, lang: str) -> list[dict]:
+    with ctx.store.reading() as store:
+        return web_tasks.timeline(store, customer_id, lang)
 
 
 __all__ = ["router"]

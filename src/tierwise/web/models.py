@@ -525,3 +525,69 @@ class TargetsOut(_Out):
     campaign_id: int
     total: int
     items: list[TargetRow]
+
+
+# -- tasks and outcomes -------------------------------------------------------------------------
+Outcome = Literal["reached", "no_answer", "visited", "will_come_back", "lost_to_competitor",
+                  "moved_away", "complaint", "other"]
+
+
+class TaskOut(_Out):
+    task_id: int
+    customer_id: str
+    name: Text
+    phone: Text = Field(description="masked unless the role may see phone numbers in full")
+    reason: str = Field(description="the reason's code (warning, call, wake_up, birthday, "
+                                    "joined, first_purchase, campaign_follow_up, follow_up, "
+                                    "complaint, promise_unkept)")
+    reason_args: dict[str, Any] | None = Field(description="the reason's figures")
+    reason_text: str = Field(description="the reason in words, in the page's language")
+    kind: str
+    assignee: str
+    assigned_by: str = Field(description="account_manager, segment_owner, store, region or "
+                                         "default")
+    due: dt.date
+    priority: int = Field(description="1 high, 2 medium, 3 low")
+    priority_name: str
+    status: Literal["open", "done", "closed"]
+    status_name: str
+    as_of: dt.date
+    run_id: int | None
+    close_note: Text
+    close_text: Text
+
+
+class TasksOut(_Out):
+    assignee: Text = Field(description="whose tasks these are (none: an admin sees everyone's)")
+    total: int
+    items: list[TaskOut]
+
+
+class OutcomeIn(BaseModel):
+    """What happened on a task; ``next_contact`` makes a follow-up task due that day."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome  # type: ignore[valid-type]
+    note: str | None = Field(None, max_length=2000)
+    next_contact: dt.date | None = None
+
+
+class OutcomeOut(_Out):
+    outcome_id: int
+    task_id: int
+    customer_id: str
+    outcome: str
+    follow_up_task_id: int | None
+
+
+class TimelineEvent(_Out):
+    model_config = ConfigDict(extra="allow")
+    date: Text
+    kind: Literal["order", "refund", "snapshot", "task", "task_closed", "outcome", "campaign",
+                  "redeemed"]
+    text: str = Field(description="the event in words, in the page's language")
+
+
+class TimelineOut(_Out):
+    customer_id: str
+    events: list[TimelineEvent]

@@ -10,17 +10,19 @@ Every form posts its CSRF token; elements tests rely on carry stable ids (``cust
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreBusyError
+from ..tasks.codes import OUTCOMES
 from . import api
 from . import queries as q
 from .access import Viewer
@@ -30,7 +32,7 @@ from .errors import Forbidden, NotFound, SignInRequired, TooManyAttempts
 from ..i18n import CODE_FAMILIES, name_of
 from ..i18n.render import render_note
 from .messages import LANGUAGES, t
-from .models import CampaignIn
+from .models import CampaignIn, OutcomeIn
 from .security import Session
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -213,8 +215,13 @@ def customer(request: Request, customer_id: str, run: RunParam = None,
              lang: LangParam = None) -> HTMLResponse:
     ctx, viewer = _page(request)
     data = api.detail_data(ctx, viewer, run, customer_id)
+    words = language(request, data["run"]["language"])
+    try:
+        events = api.timeline_data(ctx, customer_id, words)
+    except StoreBusyError:  # a run holds the store: the page shows without its timeline
+        events = None
     return render(request, "customer.html", viewer=viewer, page="customers",
-                  run_language=data["run"]["language"], data=data)
+                  run_language=data["run"]["language"], data=data, timeline=events)
 
 
 @router.get("/key-accounts")
@@ -232,6 +239,42 @@ def calls(request: Request, run: RunParam = None, lang: LangParam = None) -> HTM
     data = api.calls_data(ctx, viewer, run)
     return render(request, "calls.html", viewer=viewer, page="calls",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx))
+
+
+@router.get("/tasks")
+def tasks(request: Request, lang: LangParam = None, saved: Annotated[
+        str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    words = language(request, api.words_language(ctx, None))
+    data = api.tasks_data(ctx, viewer, words)
+    return render(request, "tasks.html", viewer=viewer, page="tasks", run_language=words,
+                  data=data, outcomes=OUTCOMES, today=dt.date.today().isoformat(),
+                  saved=saved if saved in OUTCOMES else None)
+
+
+@router.post("/tasks/{task_id}/outcome")
+def task_outcome(
+    request: Request,
+    task_id: api.TaskIdParam,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    outcome: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    next_contact: Annotated[str, Form(max_length=20)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ctx, viewer = _page(request)
+    request.state.session.check_csrf(csrf_token)
+    try:
+        body = OutcomeIn(outcome=outcome, note=note.strip() or None,
+                         next_contact=next_contact.strip() or None)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"the outcome form has problems: {problems}",
+                          f"choose one of: {', '.join(OUTCOMES)}; dates as YYYY-MM-DD") from None
+    done = api.record_outcome(ctx, viewer, task_id, body)
+    target = _safe_next(back) if back else f"/customers/{quote(done['customer_id'], safe='')}"
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}saved={done['outcome']}#timeline", status_code=303)
 
 
 @router.get("/migration")

@@ -1,0 +1,207 @@
+"""Which tasks a run's advice calls for: one row per customer and reason (nothing stored here).
+
+:func:`plan_tasks` reads a run's per-customer results and its early warnings, and asks for:
+
+* ``warning``: a key or major account with an early warning (most severe first), due
+  ``warning_due_days`` after the as-of date, priority high (severity high) or medium;
+* ``call``: a protected account told "call" without a warning (unlikely to buy), medium;
+* ``wake_up``: the ``wake_ups_per_run`` most valuable resting, dormant or shock customers
+  (predicted CLV), as the call list shows them, low;
+* ``birthday``, ``joined``, ``first_purchase``: the next such day within
+  ``occasion_horizon_days`` of the as-of date (one per customer, the soonest; at most
+  ``occasions_per_run``, most valuable first), due on the day, low;
+* ``campaign_follow_up``: a target customer who used a campaign's coupon, the campaign's window
+  over at most ``campaign_follow_up_days`` ago, low.
+
+Customers told "do not contact" or "archive" get none of these. Each task names its assignee:
+the account manager, else the segment owner, else the assignee of the customer's main store or
+region (``[tasks] by_store``, ``by_region``), else ``default_assignee``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import TasksConfig
+from ..lifecycle.advice import WARNING_FIELDS
+from ..lifecycle.policies import WAKE_UP_STATES
+from .codes import OCCASIONS
+
+#: The columns of a plan (and of the rows :func:`tierwise.tasks.repository.sync_tasks` writes).
+PLAN_COLUMNS = ["customer_key", "customer_id", "reason", "reason_args", "assignee",
+                "assigned_by", "due", "priority"]
+#: Policies that get no task: the customer is unlikely to buy, or archived.
+QUIET_POLICIES = ("do_not_contact", "archive")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def assignee_of(row: dict[str, Any], cfg: TasksConfig) -> tuple[str, str]:
+    """``(assignee, where it came from)`` for one customer row.
+
+    Examples
+    --------
+    >>> assignee_of({"account_manager": None, "segment_owner": None, "region": "华东"},
+    ...             TasksConfig(by_region={"华东": "张伟"}))
+    ('张伟', 'region')
+    """
+    for column in ("account_manager", "segment_owner"):
+        name = _text(row.get(column))
+        if name:
+            return name, column
+    store = _text(row.get("main_store"))
+    if store and store in cfg.by_store:
+        return cfg.by_store[store], "store"
+    region = _text(row.get("region"))
+    if region and region in cfg.by_region:
+        return cfg.by_region[region], "region"
+    return cfg.default_assignee, "default"
+
+
+def next_occasion(day: Any, as_of: dt.date, horizon: int) -> tuple[dt.date, int] | None:
+    """The next yearly return of ``day`` on or after ``as_of`` within ``horizon`` days, with the
+    years since ``day`` (None when there is none, or it is not yet a year after ``day``).
+
+    A 29 February falls on 28 February in other years.
+
+    Examples
+    --------
+    >>> next_occasion(dt.date(2024, 2, 29), dt.date(2026, 2, 20), 14)
+    (datetime.date(2026, 2, 28), 2)
+    """
+    if day is None or day is pd.NaT or (isinstance(day, float) and math.isnan(day)):
+        return None
+    day = pd.Timestamp(day).date()
+    for year in (as_of.year, as_of.year + 1):
+        try:
+            when = day.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            when = dt.date(year, 2, 28)
+        years = year - day.year
+        if when >= as_of and years >= 1:
+            return (when, years) if (when - as_of).days <= horizon else None
+    return None
+
+
+def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: TasksConfig,
+               as_of: dt.date, *, redeemers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The tasks a run's advice calls for (rules in the module notes).
+
+    Parameters
+    ----------
+    customers
+        The run's per-customer codes: ``customer_key``, ``customer_id``, ``activity_policy``,
+        ``activity_state``, ``clv_predicted``, ``days_since_last``, ``account_manager``,
+        ``segment_owner``, ``region``; for occasions ``birthday``, ``joined_at``,
+        ``first_purchase``; optionally ``main_store``.
+    warnings
+        The run's ``warnings`` table (``customer_key``, ``severity`` and the figures), most
+        severe first, or None.
+    cfg
+        ``[tasks]``.
+    as_of
+        The run's as-of date: due dates count from it.
+    redeemers
+        Target customers who used a campaign's coupon: ``customer_key``, ``campaign_id``,
+        ``campaign`` (its name), ``window_end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PLAN_COLUMNS`, one row per customer and reason; ``reason_args`` is JSON text.
+    """
+    frame = customers.reset_index(drop=True)
+    quiet = frame.get("activity_policy", pd.Series(None, index=frame.index)).isin(QUIET_POLICIES)
+    active = frame[~quiet.fillna(False).to_numpy()]
+    by_key = active.set_index("customer_key", drop=False)
+    rows: list[dict[str, Any]] = []
+    soon = as_of + dt.timedelta(days=cfg.warning_due_days)
+    week = as_of + dt.timedelta(days=cfg.call_due_days)
+
+    def add(key: Any, reason: str, args: dict[str, Any], due: dt.date, priority: int) -> None:
+        row = by_key.loc[key]
+        who, basis = assignee_of(row.to_dict(), cfg)
+        rows.append({"customer_key": int(key), "customer_id": str(row["customer_id"]),
+                     "reason": reason, "reason_args": json.dumps(args, ensure_ascii=False,
+                                                                 default=str),
+                     "assignee": who, "assigned_by": basis, "due": due, "priority": priority})
+
+    warned: set[int] = set()
+    if warnings is not None and len(warnings) and "customer_key" in warnings:
+        for w in warnings.drop_duplicates("customer_key").to_dict("records"):
+            key = int(w["customer_key"])
+            if key not in by_key.index:
+                continue
+            args = {c: _plain(w.get(c)) for c in (*WARNING_FIELDS, "severity")}
+            add(key, "warning", args, soon, 1 if w.get("severity") == "high" else 2)
+            warned.add(key)
+    if "activity_policy" in active:
+        for key in active.loc[active["activity_policy"] == "call", "customer_key"]:
+            if int(key) not in warned:
+                add(key, "call", {}, week, 2)
+                warned.add(int(key))
+    if cfg.wake_ups_per_run and {"activity_state", "clv_predicted"} <= set(active.columns):
+        pool = active[active["activity_state"].isin(WAKE_UP_STATES)
+                      & active["clv_predicted"].notna()
+                      & ~active["customer_key"].isin(list(warned))]
+        for r in pool.nlargest(cfg.wake_ups_per_run, "clv_predicted").to_dict("records"):
+            days = r.get("days_since_last")
+            add(r["customer_key"], "wake_up",
+                {"state": r["activity_state"],
+                 "days": None if days is None or pd.isna(days) else int(days)}, week, 3)
+    _occasion_rows(active, cfg, as_of, add)
+    if redeemers is not None and len(redeemers):
+        for r in redeemers.drop_duplicates("customer_key").to_dict("records"):
+            if int(r["customer_key"]) in by_key.index:
+                add(r["customer_key"], "campaign_follow_up",
+                    {"campaign_id": int(r["campaign_id"]), "campaign": r["campaign"]}, week, 3)
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:
+    """The soonest birthday or anniversary of each customer within the horizon (capped)."""
+    if not cfg.occasions_per_run:
+        return
+    found: list[tuple[dt.date, float, int, str, dict[str, Any]]] = []
+    columns = {"birthday": "birthday", "joined": "joined_at", "first_purchase": "first_purchase"}
+    value = active["clv_predicted"] if "clv_predicted" in active else pd.Series(
+        np.nan, index=active.index)
+    for i, r in enumerate(active.to_dict("records")):
+        best = None
+        for occasion in OCCASIONS:
+            hit = next_occasion(r.get(columns[occasion]), as_of, cfg.occasion_horizon_days)
+            if hit is not None and (best is None or hit[0] < best[0]):
+                best = (hit[0], occasion, hit[1])
+        if best is not None:
+            when, occasion, years = best
+            args = {"date": when.isoformat()}
+            if occasion != "birthday":  # a birthday's years are the customer's age: not shown
+                args["years"] = years
+            v = value.iloc[i]
+            found.append((when, -(v if pd.notna(v) else -np.inf), int(r["customer_key"]),
+                          occasion, args))
+    found.sort(key=lambda f: (f[1], f[0], f[2]))
+    for when, _, key, occasion, args in found[:cfg.occasions_per_run]:
+        add(key, occasion, args, when, 3)
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, (np.integer, np.floating)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+__all__ = ["PLAN_COLUMNS", "assignee_of", "next_occasion", "plan_tasks"]

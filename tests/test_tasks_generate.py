@@ -1,0 +1,137 @@
+"""Which tasks a run's advice asks for, and who gets them (tierwise.tasks.generate)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from tierwise.config import TasksConfig, parse_config
+from tierwise.errors import ConfigError
+from tierwise.tasks.generate import assignee_of, next_occasion, plan_tasks
+from tierwise.tasks.words import reason_text
+
+AS_OF = dt.date(2026, 3, 31)
+
+
+def _customers(**extra: list) -> pd.DataFrame:
+    base = {
+        "customer_key": [1, 2, 3, 4, 5],
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "account_manager": ["王芳", None, None, None, "李强"],
+        "segment_owner": [None, "Head of sales", None, None, None],
+        "region": [None, None, "华东", "西北", None],
+        "activity_state": ["dead", "dormant", "resting", "normal", "buried"],
+        "activity_policy": ["call", "wake_up", "wake_up", "maintain", "archive"],
+        "clv_predicted": [9000.0, 500.0, 800.0, 100.0, 50.0],
+        "days_since_last": [120, 64, 30, 3, 400],
+        "first_purchase": pd.to_datetime(["2020-04-05", "2024-01-01", "2023-06-01",
+                                          "2025-04-02", "2019-04-01"]),
+        "joined_at": [None] * 5,
+        "birthday": [None] * 5,
+    }
+    base.update(extra)
+    return pd.DataFrame(base)
+
+
+def _warnings() -> pd.DataFrame:
+    return pd.DataFrame([{"customer_key": 1, "kind": "yoy_drop", "period": "2026-Q1",
+                          "current": 0.0, "reference": 3_302_030.0, "change_pct": -100.0,
+                          "window": None, "severity": "high"}])
+
+
+def test_a_warned_key_account_gets_a_high_priority_task_for_its_manager() -> None:
+    plan = plan_tasks(_customers(), _warnings(), TasksConfig(), AS_OF)
+    row = plan[plan["customer_id"] == "A"].set_index("reason").loc["warning"]
+    assert (row["assignee"], row["assigned_by"], row["priority"]) == ("王芳", "account_manager", 1)
+    assert row["due"] == AS_OF + dt.timedelta(days=3)
+    # the warning's figures are kept, and worded at display time in either language
+    args = json.loads(row["reason_args"])
+    assert args["kind"] == "yoy_drop" and args["severity"] == "high"
+    assert "-100 %" in reason_text("warning", args, "en")
+    assert reason_text("warning", args, "zh").startswith("预警")
+    # a warned customer does not also get a "call"
+    assert "call" not in set(plan.loc[plan["customer_id"] == "A", "reason"])
+
+
+def test_assignee_falls_back_from_manager_to_owner_to_store_region_and_default() -> None:
+    cfg = TasksConfig(default_assignee="前台", by_region={"华东": "张伟"},
+                      by_store={"徐汇店": "李娜"})
+    assert assignee_of({"account_manager": "王芳", "segment_owner": "X"}, cfg) == \
+        ("王芳", "account_manager")
+    assert assignee_of({"account_manager": " ", "segment_owner": "X"}, cfg) == \
+        ("X", "segment_owner")
+    assert assignee_of({"main_store": "徐汇店", "region": "华东"}, cfg) == ("李娜", "store")
+    assert assignee_of({"main_store": "别的店", "region": "华东"}, cfg) == ("张伟", "region")
+    assert assignee_of({"region": "西北"}, cfg) == ("前台", "default")
+    plan = plan_tasks(_customers(), None, cfg, AS_OF)
+    assert plan.set_index("customer_id").loc["C", "assignee"] == "张伟"
+
+
+def test_wake_ups_are_capped_by_value_and_silenced_customers_get_nothing() -> None:
+    plan = plan_tasks(_customers(), None, TasksConfig(wake_ups_per_run=1), AS_OF)
+    wake = plan[plan["reason"] == "wake_up"]
+    assert list(wake["customer_id"]) == ["C"]  # 800 > 500: the more valuable one
+    assert json.loads(wake.iloc[0]["reason_args"]) == {"state": "resting", "days": 30}
+    assert "E" not in set(plan["customer_id"])  # archived: no task of any kind
+    plan = plan_tasks(_customers(), None, TasksConfig(wake_ups_per_run=0), AS_OF)
+    assert "wake_up" not in set(plan["reason"])
+
+
+def test_occasions_within_the_horizon_become_tasks_due_on_the_day() -> None:
+    frame = _customers(birthday=[None, pd.Timestamp("1980-04-09"), None, None, None])
+    plan = plan_tasks(frame, None, TasksConfig(occasion_horizon_days=10), AS_OF)
+    occasions = plan[plan["reason"].isin(["birthday", "joined", "first_purchase"])]
+    got = {r.customer_id: (r.reason, r.due, json.loads(r.reason_args))
+           for r in occasions.itertuples()}
+    # A: first purchase 2020-04-05 -> 6 years on 2026-04-05; D: 2025-04-02 -> 1 year
+    assert got["A"] == ("first_purchase", dt.date(2026, 4, 5), {"date": "2026-04-05", "years": 6})
+    assert got["D"] == ("first_purchase", dt.date(2026, 4, 2), {"date": "2026-04-02", "years": 1})
+    # B: a birthday on 9 April (no age shown); C's first purchase (1 June) is beyond 10 days
+    assert got["B"] == ("birthday", dt.date(2026, 4, 9), {"date": "2026-04-09"})
+    assert "C" not in got and "E" not in got
+    assert reason_text("birthday", got["B"][2], "zh") == "2026-04-09 生日"
+    capped = plan_tasks(frame, None, TasksConfig(occasion_horizon_days=10, occasions_per_run=1),
+                        AS_OF)
+    assert list(capped.loc[capped["reason"].isin(["birthday", "first_purchase"]),
+                           "customer_id"]) == ["A"]  # the most valuable first
+
+
+def test_next_occasion_rules() -> None:
+    assert next_occasion(dt.date(2024, 2, 29), dt.date(2026, 2, 20), 14) == \
+        (dt.date(2026, 2, 28), 2)
+    assert next_occasion(dt.date(2025, 12, 30), dt.date(2026, 12, 20), 14) == \
+        (dt.date(2026, 12, 30), 1)
+    assert next_occasion(dt.date(2026, 1, 5), dt.date(2026, 1, 1), 14) is None  # not a year yet
+    assert next_occasion(dt.date(2020, 12, 31), dt.date(2026, 12, 25), 14) == \
+        (dt.date(2026, 12, 31), 6)
+    assert next_occasion(dt.date(2021, 1, 2), dt.date(2026, 12, 25), 14) == \
+        (dt.date(2027, 1, 2), 6)  # across the new year
+    assert next_occasion(None, dt.date(2026, 1, 1), 14) is None
+
+
+def test_campaign_redeemers_get_a_follow_up() -> None:
+    redeemers = pd.DataFrame({"customer_key": [2, 5], "campaign_id": [7, 7],
+                              "campaign": ["win back", "win back"],
+                              "window_end": [AS_OF, AS_OF]})
+    plan = plan_tasks(_customers(), None, TasksConfig(), AS_OF, redeemers=redeemers)
+    follow = plan[plan["reason"] == "campaign_follow_up"]
+    assert list(follow["customer_id"]) == ["B"]  # E is archived
+    assert "win back" in reason_text("campaign_follow_up", follow.iloc[0]["reason_args"], "en")
+
+
+def test_the_tasks_section_is_validated_with_clear_errors() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"tasks": {"default_assignee": "  ", "by_region": {"华东": ""},
+                                "occasion_horizon_days": -1, "colour": "red"}})
+    text = str(err.value)
+    assert "tasks.default_assignee" in text and "give a name" in text
+    assert "tasks.by_region" in text and "华东" in text
+    assert "tasks.occasion_horizon_days" in text
+    assert "tasks.colour" in text and "not a tierwise setting" in text
+    cfg = parse_config({"tasks": {"by_store": {" 徐汇店 ": " 李娜 "}}})
+    assert cfg.tasks.by_store == {"徐汇店": "李娜"}
+    # tasks do not change results: the config hash ignores them
+    assert cfg.config_hash() == parse_config({}).config_hash()
