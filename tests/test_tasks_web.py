@@ -4,15 +4,9 @@ finds it on the customer's timeline."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tierwise import load_config
@@ -20,9 +14,9 @@ from tierwise.store import Store
 from tierwise.web.accounts import add_user
 from tierwise.web.app import create_app
 
+from _serve import serving
 from _browser import artifact, browser_page
 from _web_store import PASSWORD, client, copy_store, shared_web_store
-from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 MANAGER = "busy-manager"
@@ -81,42 +75,12 @@ def test_the_api_lists_only_your_tasks_and_records_outcomes_with_csrf(store_conf
             or other["customer_id"] == task["customer_id"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(store_config, tmp_path_factory) -> Iterator[str]:
     config, _ = store_config
     served = copy_store(config, tmp_path_factory.mktemp("tasks-served"))
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "tierwise", "serve", "--config", str(served),
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tierwise serve stopped: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).json().get("status") == "ok":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("tierwise serve did not get ready in 120 s")
-            time.sleep(0.3)
+    with serving("--config", str(served)) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_a_manager_on_a_phone_records_an_outcome_and_sees_it_on_the_timeline(server) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import duckdb
 import pytest
 
 from _web_store import copy_store, shared_web_store
+from _serve import free_port
 from conftest import ROOT
 
 pytest.importorskip("fastapi")
@@ -104,14 +104,8 @@ def test_a_name_is_taken_once(config: Path) -> None:
     assert done.returncode == 2 and "already exists" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_on_the_port(config: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tierwise", "serve", "--config", str(config), "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, stdin=subprocess.DEVNULL,

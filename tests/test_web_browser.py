@@ -9,64 +9,28 @@ without errors. Screenshots are kept in ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tierwise import load_config
 from tierwise.store import Store
 
 from _browser import artifact, browser_page
+from _serve import serving
 from _web_store import PASSWORD, USERS, copy_store, shared_web_store
-from conftest import ROOT
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``tierwise serve`` on a copy of the web test store; yields its address and config."""
     config = copy_store(shared_web_store(tmp_path_factory), tmp_path_factory.mktemp("served"))
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "tierwise", "serve", "--config", str(config),
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tierwise serve stopped: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).json().get("status") == "ok":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("tierwise serve did not get ready in 120 s")
-            time.sleep(0.3)
+    with serving("--config", str(config)) as (base, _):
         yield base, config
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

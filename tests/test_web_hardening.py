@@ -4,7 +4,6 @@ every route, no CDN page, and X-Forwarded-For believed only from configured prox
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from _web_store import client, client_class, copy_store, shared_web_store
+from _serve import free_port
 from conftest import ROOT
 
 pytest.importorskip("fastapi")
@@ -174,18 +174,12 @@ def test_trusted_proxies_must_be_addresses() -> None:
         WebConfig(trusted_proxies=["my-proxy.local"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_real_server_ignores_a_spoofed_forwarded_for(config: Path) -> None:
     """``tierwise serve`` itself (uvicorn), reached from 127.0.0.1 like every local client."""
     import httpx
 
     text = config.read_text(encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     served = config.with_name("served.toml")
     served.write_text(text + f"\n[web]\nport = {port}\nlogin_max_failures = 3\n",
                       encoding="utf-8")

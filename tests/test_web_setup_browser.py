@@ -7,20 +7,15 @@ A file that is not a table gets a clear message on the page. Screenshots go to t
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from _browser import artifact, browser_page
 from _web_store import PASSWORD
-from conftest import ROOT
-from test_web_browser import _free_port
+from _serve import serving
 
 pytestmark = pytest.mark.slow
 
@@ -28,36 +23,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def empty_server(tmp_path: Path):
     """``tierwise serve`` started in an empty folder; yields its address, folder and the link."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    log = tmp_path.parent / f"serve-{port}.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tierwise", "serve", "--port", str(port)],
-                                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tierwise serve stopped: {log.read_text()}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).json().get("status") == "ok":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("tierwise serve did not get ready in 120 s")
-            time.sleep(0.3)
+    log = tmp_path.parent / f"serve-{tmp_path.name}.log"
+    with serving(cwd=tmp_path, log=log) as (base, _):
         link = re.search(r"(http://\S+/setup/first-admin\?code=[\w-]+)", log.read_text())
         assert link, log.read_text()
         yield base, tmp_path, link.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_an_owner_sets_up_from_the_browser(empty_server, tmp_path_factory) -> None:
