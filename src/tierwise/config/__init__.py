@@ -15,6 +15,7 @@ module             sections
 ``campaigns``      ``[campaigns]``
 ``web``            ``[web]``
 ``tasks``          ``[tasks]``
+``alerts``         ``[alerts]``, ``[watch]``
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -91,6 +92,12 @@ from .web import (
 from .tasks import (
     TasksConfig,
 )
+from .alerts import (
+    ALERT_RULES,
+    WEBHOOK_FORMATS,
+    AlertsConfig,
+    WatchConfig,
+)
 
 
 class Config(_Section):
@@ -123,6 +130,8 @@ class Config(_Section):
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -153,7 +162,8 @@ class Config(_Section):
     def config_hash(self) -> str:
         """A short, stable hash of the settings that change results (not of paths)."""
         data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
-                                                     "campaigns", "web", "tasks"})
+                                                     "campaigns", "web", "tasks", "alerts",
+                                                     "watch"})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -198,7 +208,9 @@ def load_config(path: Path | str) -> Config:
 
 
 __all__ = [
+    "ALERT_RULES",
     "ActivityConfig",
+    "AlertsConfig",
     "AttendanceConfig",
     "BacktestConfig",
     "CANONICAL_CUSTOMER_COLUMNS",
@@ -236,7 +248,9 @@ __all__ = [
     "StoreConfig",
     "TasksConfig",
     "ValueConfig",
+    "WEBHOOK_FORMATS",
     "WEB_ROLES",
+    "WatchConfig",
     "WebConfig",
     "criteria_problems",
     "load_config",

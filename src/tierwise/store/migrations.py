@@ -315,4 +315,34 @@ MIGRATIONS: list[Migration] = [
             checked_run_id BIGINT
         );
     """),
+    ("0070_alerts", """
+        CREATE TABLE alert_events (
+            event_key VARCHAR PRIMARY KEY,
+            code VARCHAR NOT NULL,
+            run_id BIGINT NOT NULL,
+            period VARCHAR NOT NULL,
+            customer_id VARCHAR,
+            people VARCHAR[],
+            params JSON NOT NULL,
+            raised_at TIMESTAMP NOT NULL
+        );
+        CREATE SEQUENCE alert_log_id_seq START 1;
+        CREATE TABLE alert_log (
+            log_id BIGINT PRIMARY KEY DEFAULT nextval('alert_log_id_seq'),
+            event_key VARCHAR NOT NULL,
+            channel VARCHAR NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ('sent', 'failed')),
+            attempts INTEGER NOT NULL,
+            error VARCHAR,
+            "at" TIMESTAMP NOT NULL
+        );
+        CREATE TABLE inbox_files (
+            sha256 VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ('ingested', 'failed')),
+            detail JSON,
+            processed_at TIMESTAMP NOT NULL
+        );
+    """),
 ]
