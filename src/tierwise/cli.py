@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from .cli_alerts import alerts_app
+from .cli_alerts import watch as watch_command
 from .cli_campaigns import campaign_app
 from .cli_tasks import tasks_app
 from .cli_common import (
@@ -49,6 +51,8 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
+app.add_typer(alerts_app, name="alerts")
+app.command("watch")(watch_command)
 
 def _show_version(value: bool) -> None:
     if value:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .cli_common import DEFAULT_CONFIG, ConfigOpt, JsonOpt, load, out, print_json, say, table
 from .errors import ConfigError
@@ -137,6 +138,10 @@ def serve(
     port: Annotated[int | None, typer.Option(
         "--port", help="Port (default: web.port, 8000).", min=1, max=65535,
         show_default=False)] = None,
+    schedule: Annotated[bool, typer.Option(
+        "--schedule", help="Also do the work of 'tierwise watch' in the background: every "
+                           "watch.interval_minutes, a pass over the inbox, the due runs and "
+                           "the alerts.")] = False,
 ) -> None:
     """Run the web dashboard and its JSON API over the store (stop with Ctrl-C).
 
@@ -166,7 +171,20 @@ def serve(
     if not runs:
         say(f"no run yet: an admin uploads the exports on {base}/setup")
     say(f"serving {cfg.store_path.name} on {base} (Ctrl-C stops)")
-    run_server(cfg, host=host, port=port, config_path=config.resolve(), first_admin_code=code)
+    scheduled = None
+    if schedule:
+        from .watch import Schedule
+        scheduled = Schedule(config.resolve(), cfg.watch.interval_minutes * 60,
+                             log=lambda line: say(escape(line)))
+        say(f"scheduled: a watch pass over {cfg.resolve(cfg.watch.inbox)} every "
+            f"{cfg.watch.interval_minutes:g} min")
+        scheduled.start()
+    try:
+        run_server(cfg, host=host, port=port, config_path=config.resolve(),
+                   first_admin_code=code)
+    finally:
+        if scheduled is not None:
+            scheduled.stop()
 
 
 def _settings(config: Path) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import Config
+from .config import Config, SourcesConfig
 from .errors import ConfigError
 from .io import (
     IntakeReport,
@@ -55,8 +55,8 @@ RUN_ORDER_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund", "cost"
                      "channel", "agent")
 
 
-def ingest(cfg: Config, *, today: dt.date | None = None,
-           progress: Progress = _quiet) -> IngestResult:
+def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _quiet,
+           sources: SourcesConfig | None = None) -> IngestResult:
     """Read the configured sources, write rejects files, and upsert accepted rows into the store.
 
     ``today`` is the day of ingest: rows dated after it (plus ``intake.future_tolerance_days``)
@@ -66,22 +66,27 @@ def ingest(cfg: Config, *, today: dt.date | None = None,
     The optional survey (``[sources.survey]``) is read with the same rules; its answers whose
     customer is not known (stored, in the customers source, or created from orders) are rejected.
     The whole ingest is one transaction: either every input lands or none does.
+
+    ``sources`` reads these inputs instead of the configured ones (``tierwise watch`` passes
+    one file dropped into the inbox, read with its kind's settings); then orders may be absent.
     """
-    sources = cfg.sources
-    if sources.orders is None:
+    if sources is None and cfg.sources.orders is None:
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
-    customers, orders, survey = (_read(cfg, kind, progress, today)
+    sources = sources or cfg.sources
+    customers, orders, survey = (_read(cfg, kind, progress, today, sources)
                                  for kind in ("customers", "orders", "survey"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
         customer_rows = customers.frame if customers is not None else None
         if customer_rows is not None:
             known |= set(customer_rows["customer_id"])
-        progress("checking orders against customers")
-        created, orders = reconcile_customers(
-            _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
-            rejects_dir=cfg.rejects_dir)
+        created = None
+        if orders is not None:
+            progress("checking orders against customers")
+            created, orders = reconcile_customers(
+                _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
+                rejects_dir=cfg.rejects_dir)
         if survey is not None:
             known |= set(created["customer_id"]) if created is not None else set()
             survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
@@ -93,20 +98,26 @@ def ingest(cfg: Config, *, today: dt.date | None = None,
                 counts = store.upsert_customers(customers.frame, source=customers.report.source)
                 store.record_ingest(customers.report.to_dict(), counts)
                 result.stored[f"customers:{customers.report.source}"] = counts
-            new = created[created["created_from_orders"].fillna(False).astype(bool)] \
-                if created is not None and len(created) else None
-            if new is not None and len(new):
-                store.upsert_customers(new, source=orders.report.source)
-            counts = store.upsert_orders(orders.frame, source=orders.report.source)
-            counts.update(store.link_refunds(cfg.intake.cancel_prefixes))
-            counts["customers_created"] = 0 if new is None else len(new)
-            _note_overlap(orders.report, counts)
-            store.record_ingest(orders.report.to_dict(), counts)
-            result.stored[f"orders:{orders.report.source}"] = counts
+            if orders is not None:
+                _store_orders(cfg, store, orders, created, result)
             if survey is not None:
                 _store_survey(store, survey, result)
         result.totals = store.counts()
     return result
+
+
+def _store_orders(cfg: Config, store: Store, orders: IntakeResult, created: pd.DataFrame | None,
+                  result: IngestResult) -> None:
+    new = created[created["created_from_orders"].fillna(False).astype(bool)] \
+        if created is not None and len(created) else None
+    if new is not None and len(new):
+        store.upsert_customers(new, source=orders.report.source)
+    counts = store.upsert_orders(orders.frame, source=orders.report.source)
+    counts.update(store.link_refunds(cfg.intake.cancel_prefixes))
+    counts["customers_created"] = 0 if new is None else len(new)
+    _note_overlap(orders.report, counts)
+    store.record_ingest(orders.report.to_dict(), counts)
+    result.stored[f"orders:{orders.report.source}"] = counts
 
 
 def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:
@@ -123,10 +134,10 @@ def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:
             "ids made from their content (re-ingesting now recognises them under any file name)")
 
 
-def _read(cfg: Config, kind: str, progress: Progress,
-          today: dt.date | None = None) -> IntakeResult | None:
+def _read(cfg: Config, kind: str, progress: Progress, today: dt.date | None = None,
+          sources: SourcesConfig | None = None) -> IntakeResult | None:
     """One configured input read at the door (None when the config has no such source)."""
-    source = getattr(cfg.sources, kind)
+    source = getattr(sources or cfg.sources, kind)
     if source is None:
         return None
     progress(f"reading {'the survey' if kind == 'survey' else kind}")
