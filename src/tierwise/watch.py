@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, SourceConfig, SourcesConfig
-from .errors import ConfigError, TierwiseError
+from .errors import TierwiseError
 from .store import Store
 
 Progress = Callable[[str], None]
@@ -115,11 +115,9 @@ def file_kind(cfg: Config, name: str) -> str:
 
 def source_for(cfg: Config, path: Path, kind: str) -> SourcesConfig:
     """The inputs that read ``path`` as ``kind``, with that kind's configured settings (header
-    mapping, encoding, sheet, delimiter)."""
+    mapping, encoding, sheet, delimiter; without that source, headers are recognised as
+    ``tierwise init --from`` does)."""
     base = getattr(cfg.sources, kind)
-    if kind == "orders" and base is None:
-        raise ConfigError(f"{path.name}: the config has no [sources.orders] to read it with",
-                          "add [sources.orders] (its columns mapping is used for inbox files)")
     settings = {} if base is None else {
         "encoding": base.encoding, "sheet": base.sheet, "delimiter": base.delimiter,
         "columns": dict(base.columns)}
