@@ -11,7 +11,8 @@ import pytest
 import tierwise
 
 PACKAGES = ["tierwise.io", "tierwise.models", "tierwise.tiering", "tierwise.lifecycle",
-            "tierwise.segments", "tierwise.store", "tierwise.features", "tierwise.engine"]
+            "tierwise.segments", "tierwise.store", "tierwise.features", "tierwise.engine",
+            "tierwise.alerts"]
 
 
 @pytest.mark.parametrize("name", tierwise.__all__)

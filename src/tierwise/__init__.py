@@ -46,6 +46,9 @@ _EXPORTS = {
     # campaigns
     "create_campaign": "campaigns", "evaluate_campaign": "campaigns",
     "campaign_figures": "campaigns", "AudienceFilter": "campaigns",
+    # alerts and scheduled work
+    "send_alerts": "alerts", "send_digests": "alerts", "alert_events": "alerts",
+    "watch_once": "watch",
     # the web dashboard
     "create_app": "web",
 }
