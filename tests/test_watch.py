@@ -157,3 +157,55 @@ def test_period_end() -> None:
     assert period_end(dt.date(2026, 12, 5), "month") == dt.date(2026, 12, 31)
     assert period_end(dt.date(2026, 11, 5), "quarter") == dt.date(2026, 12, 31)
     assert period_end(dt.date(2026, 2, 1), "month") == dt.date(2026, 2, 28)
+
+
+def test_serve_schedule_does_the_watch_passes_in_the_background(tmp_path: Path) -> None:
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    september, october = _split_visits(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with Receiver() as hook:
+        (tmp_path / "tierwise.toml").write_text(f"""
+name = "Example restaurant"
+language = "en"
+[value]
+min_repeat_buyers = 20
+[watch]
+inbox = "inbox"
+settle_seconds = 0
+interval_minutes = 0.02
+[alerts]
+webhook_url = "{hook.url}"
+watch_tiers = []
+backoff_seconds = 0.01
+""", encoding="utf-8")
+        _drop(inbox, "visits-2026-09.csv", september)
+        assert run_cli("watch", "--once", "--today", TODAY, cwd=tmp_path).code == 0
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tierwise", "serve", "--schedule", "--port", str(port)],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        try:
+            _drop(inbox, "visits-2026-10.csv", october)
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline and len(hook.posts) < 2:
+                time.sleep(0.5)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
+                                        timeout=5) as answer:
+                assert json.loads(answer.read())["status"] == "ok"
+        finally:
+            server.terminate()
+            output = server.communicate(timeout=60)[0]
+    assert len(hook.posts) == 2 and hook.posts[1]["period"] == "2026-10", output
+    assert "scheduled pass: 1 file(s) (1 ingested" in output and "Traceback" not in output
+    assert (inbox / "processed" / "visits-2026-10.csv").exists()
