@@ -251,3 +251,27 @@ def test_secrets_stay_out_of_a_run_s_stored_config() -> None:
 def test_post_webhook_without_a_url_fails_cleanly() -> None:
     cfg = parse_config({}).alerts
     assert post_webhook(cfg, Message("s", "h", [])).status == "failed"
+
+
+def test_the_cli_sends_once_and_shows_the_log(built: Path, tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    shutil.copy(built / "tierwise.duckdb", tmp_path / "tierwise.duckdb")
+    with Receiver() as hook:
+        (tmp_path / "tierwise.toml").write_text(
+            f'name = "Example restaurant"\n[alerts]\nwebhook_url = "{hook.url}"\n'
+            "watch_tiers = []\n", encoding="utf-8")
+        preview = run_cli("alerts", "send", "--dry-run", cwd=tmp_path)
+        assert preview.code == 0, preview.stderr
+        assert "2026-10" in preview.stdout and hook.posts == []
+        sent = run_cli("alerts", "send", "--json", cwd=tmp_path)
+        again = run_cli("alerts", "send", cwd=tmp_path)
+        log = run_cli("alerts", "log", "--json", "--limit", "1000", cwd=tmp_path)
+    assert sent.code == 0 and again.code == 0, sent.stderr + again.stderr
+    result = sent.json()
+    assert result["deliveries"] == [{"channel": "webhook", "status": "sent", "attempts": 1,
+                                     "error": None, "events": len(result["events"])}]
+    assert len(hook.posts) == 1 and "nothing new to send" in again.stderr
+    rows = log.json()
+    assert len(rows) == len(result["events"]) and {r["status"] for r in rows} == {"sent"}
+    assert {r["event_key"] for r in rows} == {e["key"] for e in result["events"]}

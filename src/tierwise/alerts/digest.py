@@ -25,7 +25,7 @@ from ..config.alerts import WEEKDAYS
 from ..i18n import t
 from ..store import Store
 from .channels import Delivery
-from .log import events_between, record_delivery, sent_keys
+from .log import _has_log, events_between, record_delivery, sent_keys
 from .render import Message, event_text
 from .send import PREVIEW, channels, deliver, language
 
@@ -45,11 +45,15 @@ class AlertsSection:
     """The person's alerts of the week."""
 
     def people(self, store: Store, start: dt.date, end: dt.date) -> set[str]:
-        return {p for e in events_between(store, start, end) for p in e.people}
+        if not _has_log(store):
+            return set()
+        return {r[0] for r in store.con.execute(
+            "SELECT DISTINCT unnest(people) FROM alert_events WHERE CAST(raised_at AS DATE) "
+            ">= ? AND CAST(raised_at AS DATE) < ?", [start, end]).fetchall() if r[0]}
 
     def lines(self, store: Store, person: str, start: dt.date, end: dt.date, lang: str,
               max_lines: int) -> list[str]:
-        mine = [e for e in events_between(store, start, end) if person in e.people]
+        mine = events_between(store, start, end, person)
         if not mine:
             return []
         out = [t("digest.alerts", lang, n=len(mine))]

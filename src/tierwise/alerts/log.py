@@ -18,6 +18,13 @@ from ..store import Store
 from .rules import AlertEvent
 
 
+def _has_log(store: Store) -> bool:
+    """False in a store opened read-only before its first writer added the alert tables."""
+    return bool(store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND "
+        "table_name = 'alert_log'").fetchall()[0][0])
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -39,7 +46,7 @@ def record_events(store: Store, events: Iterable[AlertEvent]) -> int:
 def sent_keys(store: Store, channel: str, keys: Iterable[str]) -> set[str]:
     """The keys among ``keys`` that ``channel`` has already delivered."""
     wanted = sorted(set(keys))
-    if not wanted:
+    if not wanted or not _has_log(store):
         return set()
     return {r[0] for r in store.con.execute(
         "SELECT DISTINCT event_key FROM alert_log WHERE channel = ? AND status = 'sent' AND "
@@ -60,6 +67,9 @@ def record_delivery(store: Store, keys: Iterable[str], channel: str, status: str
 
 def alert_log(store: Store, *, limit: int = 100) -> pd.DataFrame:
     """The latest ``limit`` deliveries, newest first, with the event's code and customer."""
+    if not _has_log(store):
+        return pd.DataFrame(columns=["at", "event_key", "channel", "status", "attempts", "error",
+                                     "code", "customer_id", "period"])
     return store.con.execute("""
         SELECT l."at", l.event_key, l.channel, l.status, l.attempts, l.error,
                e.code, e.customer_id, e.period
@@ -67,12 +77,18 @@ def alert_log(store: Store, *, limit: int = 100) -> pd.DataFrame:
         ORDER BY l.log_id DESC LIMIT ?""", [limit]).df()
 
 
-def events_between(store: Store, start: dt.date, end: dt.date) -> list[AlertEvent]:
-    """Events first raised on ``start`` up to the day before ``end``."""
-    rows = store.con.execute("""
+def events_between(store: Store, start: dt.date, end: dt.date,
+                   person: str | None = None) -> list[AlertEvent]:
+    """Events first raised on ``start`` up to the day before ``end`` (those naming ``person``
+    among their people, when given)."""
+    if not _has_log(store):
+        return []
+    mine = "" if person is None else "AND list_contains(people, ?)"
+    rows = store.con.execute(f"""
         SELECT event_key, code, run_id, period, customer_id, people, params FROM alert_events
-        WHERE CAST(raised_at AS DATE) >= ? AND CAST(raised_at AS DATE) < ?
-        ORDER BY raised_at, event_key""", [start, end]).fetchall()
+        WHERE CAST(raised_at AS DATE) >= ? AND CAST(raised_at AS DATE) < ? {mine}
+        ORDER BY raised_at, event_key""",
+        [start, end, *([] if person is None else [person])]).fetchall()
     return [AlertEvent(k, c, int(r), p, cid, tuple(people or ()), json.loads(params))
             for k, c, r, p, cid, people, params in rows]
 
