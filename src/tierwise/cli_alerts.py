@@ -25,6 +25,7 @@ from .cli_common import (
     progress,
     reader,
     say,
+    state,
     table,
 )
 
@@ -139,15 +140,21 @@ def watch(
             print_json(summary)
         else:
             _show_pass(summary)
-            say(describe(summary))
+            _line(describe(summary))
         return
     minutes = interval or cfg.watch.interval_minutes
     say(f"watching {cfg.resolve(cfg.watch.inbox)} every {minutes:g} min (Ctrl-C stops)")
     with progress("watch") as log:
         watch_loop(cfg, interval=minutes * 60, today=lambda: _today(today), progress=log,
                    on_pass=lambda p: (print_json(p.to_dict()) if as_json
-                                      else say(describe(p.to_dict()))),
+                                      else _line(describe(p.to_dict()))),
                    on_error=lambda exc: err.print(f"[red]error:[/red] {exc}", highlight=False))
+
+
+def _line(text: str) -> None:
+    """One unwrapped line on stderr (a log line stays one line, however narrow the output)."""
+    if not state["quiet"]:
+        err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _show_pass(summary: dict[str, Any]) -> None:

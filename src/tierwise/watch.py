@@ -364,7 +364,7 @@ class Schedule:
             self.log(f"scheduled pass failed (exit {done.returncode}): {last}")
             return None
         summary = json.loads(done.stdout)
-        self.log(describe(summary))
+        self.log(f"scheduled {describe(summary)}")
         return summary
 
     def _loop(self) -> None:
@@ -384,8 +384,8 @@ def describe(summary: dict[str, Any]) -> str:
     sent = sum(1 for a in summary.get("alerts") or [] for d in a.get("deliveries") or []
                if d["status"] == "sent")
     runs = ", ".join(r["period"] for r in summary.get("runs") or []) or "none"
-    return (f"scheduled pass: {len(files)} file(s) ({ingested} ingested, {failed} failed), "
-            f"runs: {runs}, alert deliveries: {sent}"
+    return (f"pass: {len(files)} file(s) ({ingested} ingested, {failed} failed); runs: {runs}; "
+            f"alert deliveries sent: {sent}"
             + (f"; problems: {'; '.join(summary['problems'])}" if summary.get("problems")
                else ""))
 
