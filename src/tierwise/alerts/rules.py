@@ -16,6 +16,14 @@ run) only, so a restaurant's thousands of casual members do not each raise an al
 An event's key names the rule, the customer, the change and the run's **period** (not its id):
 a re-run of the same period, which replaces its run, raises the same keys, so nothing is sent
 twice (:mod:`tierwise.alerts.log`).
+
+Not here yet: the issue's "task overdue" rule. Tasks (the people loop's first half) are not in
+this code base yet; when they are, the rule is one more name in
+:data:`tierwise.config.alerts.ALERT_RULES` and one more function here called by
+:func:`alert_events`, keyed ``task_overdue:<task id>:<due date>`` and given the calendar day
+(``tierwise watch`` and ``tierwise alerts send`` know it; a run's as-of date is the data's day,
+not today's). The digest's "your N calls this week" is a section registered with
+:func:`tierwise.alerts.digest.register_digest_section`.
 """
 
 from __future__ import annotations
