@@ -275,3 +275,25 @@ def test_the_cli_sends_once_and_shows_the_log(built: Path, tmp_path: Path) -> No
     rows = log.json()
     assert len(rows) == len(result["events"]) and {r["status"] for r in rows} == {"sent"}
     assert {r["event_key"] for r in rows} == {e["key"] for e in result["events"]}
+
+
+def test_email_is_retried_after_a_refused_connection() -> None:
+    from tierwise.alerts import send_email
+
+    port = free_port()
+    boxes: list[Mailbox] = []
+
+    def sleep(seconds: float) -> None:
+        if not boxes:
+            boxes.append(Mailbox(port).__enter__())
+
+    cfg = parse_config({"alerts": {"smtp_url": f"smtp://127.0.0.1:{port}",
+                                   "email_to": ["team@example.com"], "retries": 2}}).alerts
+    try:
+        delivery = send_email(cfg, Message("主题 subject", "heading", ["一行 line"]), sleep=sleep)
+    finally:
+        for box in boxes:
+            box.__exit__()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    mail = email.message_from_bytes(boxes[0].messages[0]["data"], policy=email.policy.default)
+    assert mail["Subject"] == "主题 subject" and "- 一行 line" in mail.get_content()
