@@ -284,12 +284,12 @@ def _first_order(store: Store) -> dt.date | None:
     return row[0] if row else None
 
 
-def _skipped(as_of: dt.date | None, start: dt.date | None, horizon: int, code: str,
+def _skipped(as_of: dt.date | None, replay: dt.date | None, horizon: int, code: str,
              **args: Any) -> Backtest:
     meta = {"status": "skipped", "as_of": as_of and as_of.isoformat(),
-            "replay_as_of": start and start.isoformat(), "horizon_days": horizon,
+            "replay_as_of": replay and replay.isoformat(), "horizon_days": horizon,
             "reason_code": code, "reason_args": args}
-    return Backtest(as_of, start, horizon, meta=meta)
+    return Backtest(as_of, replay, horizon, meta=meta)
 
 
 #: The order columns the outcomes need.
