@@ -169,8 +169,9 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                                  "AND as_of = ?", [as_of]).df()
     have = set(zip(open_now["customer_key"].astype(int), open_now["reason"], strict=True)) | \
         set(zip(done_now["customer_key"].astype(int), done_now["reason"], strict=True))
-    inserts = plan[[(int(k), r) not in have for k, r in
-                    zip(plan["customer_key"], plan["reason"], strict=True)]]
+    inserts = plan[pd.Series([(int(k), r) not in have for k, r in
+                              zip(plan["customer_key"], plan["reason"], strict=True)],
+                             index=plan.index, dtype=bool)]  # a list would pick columns when empty
     archived = set(customers.loc[customers.get("activity_policy") == "archive",
                                  "customer_key"].astype(int)) \
         if "activity_policy" in customers else set()
