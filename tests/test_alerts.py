@@ -297,3 +297,45 @@ def test_email_is_retried_after_a_refused_connection() -> None:
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     mail = email.message_from_bytes(boxes[0].messages[0]["data"], policy=email.policy.default)
     assert mail["Subject"] == "主题 subject" and "- 一行 line" in mail.get_content()
+
+
+def test_overdue_tasks_alert_their_assignee_once(make_cfg) -> None:
+    from tierwise.tasks.repository import overdue_tasks
+
+    with Receiver() as hook:
+        cfg = make_cfg(webhook_url=hook.url, rules=["task_overdue"], language="en")
+        today = dt.date(2026, 11, 10)
+        first = send_alerts(cfg, today=today)
+        later = send_alerts(cfg, today=today + dt.timedelta(days=1))
+        without_day = send_alerts(cfg)
+    with Store(cfg.store_path, read_only=True) as store:
+        overdue = overdue_tasks(store, today)
+    assert len(overdue) and len(first.events) == len(overdue)
+    assert {e.code for e in first.events} == {"task_overdue"}
+    assert {e.people for e in first.events} == {(a,) for a in overdue["assignee"]}
+    text = hook.posts[0]["events"][0]["text"]
+    assert "overdue" in text and "assigned to" in text
+    # a day later only the tasks that fell due on the first day are new; none is sent twice
+    fresh = {e.key for e in later.events} - {e.key for e in first.events}
+    assert fresh and all(e.params["due"] == today.isoformat() for e in later.events
+                         if e.key in fresh)
+    assert len(hook.posts) == 2
+    assert {e["key"] for e in hook.posts[1]["events"]} == fresh
+    assert without_day.events == []  # no calendar day: the rule is not looked at
+
+
+def test_the_digest_counts_each_person_s_calls_this_week(make_cfg) -> None:
+    from tierwise.tasks.repository import open_tasks
+
+    today = dt.date(2026, 11, 2)
+    with Mailbox() as box:
+        cfg = make_cfg(smtp_url=box.url, email_to=["team@example.com"],
+                       people={"李店长": "li@example.com"})
+        digest = send_digests(cfg, today=today)
+    with Store(cfg.store_path, read_only=True) as store:
+        tasks = open_tasks(store, assignee="李店长")
+    due = tasks[tasks["due"].dt.date < today + dt.timedelta(days=7)]
+    assert len(due) and digest.digests["李店长"][0] == f"本周您有 {len(due)} 个电话/任务要完成："
+    body = email.message_from_bytes(box.messages[0]["data"],
+                                    policy=email.policy.default).get_content()
+    assert f"本周您有 {len(due)} 个" in body and "（已逾期）" in body

@@ -38,6 +38,12 @@ def _drop(inbox: Path, name: str, data: bytes, age: float = 60) -> None:
     os.utime(path, (stamp, stamp))
 
 
+def _posts(hook: Receiver) -> tuple[list[dict], list[dict]]:
+    """The alert posts (they carry the run's period) and the digest posts."""
+    return ([p for p in hook.posts if "period" in p],
+            [p for p in hook.posts if "period" not in p])
+
+
 def _counts(store_path: Path) -> dict[str, int]:
     with Store(store_path, read_only=True) as store:
         q = store.con.execute
@@ -79,9 +85,13 @@ backoff_seconds = 0.01
         assert [r["period"] for r in one["runs"]] == ["2026-09"]
         assert sorted(p.name for p in (inbox / "processed").iterdir()) == [
             "members.csv", "visits-2026-09.csv"]
-        # a first run has no run before it: only its early warnings are alerts
-        assert len(hook.posts) == 1 and hook.posts[0]["period"] == "2026-09"
-        assert {e["code"] for e in hook.posts[0]["events"]} == {"warning"}
+        # a first run has no run before it: its early warnings and the tasks it made that are
+        # already overdue on --today are the only alerts; then the week's digest (once)
+        alerts, digests = _posts(hook)
+        assert len(alerts) == 1 and alerts[0]["period"] == "2026-09"
+        assert {e["code"] for e in alerts[0]["events"]} == {"warning", "task_overdue"}
+        assert len(digests) == 1 and "2026-W44" in digests[0]["subject"]
+        assert one["digest"]["week"] == "2026-W44"
 
         (inbox / "visits-2026-10.csv.part").rename(inbox / "visits-2026-10.csv")
         os.utime(inbox / "visits-2026-10.csv", (0, 0))
@@ -90,13 +100,17 @@ backoff_seconds = 0.01
         two = second.json()
         assert [f["status"] for f in two["files"]] == ["ingested"]
         assert [r["period"] for r in two["runs"]] == ["2026-10"]
-        assert len(hook.posts) == 2
-        body = hook.posts[1]
+        alerts, digests = _posts(hook)
+        assert len(alerts) == 2 and len(digests) == 1  # the week's digest went out already
+        body = alerts[1]
         assert body["period"] == "2026-10" and body["events"]
         store_path = tmp_path / "tierwise.duckdb"
         with Store(store_path, read_only=True) as store:
             runs = store.runs()
             assert list(runs["period"]) == ["2026-09", "2026-10"]
+            made = store.con.execute("SELECT count(*) FROM tasks WHERE run_id = ?",
+                                     [int(runs["run_id"].iloc[-1])]).fetchall()[0][0]
+            assert made > 0  # the October run made its tasks (tierwise run's own code path)
             sent = {r[0] for r in store.con.execute(
                 "SELECT event_key FROM alert_log WHERE status = 'sent' AND event_key LIKE "
                 "'%:2026-10'").fetchall()}
@@ -110,7 +124,7 @@ backoff_seconds = 0.01
         assert third.code == 0, third.stderr
         three = third.json()
         assert [f["status"] for f in three["files"]] == ["seen"]
-        assert three["runs"] == [] and len(hook.posts) == 2
+        assert three["runs"] == [] and len(hook.posts) == 3
         assert _counts(store_path) == before
         fourth = run_cli("watch", "--once", "--today", TODAY, cwd=tmp_path)
         assert fourth.code == 0 and "Traceback" not in fourth.stderr
@@ -164,6 +178,7 @@ def test_serve_schedule_does_the_watch_passes_in_the_background(tmp_path: Path) 
     import socket
     import subprocess
     import sys
+    import threading
     import time
     import urllib.request
 
@@ -195,17 +210,24 @@ backoff_seconds = 0.01
             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+        reader.start()
         try:
             _drop(inbox, "visits-2026-10.csv", october)
             deadline = time.monotonic() + 240
-            while time.monotonic() < deadline and len(hook.posts) < 2:
+            while time.monotonic() < deadline and not any(
+                    "scheduled pass: 1 file(s) (1 ingested" in line for line in lines):
                 time.sleep(0.5)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
                                         timeout=5) as answer:
                 assert json.loads(answer.read())["status"] == "ok"
         finally:
             server.terminate()
-            output = server.communicate(timeout=60)[0]
-    assert len(hook.posts) == 2 and hook.posts[1]["period"] == "2026-10", output
+            server.wait(timeout=60)
+            reader.join(timeout=10)
+    output = "".join(lines)
     assert "scheduled pass: 1 file(s) (1 ingested" in output and "Traceback" not in output
+    alerts = _posts(hook)[0]
+    assert len(alerts) == 2 and alerts[1]["period"] == "2026-10", output
     assert (inbox / "processed" / "visits-2026-10.csv").exists()

@@ -46,12 +46,14 @@ def _today(value: str | None) -> dt.date:
 
 @alerts_app.command("send")
 def send(config: ConfigOpt = DEFAULT_CONFIG, run_id: RunOpt = "latest",
-         dry_run: DryRunOpt = False, as_json: JsonOpt = False) -> None:
-    """Send the alerts of a run (against the run before it) that no channel has sent yet."""
+         today: TodayOpt = None, dry_run: DryRunOpt = False, as_json: JsonOpt = False) -> None:
+    """Send the alerts of a run (against the run before it) and of overdue tasks that no
+    channel has sent yet."""
     from .alerts import send_alerts
     cfg = load(config)
     with progress("alerts") as log:
-        result = send_alerts(cfg, run=run_id, dry_run=dry_run, progress=log)
+        result = send_alerts(cfg, run=run_id, today=_today(today), dry_run=dry_run,
+                             progress=log)
     if as_json:
         print_json(result.to_dict())
         return

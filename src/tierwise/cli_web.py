@@ -17,7 +17,17 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from .cli_common import DEFAULT_CONFIG, ConfigOpt, JsonOpt, load, out, print_json, say, table
+from .cli_common import (
+    DEFAULT_CONFIG,
+    ConfigOpt,
+    JsonOpt,
+    err,
+    load,
+    out,
+    print_json,
+    say,
+    table,
+)
 from .errors import ConfigError
 
 users_app = typer.Typer(
@@ -175,7 +185,7 @@ def serve(
     if schedule:
         from .watch import Schedule
         scheduled = Schedule(config.resolve(), cfg.watch.interval_minutes * 60,
-                             log=lambda line: say(escape(line)))
+                             log=lambda line: err.print(escape(line), soft_wrap=True))
         say(f"scheduled: a watch pass over {cfg.resolve(cfg.watch.inbox)} every "
             f"{cfg.watch.interval_minutes:g} min")
         scheduled.start()

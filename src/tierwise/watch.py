@@ -280,8 +280,8 @@ def _alerts(cfg: Config, result: WatchPass, today: dt.date, progress: Progress,
     if not has_runs:
         return
     for run_id in [r["run_id"] for r in result.runs] or ["latest"]:
-        sent = send_alerts(cfg, run=run_id, require_channel=False, progress=progress,
-                           sleep=sleep)
+        sent = send_alerts(cfg, run=run_id, today=today, require_channel=False,
+                           progress=progress, sleep=sleep)
         result.alerts.append(sent.to_dict())
         result.problems += [f"alerts by {d.channel} failed after {d.attempts} attempt(s): "
                             f"{d.error}" for d in sent.deliveries if d.status != "sent"]

@@ -2,10 +2,10 @@
 the past seven days.
 
 A digest is built from **sections**, each a :class:`DigestSection` in :data:`DIGEST_SECTIONS`:
-who it has something for in a week, and the lines it gives each of them. The built-in section
-lists the person's alerts (:class:`AlertsSection`). Other parts of tierwise add theirs with
-:func:`register_digest_section` (the place for "your 6 calls this week" once tasks exist), the
-same way as the built-in one.
+who it has something for in a week, and the lines it gives each of them. Built in: the person's
+alerts of the past seven days (:class:`AlertsSection`) and their calls for the week ahead, the
+open tasks due in the next seven days or overdue ("your 6 calls this week",
+:class:`CallsSection`). Other parts add theirs with :func:`register_digest_section`.
 
 A person's digest goes by e-mail to their address in ``[alerts] people``; the webhook gets one
 message with every person's digest. Each is logged under ``digest:<ISO week>:<person>`` (or
@@ -26,7 +26,7 @@ from ..i18n import t
 from ..store import Store
 from .channels import Delivery
 from .log import _has_log, events_between, record_delivery, sent_keys
-from .render import Message, event_text
+from .render import Message, event_text, who
 from .send import PREVIEW, channels, deliver, language
 
 
@@ -63,8 +63,49 @@ class AlertsSection:
         return out
 
 
+class CallsSection:
+    """The person's open tasks due before the end of the coming week (overdue ones first)."""
+
+    @staticmethod
+    def _due(store: Store, end: dt.date) -> Any:
+        from ..tasks.repository import open_tasks
+
+        tasks = open_tasks(store)
+        return tasks[tasks["due"].map(lambda d: d is not None and _day(d) < end + _WEEK)]
+
+    def people(self, store: Store, start: dt.date, end: dt.date) -> set[str]:
+        return {str(a) for a in self._due(store, end)["assignee"].dropna()}
+
+    def lines(self, store: Store, person: str, start: dt.date, end: dt.date, lang: str,
+              max_lines: int) -> list[str]:
+        from ..tasks.words import reason_text
+
+        tasks = self._due(store, end)
+        mine = tasks[tasks["assignee"] == person]
+        if mine.empty:
+            return []
+        out = [t("digest.calls", lang, n=len(mine))]
+        for task in mine.head(max_lines).itertuples():
+            due = _day(task.due)
+            late = f" {t('digest.overdue', lang)}" if due < end else ""
+            out.append("  " + t("digest.call", lang, due=due.isoformat() + late,
+                                who=who({"customer_id": task.customer_id, "name": task.name},
+                                        lang),
+                                reason=reason_text(task.reason, task.reason_args, lang)))
+        if len(mine) > max_lines:
+            out.append("  " + t("alert.more", lang, n=len(mine) - max_lines))
+        return out
+
+
+_WEEK = dt.timedelta(days=7)
+
+
+def _day(value: Any) -> dt.date:
+    return value if type(value) is dt.date else dt.date.fromisoformat(str(value)[:10])
+
+
 #: The sections of every digest, in order.
-DIGEST_SECTIONS: list[DigestSection] = [AlertsSection()]
+DIGEST_SECTIONS: list[DigestSection] = [AlertsSection(), CallsSection()]
 
 
 def register_digest_section(section: DigestSection) -> None:
@@ -176,5 +217,5 @@ def _message(person: str, week: str, lines: list[str], lang: str) -> Message:
                    t("digest.heading", lang, person=person, week=week), lines)
 
 
-__all__ = ["DIGEST_SECTIONS", "AlertsSection", "DigestPass", "DigestSection", "build_digests",
+__all__ = ["DIGEST_SECTIONS", "AlertsSection", "CallsSection", "DigestPass", "DigestSection", "build_digests",
            "digest_due", "iso_week", "register_digest_section", "send_digests"]

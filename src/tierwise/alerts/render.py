@@ -67,6 +67,12 @@ def event_text(event: AlertEvent, lang: str) -> str:
         return t("alert.warning", lang, who=who(p, lang),
                  severity=_named("severity", p.get("severity"), lang),
                  message=warning_message(p, lang))
+    if event.code == "task_overdue":
+        from ..tasks.words import reason_text
+
+        return t("alert.task_overdue", lang, who=who(p, lang), days=p.get("days"),
+                 reason=reason_text(p.get("reason") or "", p.get("reason_args"), lang),
+                 due=p.get("due"), assignee=p.get("assignee"))
     if event.code == "likelihood":
         return t("alert.likelihood", lang, who=who(p, lang), before=_pct(p.get("before")),
                  after=_pct(p.get("after")), threshold=_pct(p.get("threshold")))

@@ -8,7 +8,7 @@ early warnings (:mod:`tierwise.lifecycle.warnings`):
 * ``state``: a customer moved into or out of one of ``[alerts] states``;
 * ``segment``: a customer changed segment;
 * ``warning``: a key or major account's early warning in the run;
-* ``likelihood``: purchase likelihood was at or above ``likelihood_threshold`` and is below it.
+* ``likelihood``: purchase likelihood was at or above ``likelihood_threshold`` and is below it;
 
 ``state``, ``segment`` and ``likelihood`` look at the customers in ``watch_tiers`` (in either
 run) only, so a restaurant's thousands of casual members do not each raise an alert.
@@ -17,17 +17,15 @@ An event's key names the rule, the customer, the change and the run's **period**
 a re-run of the same period, which replaces its run, raises the same keys, so nothing is sent
 twice (:mod:`tierwise.alerts.log`).
 
-Not here yet: the issue's "task overdue" rule. Tasks (the people loop's first half) are not in
-this code base yet; when they are, the rule is one more name in
-:data:`tierwise.config.alerts.ALERT_RULES` and one more function here called by
-:func:`alert_events`, keyed ``task_overdue:<task id>:<due date>`` and given the calendar day
-(``tierwise watch`` and ``tierwise alerts send`` know it; a run's as-of date is the data's day,
-not today's). The digest's "your N calls this week" is a section registered with
-:func:`tierwise.alerts.digest.register_digest_section`.
+* ``task_overdue``: an open task (:mod:`tierwise.tasks`) is past its due date on the day of
+  the pass (``today``: the caller's calendar day; a run's as-of date is the data's day). Keyed
+  by the task and its due date, so a task moved to a later day and missed again alerts again.
+
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field
@@ -157,7 +155,28 @@ def warning_events(store: Store, run_id: int, period: str) -> list[AlertEvent]:
     return events
 
 
-def alert_events(store: Store, cfg: AlertsConfig, run: int | str = "latest") -> list[AlertEvent]:
+def task_events(store: Store, run_id: int, period: str, today: dt.date) -> list[AlertEvent]:
+    """One event per open task due before ``today`` (its assignee is the person to tell)."""
+    from ..tasks.repository import overdue_tasks
+
+    tasks = overdue_tasks(store, today)
+    events = []
+    for task in json.loads(tasks.to_json(orient="records", date_format="iso",
+                                         force_ascii=False)):
+        due = str(task["due"])[:10]
+        cid = None if task.get("customer_id") is None else str(task["customer_id"])
+        events.append(AlertEvent(
+            f"task_overdue:{task['task_id']}:{due}", "task_overdue", run_id, period, cid,
+            _people(task.get("assignee")),
+            {"customer_id": cid, "name": task.get("name"), "task_id": task["task_id"],
+             "reason": task.get("reason"), "reason_args": task.get("reason_args"),
+             "due": due, "assignee": task.get("assignee"),
+             "days": (today - dt.date.fromisoformat(due)).days}))
+    return events
+
+
+def alert_events(store: Store, cfg: AlertsConfig, run: int | str = "latest", *,
+                 today: dt.date | None = None) -> list[AlertEvent]:
     """Every event the configured rules raise for ``run`` against the run before it.
 
     The run before is the one the run itself compared with (its ``previous_run``); a first run
@@ -171,6 +190,8 @@ def alert_events(store: Store, cfg: AlertsConfig, run: int | str = "latest") -> 
         The ``[alerts]`` section.
     run
         A run id, or ``"latest"``.
+    today
+        The calendar day, for ``task_overdue`` (without it that rule is not looked at).
     """
     info = store.run_info(run)
     run_id, period = int(info["run_id"]), str(info["period"])
@@ -186,7 +207,9 @@ def alert_events(store: Store, cfg: AlertsConfig, run: int | str = "latest") -> 
         events += change_events(store, run_id, int(previous), period, cfg)
     if "warning" in cfg.rules:
         events += warning_events(store, run_id, period)
+    if "task_overdue" in cfg.rules and today is not None:
+        events += task_events(store, run_id, period, today)
     return events
 
 
-__all__ = ["AlertEvent", "alert_events", "change_events", "warning_events"]
+__all__ = ["AlertEvent", "alert_events", "change_events", "task_events", "warning_events"]

@@ -3,6 +3,7 @@ log every delivery (``tierwise alerts send``, and each ``tierwise watch`` pass).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,8 +84,8 @@ def _text_of(messages: dict[str, Message], key: str) -> str | None:
     return None
 
 
-def send_alerts(cfg: Config, *, run: int | str = "latest", dry_run: bool = False,
-                require_channel: bool = True, progress: Progress = _quiet,
+def send_alerts(cfg: Config, *, run: int | str = "latest", today: dt.date | None = None,
+                dry_run: bool = False, require_channel: bool = True, progress: Progress = _quiet,
                 sleep: Callable[[float], None] = time.sleep) -> AlertPass:
     """Raise the events of ``run`` and send each configured channel those it has not sent.
 
@@ -94,6 +95,9 @@ def send_alerts(cfg: Config, *, run: int | str = "latest", dry_run: bool = False
         The config (``[alerts]`` and the store).
     run
         A run id or ``"latest"``; its events compare it with the run before it.
+    today
+        The calendar day: open tasks due before it are overdue (the ``task_overdue`` rule;
+        without it, that rule is not looked at).
     dry_run
         Raise and render, write and send nothing.
     require_channel
@@ -115,7 +119,7 @@ def send_alerts(cfg: Config, *, run: int | str = "latest", dry_run: bool = False
                           "(docs/alerts.md); --dry-run shows what would be sent")
     with Store(cfg.store_path, read_only=dry_run) as store:
         info = store.run_info(run)
-        events = alert_events(store, alerts, info["run_id"])
+        events = alert_events(store, alerts, info["run_id"], today=today)
         lang = language(cfg, info["meta"])
         result = AlertPass(int(info["run_id"]), str(info["period"]), str(info["as_of"]), lang,
                            dry_run, events)

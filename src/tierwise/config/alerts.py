@@ -13,7 +13,7 @@ from ._base import _Section
 from .tiering import PYRAMID_TIERS
 
 #: The rules an ``[alerts]`` section can switch on (docs/alerts.md).
-ALERT_RULES = ("tier", "state", "segment", "warning", "likelihood")
+ALERT_RULES = ("tier", "state", "segment", "warning", "likelihood", "task_overdue")
 #: How a webhook's body is shaped: plain JSON, or a group robot's message.
 WEBHOOK_FORMATS = ("json", "wecom", "dingtalk", "feishu")
 #: ``smtp://`` plain (STARTTLS when the server offers it is not assumed), ``smtp+starttls://``
@@ -66,7 +66,8 @@ class AlertsConfig(_Section):
         description="rules that raise alerts: tier (moved into or out of a tier in tiers), "
                     "state (into or out of a state in states), segment (changed segment), "
                     "warning (a key or major account's early warning), likelihood (purchase "
-                    "likelihood fell under likelihood_threshold)")
+                    "likelihood fell under likelihood_threshold), task_overdue (an open task "
+                    "past its due date)")
     tiers: list[str] = Field(default_factory=lambda: ["key", "major"],
                              description="the tier rule: a customer moving into or out of one "
                                          "of these tiers")

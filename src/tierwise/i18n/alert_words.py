@@ -22,6 +22,10 @@ ALERT_MESSAGES: dict[str, dict[str, str]] = {
     "alert.likelihood": {"zh": "{who}：购买可能性由 {before} 降至 {after}（阈值 {threshold}）",
                          "en": "{who}: purchase likelihood fell from {before} to {after} "
                                "(threshold {threshold})"},
+    "alert.task_overdue": {"zh": "{who}：任务逾期 {days} 天（{reason}；应于 {due} 完成，负责人 "
+                                 "{assignee}）",
+                           "en": "{who}: task {days} day(s) overdue ({reason}; due {due}, "
+                                 "assigned to {assignee})"},
     "alert.subject": {"zh": "tierwise 提醒：{period} 有 {n} 条变化",
                       "en": "tierwise alerts: {n} change(s) in {period}"},
     "alert.heading": {"zh": "{name}：{period} 与上一期相比的变化（截至 {as_of}）",
@@ -34,6 +38,9 @@ ALERT_MESSAGES: dict[str, dict[str, str]] = {
     "digest.heading": {"zh": "{person}，您本周（{week}）的摘要：",
                        "en": "{person}, your week ({week}):"},
     "digest.alerts": {"zh": "本周 {n} 条提醒：", "en": "{n} alert(s) this week:"},
+    "digest.calls": {"zh": "本周您有 {n} 个电话/任务要完成：", "en": "your {n} calls this week:"},
+    "digest.call": {"zh": "{due}：{who}：{reason}", "en": "{due}: {who}: {reason}"},
+    "digest.overdue": {"zh": "（已逾期）", "en": "(overdue)"},
     "digest.combined": {"zh": "tierwise 每周摘要（{week}）",
                         "en": "tierwise weekly digest ({week})"},
 }
