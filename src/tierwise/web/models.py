@@ -490,6 +490,10 @@ class CampaignDetailOut(_Out):
     evaluation: dict[str, Any] = Field(description="figures, lift against the control group and "
                                                    "follow-up, as 'tierwise campaign evaluate "
                                                    "--json' prints them")
+    series: dict[str, Any] | None = Field(
+        None, description="a campaign with follow-up steps: each step and the total (treated vs "
+                          "control, uplift, incremental revenue, ROI), as 'tierwise campaign "
+                          "evaluate --json' prints them under 'series'")
 
 
 class CampaignIn(BaseModel):

@@ -360,6 +360,30 @@ def campaign(request: Request, campaign_id: api.CampaignIdParam,
     return render(request, "campaign.html", viewer=viewer, page="campaigns", data=data)
 
 
+@router.post("/campaigns/{campaign_id}/follow-up")
+def campaign_follow_up(
+    request: Request, campaign_id: api.CampaignIdParam,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    after_days: Annotated[str, Form(max_length=20)] = "",
+    window_days: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    from . import campaigns as web_campaigns
+
+    ctx, viewer = _page(request)
+    request.state.session.check_csrf(csrf_token)
+    days = {k: _number(k, v) for k, v in (("after_days", after_days),
+                                          ("window_days", window_days))}
+    for key, value in days.items():
+        if value is not None and not float(value).is_integer():
+            raise ConfigError(f"{key} {value!r} is not a whole number of days", "e.g. 30")
+    with ctx.store.writing() as store:
+        step = web_campaigns.follow_up(
+            store, viewer, campaign_id, ctx.settings.campaigns,
+            **{k: None if v is None else int(v) for k, v in days.items()})
+    ctx.ensure_loaded().refresh(force=True)
+    return RedirectResponse(f"/campaigns/{step['campaign_id']}", status_code=303)
+
+
 @router.get("/campaigns/{campaign_id}/targets.csv")
 def campaign_targets(request: Request, campaign_id: api.CampaignIdParam
                      ) -> Response:
