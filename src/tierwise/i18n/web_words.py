@@ -219,6 +219,13 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "campaigns.window_days": {"zh": "活动期天数（默认：同上一步）",
                               "en": "Window length in days (default: the previous step's)"},
     "campaigns.add_step": {"zh": "追加", "en": "Add the step"},
+    "web.retention.note": {
+        "zh": "复购率：在两天或以上有消费的客户占有消费客户的比例；流失率：活跃状态为死亡或埋葬的客户占比；门店为客户消费天数最多的门店。"
+              "下图为同期群：按首次消费月份分组，之后各月仍有消费的比例。",
+        "en": "Repeat-purchase rate: customers who bought on two days or more, of those who "
+              "bought; churn rate: customers in activity state dead or buried; a customer's "
+              "store is the one of most of their purchase days. The chart: cohorts by "
+              "first-purchase month, and the share who bought in each later month."},
     "runs.title": {"zh": "各期快照", "en": "Runs (snapshots)"},
     "runs.excel": {"zh": "Excel 报告", "en": "Excel report"},
     "runs.html": {"zh": "HTML 报告", "en": "HTML report"},

@@ -238,7 +238,7 @@ def backtest(report: Report) -> Chart | None:
 
 
 def cohort_heatmap(cohorts: pd.DataFrame, lang: str) -> Chart | None:
-    """Cohorts as a heat map: first-purchase month (rows, newest at the top) x months since
+    """Cohorts as a heat map: first-purchase month (rows, oldest at the top) x months since
     (columns), colour = share of the cohort that bought; from the long cohort table
     (:func:`tierwise.lifecycle.retention.cohort_table`). The dashboard draws the same chart."""
     if cohorts is None or not len(cohorts):

@@ -200,6 +200,11 @@ class OverviewOut(_Out):
     backtest: BacktestOut | None = Field(
         description="the whole business's backtest; null for a viewer who sees only some "
                     "customers")
+    retention: dict[str, Any] | None = Field(
+        None, description="cohorts (first-purchase month x months since: customers, active, "
+                          "share), the retention curve, and repeat-purchase and churn rates by "
+                          "tier, segment and store (docs/retention.md); null for a viewer who "
+                          "sees only some customers, or a run made before retention existed")
 
 
 # -- customers ------------------------------------------------------------------------------------

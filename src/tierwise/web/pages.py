@@ -169,7 +169,39 @@ def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> 
         raise
     return render(request, "overview.html", viewer=viewer, page="overview",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx),
-                  pareto_svg=_pareto_svg(data["pareto"]["points"]))
+                  pareto_svg=_pareto_svg(data["pareto"]["points"]),
+                  cohort_chart=_cohort_chart(data.get("retention"),
+                                             language(request, data["run"]["language"])))
+
+
+def _cohort_chart(retention: dict[str, Any] | None, lang: str) -> str | None:
+    """The cohort heat map of the report (:func:`tierwise.reports.charts.cohort_heatmap`) as
+    JSON for the page's data block (drawn by ``static/charts.js`` with the shipped plotly.js)."""
+    import json
+
+    import pandas as pd
+
+    from ..reports.charts import cohort_heatmap
+
+    if not retention or not retention.get("cohorts"):
+        return None
+    chart = cohort_heatmap(pd.DataFrame(retention["cohorts"]), lang)
+    if chart is None:
+        return None
+    chart["config"] = {"displayModeBar": False, "responsive": True}
+    text = json.dumps(chart, ensure_ascii=False, allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """The plotly.js the reports inline, shipped once in the package (reports/static)."""
+    from importlib import resources
+
+    from ..reports.html import PLOTLY_JS
+
+    path = resources.files("tierwise.reports").joinpath(PLOTLY_JS)
+    return FileResponse(str(path), media_type="text/javascript")
 
 
 def _pareto_svg(points: list[dict[str, Any]]) -> str:
