@@ -13,8 +13,9 @@ Definitions (``docs/retention.md``), all from the store's orders up to the run's
 * **repeat-purchase rate** = customers with purchases on two days or more / customers with a
   purchase (the summary's ``repeat_customers`` over its buyers);
 * **churn rate** = customers whose activity state at the as-of date is **dead** or **buried**
-  (:data:`CHURNED_STATES`: six or more expected visits missed against their own rhythm, or no
-  purchase for ``buried_after_days``; ``docs/lifecycle.md``) / customers with a purchase;
+  (:data:`CHURNED_STATES`: more than 6 or 12 expected gaps behind their own rhythm, or in the
+  absolute bands no visit in the window / none for ``buried_after_days``; ``docs/lifecycle.md``)
+  / customers with a purchase;
 * a customer's **store** is the store of most of their purchase days (ties: the first store
   name in sort order); purchases without a store are not counted for it, and a customer with
   none is left out of the by-store rows.
