@@ -4,6 +4,7 @@ report (both languages, workbook and HTML) and the dashboard (table, JSON twin, 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -140,8 +141,8 @@ def test_the_dashboard_shows_retention_with_a_chart(demo: Path, stored: dict,
         page = admin.get("/?lang=zh").text
         rows = re.findall(r'<tr data-by="([^"]+)" data-group="([^"]+)">', page)
         assert len(rows) == len(expected) and "留存与流失" in page
-        chart = json.loads(re.search(r'id="cohort-chart-data">(.*?)</script>', page, re.S)
-                           .group(1))
+        chart = json.loads(html.unescape(re.search(r'id="cohort-chart"[^>]*data-figure="([^"]*)"',
+                                                   page).group(1)))
         trace = chart["data"][0]
         assert trace["type"] == "heatmap"
         assert len(trace["y"]) == stored["cohorts"]["cohort"].nunique()

@@ -430,6 +430,7 @@ def evaluate(
             raise ConfigError("give a campaign id or the calculator flags, not both",
                               "drop the id to use --issued/--used/... as a calculator")
         from .campaigns import campaign_settings, evaluate_campaign, evaluate_series
+        from .campaigns.repository import series
         from .store import Store
 
         cfg = load(config)
@@ -437,9 +438,8 @@ def evaluate(
                                      regular_min_visits=regular_min_visits)
         with Store(cfg.store_path, read_only=True) as store:
             data = evaluate_campaign(store, campaign_id, settings).to_dict()
-            series = evaluate_series(store, campaign_id, settings)
-        if len(series.steps) > 1:  # a one-step campaign shows what it always showed
-            data["series"] = series.to_dict()
+            if len(series(store, campaign_id)) > 1:  # one step: shown as it always was
+                data["series"] = evaluate_series(store, campaign_id, settings).to_dict()
     if as_json:
         print_json(data)
         return

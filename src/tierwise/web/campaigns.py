@@ -32,6 +32,7 @@ from ..campaigns import (
     list_campaigns,
     target_list,
 )
+from ..campaigns.repository import series
 from ..config import CampaignDefaultsConfig
 from ..errors import ConfigError
 from ..store import Store
@@ -54,10 +55,10 @@ def campaign_detail(store: Store, campaign_id: int, settings: CampaignDefaultsCo
                     ) -> dict[str, Any]:
     """A campaign and its evaluation (figures, lift, follow-up) as the CLI computes them."""
     evaluation = evaluate_campaign(store, campaign_id, settings)
-    series = evaluate_series(store, campaign_id, settings)
+    steps = len(series(store, campaign_id)) > 1
     return {"campaign": evaluation.campaign.to_dict(), "evaluation": json_safe(
-        evaluation.to_dict()), "series": json_safe(series.to_dict())
-        if len(series.steps) > 1 else None}
+        evaluation.to_dict()), "series": json_safe(evaluate_series(
+            store, campaign_id, settings).to_dict()) if steps else None}
 
 
 def follow_up(store: Store, viewer: Viewer, campaign_id: int, defaults: CampaignDefaultsConfig,

@@ -176,7 +176,8 @@ def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> 
 
 def _cohort_chart(retention: dict[str, Any] | None, lang: str) -> str | None:
     """The cohort heat map of the report (:func:`tierwise.reports.charts.cohort_heatmap`) as
-    JSON for the page's data block (drawn by ``static/charts.js`` with the shipped plotly.js)."""
+    JSON for the chart element's ``data-figure`` attribute (escaped by the template; drawn by
+    ``static/charts.js`` with the shipped plotly.js: the pages have no inline script)."""
     import json
 
     import pandas as pd
@@ -189,8 +190,7 @@ def _cohort_chart(retention: dict[str, Any] | None, lang: str) -> str | None:
     if chart is None:
         return None
     chart["config"] = {"displayModeBar": False, "responsive": True}
-    text = json.dumps(chart, ensure_ascii=False, allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return json.dumps(chart, ensure_ascii=False, allow_nan=False)
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)
