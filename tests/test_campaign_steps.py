@@ -130,14 +130,15 @@ def test_a_follow_up_inside_the_window_or_before_the_orders_is_refused(
     early = campaign_cli("campaign", "follow-up", str(two_steps["first"]["campaign_id"]),
                          "--after-days", "10", cwd=demo)
     # the follow-up follows the last step (step 2, window of 30 days)
-    assert early.returncode != 0 and "--after-days 30 or more" in early.stderr
+    assert early.returncode != 0 and "--after-days 30 or more" in " ".join(early.stderr.split())
     assert "Traceback" not in early.stderr
     late = campaign_cli("campaign", "follow-up", str(two_steps["second"]["campaign_id"]),
                         "--after-days", "200", "--json", cwd=demo)
     assert late.returncode == 0, late.stderr  # step 2's window is covered by the orders
     again = campaign_cli("campaign", "follow-up", str(two_steps["second"]["campaign_id"]),
                          cwd=demo)
-    assert again.returncode != 0 and "who did not respond is not known yet" in again.stderr
+    assert again.returncode != 0
+    assert "who did not respond is not known yet" in " ".join(again.stderr.split())
 
 
 def test_a_store_from_before_steps_migrates_and_evaluates_as_before(
