@@ -15,7 +15,7 @@ from tierwise.store import Store
 from _reports_store import build_store
 from conftest import run_cli
 
-CHART_SECTIONS = ("pyramid", "pareto", "activity", "clv", "backtest")
+CHART_SECTIONS = ("pyramid", "pareto", "activity", "clv", "backtest", "retention")
 
 
 @pytest.fixture(scope="module")

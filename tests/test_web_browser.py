@@ -160,3 +160,19 @@ def test_wrong_password_then_language_switch_phone_screen_and_sign_out(server) -
     assert english == "en" and chinese == "zh-CN"
     assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
     assert "/login" in after and "/login" in again
+
+
+def test_the_overview_draws_the_cohort_chart_with_the_shipped_plotly(server) -> None:
+    base, _ = server
+    with browser_page() as (page, errors):
+        _sign_in(page, base, "admin")
+        page.goto(f"{base}/?lang=en")
+        page.wait_for_selector("#cohort-chart[data-drawn=true]", timeout=30_000)
+        cells = page.eval_on_selector("#cohort-chart", "e => e.querySelectorAll("
+                                      "'svg.main-svg .heatmaplayer image').length")
+        rows = page.eval_on_selector_all("#retention-table tbody tr", "trs => trs.length")
+        page.screenshot(path=str(artifact("web-overview-retention.png")), full_page=True)
+    # plotly.js draws under the strict content security policy: no console error, no request
+    # outside the site (its style rules come from static/plotly.css)
+    assert errors == []
+    assert cells == 1 and rows >= 2

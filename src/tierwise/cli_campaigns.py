@@ -130,6 +130,51 @@ def create(
     say(f"next: tierwise campaign export {campaign.campaign_id}")
 
 
+@campaign_app.command("follow-up")
+def follow_up_step(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign id (any of its steps).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    after_days: Annotated[int | None, typer.Option(
+        "--after-days", help="Days after the previous step's start (default: its window "
+                             "length, i.e. the day after its window ends).")] = None,
+    window_days: Annotated[int | None, typer.Option(
+        "--window-days", help="The step's window length (default: the previous step's).")]
+    = None,
+    name: Annotated[str | None, typer.Option(help="A label (default: <campaign> · step N).")]
+    = None,
+    face_value: Annotated[float | None, typer.Option(
+        "--face-value", help="Coupon face value (default: the previous step's).")] = None,
+    message_cost: Annotated[float | None, typer.Option(
+        "--message-cost", help="Cost of one message (default: the previous step's).")] = None,
+    control_share: Annotated[float | None, typer.Option(
+        "--control-share", help="Share held out as this step's control group (default: the "
+                                "previous step's).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of this step's control draw (default: the step's campaign id).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a follow-up step for the targets who did not buy in the previous step's window."""
+    from .campaigns import add_follow_up
+    from .store import Store
+    cfg = load(config)
+    with Store(cfg.store_path) as store:
+        step = add_follow_up(store, campaign_id, cfg.campaigns, after_days=after_days,
+                             window_days=window_days, name=name, face_value=face_value,
+                             message_unit_cost=message_cost, control_share=control_share,
+                             seed=seed)
+    data = step.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    out.print(table(f"Campaign {step.series}, step {step.step} (campaign {step.campaign_id})",
+                    ["key", "value"], _rows(data) + [["audience", step.meta["filter"]]]))
+    for reason, count in step.meta["exclusions"].items():
+        say(f"excluded ({reason}): {count:,}")
+    for warning in step.meta["warnings"]:
+        say(f"[yellow]warning:[/yellow] {warning}")
+    say(f"next: tierwise campaign export {step.campaign_id}")
+
+
 @campaign_app.command("list")
 def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """List the campaigns in the store."""
@@ -144,11 +189,18 @@ def list_(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     if not items:
         say("no campaigns yet: 'tierwise campaign create' makes one")
         return
-    out.print(table("Campaigns", ["campaign", "name", "run", "window", "targets",
+    out.print(table("Campaigns", ["campaign", "step", "name", "run", "window", "targets",
                                                "control", "face value"],
-                                 [[c["campaign_id"], c["name"], c["run_id"],
+                                 [[c["campaign_id"], _step_label(c), c["name"], c["run_id"],
                                    f"{c['window_start']} .. {c['window_end']}", c["n_target"],
                                    c["n_control"], c["face_value"]] for c in items]))
+
+
+def _step_label(c: dict[str, Any]) -> str:
+    """``1``, or ``2 of 7`` for a follow-up step of campaign 7."""
+    step = c.get("step") or 1
+    series = c.get("series_id")
+    return str(step) if step == 1 or series is None else f"{step} of {series}"
 
 
 @campaign_app.command("export")
@@ -314,6 +366,29 @@ def _present(data: dict[str, Any]) -> None:
                         f"{_num(follow['projected_yearly_revenue'])}", highlight=False)
     for warning in data.get("warnings", []):
         say(f"[yellow]warning:[/yellow] {warning}")
+    if data.get("series"):
+        _present_series(data["series"])
+
+
+def _present_series(series: dict[str, Any]) -> None:
+    """Each step and the total: treated vs control, uplift, incremental revenue, ROI."""
+    rows = []
+    for s in [*series["steps"], series["total"]]:
+        up = s["uplift"]
+        rows.append([s["step"], f"{s['start']} .. {s['end']}",
+                     f"{_num(s['treated'])}: {_pct(s['treated_rate'])}",
+                     f"{_num(s['control'])}: {_pct(s['control_rate'])}",
+                     "-" if up is None else f"{100 * up['estimate']:+.1f} pts "
+                     f"({100 * up['low']:+.1f} .. {100 * up['high']:+.1f})",
+                     _num(s["incremental_revenue"]), _num(s["cost"]), _num(s["roi"])])
+    out.print(table("Steps: bought in the window, treated vs control",
+                    ["step", "window", "treated", "control", "uplift", "incremental revenue",
+                     "cost", "ROI"], rows))
+    out.print(f"ROI = {series['roi_formula']}; cost = {series['cost_basis']}. The total "
+              "compares the first step's targets with its control group over every step's "
+              "window.", markup=False, highlight=False)
+    for warning in series.get("warnings", []):
+        say(f"[yellow]warning:[/yellow] {warning}")
 
 
 @campaign_app.command("evaluate")
@@ -344,7 +419,8 @@ def evaluate(
     = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Redemption, costs, gross profit, lift against the control group, follow-up."""
+    """Redemption, costs, gross profit, lift against the control group, follow-up; for a
+    campaign with follow-up steps also each step and the total."""
     calculator = [issued, used, face_value, message_cost, revenue, margin, sent, regulars]
     if campaign_id is None:
         data = _calculator(issued, used, face_value, message_cost, revenue, margin, sent,
@@ -353,7 +429,8 @@ def evaluate(
         if any(v is not None for v in calculator):
             raise ConfigError("give a campaign id or the calculator flags, not both",
                               "drop the id to use --issued/--used/... as a calculator")
-        from .campaigns import campaign_settings, evaluate_campaign
+        from .campaigns import campaign_settings, evaluate_campaign, evaluate_series
+        from .campaigns.repository import series
         from .store import Store
 
         cfg = load(config)
@@ -361,6 +438,8 @@ def evaluate(
                                      regular_min_visits=regular_min_visits)
         with Store(cfg.store_path, read_only=True) as store:
             data = evaluate_campaign(store, campaign_id, settings).to_dict()
+            if len(series(store, campaign_id)) > 1:  # one step: shown as it always was
+                data["series"] = evaluate_series(store, campaign_id, settings).to_dict()
     if as_json:
         print_json(data)
         return

@@ -246,6 +246,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress,
                                 outcomes=archived_by_outcome(store, as_of))
         _add_items(store, snap, as_of)
+        _add_retention(store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
@@ -303,6 +304,13 @@ def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
     snap.customers = snap.customers.merge(fav, on="customer_key", how="left")
     snap.tables["top_products"] = store.top_products(as_of, snap.customers,
                                                      by=TOP_PRODUCT_GROUPS)
+
+
+def _add_retention(store: Store, snap: Any, as_of: dt.date) -> None:
+    """Cohorts and repeat / churn rates from the orders (:mod:`tierwise.lifecycle.retention`)."""
+    from .lifecycle.retention import retention_tables
+
+    snap.tables.update(retention_tables(store.con, as_of, snap.customers))
 
 
 def _advice_summary(meta: dict[str, Any]) -> dict[str, Any]:

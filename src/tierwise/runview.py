@@ -15,6 +15,9 @@ mean one thing on the dashboard and another in the report:
 - **pareto**: the share of value (``total_amount``, negatives as 0) held by the top share of
   customers, and its curve (:func:`tierwise.models.pareto.top_share`);
 - **backtest**: the run's stored backtest and its headline (whole business only);
+- **cohorts** and **retention**: the run's cohort table (first-purchase month x months since)
+  and its repeat-purchase and churn rates by tier, segment and store
+  (:mod:`tierwise.lifecycle.retention`; whole business only, like the backtest);
 - **inputs**: the latest read-in of each input before the run (its data quality).
 
 A :class:`Scope` narrows every figure to the customers a viewer may see (the web passes its
@@ -147,6 +150,17 @@ class RunView:
         """The backtest's one-line headline (English), or None."""
         view = self.backtest()
         return None if view is None else view.get("headline_en")
+
+    def cohorts(self) -> pd.DataFrame | None:
+        """The run's cohort table (:func:`tierwise.lifecycle.retention.cohort_table`): None when
+        the scope is not the whole business (a cohort counts every customer) or the run was made
+        before cohorts were computed."""
+        return self._table("cohorts") if self.scope.whole else None
+
+    def retention(self) -> pd.DataFrame | None:
+        """Repeat-purchase and churn rates overall and by tier, segment and store
+        (:func:`tierwise.lifecycle.retention.retention_table`); None as for :meth:`cohorts`."""
+        return self._table("retention") if self.scope.whole else None
 
     def inputs(self) -> pd.DataFrame:
         """The data the run was made from: the latest read-in of each input before the run

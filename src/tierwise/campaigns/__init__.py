@@ -9,6 +9,9 @@
 * :func:`import_results` reads sends and redemptions with the intake rules of orders (rejects
   file, ``rows_in == accepted + rejected``); :func:`derive_redemptions` derives them from the
   orders in the campaign window instead.
+* :func:`add_follow_up` adds a follow-up step for the targets who did not respond, with its own
+  control group; :func:`evaluate_series` evaluates each step and the total
+  (:mod:`tierwise.campaigns.steps`).
 * :func:`evaluate_campaign` gives the article's figures (:func:`campaign_figures`, also usable as a
   calculator), the lift against the control group with confidence intervals
   (:func:`incremental_lift`) and the follow-up of reactivated customers
@@ -52,6 +55,7 @@ from .evaluation import (
     wilson_interval,
 )
 from .repository import Campaign, get_campaign, list_campaigns, members
+from .steps import SeriesEvaluation, StepOutcome, add_follow_up, evaluate_series, non_responders
 from .results import ResultsImport, derive_redemptions, derived_redemptions, import_results
 
 __all__ = [
@@ -67,6 +71,9 @@ __all__ = [
     "Lift",
     "RegularGroup",
     "ResultsImport",
+    "SeriesEvaluation",
+    "StepOutcome",
+    "add_follow_up",
     "build_audience",
     "campaign_figures",
     "campaign_settings",
@@ -74,6 +81,7 @@ __all__ = [
     "derive_redemptions",
     "derived_redemptions",
     "evaluate_campaign",
+    "evaluate_series",
     "export_targets",
     "find_exclusions",
     "follow_up",
@@ -86,6 +94,7 @@ __all__ = [
     "members",
     "month_blocks",
     "newcombe_difference",
+    "non_responders",
     "parse_regulars",
     "pick_run",
     "project_yearly_revenue",

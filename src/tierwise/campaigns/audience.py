@@ -390,7 +390,8 @@ def create_campaign(store: Store, filt: AudienceFilter, settings: CampaignDefaul
         n_target=audience.n_target, n_control=audience.n_control,
         meta={"filter": filt.describe(), "exclude_states": settings.exclude_states,
               "exclude_policies": getattr(settings, "exclude_policies", []),
-              "exclusions": audience.exclusion_counts(), "warnings": audience.warnings})
+              "exclusions": audience.exclusion_counts(), "warnings": audience.warnings},
+        series_id=campaign_id, step=1)
     repo.insert_campaign(store, campaign, audience.members, audience.exclusions)
     return campaign
 

@@ -56,6 +56,17 @@ class Campaign:
     n_target: int
     n_control: int
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The first step's id (every step of one campaign shares it); None: the campaign's own id.
+    series_id: int | None = None
+    #: 1 for a campaign, 2.. for its follow-up steps (:mod:`tierwise.campaigns.steps`).
+    step: int = 1
+    #: A follow-up step starts this many days after the previous step's start.
+    after_days: int | None = None
+
+    @property
+    def series(self) -> int:
+        """The id of the campaign this is a step of (its own id for a first step)."""
+        return self.campaign_id if self.series_id is None else self.series_id
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (dates as ISO text)."""
@@ -111,6 +122,7 @@ def insert_campaign(store: Store, campaign: Campaign, members: pd.DataFrame,
     row["created_at"] = campaign.created_at
     row["audience"] = json.dumps(campaign.audience, ensure_ascii=False, default=str)
     row["meta"] = json.dumps(campaign.meta, ensure_ascii=False, default=str)
+    row["series_id"] = campaign.series
     names = list(row)
     with store.transaction():
         store.con.execute(
@@ -131,6 +143,11 @@ def _campaign(names: list[str], row: tuple[Any, ...]) -> Campaign:
     for key in ("campaign_id", "run_id", "seed", "cooldown_days", "n_matched", "n_excluded",
                 "n_target", "n_control"):
         data[key] = int(data[key])
+    for key in ("series_id", "step", "after_days"):  # a store before 0075 has none of them
+        if data.get(key) is not None:
+            data[key] = int(data[key])
+    if data.get("step") is None:
+        data.pop("step", None)
     return Campaign(**data)
 
 
@@ -154,6 +171,23 @@ def list_campaigns(store: Store) -> list[Campaign]:
     rows = cur.fetchall()
     names = [d[0] for d in cur.description]
     return [_campaign(names, r) for r in rows]
+
+
+def series(store: Store, campaign_id: int) -> list[Campaign]:
+    """Every step of the campaign ``campaign_id`` belongs to (any step's id), first step first."""
+    first = get_campaign(store, campaign_id)
+    if "series_id" not in _campaign_columns(store):  # a read-only store before 0075: one step
+        return [first]
+    cur = store.con.execute("SELECT * FROM campaigns WHERE coalesce(series_id, campaign_id) = ? "
+                            "ORDER BY step, campaign_id", [first.series])
+    rows = cur.fetchall()
+    names = [d[0] for d in cur.description]
+    return [_campaign(names, r) for r in rows]
+
+
+def _campaign_columns(store: Store) -> set[str]:
+    return {r[0] for r in _rows(store, "SELECT column_name FROM information_schema.columns "
+                                       "WHERE table_name = 'campaigns'")}
 
 
 def members(store: Store, campaign_id: int, group: str | None = None) -> pd.DataFrame:
@@ -279,6 +313,7 @@ __all__ = [
     "replace_results",
     "require_tables",
     "sends",
+    "series",
     "targets_with_contacts",
     "utc_now",
 ]

@@ -59,6 +59,43 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "activity.title": {"zh": "活跃状态", "en": "Activity"},
     "activity.intro": {"zh": "各活跃状态的客户数与对应的对策。",
                        "en": "Customers per activity state, and what to do about each."},
+    "retention.title": {"zh": "留存与流失", "en": "Retention and churn"},
+    "retention.intro": {"zh": "按首次消费月份分组（同期群）的客户在之后各月仍有消费的比例；以及复购率（在两天或以上有消费的客户占有消费客户的比例）"
+                              "和流失率（活跃状态为死亡或埋葬的客户占比），按全部、层级、细分和门店（客户消费天数最多的门店）列出。"
+                              "截至 {as_of}，当月只计到该日。",
+                        "en": "Customers grouped by the month of their first purchase (cohorts) and "
+                              "the share of each cohort that bought in each later month; the "
+                              "repeat-purchase rate (customers who bought on two days or more, of "
+                              "those who bought) and the churn rate (activity state dead or "
+                              "buried) overall and by tier, segment and store (the store of most "
+                              "of a customer's purchase days). As of {as_of}: its month counts "
+                              "up to that day only."},
+    "retention.rates": {"zh": "复购率与流失率", "en": "Repeat-purchase and churn rates"},
+    "retention.cohorts": {"zh": "同期群：首次消费月份 × 之后第几个月（仍有消费的比例）",
+                          "en": "Cohorts: first-purchase month x months since (share who bought)"},
+    "retention.curve": {"zh": "留存曲线：首次消费后第 N 个月仍有消费的比例（各同期群合计）",
+                        "en": "Retention curve: share buying N months after their first month "
+                              "(every cohort that got there)"},
+    "retention.by_all": {"zh": "全部", "en": "All"},
+    "retention.by_tier": {"zh": "层级", "en": "Tier"},
+    "retention.by_segment": {"zh": "细分", "en": "Segment"},
+    "retention.by_store": {"zh": "门店", "en": "Store"},
+    "retention.everyone": {"zh": "全部客户", "en": "every customer"},
+    "col.grouping": {"zh": "维度", "en": "By"},
+    "col.group_name": {"zh": "组别", "en": "Group"},
+    "col.repeat_customers": {"zh": "复购客户", "en": "Repeat customers"},
+    "col.repeat_rate": {"zh": "复购率", "en": "Repeat-purchase rate"},
+    "col.churned": {"zh": "流失客户", "en": "Churned"},
+    "col.churn_rate": {"zh": "流失率", "en": "Churn rate"},
+    "col.cohort": {"zh": "首次消费月份", "en": "First-purchase month"},
+    "col.months_since": {"zh": "之后第几个月", "en": "Months since"},
+    "col.active": {"zh": "有消费的客户", "en": "Bought"},
+    "col.share": {"zh": "比例", "en": "Share"},
+    "chart.months_since": {"zh": "首次消费后第几个月", "en": "Months since the first purchase"},
+    "chart.cohort": {"zh": "首次消费月份", "en": "First-purchase month"},
+    "chart.share_bought": {"zh": "仍有消费的比例", "en": "Share who bought"},
+    "why.no_retention": {"zh": "本期运行时尚未计算留存（旧版本的运行）：重新运行本期即可。",
+                         "en": "the run was made before retention was computed: run it again."},
     "backtest.title": {"zh": "上期建议是否应验", "en": "Did last period's advice hold"},
     "backtest.intro": {"zh": "按 {replay} 当时的数据重算的分层、活跃状态与对策，与之后 {horizon} 天"
                              "客户的实际购买对比：每组有多少人再次购买、带来多少收入；以及预测的购买"
@@ -153,8 +190,11 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "big.channels": {"zh": "渠道与代理商贡献（本期）", "en": "Channel and agent contribution (this period)"},
     "big.managers": {"zh": "客户经理业绩", "en": "Account manager performance"},
     "campaigns.title": {"zh": "唤醒活动", "en": "Campaigns"},
-    "campaigns.intro": {"zh": "由本期或更早各期创建的唤醒活动：核销、成本、毛利，以及与对照组相比的增量。",
-                        "en": "Win-back campaigns made from this run or earlier: redemptions, cost, gross profit, and the lift against the control group."},
+    "campaigns.intro": {"zh": "由本期或更早各期创建的唤醒活动：核销、成本、毛利，以及与对照组相比的增量。"
+                              "跟进步骤发给上一步未响应的目标客户，各有对照组；投资回报率 =（增量收入 × 毛利率 − 成本）÷ 成本。",
+                        "en": "Win-back campaigns made from this run or earlier: redemptions, cost, gross profit, and the lift against the control group. "
+                              "A follow-up step goes to the previous step's targets who did not respond, with its own control group; "
+                              "ROI = (incremental revenue x gross margin - cost) / cost."},
     "campaigns.cost_basis": {"zh": "投入产出比 = 毛利 ÷（券成本 + 短信成本）；毛利 = 收入 × 毛利率 − 券成本 − 短信成本。",
                              "en": "Return on cost = gross profit / (coupon cost + message cost); gross profit = revenue x margin - coupon cost - message cost."},
     "why.no_campaigns": {"zh": "还没有由本期或更早各期创建的唤醒活动。",
@@ -299,6 +339,15 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "col.accounts_warned": {"zh": "有预警的客户", "en": "Accounts warned"},
     "col.campaign_id": {"zh": "活动编号", "en": "Campaign"},
     "col.campaign": {"zh": "活动名称", "en": "Name"},
+    "col.step": {"zh": "步骤", "en": "Step"},
+    "col.treated_rate": {"zh": "目标组购买率", "en": "Treated: bought"},
+    "col.control_rate": {"zh": "对照组购买率", "en": "Control: bought"},
+    "col.uplift": {"zh": "提升", "en": "Uplift"},
+    "col.incremental_revenue": {"zh": "增量收入", "en": "Incremental revenue"},
+    "col.roi": {"zh": "投资回报率", "en": "ROI"},
+    "campaigns.steps_title": {"zh": "跟进步骤：每一步与合计",
+                              "en": "Follow-up steps: each step and the total"},
+    "campaigns.total_row": {"zh": "合计", "en": "total"},
     "col.window": {"zh": "活动期", "en": "Window"},
     "col.targets": {"zh": "目标客户", "en": "Targets"},
     "col.controls": {"zh": "对照组", "en": "Control group"},

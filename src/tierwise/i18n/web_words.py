@@ -196,6 +196,36 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "campaigns.evaluation": {"zh": "效果评估", "en": "Evaluation"},
     "campaigns.window": {"zh": "活动期", "en": "Window"},
     "campaigns.audience": {"zh": "目标 / 对照", "en": "Target / control"},
+    "campaigns.step": {"zh": "步骤", "en": "Step"},
+    "campaigns.steps": {"zh": "各步骤与合计", "en": "Steps and total"},
+    "campaigns.total": {"zh": "合计", "en": "Total"},
+    "campaigns.treated": {"zh": "目标组：购买率", "en": "Treated: bought"},
+    "campaigns.control": {"zh": "对照组：购买率", "en": "Control: bought"},
+    "campaigns.uplift": {"zh": "提升（百分点）", "en": "Uplift (points)"},
+    "campaigns.incremental_revenue": {"zh": "增量收入", "en": "Incremental revenue"},
+    "campaigns.cost": {"zh": "成本", "en": "Cost"},
+    "campaigns.roi": {"zh": "投资回报率", "en": "ROI"},
+    "campaigns.steps_note": {
+        "zh": "每一步的受众是上一步目标组中在其活动期内未购买的客户，并各自随机留出对照组；合计以第一步的目标组对比其对照组，"
+              "覆盖全部步骤的活动期。投资回报率 =（增量收入 × 毛利率 − 成本）÷ 成本，成本 = 券成本 + 短信成本。",
+        "en": "Each step goes to the previous step's targets who did not buy in its window, with "
+              "its own random control group; the total compares the first step's targets with "
+              "its control group over every step's window. ROI = (incremental revenue x gross "
+              "margin - cost) / cost, cost = coupon cost + message cost."},
+    "campaigns.follow_up": {"zh": "为未响应者追加一步", "en": "Follow up the non-responders"},
+    "campaigns.after_days": {"zh": "距上一步开始的天数（默认：上一步活动期结束后）",
+                             "en": "Days after the previous step's start (default: after its "
+                                   "window)"},
+    "campaigns.window_days": {"zh": "活动期天数（默认：同上一步）",
+                              "en": "Window length in days (default: the previous step's)"},
+    "campaigns.add_step": {"zh": "追加", "en": "Add the step"},
+    "web.retention.note": {
+        "zh": "复购率：在两天或以上有消费的客户占有消费客户的比例；流失率：活跃状态为死亡或埋葬的客户占比；门店为客户消费天数最多的门店。"
+              "下图为同期群：按首次消费月份分组，之后各月仍有消费的比例。",
+        "en": "Repeat-purchase rate: customers who bought on two days or more, of those who "
+              "bought; churn rate: customers in activity state dead or buried; a customer's "
+              "store is the one of most of their purchase days. The chart: cohorts by "
+              "first-purchase month, and the share who bought in each later month."},
     "runs.title": {"zh": "各期快照", "en": "Runs (snapshots)"},
     "runs.excel": {"zh": "Excel 报告", "en": "Excel report"},
     "runs.html": {"zh": "HTML 报告", "en": "HTML report"},

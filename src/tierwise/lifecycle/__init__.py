@@ -10,6 +10,8 @@
 * :func:`attendance_sheet`: the 客户考勤表, top customers' visits and spend per 10-day bucket.
 * :func:`migration_matrix`: who moved up, down, in and out between two snapshots.
 * :func:`early_warnings`: key and major accounts whose orders fell off or who went silent.
+* :func:`cohort_table`, :func:`retention_table`: cohorts by first-purchase month and the
+  repeat-purchase and churn rates by tier, segment and store (:mod:`.retention`).
 
 Every threshold lives in :mod:`tierwise.config` (sections ``activity``, ``lifecycle``,
 ``attendance``, ``monitoring``); ``docs/lifecycle.md`` has a worked example of each method.
@@ -44,6 +46,7 @@ from .policies import (
     state_policy,
     state_policy_table,
 )
+from .retention import CHURNED_STATES, cohort_table, retention_table
 from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_probability, rhythm_states
 from .rhythm_curve import RhythmCurve, fit_rhythm_curve, rhythm_curve_sample
 from .states import activity_mode, classify_activity, early_decline_flags, lifecycle_stage, window_visits
@@ -51,6 +54,9 @@ from .warnings import early_warnings, period_windows
 
 __all__ = [
     "ACTIVITY_STATES",
+    "CHURNED_STATES",
+    "cohort_table",
+    "retention_table",
     "DORMANT_OR_WORSE",
     "WAKE_UP_STATES",
     "ModeChoice",

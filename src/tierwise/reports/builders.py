@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..i18n import name_of
 from ..lifecycle.policies import ACTIVITY_STATES, WAKE_UP_STATES
 from ..runview import RunView
 from ..store import Store
@@ -23,7 +24,8 @@ from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
-                "backtest", "attendance", "segments", "migration", "warnings", "campaigns")
+                "retention", "backtest", "attendance", "segments", "migration", "warnings",
+                "campaigns")
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -39,7 +41,8 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "pareto": _pareto, "key": _key_accounts, "activity": _activity,
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
-                "campaigns": _campaigns, "backtest": backtest_section}
+                "campaigns": _campaigns, "backtest": backtest_section,
+                "retention": _retention}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -384,6 +387,7 @@ def _campaigns(c: _Context) -> Section:
     rows = []
     for campaign in campaigns:
         row: dict[str, Any] = {"campaign_id": campaign.campaign_id, "campaign": campaign.name,
+                               "step": campaign.step,
                                "window": f"{campaign.window_start} - {campaign.window_end}",
                                "targets": campaign.n_target, "controls": campaign.n_control}
         try:
@@ -399,8 +403,80 @@ def _campaigns(c: _Context) -> Section:
                        incremental_profit=lift.incremental_profit)
         rows.append(row)
     s.tables.append(c.make("list", "campaigns.title", pd.DataFrame(rows)))
+    steps = _campaign_steps(c, campaigns)
+    if steps is not None:
+        s.tables.append(c.make("steps", "campaigns.steps_title", steps))
     s.figures.append(Figure("cost_basis", c.t("fig.cost_basis"), c.t("campaigns.cost_basis"),
                             "text"))
+    return s
+
+
+def _campaign_steps(c: _Context, campaigns: list[Any]) -> pd.DataFrame | None:
+    """Each step and the total of every campaign with follow-up steps (None: there is none)."""
+    from ..campaigns import evaluate_series
+    from ..errors import TierwiseError
+
+    rows = []
+    for first in [cp for cp in campaigns if cp.step == 1]:
+        if not any(cp.series == first.campaign_id and cp.step > 1 for cp in campaigns):
+            continue
+        try:
+            series = evaluate_series(c.store, first.campaign_id).to_dict()
+        except TierwiseError:
+            continue
+        for step in [*series["steps"], series["total"]]:
+            up = step["uplift"]
+            rows.append({"campaign_id": first.campaign_id,
+                         "step": c.t("campaigns.total_row") if step["step"] == "total"
+                         else step["step"],
+                         "window": f"{step['start']} - {step['end']}",
+                         "targets": step["treated"], "treated_rate": step["treated_rate"],
+                         "controls": step["control"], "control_rate": step["control_rate"],
+                         "uplift": None if up is None else up["estimate"],
+                         "incremental_revenue": step["incremental_revenue"],
+                         "total_cost": step["cost"], "roi": step["roi"]})
+    return pd.DataFrame(rows) if rows else None
+
+
+def _retention(c: _Context) -> Section:
+    """Cohorts, the retention curve, and repeat-purchase and churn rates by tier, segment, store."""
+    from ..lifecycle.retention import cohort_matrix, retention_curve
+
+    as_of = str(c.info["as_of"])[:10]
+    cohorts, rates = c.view.cohorts(), c.view.retention()
+    if cohorts is None or rates is None:
+        return c.missing("retention", "why.no_retention", as_of=as_of)
+    s = c.section("retention", as_of=as_of)
+    segments = {}
+    if c.lang == "zh" and "segment_zh" in c.snapshot:
+        segments = c.snapshot.dropna(subset=["segment"]).drop_duplicates("segment") \
+            .set_index("segment")["segment_zh"].to_dict()
+
+    def name(by: str, group: Any) -> Any:
+        if by == "all":
+            return c.t("retention.everyone")
+        if by == "tier":
+            return name_of("tier", group, c.lang)
+        return segments.get(group) or group if by == "segment" else group
+
+    frame = rates.assign(grouping=[c.t(f"retention.by_{b}") for b in rates["by"]],
+                         group_name=[name(b, g) for b, g in zip(rates["by"], rates["group"])])
+    s.tables.append(c.make("rates", "retention.rates", frame[[
+        "grouping", "group_name", "customers", "repeat_customers", "repeat_rate", "churned",
+        "churn_rate"]]))
+    curve = retention_curve(cohorts)
+    s.tables.append(c.make("curve", "retention.curve", curve))
+    wide = cohort_matrix(cohorts)
+    table = c.make("cohorts", "retention.cohorts", wide)
+    table.formats.update({col: "percent" for col in wide.columns[2:]})
+    s.tables.append(table)
+    everyone = rates[rates["by"] == "all"]
+    if len(everyone):
+        row = everyone.iloc[0]
+        s.figures += [Figure("repeat_rate", c.t("col.repeat_rate"), float(row["repeat_rate"]),
+                             "percent"),
+                      Figure("churn_rate", c.t("col.churn_rate"), float(row["churn_rate"]),
+                             "percent")]
     return s
 
 

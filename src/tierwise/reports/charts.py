@@ -237,10 +237,48 @@ def backtest(report: Report) -> Chart | None:
                               height=400)}
 
 
+def cohort_heatmap(cohorts: pd.DataFrame, lang: str) -> Chart | None:
+    """Cohorts as a heat map: first-purchase month (rows, oldest at the top) x months since
+    (columns), colour = share of the cohort that bought; from the long cohort table
+    (:func:`tierwise.lifecycle.retention.cohort_table`). The dashboard draws the same chart."""
+    if cohorts is None or not len(cohorts):
+        return None
+    wide = cohorts.pivot(index="cohort", columns="months_since", values="share").sort_index()
+    sizes = cohorts.drop_duplicates("cohort").set_index("cohort")["customers"] \
+        .reindex(wide.index)
+    z = [[None if pd.isna(v) else round(float(v), 4) for v in row] for row in wide.to_numpy()]
+    rows = [f"{c} ({int(n):,})" for c, n in zip(wide.index, sizes, strict=True)]
+    share = t("chart.share_bought", lang)
+    return {"data": [{
+        "type": "heatmap", "z": z, "x": [int(c) for c in wide.columns], "y": rows,
+        "zmin": 0, "zmax": 1, "colorscale": [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
+        "colorbar": {"tickformat": ".0%", "title": {"text": share}},
+        "hovertemplate": "%{y}, +%{x}: %{z:.1%}<extra></extra>", "hoverongaps": False}],
+        "layout": _layout(height=max(320, 16 * len(rows) + 90),
+                          margin={"l": 130, "r": 20, "t": 20, "b": 50},
+                          xaxis={"title": {"text": t("chart.months_since", lang)},
+                                 "dtick": 3 if len(wide.columns) > 12 else 1},
+                          yaxis={"title": {"text": t("chart.cohort", lang)},
+                                 "autorange": "reversed", "type": "category"})}
+
+
+def retention(report: Report) -> Chart | None:
+    """The cohort heat map of the retention section (its cohort table, in long form again)."""
+    frame = _table(report["retention"], "cohorts")
+    if frame is None:
+        return None
+    months = [c for c in frame.columns if c not in ("cohort", "customers")]
+    long = frame.melt(id_vars=["cohort", "customers"], value_vars=months,
+                      var_name="months_since", value_name="share")
+    long["months_since"] = long["months_since"].astype(int)
+    return cohort_heatmap(long, report.language)
+
+
 #: Which chart goes with which section (in the order they are drawn).
 CHARTS: dict[str, Callable[[Report], Chart | None]] = {
     "pyramid": pyramid, "rfm": rfm, "clv": clv, "pareto": pareto, "key": key_matrix,
-    "activity": activity, "backtest": backtest, "migration": migration, "warnings": warnings}
+    "activity": activity, "retention": retention, "backtest": backtest, "migration": migration,
+    "warnings": warnings}
 
 
 def report_charts(report: Report) -> dict[str, Chart]:

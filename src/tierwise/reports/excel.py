@@ -17,7 +17,7 @@ CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "
 #: Sections whose sheet gets a native chart, and of which table.
 CHARTS = {"pyramid": ("levels", "column"), "pareto": ("curve", "line"),
           "activity": ("states", "column"), "clv": ("buckets", "column"),
-          "backtest": ("calibration", "line")}
+          "backtest": ("calibration", "line"), "retention": ("curve", "line")}
 
 
 def render_xlsx(report: Report, path: Path | str) -> Path:
@@ -155,6 +155,12 @@ def _chart(book: xlsxwriter.Workbook, sheet: Any, section: Section, table: Table
                           "num_format": "0%", "min": 0, "max": 1})
         chart.set_y_axis({"name": table.header("pareto_value_share"), "num_format": "0%",
                           "min": 0, "max": 1})
+    elif section.key == "retention":
+        chart = book.add_chart({"type": "line"})
+        chart.add_series({"name": table.header("share"), "categories": ref("months_since"),
+                          "values": ref("share"), "marker": {"type": "circle"}})
+        chart.set_x_axis({"name": table.header("months_since")})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
     elif section.key == "backtest":
         chart = book.add_chart({"type": "line"})
         for col in ("predicted", "actual"):

@@ -37,6 +37,10 @@ FORMATS: dict[str, str] = {
     "bought_again": "integer", "bought_again_share": "percent", "expected_share": "percent",
     "decile": "integer",
     "predicted": "percent", "actual": "percent", "gap": "percent",
+    "repeat_customers": "integer", "repeat_rate": "percent", "churned": "integer",
+    "churn_rate": "percent", "treated_rate": "percent", "control_rate": "percent",
+    "uplift": "percent", "incremental_revenue": "currency", "roi": "number",
+    "months_since": "integer", "active": "integer", "share": "percent",
 }
 
 

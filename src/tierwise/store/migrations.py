@@ -345,4 +345,12 @@ MIGRATIONS: list[Migration] = [
             processed_at TIMESTAMP NOT NULL
         );
     """),
+    # follow-up steps of a campaign: a step is a campaign row of its own (own window, audience,
+    # control group, results) tied to the campaign it follows up; old campaigns are step 1
+    ("0075_retention_and_steps", """
+        ALTER TABLE campaigns ADD COLUMN series_id BIGINT;
+        ALTER TABLE campaigns ADD COLUMN step BIGINT DEFAULT 1;
+        ALTER TABLE campaigns ADD COLUMN after_days BIGINT;
+        UPDATE campaigns SET series_id = campaign_id, step = 1 WHERE series_id IS NULL;
+    """),
 ]

@@ -9,7 +9,10 @@ call :mod:`tierwise.campaigns` as the CLI does. Rules of the dashboard:
 * the target list is scoped like everything else: a manager or an owner gets the targets among
   their own customers of the campaign's run; phone numbers are masked unless the role may see
   them in full;
-* only an admin creates campaigns (an audience spans every manager's customers).
+* only an admin creates campaigns or adds a follow-up step (an audience spans every manager's
+  customers);
+* a campaign with follow-up steps shows each step and the total
+  (:func:`tierwise.campaigns.evaluate_series`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import duckdb
 
 from ..campaigns import (
     AudienceFilter,
+    add_follow_up,
     campaign_settings,
     create_campaign,
     evaluate_campaign,
+    evaluate_series,
     get_campaign,
     list_campaigns,
     target_list,
 )
+from ..campaigns.repository import series
 from ..config import CampaignDefaultsConfig
 from ..errors import ConfigError
 from ..store import Store
@@ -49,8 +55,21 @@ def campaign_detail(store: Store, campaign_id: int, settings: CampaignDefaultsCo
                     ) -> dict[str, Any]:
     """A campaign and its evaluation (figures, lift, follow-up) as the CLI computes them."""
     evaluation = evaluate_campaign(store, campaign_id, settings)
+    steps = len(series(store, campaign_id)) > 1
     return {"campaign": evaluation.campaign.to_dict(), "evaluation": json_safe(
-        evaluation.to_dict())}
+        evaluation.to_dict()), "series": json_safe(evaluate_series(
+            store, campaign_id, settings).to_dict()) if steps else None}
+
+
+def follow_up(store: Store, viewer: Viewer, campaign_id: int, defaults: CampaignDefaultsConfig,
+              *, after_days: int | None = None, window_days: int | None = None
+              ) -> dict[str, Any]:
+    """Add a follow-up step for the campaign's non-responders (admins only)."""
+    if not viewer.is_admin:
+        raise Forbidden("only an admin can add a follow-up step",
+                        "ask an admin, or use 'tierwise campaign follow-up'")
+    return add_follow_up(store, campaign_id, defaults, after_days=after_days,
+                         window_days=window_days).to_dict()
 
 
 def targets(store: Store, con: duckdb.DuckDBPyConnection, viewer: Viewer, campaign_id: int
@@ -103,4 +122,4 @@ def create(store: Store, viewer: Viewer, data: CampaignIn,
     return campaign.to_dict()
 
 
-__all__ = ["campaign_detail", "campaigns", "create", "targets"]
+__all__ = ["campaign_detail", "campaigns", "create", "follow_up", "targets"]

@@ -200,6 +200,11 @@ class OverviewOut(_Out):
     backtest: BacktestOut | None = Field(
         description="the whole business's backtest; null for a viewer who sees only some "
                     "customers")
+    retention: dict[str, Any] | None = Field(
+        None, description="cohorts (first-purchase month x months since: customers, active, "
+                          "share), the retention curve, and repeat-purchase and churn rates by "
+                          "tier, segment and store (docs/retention.md); null for a viewer who "
+                          "sees only some customers, or a run made before retention existed")
 
 
 # -- customers ------------------------------------------------------------------------------------
@@ -490,6 +495,10 @@ class CampaignDetailOut(_Out):
     evaluation: dict[str, Any] = Field(description="figures, lift against the control group and "
                                                    "follow-up, as 'tierwise campaign evaluate "
                                                    "--json' prints them")
+    series: dict[str, Any] | None = Field(
+        None, description="a campaign with follow-up steps: each step and the total (treated vs "
+                          "control, uplift, incremental revenue, ROI), as 'tierwise campaign "
+                          "evaluate --json' prints them under 'series'")
 
 
 class CampaignIn(BaseModel):

@@ -169,7 +169,39 @@ def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> 
         raise
     return render(request, "overview.html", viewer=viewer, page="overview",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx),
-                  pareto_svg=_pareto_svg(data["pareto"]["points"]))
+                  pareto_svg=_pareto_svg(data["pareto"]["points"]),
+                  cohort_chart=_cohort_chart(data.get("retention"),
+                                             language(request, data["run"]["language"])))
+
+
+def _cohort_chart(retention: dict[str, Any] | None, lang: str) -> str | None:
+    """The cohort heat map of the report (:func:`tierwise.reports.charts.cohort_heatmap`) as
+    JSON for the chart element's ``data-figure`` attribute (escaped by the template; drawn by
+    ``static/charts.js`` with the shipped plotly.js: the pages have no inline script)."""
+    import json
+
+    import pandas as pd
+
+    from ..reports.charts import cohort_heatmap
+
+    if not retention or not retention.get("cohorts"):
+        return None
+    chart = cohort_heatmap(pd.DataFrame(retention["cohorts"]), lang)
+    if chart is None:
+        return None
+    chart["config"] = {"displayModeBar": False, "responsive": True}
+    return json.dumps(chart, ensure_ascii=False, allow_nan=False)
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """The plotly.js the reports inline, shipped once in the package (reports/static)."""
+    from importlib import resources
+
+    from ..reports.html import PLOTLY_JS
+
+    path = resources.files("tierwise.reports").joinpath(PLOTLY_JS)
+    return FileResponse(str(path), media_type="text/javascript")
 
 
 def _pareto_svg(points: list[dict[str, Any]]) -> str:
@@ -358,6 +390,30 @@ def campaign(request: Request, campaign_id: api.CampaignIdParam,
     with ctx.store.reading() as store:
         data = web_campaigns.campaign_detail(store, campaign_id, ctx.settings.campaigns)
     return render(request, "campaign.html", viewer=viewer, page="campaigns", data=data)
+
+
+@router.post("/campaigns/{campaign_id}/follow-up")
+def campaign_follow_up(
+    request: Request, campaign_id: api.CampaignIdParam,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    after_days: Annotated[str, Form(max_length=20)] = "",
+    window_days: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    from . import campaigns as web_campaigns
+
+    ctx, viewer = _page(request)
+    request.state.session.check_csrf(csrf_token)
+    days = {k: _number(k, v) for k, v in (("after_days", after_days),
+                                          ("window_days", window_days))}
+    for key, value in days.items():
+        if value is not None and not float(value).is_integer():
+            raise ConfigError(f"{key} {value!r} is not a whole number of days", "e.g. 30")
+    with ctx.store.writing() as store:
+        step = web_campaigns.follow_up(
+            store, viewer, campaign_id, ctx.settings.campaigns,
+            **{k: None if v is None else int(v) for k, v in days.items()})
+    ctx.ensure_loaded().refresh(force=True)
+    return RedirectResponse(f"/campaigns/{step['campaign_id']}", status_code=303)
 
 
 @router.get("/campaigns/{campaign_id}/targets.csv")

@@ -383,7 +383,37 @@ def overview(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
                                                  "actions_zh", "actions_en")})
     return {"run": run.to_dict(), "figures": figures, "pyramid": pyramid, "activity": states,
             "pareto": view.pareto(pareto_top), "quality": _quality(view),
-            "backtest": _backtest_names(view.backtest())}
+            "backtest": _backtest_names(view.backtest()),
+            "retention": retention_of(con, view)}
+
+
+def retention_of(con: duckdb.DuckDBPyConnection, view: RunView) -> dict[str, Any] | None:
+    """The run's cohorts and repeat / churn rates (:meth:`RunView.cohorts`,
+    :meth:`RunView.retention`) with the names of tiers and segments; None for a viewer who sees
+    only some customers (the figures cover the whole business) or a run made before them."""
+    from ..i18n import name_of
+    from ..lifecycle.retention import retention_curve
+
+    cohorts, rates = view.cohorts(), view.retention()
+    if cohorts is None or rates is None:
+        return None
+    names = run_table(con, view.run_id, NAMES_TABLE, words=False)
+    segments = {} if names is None else dict(
+        names.loc[names["column"] == "segment", ["code", "zh"]].itertuples(index=False))
+    rows = []
+    for row in _json_rows(rates):
+        by, group = row["by"], row["group"]
+        row["group_zh"] = (name_of("tier", group, "zh") if by == "tier" else
+                           segments.get(group, group) if by == "segment" else group)
+        row["group_en"] = name_of("tier", group, "en") if by == "tier" else group
+        rows.append(row)
+    return {"rates": rows, "curve": _json_rows(retention_curve(cohorts)),
+            "cohorts": _json_rows(cohorts)}
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in frame.to_dict(orient="records")]
 
 
 def backtest_of(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
