@@ -37,6 +37,7 @@ FORMATS: dict[str, str] = {
     "bought_again": "integer", "bought_again_share": "percent", "expected_share": "percent",
     "decile": "integer",
     "predicted": "percent", "actual": "percent", "gap": "percent",
+    "purchase_likelihood": "percent", "mean_amount": "currency", "next_purchase_expected": "date",
 }
 
 
