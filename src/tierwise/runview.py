@@ -191,7 +191,10 @@ class RunView:
         needs = {"next_purchase_expected": {"last_purchase", "expected_gap_days"}}
         parts = [f"{_OUTLOOK_SQL.get(c, c) if needs.get(c, {c}) <= have else 'NULL'} AS {c}"
                  for c in OUTLOOK_COLUMNS]
-        if customer_ids is not None:
+        if customer_ids is not None and len(customer_ids) == 1:  # one customer: by its index
+            where += " AND customer_id = ?"
+            args.append(str(customer_ids[0]))
+        elif customer_ids is not None:
             where += " AND list_contains(?, customer_id)"
             args.append([str(i) for i in customer_ids])
         frame = self.con.execute(
@@ -199,6 +202,17 @@ class RunView:
             "ORDER BY customer_id", args).df()
         frame["next_purchase_expected"] = pd.to_datetime(frame["next_purchase_expected"])
         return frame
+
+    def key_accounts_config(self) -> Any:
+        """The run's ``[key_accounts]`` settings (its pricing guidance, say), as the run was
+        made; the defaults for a run whose stored config no longer validates."""
+        from .config import KeyAccountsConfig
+
+        try:
+            return KeyAccountsConfig(**((self.meta().get("config") or {}).get("key_accounts")
+                                        or {}))
+        except ValueError:
+            return KeyAccountsConfig()
 
     def _table(self, name: str) -> pd.DataFrame | None:
         rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",

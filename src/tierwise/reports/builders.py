@@ -365,12 +365,13 @@ def _key_accounts(c: _Context) -> Section:
                   "key_account_score", "key_account_rank", "key_account_reason"]].copy()
     frame["key_account_type"] = frame["key_account_type"].map(
         lambda v: c.t(f"val.{v}") if v in ("strategic", "core") else v)
+    frame, headers = _with_outlook(c, frame)
+    frame = frame.drop(columns=["rfm_class", "problem_group"])
     contributions = [json.loads(v) if isinstance(v, str) and v else {}
                      for v in keys["key_account_contributions"]]
     criteria: list[str] = []
     for item in contributions:
         criteria += [k for k in item if k not in criteria]
-    headers = {}
     for name in criteria:
         col = f"criterion_{name}"
         frame[col] = [item.get(name) for item in contributions]
@@ -394,14 +395,10 @@ def _key_accounts(c: _Context) -> Section:
 def _pricing(c: _Context, keys: pd.DataFrame) -> Table:
     """Each kind of key account, how many there are and its pricing guidance (the built-in
     text unless the run's config changed it: ``[key_accounts.pricing.<kind>]``)."""
-    from ..config import KeyAccountsConfig
     from ..tiering.key_accounts import pricing_guidance
     from ..tiering.policies import PRICING_GUIDANCE
 
-    try:
-        cfg = KeyAccountsConfig(**((c.meta.get("config") or {}).get("key_accounts") or {}))
-    except ValueError:  # a run made with an older config: the built-in texts
-        cfg = KeyAccountsConfig()
+    cfg = c.view.key_accounts_config()
     counts = keys["key_account_type"].value_counts()
     frame = pd.DataFrame([{"key_account_type": c.t(f"val.{kind}"),
                            "key_accounts": int(counts.get(kind, 0)),
