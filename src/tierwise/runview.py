@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -47,6 +47,9 @@ from .backtest import stored_backtest
 from .config import PYRAMID_TIERS
 from .lifecycle.next_purchase import NEXT_PURCHASE_SQL
 from .lifecycle.policies import DORMANT_OR_WORSE, POLICY_CODES
+
+if TYPE_CHECKING:
+    from .config import KeyAccountsConfig
 
 #: The summary's figures, in the order they are shown.
 SUMMARY_FIGURES: tuple[str, ...] = (
@@ -203,7 +206,7 @@ class RunView:
         frame["next_purchase_expected"] = pd.to_datetime(frame["next_purchase_expected"])
         return frame
 
-    def key_accounts_config(self) -> Any:
+    def key_accounts_config(self) -> KeyAccountsConfig:
         """The run's ``[key_accounts]`` settings (its pricing guidance, say), as the run was
         made; the defaults for a run whose stored config no longer validates."""
         from .config import KeyAccountsConfig
