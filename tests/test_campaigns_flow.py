@@ -294,7 +294,7 @@ def test_export_never_reveals_control_members_or_phones(store_path: Path, tmp_pa
     assert set(out["customer_id"]) == target and not control & set(out["customer_id"])
     assert "group" not in out.columns and "customer_key" not in out.columns
     assert out["phone"].str.fullmatch(r"138\*{4}\d{4}").all()
-    cells = " ".join(out.astype(str).to_numpy().ravel())
+    cells = " ".join(out.fillna("").astype(str).to_numpy().ravel())
     assert not PHONE.search(cells)
     assert not any(cid in cells for cid in control)
     assert dict(zip(out_full["customer_id"], out_full["phone"])) == {
@@ -307,9 +307,15 @@ def test_target_list_carries_the_offer(store_path: Path) -> None:
         c = create_campaign(store, AudienceFilter(min_days_since_last=40), SETTINGS,
                             name="秋季唤醒")
         frame = target_list(store, c.campaign_id)
+        snap = store.snapshot(c.run_id).set_index("customer_id")
     assert frame.columns.tolist() == ["customer_id", "name", "phone", "face_value", "valid_from",
-                                      "valid_until", "campaign"]
+                                      "valid_until", "campaign", "purchase_likelihood",
+                                      "next_purchase_expected"]
     assert (frame["face_value"] == 48).all() and (frame["campaign"] == "秋季唤醒").all()
+    # what every sales list carries, from the campaign's run
+    likely = snap.loc[frame["customer_id"], "purchase_likelihood"].to_numpy()
+    assert np.allclose(frame["purchase_likelihood"].to_numpy(dtype=float), likely,
+                       equal_nan=True)
 
 
 # ---- evaluation ---------------------------------------------------------------------------------

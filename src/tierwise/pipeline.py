@@ -23,6 +23,7 @@ from .io import (
 )
 from .backtest import Backtest, backtest_in_store
 from .backtest import headline as backtest_headline
+from .i18n.render import WORD_COLUMNS
 from .runview import frame_summary
 from .store import Store
 
@@ -250,8 +251,10 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
-        results = snap.customers[[c for c in store.snapshot_columns()
-                                  if c in snap.customers and c != "run_id"]]
+        # the run's own names (cluster profiles, configured segments) go with the codes: the
+        # store keeps them in the run's ``names`` table (tierwise.i18n.render.strip_words)
+        keep = dict.fromkeys([*store.snapshot_columns(), *WORD_COLUMNS])
+        results = snap.customers[[c for c in keep if c in snap.customers and c != "run_id"]]
         progress("tasks from the advice")
         tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of)
         summary = {**frame_summary(results), **_advice_summary(snap.meta),

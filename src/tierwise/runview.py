@@ -18,7 +18,11 @@ mean one thing on the dashboard and another in the report:
 - **cohorts** and **retention**: the run's cohort table (first-purchase month x months since)
   and its repeat-purchase and churn rates by tier, segment and store
   (:mod:`tierwise.lifecycle.retention`; whole business only, like the backtest);
-- **inputs**: the latest read-in of each input before the run (its data quality).
+- **inputs**: the latest read-in of each input before the run (its data quality);
+- **outlook**: per customer, what every sales list carries (:data:`OUTLOOK_COLUMNS`): the
+  purchase likelihood in the run's horizon (:meth:`RunView.purchase_horizon_days`), the expected
+  date of the next purchase (:mod:`tierwise.lifecycle.next_purchase`), the Chinese 8-class RFM
+  class, the problem group, the cluster profile and the key-account type, as stored codes.
 
 A :class:`Scope` narrows every figure to the customers a viewer may see (the web passes its
 viewer's); the default is every customer.
@@ -36,7 +40,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -44,7 +48,11 @@ import pandas as pd
 
 from .backtest import stored_backtest
 from .config import PYRAMID_TIERS
+from .lifecycle.next_purchase import NEXT_PURCHASE_SQL
 from .lifecycle.policies import DORMANT_OR_WORSE, POLICY_CODES
+
+if TYPE_CHECKING:
+    from .config import KeyAccountsConfig
 
 #: The summary's figures, in the order they are shown.
 SUMMARY_FIGURES: tuple[str, ...] = (
@@ -65,6 +73,12 @@ _SUMMARY_SQL = ", ".join([
     f"count(*) FILTER (WHERE activity_state IN ({_STATES})) AS dormant_or_worse",
     *(f"count(*) FILTER (WHERE activity_policy = '{p}') AS policy_{p}" for p in POLICY_CODES),
     "round(sum(clv_predicted), 2) AS clv_predicted_total"])
+#: Per customer, what every sales list carries (codes; words at render time).
+OUTLOOK_COLUMNS: tuple[str, ...] = (
+    "purchase_likelihood", "next_purchase_expected", "rfm_class_cn", "problem_group",
+    "cluster_profile", "key_account_type")
+#: The SQL of each outlook column over ``snapshot_customers`` (NULL when the run lacks it).
+_OUTLOOK_SQL = {"next_purchase_expected": NEXT_PURCHASE_SQL}
 #: Steps of the Pareto curve the read model gives (5 % of customers each).
 PARETO_POINTS = 20
 
@@ -177,6 +191,46 @@ class RunView:
         except duckdb.CatalogException:
             return pd.DataFrame(columns=columns)
 
+    def purchase_horizon_days(self) -> int | None:
+        """N of the run's purchase likelihood (the chance of a purchase in the next N days)."""
+        settings = (self.meta().get("value_model") or {}).get("settings") or {}
+        n = settings.get("purchase_horizon_days")
+        return int(n) if n is not None else None
+
+    def outlook(self, customer_ids: list[str] | None = None) -> pd.DataFrame:
+        """``customer_id`` and :data:`OUTLOOK_COLUMNS` of the in-scope customers (of
+        ``customer_ids`` only, when given), in customer-id order; a column the run's snapshot
+        lacks is NULL."""
+        where, args = self._where()
+        have = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'snapshot_customers'").fetchall()}
+        needs = {"next_purchase_expected": {"last_purchase", "expected_gap_days"}}
+        parts = [f"{_OUTLOOK_SQL.get(c, c) if needs.get(c, {c}) <= have else 'NULL'} AS {c}"
+                 for c in OUTLOOK_COLUMNS]
+        if customer_ids is not None and len(customer_ids) == 1:  # one customer: by its index
+            where += " AND customer_id = ?"
+            args.append(str(customer_ids[0]))
+        elif customer_ids is not None:
+            where += " AND list_contains(?, customer_id)"
+            args.append([str(i) for i in customer_ids])
+        frame = self.con.execute(
+            f"SELECT customer_id, {', '.join(parts)} FROM snapshot_customers WHERE {where} "
+            "ORDER BY customer_id", args).df()
+        frame["next_purchase_expected"] = pd.to_datetime(frame["next_purchase_expected"])
+        return frame
+
+    def key_accounts_config(self) -> KeyAccountsConfig:
+        """The run's ``[key_accounts]`` settings (its pricing guidance, say), as the run was
+        made; the defaults for a run whose stored config no longer validates."""
+        from .config import KeyAccountsConfig
+
+        try:
+            return KeyAccountsConfig(**((self.meta().get("config") or {}).get("key_accounts")
+                                        or {}))
+        except ValueError:
+            return KeyAccountsConfig()
+
     def _table(self, name: str) -> pd.DataFrame | None:
         rows = self.con.execute("SELECT data FROM run_tables WHERE run_id = ? AND name = ?",
                                 [self.run_id, name]).fetchall()
@@ -237,5 +291,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["EVERYONE", "PARETO_POINTS", "SUMMARY_COLUMNS", "SUMMARY_FIGURES", "RunView", "Scope",
+__all__ = ["EVERYONE", "OUTLOOK_COLUMNS", "PARETO_POINTS", "SUMMARY_COLUMNS", "SUMMARY_FIGURES", "RunView", "Scope",
            "frame_summary", "pareto_of", "pyramid_rows", "summary_of"]

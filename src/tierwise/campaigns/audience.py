@@ -402,14 +402,24 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     """The rows an SMS / marketing tool gets: target members only, phone masked by default.
 
     Columns: ``customer_id``, ``name``, ``phone``, ``face_value``, ``valid_from``,
-    ``valid_until``, ``campaign``. Nothing in it tells who is in the control group.
+    ``valid_until``, ``campaign``, then what every sales list carries, from the campaign's run
+    (:meth:`tierwise.runview.RunView.outlook`): ``purchase_likelihood`` (a purchase in the run's
+    purchase horizon) and ``next_purchase_expected`` (last purchase + the customer's own
+    expected gap). Nothing in it tells who is in the control group.
     """
+    from ..runview import RunView
+
     campaign = repo.get_campaign(store, campaign_id)
     frame = repo.targets_with_contacts(store, campaign_id)
     if not with_contacts:
         frame["phone"] = frame["phone"].map(mask_phone)
+    ids = frame["customer_id"].astype(str)
+    outlook = RunView(store.con, campaign.run_id).outlook(ids.tolist()).set_index("customer_id")
     return frame.assign(face_value=campaign.face_value, valid_from=campaign.window_start,
-                        valid_until=campaign.window_end, campaign=campaign.name)
+                        valid_until=campaign.window_end, campaign=campaign.name,
+                        purchase_likelihood=ids.map(outlook["purchase_likelihood"]).to_numpy(),
+                        next_purchase_expected=ids.map(outlook["next_purchase_expected"])
+                        .dt.date.to_numpy())
 
 
 def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Path | None = None,

@@ -205,7 +205,68 @@ def _rfm(c: _Context) -> Section:
     segs["customer_share"] = segs["customers"] / segs["customers"].sum()
     segs = segs[["rfm_segment", "customers", "customer_share", "revenue", "clv_mean"]]
     s.tables.append(c.make("segments", "rfm.segments", segs))
+    for key, column, family in (("classes", "rfm_class_cn", "rfm_class"),
+                                ("problem_groups", "problem_group", "problem_group")):
+        table = _groups(c, scored, column, family, key)
+        if table is not None:
+            s.tables.append(table)
     return s
+
+
+#: The order of the Chinese 8-class model (R, F, M high/low) and of the problem groups.
+_GROUP_ORDER = {"rfm_class_cn": ("重要价值客户", "重要发展客户", "重要保持客户", "重要挽留客户",
+                                 "一般价值客户", "一般发展客户", "一般保持客户", "一般挽留客户"),
+                "problem_group": ("frequent_small", "big_rare")}
+
+
+def _groups(c: _Context, scored: pd.DataFrame, column: str, family: str, key: str
+            ) -> Table | None:
+    """Customers, share, revenue, mean order and mean purchase likelihood per value of a
+    stored class code (named in the report's language); None when the run has none."""
+    if column not in scored or not scored[column].notna().any():
+        return None
+    share_of = len(scored)
+    order = _GROUP_ORDER[column]
+    base = scored.dropna(subset=[column])
+    agg = {"customers": ("customer_key", "size"), "revenue": ("total_amount", "sum"),
+           "mean_amount": ("mean_amount", "mean")}
+    if "purchase_likelihood" in base:
+        agg["purchase_likelihood"] = ("purchase_likelihood", "mean")
+    frame = base.groupby(column).agg(**agg).reset_index()
+    frame["rank"] = frame[column].map(lambda v: order.index(v) if v in order else len(order))
+    frame = frame.sort_values(["rank", column]).drop(columns="rank")
+    frame.insert(0, "class", frame.pop(column).map(lambda v: name_of(family, v, c.lang)))
+    frame.insert(2, "customer_share", frame["customers"] / share_of if share_of else None)
+    frame["customers"] = frame["customers"].astype("int64")
+    headers = {"class": c.t(f"col.{'rfm_class' if family == 'rfm_class' else 'problem_group'}")}
+    _likelihood_header(c, headers)
+    return c.make(key, f"rfm.{key}", frame, headers)
+
+
+def _likelihood_header(c: _Context, headers: dict[str, str]) -> None:
+    """The purchase likelihood's header with the run's horizon (``90 天内购买概率``)."""
+    n = c.view.purchase_horizon_days()
+    if n is not None:
+        headers["purchase_likelihood"] = c.t("col.purchase_likelihood_n", n=n)
+
+
+def _with_outlook(c: _Context, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``frame`` (one row per ``customer_id``) with the read model's outlook of each customer
+    (:meth:`tierwise.runview.RunView.outlook`): purchase likelihood, expected next purchase,
+    RFM class and problem group, named in the report's language; and the headers they need."""
+    outlook = c.view.outlook(frame["customer_id"].astype(str).tolist()).set_index("customer_id")
+    ids = frame["customer_id"].astype(str)
+    out = frame.copy()
+    out["purchase_likelihood"] = ids.map(outlook["purchase_likelihood"]).to_numpy()
+    out["next_purchase_expected"] = ids.map(
+        outlook["next_purchase_expected"].dt.strftime("%Y-%m-%d")).to_numpy()
+    out["rfm_class"] = ids.map(outlook["rfm_class_cn"]).map(
+        lambda v: name_of("rfm_class", v, c.lang)).to_numpy()
+    out["problem_group"] = ids.map(outlook["problem_group"]).map(
+        lambda v: name_of("problem_group", v, c.lang)).to_numpy()
+    headers: dict[str, str] = {}
+    _likelihood_header(c, headers)
+    return out, headers
 
 
 def _clv(c: _Context) -> Section:
@@ -306,12 +367,13 @@ def _key_accounts(c: _Context) -> Section:
                   "key_account_score", "key_account_rank", "key_account_reason"]].copy()
     frame["key_account_type"] = frame["key_account_type"].map(
         lambda v: c.t(f"val.{v}") if v in ("strategic", "core") else v)
+    frame, headers = _with_outlook(c, frame)
+    frame = frame.drop(columns=["rfm_class", "problem_group"])
     contributions = [json.loads(v) if isinstance(v, str) and v else {}
                      for v in keys["key_account_contributions"]]
     criteria: list[str] = []
     for item in contributions:
         criteria += [k for k in item if k not in criteria]
-    headers = {}
     for name in criteria:
         col = f"criterion_{name}"
         frame[col] = [item.get(name) for item in contributions]
@@ -328,7 +390,23 @@ def _key_accounts(c: _Context) -> Section:
             at=overrides["at"].astype(str).str[:16])
         s.tables.append(c.make("overrides", "key.overrides",
                                overrides[["customer_id", "action", "reason", "by", "at"]]))
+    s.tables.append(_pricing(c, keys))
     return s
+
+
+def _pricing(c: _Context, keys: pd.DataFrame) -> Table:
+    """Each kind of key account, how many there are and its pricing guidance (the built-in
+    text unless the run's config changed it: ``[key_accounts.pricing.<kind>]``)."""
+    from ..tiering.key_accounts import pricing_guidance
+    from ..tiering.policies import PRICING_GUIDANCE
+
+    cfg = c.view.key_accounts_config()
+    counts = keys["key_account_type"].value_counts()
+    frame = pd.DataFrame([{"key_account_type": c.t(f"val.{kind}"),
+                           "key_accounts": int(counts.get(kind, 0)),
+                           "pricing": pricing_guidance(kind, c.lang, cfg)}  # type: ignore[arg-type]
+                          for kind in PRICING_GUIDANCE])
+    return c.make("pricing", "key.pricing", frame)
 
 
 #: The key-account review columns the report shows (the export keeps them all).
@@ -527,21 +605,54 @@ def _attendance(c: _Context) -> Section:
     table.formats.update({col: "integer" for col in order})
     table.formats["total_spend"] = "currency"
     s.tables.append(table)
+    if "mean_spend" in sheet:
+        spend = sheet.pivot_table(index="customer_key", columns="column", values="mean_spend",
+                                  aggfunc="first").reindex(columns=order)
+        wide = people.merge(spend, left_on="customer_key", right_index=True, how="left") \
+            .sort_values("rank").drop(columns=["customer_key", "total_visits", "total_spend"])
+        wide.columns = [str(col) for col in wide.columns]
+        table = c.make("spend", "attendance.spend", wide)
+        table.formats.update({col: "currency" for col in order})
+        s.tables.append(table)
     return s
 
 
 def _segments(c: _Context) -> Section:
     pnl = c.table("segment_pnl")
-    if pnl is None or not len(pnl):
+    clusters = _clusters(c)
+    if (pnl is None or not len(pnl)) and clusters is None:
         return c.missing("segments", "why.no_table")
     s = c.section("segments")
-    frame = pnl.copy()
-    if c.lang == "zh" and "segment_zh" in frame:
-        frame["segment"] = frame["segment_zh"].fillna(frame["segment"])
-    cols = [col for col in ("segment", "owner", "playbook", "customers", "customer_share",
-                            "revenue", "revenue_share", "margin") if col in frame]
-    s.tables.append(c.make("pnl", "segments.title", frame[cols]))
+    if pnl is not None and len(pnl):
+        frame = pnl.copy()
+        if c.lang == "zh" and "segment_zh" in frame:
+            frame["segment"] = frame["segment_zh"].fillna(frame["segment"])
+        cols = [col for col in ("segment", "owner", "playbook", "customers", "customer_share",
+                                "revenue", "revenue_share", "margin") if col in frame]
+        s.tables.append(c.make("pnl", "segments.title", frame[cols]))
+    if clusters is not None:
+        s.tables.append(clusters)
     return s
+
+
+def _clusters(c: _Context) -> Table | None:
+    """The behavioural clusters with their readable profile (in the report's language),
+    customers, revenue and mean predicted value; None when the run did not cluster."""
+    snap = c.snapshot
+    if "cluster" not in snap or not snap["cluster"].notna().any():
+        return None
+    base = snap.dropna(subset=["cluster"])
+    profile = "cluster_profile_zh" if c.lang == "zh" and "cluster_profile_zh" in base \
+        else "cluster_profile"
+    frame = (base.groupby("cluster")
+             .agg(cluster_profile=(profile, "first"), customers=("customer_key", "size"),
+                  revenue=("total_amount", "sum"), clv_mean=("clv_predicted", "mean"))
+             .reset_index())
+    frame["cluster"] = frame["cluster"].astype(str)
+    frame = frame.sort_values("cluster", key=lambda k: pd.to_numeric(k, errors="coerce"))
+    frame.insert(3, "customer_share", frame["customers"] / len(base))
+    frame["customers"] = frame["customers"].astype("int64")
+    return c.make("clusters", "segments.clusters", frame)
 
 
 def _migration(c: _Context) -> Section:
@@ -617,7 +728,8 @@ def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
         if len(calls) > n_calls:
             s.figures.append(Figure("calls_shown", c.t("fig.calls_shown"),
                                     c.t("call.capped", shown=n_calls, total=len(calls)), "text"))
-        s.tables.append(c.make("warnings", "call.warnings", calls.head(n_calls)))
+        calls, heads = _with_outlook(c, calls.head(n_calls))
+        s.tables.append(c.make("warnings", "call.warnings", calls, heads))
     snap = c.snapshot
     if "activity_state" in snap and "clv_predicted" in snap:
         pool = snap[snap["activity_state"].isin(WAKE_UP_STATES) & snap["clv_predicted"].notna()]
@@ -638,11 +750,13 @@ def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
                 actions = policies.set_index("state")["actions_zh" if c.lang == "zh"
                                                        else "actions_en"]
                 frame["actions"] = pool["activity_state"].map(actions).to_numpy()
+            frame, heads = _with_outlook(c, frame)
             cols = ["customer_id", "name", "account_manager", "tier", "activity_state",
-                    "clv_predicted", "last_purchase", "why", "actions", "segment_owner",
-                    "playbook"]
+                    "clv_predicted", "purchase_likelihood", "last_purchase",
+                    "next_purchase_expected", "rfm_class", "problem_group", "why", "actions",
+                    "segment_owner", "playbook"]
             s.tables.append(c.make("wake_up", "call.wake_up",
-                                   frame[[col for col in cols if col in frame]]))
+                                   frame[[col for col in cols if col in frame]], heads))
             s.figures.append(Figure("wake_up", c.t("fig.wake_up"), len(frame), "integer"))
     if not s.tables:
         s.message = c.t("report.not_available")

@@ -41,6 +41,7 @@ FORMATS: dict[str, str] = {
     "churn_rate": "percent", "treated_rate": "percent", "control_rate": "percent",
     "uplift": "percent", "incremental_revenue": "currency", "roi": "number",
     "months_since": "integer", "active": "integer", "share": "percent",
+    "purchase_likelihood": "percent", "mean_amount": "currency", "next_purchase_expected": "date",
 }
 
 

@@ -67,7 +67,7 @@ def targets_csv(items: list[dict[str, Any]]) -> bytes:
     formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`)."""
     out = io.StringIO()
     columns = ["customer_id", "name", "phone", "face_value", "valid_from", "valid_until",
-               "campaign"]
+               "campaign", "purchase_likelihood", "next_purchase_expected"]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: neutralise(v) for k, v in item.items()} for item in items)

@@ -388,11 +388,34 @@ class NextAction(_Out):
     service_policy: ServicePolicy | None
 
 
+class BucketRow(_Out):
+    bucket: int = Field(description="1: days 1-10 (上旬), 2: days 11-20 (中旬), 3: day 21 on (下旬)")
+    visits: Count
+    mean_spend: Number = Field(description="mean spend per visit in the bucket")
+
+
+class Outlook(_Out):
+    purchase_likelihood: Number = Field(description="P(at least one purchase in the next "
+                                                    "purchase_horizon_days)")
+    purchase_horizon_days: Count
+    next_purchase_expected: dt.date | None = Field(
+        description="last purchase + the customer's own expected gap (rounded to days)")
+    behind_rhythm: bool | None = Field(description="the expected date is before the as-of date")
+    rfm_class_cn: Text
+    problem_group: Text
+    cluster_profile: Text
+    cluster_profile_zh: Text
+    buckets: list[BucketRow] = Field(description="the as-of month's 10-day buckets")
+    pricing_zh: Text = Field(description="a key account's pricing guidance (strategic / core)")
+    pricing_en: Text
+
+
 class CustomerDetailOut(_Out):
     run: RunOut
     customer: CustomerOut
     history: list[HistoryRow]
     next_action: NextAction
+    outlook: Outlook | None = None
 
 
 # -- key accounts, calls, migration ---------------------------------------------------------------
@@ -428,6 +451,10 @@ class WarningRow(_Out):
     severity_zh: Text = None
     message_en: Text = None
     message_zh: Text = None
+    purchase_likelihood: Number = None
+    next_purchase_expected: dt.date | None = None
+    rfm_class_cn: Text = None
+    problem_group: Text = None
 
 
 class CallRow(_Out):
@@ -443,12 +470,17 @@ class CallRow(_Out):
     days_since_last: Count
     segment_owner: Text
     playbook: Text
+    purchase_likelihood: Number = None
+    next_purchase_expected: dt.date | None = None
+    rfm_class_cn: Text = None
+    problem_group: Text = None
 
 
 class CallsOut(_Out):
     run: RunOut
     warnings: list[WarningRow]
     wake_up: list[CallRow]
+    purchase_horizon_days: Count = None
 
 
 class MoveRow(_Out):
@@ -528,6 +560,10 @@ class TargetRow(_Out):
     valid_from: dt.date | None
     valid_until: dt.date | None
     campaign: Text
+    purchase_likelihood: Number = Field(None, description="P(a purchase in the run's purchase "
+                                                          "horizon), from the campaign's run")
+    next_purchase_expected: dt.date | None = Field(
+        None, description="last purchase + the customer's own expected gap")
 
 
 class TargetsOut(_Out):

@@ -295,7 +295,57 @@ def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
     if service_policies is None:
         service_policies = service_policies_of(con, run.run_id)
     return {"run": run.to_dict(), "customer": row, "history": history,
-            "next_action": _next_action(row, service_policies)}
+            "next_action": _next_action(row, service_policies),
+            "outlook": customer_outlook(con, viewer, run, row)}
+
+
+def customer_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                     row: dict[str, Any]) -> dict[str, Any]:
+    """What the customer is likely to do and which classes they fall in, from the read model
+    (:meth:`tierwise.runview.RunView.outlook`): purchase likelihood in the run's horizon, the
+    expected date of the next purchase (and whether it has already passed), the 8-class RFM
+    class, the problem group, the cluster profile, this month's visits and mean spend per
+    10-day bucket, and the pricing guidance of a key account's kind (both languages)."""
+    from ..tiering.key_accounts import pricing_guidance
+
+    view = RunView(con, run.run_id, scope_of(viewer))
+    found = view.outlook([row["customer_id"]]).to_dict("records")
+    item = {k: clean(v) for k, v in found[0].items()} if found else {}
+    nxt = item.get("next_purchase_expected")
+    kind = item.get("key_account_type") if row.get("key_account") else None
+    cfg = view.key_accounts_config() if kind in ("strategic", "core") else None
+    return {
+        "purchase_likelihood": item.get("purchase_likelihood"),
+        "purchase_horizon_days": view.purchase_horizon_days(),
+        "next_purchase_expected": nxt.date() if nxt is not None else None,
+        "behind_rhythm": (nxt.date() < run.as_of) if nxt is not None else None,
+        "rfm_class_cn": item.get("rfm_class_cn"), "problem_group": item.get("problem_group"),
+        "cluster_profile": item.get("cluster_profile"),
+        "cluster_profile_zh": row.get("cluster_profile_zh"),
+        "buckets": [{"bucket": b, "visits": row.get(f"visits_b{b}"),
+                     "mean_spend": row.get(f"spend_b{b}")} for b in (1, 2, 3)],
+        "pricing_zh": pricing_guidance(kind, "zh", cfg) if cfg is not None else None,
+        "pricing_en": pricing_guidance(kind, "en", cfg) if cfg is not None else None,
+    }
+
+
+def with_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
+                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (each with a ``customer_id``) with every sales list's columns from the read
+    model: ``purchase_likelihood``, ``next_purchase_expected``, ``rfm_class_cn``,
+    ``problem_group`` (codes; the page names them)."""
+    if not rows:
+        return rows
+    outlook = RunView(con, run.run_id, scope_of(viewer)).outlook(
+        [str(r["customer_id"]) for r in rows]).set_index("customer_id")
+    for row in rows:
+        key = str(row["customer_id"])
+        found = outlook.loc[key] if key in outlook.index else None
+        for column in ("purchase_likelihood", "next_purchase_expected", "rfm_class_cn",
+                       "problem_group"):
+            value = clean(found[column]) if found is not None else None
+            row[column] = value.date() if isinstance(value, dt.datetime) else value
+    return rows
 
 
 def service_policies_of(con: duckdb.DuckDBPyConnection, run_id: int
@@ -503,7 +553,9 @@ def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: in
     wake = worded(con, run, _records(
         con, f"SELECT {', '.join(_CALL_COLUMNS)} FROM snapshot_customers "
              f"WHERE {where} ORDER BY clv_predicted DESC, customer_id LIMIT ?", [*args, size]))
-    return {"run": run.to_dict(), "warnings": warned, "wake_up": wake}
+    return {"run": run.to_dict(), "warnings": with_outlook(con, viewer, run, warned),
+            "wake_up": with_outlook(con, viewer, run, wake),
+            "purchase_horizon_days": RunView(con, run.run_id).purchase_horizon_days()}
 
 
 MIGRATION_BY = ("tier", "activity_state", "segment", "rfm_segment", "lifecycle_stage")
@@ -581,7 +633,7 @@ def _number(value: Any) -> float | None:
 
 __all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL", "SORTS",
            "WAKE_UP_STATES", "CustomerQuery", "RunInfo", "calls", "clean", "customer_detail",
-           "customer_not_found", "customer_row", "service_policies_of",
+           "customer_not_found", "customer_outlook", "customer_row", "service_policies_of",
            "customer_page", "phone_digits", "phone_like",
            "filter_options", "json_safe", "key_accounts", "list_runs", "migration", "overview",
-           "run_info", "run_table", "scope_of"]
+           "run_info", "run_table", "scope_of", "with_outlook"]
