@@ -161,7 +161,8 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
         time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
         orders=orders.rename(columns={"customer_key": "customer_id"}),
-        holdout_days=v.holdout_days, lang=lang)
+        holdout_days=v.holdout_days, lang=lang, fit_sample=v.fit_sample,
+        customer_ids=frame["customer_key"])
     n = v.purchase_horizon_days
     predicted = result.customers.rename(columns={f"expected_purchases_{n}d": "expected_purchases",
                                                  f"purchase_likelihood_{n}d": "purchase_likelihood"})
@@ -186,7 +187,8 @@ def _calibrate(out: pd.DataFrame, result: Any, frame: pd.DataFrame, cfg: Config,
     if not cfg.value.calibrate_likelihood:
         return {"status": "off (value.calibrate_likelihood = false)"}
     bought = frame.set_index("customer_key")["days_since_last"] < horizon
-    cal, how = calibrate_on_history(result.transaction_model, history, bought, horizon)
+    cal, how = calibrate_on_history(result.transaction_model, history, bought, horizon,
+                                    fit_sample=cfg.value.fit_sample)
     if cal is None:
         return {"status": f"not calibrated: {how}", "horizon_days": horizon}
     out["policy_probability"] = cal.transform(out["policy_probability"])

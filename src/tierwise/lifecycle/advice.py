@@ -193,10 +193,11 @@ def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
     fields = [c for c in WARNING_FIELDS if c in first]
     parts = {k: ["reason.warning", {c: _plain(row[c]) for c in fields}]
              for k, row in first.iterrows()}
-    for i in out.index[warned]:
-        part = parts[out.at[i, "customer_key"]]
-        out.at[i, "policy_reason_args"] = json.dumps([part, *json.loads(
-            out.at[i, "policy_reason_args"])])
+    # one assignment for every warned row (a cell at a time costs ms each on Arrow columns)
+    hit = out.loc[warned, ["customer_key", "policy_reason_args"]]
+    out.loc[warned, "policy_reason_args"] = [
+        json.dumps([parts[key], *json.loads(args)])
+        for key, args in zip(hit["customer_key"], hit["policy_reason_args"], strict=True)]
     out.loc[warned, "policy_reason_code"] = "warning"
     out.loc[warned, "activity_policy"] = "call"
     return out

@@ -43,8 +43,8 @@ import pandas as pd
 
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
-from ..i18n.render import render_note
 from ..i18n.render import plain_number as fmt
+from ..i18n.render import render_notes
 from ._common import Lang, check_lang, customer_ids, purchases
 from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
 from .scorecard import Scorecard
@@ -144,8 +144,7 @@ def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = 
     out["key_account_type"] = _kinds(frame, cfg, decision["key"], report)
     out["key_account_rank"] = pd.array(decision["rank"], dtype="Int64")
     out["key_account_reason_args"] = _reasons(ids, out, gated, adds, removes, decision)
-    out["key_account_reason"] = out["key_account_reason_args"].map(
-        lambda a: render_note(a, lang))
+    out["key_account_reason"] = render_notes(out["key_account_reason_args"], lang)
     _fill_report(report, decision, adds, removes, cap)
     return KeyAccountResult(out, report, card)
 
