@@ -214,6 +214,7 @@ def render_notes(args: pd.Series, lang: str) -> pd.Series:
     """
     codes, uniques = pd.factorize(args, use_na_sentinel=True)
     words = [render_note(a, lang) for a in uniques] + [None]
+    words = [np.nan if w is None else w for w in words]  # as Series.map leaves a missing one
     return pd.Series(np.array(words, dtype=object)[codes], index=args.index, dtype=object)
 
 
