@@ -92,14 +92,15 @@ def _measure_run(config: str, profile: str | None) -> dict:
     cfg = load_config(Path(config))
     steps: list[dict] = []
     t0 = last = time.perf_counter()
+    cpu0 = last_cpu = time.process_time()
 
     def progress(message: str) -> None:
-        nonlocal last
-        now = time.perf_counter()
+        nonlocal last, last_cpu
+        now, cpu = time.perf_counter(), time.process_time()
         if steps:
-            steps[-1].update(seconds=now - last, rss_mb=_hwm_mb())
+            steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_hwm_mb())
         steps.append({"step": message})
-        last = now
+        last, last_cpu = now, cpu
         _reset_hwm()
 
     progress("start (store open, previous run)")
@@ -111,9 +112,10 @@ def _measure_run(config: str, profile: str | None) -> dict:
     if profile:
         prof.disable()
         prof.dump_stats(profile)
-    now = time.perf_counter()
-    steps[-1].update(seconds=now - last, rss_mb=_hwm_mb())
-    return {"seconds": now - t0, "steps": steps, "customers": result.n_customers,
+    now, cpu = time.perf_counter(), time.process_time()
+    steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_hwm_mb())
+    return {"seconds": now - t0, "cpu_seconds": cpu - cpu0, "steps": steps,
+            "customers": result.n_customers,
             "run_id": result.run_id}
 
 
@@ -122,9 +124,10 @@ def _measure_hand(store_path: str) -> dict:
 
     con = duckdb.connect(store_path, read_only=True)
     sql = HAND_SQL.replace("read_parquet('{path}')", "orders")
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), time.process_time()
     frame = con.sql(sql.format(as_of=AS_OF.isoformat())).df()
-    return {"seconds": time.perf_counter() - t0, "rows": len(frame)}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu,
+            "rows": len(frame)}
 
 
 def run_child(kind: str, *args: str) -> dict:
@@ -160,13 +163,18 @@ def bench_size(n: int, profile: bool) -> dict:
     run = run_child("run", str(config), prof)
     hand2 = run_child("hand", str(store))
     hand_s = min(hand["seconds"], hand2["seconds"])
-    print(f"  hand-written RFM query: {hand['seconds']:.2f} s / {hand2['seconds']:.2f} s, "
+    print(f"  hand-written RFM query: {hand['seconds']:.2f} s / {hand2['seconds']:.2f} s wall, "
+          f"{hand['cpu_seconds']:.2f} / {hand2['cpu_seconds']:.2f} CPU s, "
           f"{max(hand['rss_mb'], hand2['rss_mb']):.0f} MB", flush=True)
+    hand_cpu = min(hand["cpu_seconds"], hand2["cpu_seconds"])
     print(f"  run: {run['seconds']:.1f} s wall ({run['seconds'] / hand_s:.1f}x the hand query), "
+          f"{run['cpu_seconds']:.1f} CPU s ({run['cpu_seconds'] / hand_cpu:.1f}x), "
           f"peak RSS {run['rss_mb']:.0f} MB, {run['customers']:,} customers", flush=True)
-    print("  | step | wall s | x hand | peak RSS MB |\n  |---|---:|---:|---:|")
+    print("  | step | wall s | x hand | CPU s | x hand CPU | peak RSS MB |\n"
+          "  |---|---:|---:|---:|---:|---:|")
     for step in run["steps"]:
         print(f"  | {step['step']} | {step['seconds']:.2f} | {step['seconds'] / hand_s:.1f} "
+              f"| {step['cpu_seconds']:.2f} | {step['cpu_seconds'] / hand_cpu:.1f} "
               f"| {step['rss_mb']:.0f} |")
     if profile:
         import pstats

@@ -126,3 +126,50 @@ def test_clusters_fitted_on_a_sample_assign_everyone():
     agree = pd.crosstab(full.labels_, part.labels_).max(axis=1).sum() / len(frame)
     assert agree > 0.99
     assert (BehaviourClusters(fit_sample=1000).fit(frame).labels_ == part.labels_).all()
+
+
+def _policy_reasons_before(frame, policy, prob, basis, cfg):
+    """The per-row json.dumps version of tierwise.lifecycle.advice._reasons it replaced."""
+    def figure(x):
+        return round(float(x), 6) if np.isfinite(x) else None
+
+    h, floor = cfg.policy_horizon_days, cfg.policy_floor
+    nan = pd.Series(np.nan, index=frame.index)
+    missed = frame["gaps_missed"] if "gaps_missed" in frame else nan
+    gap = frame["expected_gap_days"] if "expected_gap_days" in frame else nan
+    alive = frame["p_alive"] if "p_alive" in frame else nan
+    out = []
+    for pol, p, m, g, a in zip(policy, prob, missed, gap, alive, strict=True):
+        if pol is None:
+            out.append(None)
+            continue
+        parts = [["reason.chance", {"p": figure(p), "horizon": h, "basis": basis,
+                                    "floor": floor}]]
+        if np.isfinite(m):
+            parts.append(["reason.rhythm", {"missed": figure(m), "gap": figure(g)}])
+        if np.isfinite(a):
+            parts.append(["reason.alive", {"p": figure(a)}])
+        out.append(json.dumps(parts))
+    return out
+
+
+@pytest.mark.parametrize("columns", [("gaps_missed", "expected_gap_days", "p_alive"), ()])
+def test_policy_reasons_are_the_json_they_were(columns):
+    from tierwise.config import ActivityConfig
+    from tierwise.lifecycle.advice import _reasons
+
+    rng = np.random.default_rng(11)
+    n = 5000
+    frame = pd.DataFrame({"gaps_missed": rng.random(n) * 5, "expected_gap_days": rng.random(n) * 60,
+                          "p_alive": rng.random(n)})[list(columns)]
+    for column in columns:
+        frame.loc[rng.random(n) < 0.1, column] = np.nan
+    if columns:
+        frame.loc[3, "expected_gap_days"] = np.inf
+    policy = np.array(rng.choice(["call", "sms", None], n), dtype=object)
+    prob = pd.Series(rng.random(n))
+    prob[::13] = np.nan
+    cfg = ActivityConfig()
+    for basis in ("model", "rhythm"):
+        assert _reasons(frame, policy, prob, basis, cfg) == _policy_reasons_before(
+            frame, policy, prob, basis, cfg)

@@ -9,7 +9,6 @@ Pareto). Each step calls the library module that owns the concept; nothing is co
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._json import json_figures
 from .config import Config
 from .i18n import t
 
@@ -319,18 +319,9 @@ def _contributions(frame: pd.DataFrame, prefix: str, exclude: set[str]) -> pd.Se
     # The JSON ``{"name": points, ...}`` of each row, as json.dumps writes it, built a column
     # at a time: one template, the numbers formatted by C-level map (no dict per row).
     template = "{" + ", ".join(f"{json.dumps(c.removeprefix(prefix))}: %s" for c in cols) + "}"
-    texts = [_json_numbers(frame[c].to_numpy(dtype=float)) for c in cols]
+    texts = [json_figures(frame[c].to_numpy(dtype=float)) for c in cols]
     return pd.Series([template % row for row in zip(*texts, strict=True)],
                      index=frame.index, dtype=object)
-
-
-def _json_numbers(values: np.ndarray) -> list[str]:
-    """Each value rounded to 6 decimals as JSON writes it (NaN: ``null``)."""
-    out = list(map(repr, map(round, values.tolist(), itertools.repeat(6))))
-    odd = ~np.isfinite(values)
-    for i in np.flatnonzero(odd):
-        out[i] = "null" if np.isnan(values[i]) else json.dumps(float(values[i]))
-    return out
 
 
 def _jsonable(value: Any) -> Any:
