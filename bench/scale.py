@@ -4,7 +4,8 @@ Not a test. Run from the repository root::
 
     PYTHONPATH=src python bench/scale.py --sizes 1e6            # 1M orders / 100k customers
     PYTHONPATH=src python bench/scale.py --sizes 1e6,5e6
-    PYTHONPATH=src python bench/scale.py --sizes 1e6 --profile  # cProfile of the run, top 40
+    PYTHONPATH=src python bench/scale.py --sizes 1e6 --profile  # cProfile of the run, top 60
+    PYTHONPATH=src python bench/scale.py --cdnow  # value.fit_sample on CDNOW master: same results?
 
 The orders are those of ``bench/features.py`` (seeded: ~10 orders per customer, 3 years, 2 %
 refunds, costs partly known), plus a channel per order; every customer gets a row in the
@@ -182,11 +183,66 @@ def bench_size(n: int, profile: bool) -> dict:
     return {"hand": [hand, hand2], "run": run}
 
 
+def cdnow_sample_check(samples: tuple[int | None, ...] = (None, 10_000, 5_000)) -> None:
+    """CDNOW master (23,570 customers) run with the value models fitted on all and on samples.
+
+    Prints, per ``value.fit_sample``: the chosen model and its parameters, the totals of the
+    predicted figures, and the share of customers whose tier, policy and state are those of the
+    fit on everyone.
+    """
+    import duckdb
+    from backtest import cdnow_config
+
+    from tierwise.config import load_config
+    from tierwise.pipeline import ingest, run
+
+    root = Path(tempfile.mkdtemp(prefix="tierwise-cdnow-"))
+    cfg = load_config(cdnow_config(root))
+    ingest(cfg)
+    rows, frames = [], {}
+    for size in samples:
+        c = cfg.model_copy(update={
+            "value": cfg.value.model_copy(update={"fit_sample": size}),
+            "clustering": cfg.clustering.model_copy(update={"fit_sample": size or 10**9})})
+        t0 = time.perf_counter()
+        result = run(c)
+        seconds = time.perf_counter() - t0
+        con = duckdb.connect(str(cfg.store_path), read_only=True)
+        meta = json.loads(con.execute("SELECT meta FROM runs WHERE run_id = ?",
+                                      [result.run_id]).fetchone()[0])["value_model"]
+        frames[size] = con.execute(
+            "SELECT customer_id, tier, activity_policy, activity_state, clv_predicted, "
+            "expected_purchases, purchase_likelihood FROM snapshot_customers WHERE run_id = ? "
+            "ORDER BY customer_id", [result.run_id]).df()
+        con.close()
+        f = frames[size]
+        rows.append((size, seconds, meta.get("model"), meta.get("params"),
+                     f["clv_predicted"].sum(), f["expected_purchases"].sum(),
+                     f["purchase_likelihood"].mean()))
+    base = frames[samples[0]]
+    print("| value.fit_sample | run s | model | parameters | sum clv_predicted | "
+          "sum expected purchases (90 d) | mean likelihood | same tier | same policy | "
+          "same state |\n|---|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    for size, seconds, model, params, clv, purchases, likelihood in rows:
+        f = frames[size]
+        same = {c: (f[c].fillna("-") == base[c].fillna("-")).mean()
+                for c in ("tier", "activity_policy", "activity_state")}
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in (params or {}).items())
+        print(f"| {size or 'all'} | {seconds:.1f} | {model} | {shown} | {clv:,.0f} | "
+              f"{purchases:,.1f} | {likelihood:.4f} | {same['tier']:.2%} | "
+              f"{same['activity_policy']:.2%} | {same['activity_state']:.2%} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e6", help="comma-separated order counts")
     parser.add_argument("--profile", action="store_true", help="cProfile the run")
+    parser.add_argument("--cdnow", action="store_true",
+                        help="only the check of value.fit_sample on CDNOW master")
     args = parser.parse_args(argv)
+    if args.cdnow:
+        cdnow_sample_check()
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"tierwise scale benchmark: {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at start, as_of {AS_OF}", flush=True)
