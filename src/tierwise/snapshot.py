@@ -161,7 +161,8 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
         discount_rate_annual=v.discount_rate, step_days=v.step_days,
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
         time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
-        orders=orders.rename(columns={"customer_key": "customer_id"}),
+        orders=orders[[c for c in ("customer_key", "ordered_at", "amount", "is_refund")
+                       if c in orders]].rename(columns={"customer_key": "customer_id"}),
         holdout_days=v.holdout_days, lang=lang, fit_sample=v.fit_sample,
         customer_ids=frame["customer_key"])
     n = v.purchase_horizon_days
