@@ -2,7 +2,7 @@
 
 Not a test. Run from the repository root::
 
-    PYTHONPATH=src python bench/scale.py --sizes 1e6            # 1M orders / 100k customers
+    PYTHONPATH=src python bench/scale.py --sizes 1e6 --fresh    # 1M orders / 100k customers
     PYTHONPATH=src python bench/scale.py --sizes 1e6,5e6
     PYTHONPATH=src python bench/scale.py --sizes 1e6 --profile  # cProfile of the run, top 60
     PYTHONPATH=src python bench/scale.py --cdnow  # value.fit_sample on CDNOW master: same results?
@@ -10,7 +10,8 @@ Not a test. Run from the repository root::
 The orders are those of ``bench/features.py`` (seeded: ~10 orders per customer, 3 years, 2 %
 refunds, costs partly known), plus a channel per order; every customer gets a row in the
 customers table (``c<key>``). They are loaded into a store under ``bench/out/`` once (kept and
-reused), with the default config of ``tierwise init``.
+reused; ``--fresh`` rebuilds it, so that the run has no previous run), with the default config of
+``tierwise init``.
 
 Each measurement runs in a fresh subprocess:
 
@@ -149,13 +150,16 @@ def run_child(kind: str, *args: str) -> dict:
     return result
 
 
-def bench_size(n: int, profile: bool) -> dict:
+def bench_size(n: int, profile: bool, fresh: bool = False) -> dict:
     parquet = OUT / f"orders_{n}.parquet"
     if not parquet.exists():
         run_child("generate", str(n), str(parquet))
     store = OUT / f"scale_{n}.duckdb"
     config = OUT / f"scale_{n}.toml"
     config.write_text(CONFIG.format(store=store.name))
+    if fresh:  # no previous run: every measured run then does the same work
+        for suffix in ("", ".wal"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
     if not store.exists():
         built = run_child("build", str(parquet), str(store))
         print(f"  built the store in {built['seconds']:.1f} s", flush=True)
@@ -237,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e6", help="comma-separated order counts")
     parser.add_argument("--profile", action="store_true", help="cProfile the run")
+    parser.add_argument("--fresh", action="store_true",
+                        help="rebuild the store first (no previous run to compare with)")
     parser.add_argument("--cdnow", action="store_true",
                         help="only the check of value.fit_sample on CDNOW master")
     args = parser.parse_args(argv)
@@ -249,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     for n in (int(float(s)) for s in args.sizes.split(",") if s.strip()):
         print(f"{n:,} orders", flush=True)
-        results[n] = bench_size(n, args.profile)
+        results[n] = bench_size(n, args.profile, args.fresh)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     (OUT / "scale_results.json").write_text(json.dumps(
         {str(k): v for k, v in results.items()}, indent=2))
