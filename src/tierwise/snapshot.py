@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._json import json_figures
 from .config import Config
 from .i18n import t
 
@@ -160,8 +161,10 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
         discount_rate_annual=v.discount_rate, step_days=v.step_days,
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
         time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
-        orders=orders.rename(columns={"customer_key": "customer_id"}),
-        holdout_days=v.holdout_days, lang=lang)
+        orders=orders[[c for c in ("customer_key", "ordered_at", "amount", "is_refund")
+                       if c in orders]].rename(columns={"customer_key": "customer_id"}),
+        holdout_days=v.holdout_days, lang=lang, fit_sample=v.fit_sample,
+        customer_ids=frame["customer_key"])
     n = v.purchase_horizon_days
     predicted = result.customers.rename(columns={f"expected_purchases_{n}d": "expected_purchases",
                                                  f"purchase_likelihood_{n}d": "purchase_likelihood"})
@@ -186,7 +189,8 @@ def _calibrate(out: pd.DataFrame, result: Any, frame: pd.DataFrame, cfg: Config,
     if not cfg.value.calibrate_likelihood:
         return {"status": "off (value.calibrate_likelihood = false)"}
     bought = frame.set_index("customer_key")["days_since_last"] < horizon
-    cal, how = calibrate_on_history(result.transaction_model, history, bought, horizon)
+    cal, how = calibrate_on_history(result.transaction_model, history, bought, horizon,
+                                    fit_sample=cfg.value.fit_sample)
     if cal is None:
         return {"status": f"not calibrated: {how}", "horizon_days": horizon}
     out["policy_probability"] = cal.transform(out["policy_probability"])
@@ -313,11 +317,12 @@ def _contributions(frame: pd.DataFrame, prefix: str, exclude: set[str]) -> pd.Se
             and pd.api.types.is_numeric_dtype(frame[c])]
     if not cols:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    names = [c.removeprefix(prefix) for c in cols]
-    values = frame[cols].to_numpy(dtype=float)
-    return pd.Series([json.dumps({n: (None if np.isnan(v) else round(float(v), 6))
-                                  for n, v in zip(names, row, strict=True)})
-                      for row in values], index=frame.index, dtype=object)
+    # The JSON ``{"name": points, ...}`` of each row, as json.dumps writes it, built a column
+    # at a time: one template, the numbers formatted by C-level map (no dict per row).
+    template = "{" + ", ".join(f"{json.dumps(c.removeprefix(prefix))}: %s" for c in cols) + "}"
+    texts = [json_figures(frame[c].to_numpy(dtype=float)) for c in cols]
+    return pd.Series([template % row for row in zip(*texts, strict=True)],
+                     index=frame.index, dtype=object)
 
 
 def _jsonable(value: Any) -> Any:

@@ -91,6 +91,9 @@ class ClusteringConfig(_Section):
     sample_size: int = Field(5_000, ge=50, description="at most this many customers score the "
                              "silhouette (its cost grows with the square)")
     n_init: int = Field(10, ge=1, description="restarts per k (k-means) or per mixture")
+    fit_sample: int = Field(50_000, ge=50, description="the chosen k's model is fitted on at "
+                            "most this many customers (a seeded sample), then every customer "
+                            "is assigned with it")
     threshold: float = Field(0.5, gt=0, description="standard deviations from the population "
                              "mean before a profile word (high / low) is used")
 

@@ -87,6 +87,10 @@ class ValueConfig(_Section):
         200, ge=1, description="below this many repeat buyers, fall back to the historical rate")
     holdout_days: int | None = Field(
         None, gt=0, description="holdout length for model = 'auto' (default: a third of history)")
+    fit_sample: int | None = Field(
+        50_000, ge=1000, description="past this many customers, the purchase model is chosen and "
+        "fitted on a seeded random sample of this many, and every customer is scored with it "
+        "(not set: all customers)")
     calibrate_likelihood: bool = Field(
         True, description="map the model's purchase likelihood to the share who bought in the "
                           "last horizon (the same model fitted one horizon back; docs/models.md)")

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._json import json_figures
 from ..config import ActivityConfig, Config
 from .policies import POLICY_BASES
 from .rhythm import rhythm_probability
@@ -51,10 +52,6 @@ def policy_basis(value_info: dict[str, Any] | None) -> tuple[str, str]:
     return "model", f"the fitted purchase model ({info.get('model')}, confidence {level})"
 
 
-def _figure(x: float) -> float | None:
-    return round(float(x), 6) if np.isfinite(x) else None
-
-
 def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: str,
              cfg: ActivityConfig) -> list[str | None]:
     """Per customer, the figures behind the policy as stored reason parts (a JSON list of
@@ -64,18 +61,23 @@ def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: st
     missed = _num(frame, "gaps_missed") if "gaps_missed" in frame else nan
     gap = _num(frame, "expected_gap_days") if "expected_gap_days" in frame else nan
     alive = _num(frame, "p_alive") if "p_alive" in frame else nan
+    # the JSON of each row, as json.dumps(parts) writes it, built a column at a time
+    chance = (f', "horizon": {json.dumps(h)}, "basis": {json.dumps(basis)}, '
+              f'"floor": {json.dumps(floor)}}}]')
+    p_txt, m_txt, g_txt, a_txt = (json_figures(np.asarray(v, dtype=float), nonfinite="null")
+                                  for v in (prob, missed, gap, alive))
+    has_m, has_a = np.isfinite(missed.to_numpy(dtype=float)), np.isfinite(alive.to_numpy(dtype=float))
     out: list[str | None] = []
-    for pol, p, m, g, a in zip(policy, prob, missed, gap, alive, strict=True):
+    for i, pol in enumerate(policy):
         if pol is None:
             out.append(None)
             continue
-        parts: list[list[Any]] = [["reason.chance", {"p": _figure(p), "horizon": h,
-                                                     "basis": basis, "floor": floor}]]
-        if np.isfinite(m):
-            parts.append(["reason.rhythm", {"missed": _figure(m), "gap": _figure(g)}])
-        if np.isfinite(a):
-            parts.append(["reason.alive", {"p": _figure(a)}])
-        out.append(json.dumps(parts))
+        text = f'[["reason.chance", {{"p": {p_txt[i]}{chance}'
+        if has_m[i]:
+            text += f', ["reason.rhythm", {{"missed": {m_txt[i]}, "gap": {g_txt[i]}}}]'
+        if has_a[i]:
+            text += f', ["reason.alive", {{"p": {a_txt[i]}}}]'
+        out.append(text + "]")
     return out
 
 
@@ -193,10 +195,11 @@ def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
     fields = [c for c in WARNING_FIELDS if c in first]
     parts = {k: ["reason.warning", {c: _plain(row[c]) for c in fields}]
              for k, row in first.iterrows()}
-    for i in out.index[warned]:
-        part = parts[out.at[i, "customer_key"]]
-        out.at[i, "policy_reason_args"] = json.dumps([part, *json.loads(
-            out.at[i, "policy_reason_args"])])
+    # one assignment for every warned row (a cell at a time costs ms each on Arrow columns)
+    hit = out.loc[warned, ["customer_key", "policy_reason_args"]]
+    out.loc[warned, "policy_reason_args"] = [
+        json.dumps([parts[key], *json.loads(args)])
+        for key, args in zip(hit["customer_key"], hit["policy_reason_args"], strict=True)]
     out.loc[warned, "policy_reason_code"] = "warning"
     out.loc[warned, "activity_policy"] = "call"
     return out

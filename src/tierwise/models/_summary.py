@@ -444,3 +444,19 @@ def per_distinct(df: pd.DataFrame, unit_arrays: list[np.ndarray],
     comp = compress(*unit_arrays)
     values = func(*comp.columns)
     return pd.Series(values[comp.inverse], index=df.index, name=name)
+
+
+#: Seed of the sample a purchase model is fitted on past ``value.fit_sample`` customers.
+FIT_SAMPLE_SEED = 20240601
+
+
+def fit_sample_rows(n: int, size: int | None) -> np.ndarray:
+    """Positions of the rows a model is fitted on: all ``n``, or a seeded sample of ``size``.
+
+    The sample is drawn with :data:`FIT_SAMPLE_SEED` and sorted: the same data give the same
+    sample, hence the same fit.
+    """
+    if size is None or n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(FIT_SAMPLE_SEED).choice(n, size=size, replace=False))
+

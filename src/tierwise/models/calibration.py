@@ -135,7 +135,8 @@ def unfitted_like(model: Any) -> Any:
 
 
 def calibrate_on_history(model: Any, history: pd.DataFrame | None, bought: pd.Series,
-                         horizon_days: float) -> tuple[LikelihoodCalibration | None, str]:
+                         horizon_days: float, fit_sample: int | None = None
+                         ) -> tuple[LikelihoodCalibration | None, str]:
     """Fit ``model``'s kind on ``history`` and calibrate its likelihood on what happened next.
 
     Parameters
@@ -150,6 +151,9 @@ def calibrate_on_history(model: Any, history: pd.DataFrame | None, bought: pd.Se
         the history's date.
     horizon_days
         The likelihood's horizon N.
+    fit_sample
+        Past this many customers the model is refitted on a seeded sample of them
+        (``value.fit_sample``); the map is learned on every customer.
 
     Returns
     -------
@@ -162,7 +166,9 @@ def calibrate_on_history(model: Any, history: pd.DataFrame | None, bought: pd.Se
         return None, "no history one horizon back"
     summary = history[["frequency", "recency", "T"]].astype(float)
     try:
-        then = unfitted_like(model).fit(summary)
+        from ._summary import fit_sample_rows
+
+        then = unfitted_like(model).fit(summary.iloc[fit_sample_rows(len(summary), fit_sample)])
         predicted = np.asarray(then.purchase_probability(summary, horizon_days), dtype=float)
         outcome = history["customer_key"].map(bought).fillna(False).astype(bool).to_numpy()
         return LikelihoodCalibration().fit(predicted, outcome), "calibrated"

@@ -24,7 +24,14 @@ import pandas as pd
 
 from tierwise.errors import DataContractError, FitError
 from tierwise.i18n import MESSAGES
-from tierwise.models._summary import SUMMARY_COLUMNS, compress, summary_arrays, time_divisor
+from tierwise.models._summary import (
+    FIT_SAMPLE_SEED,
+    SUMMARY_COLUMNS,
+    compress,
+    fit_sample_rows,
+    summary_arrays,
+    time_divisor,
+)
 from tierwise.models.gamma_gamma import GammaGamma
 from tierwise.models.validation import (
     DEFAULT_MIN_REPEAT_BUYERS,
@@ -205,9 +212,9 @@ def _note_part(code: str, **fields) -> str:
 
 def _worded_notes(parts: pd.Series, lang: str) -> pd.Series:
     """``clv_note`` in ``lang`` from the stored parts (:func:`tierwise.i18n.render.render_note`)."""
-    from tierwise.i18n.render import render_note
+    from tierwise.i18n.render import render_notes
 
-    return parts.map(lambda a: render_note(a, lang))
+    return render_notes(parts, lang)
 
 
 @dataclass
@@ -237,7 +244,9 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
                      time_unit: str = "days",
                      min_repeat_buyers: int = DEFAULT_MIN_REPEAT_BUYERS,
                      orders: pd.DataFrame | None = None,
-                     holdout_days: float | None = None, lang: str = "en") -> ValueModelResult:
+                     holdout_days: float | None = None, lang: str = "en",
+                     fit_sample: int | None = None,
+                     customer_ids: pd.Series | None = None) -> ValueModelResult:
     """Fit the purchase and spend models and score every customer.
 
     Parameters
@@ -263,6 +272,13 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
         historical-rate CLV (:func:`historical_rate_clv`), and the reason is recorded.
     lang
         Language of ``clv_note``: ``"en"`` or ``"zh"``.
+    fit_sample
+        When ``summary`` has more customers than this, the purchase model is chosen and fitted
+        on a seeded random sample of that many of them (:data:`FIT_SAMPLE_SEED`: the same data
+        give the same sample), and every customer is scored with it. ``None``: all of them.
+    customer_ids
+        The customer of each ``summary`` row (aligned with it), as in ``orders["customer_id"]``:
+        with ``fit_sample``, the holdout selection then reads the sampled customers' orders only.
 
     Returns
     -------
@@ -301,16 +317,32 @@ def fit_value_models(summary: pd.DataFrame, model: str = "auto", *, horizon_days
     if n_repeat < min_repeat_buyers:
         reason = f"only {n_repeat} repeat buyers (< min_repeat_buyers={min_repeat_buyers})"
         return _fallback(summary, info, reason, settings, margin, lang)
+    fit_on, fit_orders = _fit_sample(summary, orders, fit_sample, customer_ids)
+    if len(fit_on) < len(summary):
+        info["fit_sample"] = {"customers": len(fit_on), "seed": FIT_SAMPLE_SEED,
+                              "setting": fit_sample}
     try:
-        tm, info["selection"] = _transaction_model(summary, model, penalizer, time_unit, orders,
-                                                   holdout_days)
-        tm, info["degenerate"] = _trusted_model(summary, tm, penalizer, time_unit)
+        tm, info["selection"] = _transaction_model(fit_on, model, penalizer, time_unit,
+                                                   fit_orders, holdout_days)
+        tm, info["degenerate"] = _trusted_model(fit_on, tm, penalizer, time_unit)
     except FitError as exc:
         info["degenerate"] = getattr(exc, "degenerate", None)
         return _fallback(summary, info, str(exc), settings, margin, lang,
                          short=f"the {info['degenerate']['model']} fit was degenerate"
                          if info["degenerate"] else None)
     return _score(summary, tm, info, settings, margin, min_repeat_buyers, lang)
+
+
+def _fit_sample(summary: pd.DataFrame, orders: pd.DataFrame | None, size: int | None,
+                customer_ids: pd.Series | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows (and their orders) the purchase model is fitted on: all, or a seeded sample."""
+    if size is None or len(summary) <= size:
+        return summary, orders
+    rows = fit_sample_rows(len(summary), size)
+    if orders is not None and customer_ids is not None:
+        keep = pd.Index(np.asarray(customer_ids)[rows])
+        orders = orders[orders["customer_id"].isin(keep)]
+    return summary.iloc[rows], orders
 
 
 def _trusted_model(summary, tm, penalizer, time_unit):

@@ -110,6 +110,9 @@ class BehaviourClusters:
         Seed for the silhouette sample and the estimators: same data and seed, same clusters.
     sample_size
         At most this many customers score the silhouette.
+    fit_sample
+        The chosen k's model is fitted on at most this many customers (a seeded sample when
+        there are more); every customer is then assigned to a cluster with it.
     n_init
         Restarts per candidate k.
     threshold
@@ -135,7 +138,8 @@ class BehaviourClusters:
                  features: Sequence[str] = tuple(_DEFAULTS.features),
                  random_state: int = _DEFAULTS.random_state,
                  sample_size: int = _DEFAULTS.sample_size, n_init: int = _DEFAULTS.n_init,
-                 threshold: float = _DEFAULTS.threshold) -> None:
+                 threshold: float = _DEFAULTS.threshold,
+                 fit_sample: int = _DEFAULTS.fit_sample) -> None:
         self.k_range = k_range
         self.method = method
         self.features = features
@@ -143,13 +147,14 @@ class BehaviourClusters:
         self.sample_size = sample_size
         self.n_init = n_init
         self.threshold = threshold
+        self.fit_sample = fit_sample
 
     @classmethod
     def from_config(cls, cfg: ClusteringConfig) -> BehaviourClusters:
         """The estimator the ``[clustering]`` section describes."""
         return cls(k_range=tuple(cfg.k_range), method=cfg.method, features=tuple(cfg.features),
                    random_state=cfg.random_state, sample_size=cfg.sample_size,
-                   n_init=cfg.n_init, threshold=cfg.threshold)
+                   n_init=cfg.n_init, threshold=cfg.threshold, fit_sample=cfg.fit_sample)
 
     def __repr__(self) -> str:
         return (f"BehaviourClusters(k_range={tuple(self.k_range)}, method={self.method!r}, "
@@ -162,7 +167,7 @@ class BehaviourClusters:
             ClusteringConfig(method=self.method, k_range=tuple(self.k_range),
                              features=list(self.features), random_state=self.random_state,
                              sample_size=self.sample_size, n_init=self.n_init,
-                             threshold=self.threshold)
+                             threshold=self.threshold, fit_sample=self.fit_sample)
         except ValidationError as exc:
             raise ConfigError(f"BehaviourClusters has an invalid parameter: {exc}",
                               "see the [clustering] section in docs/segments.md") from None
@@ -298,7 +303,11 @@ class BehaviourClusters:
 
     def _final_model(self, scores: dict[int, float], model: Any, z: np.ndarray, n: int,
                      k_lo: int) -> tuple[int, Any]:
-        """The best k by silhouette (ties: the smaller k) and its model fitted on every customer."""
+        """The best k by silhouette (ties: the smaller k) and its model.
+
+        The model is fitted on every customer, or on a seeded sample of ``fit_sample`` of them
+        when there are more (drawn after the silhouette's sample, from the same generator seed).
+        """
         valid = {k: s for k, s in scores.items() if np.isfinite(s)}
         if not valid:
             raise FitError(f"cannot form {k_lo} or more clusters from {n} customers "
@@ -306,7 +315,10 @@ class BehaviourClusters:
                            "cluster more customers or lower clustering.k_range")
         k = max(valid, key=lambda key: (valid[key], -key))
         if model is None or getattr(model, "n_components", getattr(model, "n_clusters", 0)) != k:
-            model = self._estimator(k).fit(z)
+            rows = np.arange(len(z)) if len(z) <= self.fit_sample else np.sort(
+                np.random.default_rng(self.random_state).choice(len(z), size=self.fit_sample,
+                                                                 replace=False))
+            model = self._estimator(k).fit(z[rows])
         return k, model
 
     def fit_predict(self, frame: pd.DataFrame) -> np.ndarray:

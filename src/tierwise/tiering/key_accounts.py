@@ -43,8 +43,8 @@ import pandas as pd
 
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
-from ..i18n.render import render_note
 from ..i18n.render import plain_number as fmt
+from ..i18n.render import render_notes
 from ._common import Lang, check_lang, customer_ids, purchases
 from .policies import KEY_ACCOUNT_TYPE_NAMES, PRICING_GUIDANCE
 from .scorecard import Scorecard
@@ -144,8 +144,7 @@ def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = 
     out["key_account_type"] = _kinds(frame, cfg, decision["key"], report)
     out["key_account_rank"] = pd.array(decision["rank"], dtype="Int64")
     out["key_account_reason_args"] = _reasons(ids, out, gated, adds, removes, decision)
-    out["key_account_reason"] = out["key_account_reason_args"].map(
-        lambda a: render_note(a, lang))
+    out["key_account_reason"] = render_notes(out["key_account_reason_args"], lang)
     _fill_report(report, decision, adds, removes, cap)
     return KeyAccountResult(out, report, card)
 
@@ -348,8 +347,15 @@ def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: list[list[Any]], adds: d
     render_note` words them in either language."""
     n_added = int(d["added"].sum())
     kinds = out["key_account_type"].to_numpy(dtype=object)
+    # the common case (ranked below the seats) written from a template: the same JSON text
+    seats = json.dumps(d["seats"])
+    cap = ('[["ka.cap_added", {"rank": %d, "seats": ' + seats + f', "added": {n_added}}}]]'
+           if n_added else '[["ka.cap", {"rank": %d, "seats": ' + seats + "}]]")
     parts = []
     for i, cid in enumerate(ids):
+        if not (d["removed"][i] or d["added"][i] or gated[i] or d["automatic"][i]):
+            parts.append(cap % int(d["rank"][i]))
+            continue
         if d["removed"][i]:
             part = ["ka.manual_remove", _manual_fields(removes[cid])]
         elif d["added"][i]:
@@ -357,13 +363,9 @@ def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: list[list[Any]], adds: d
                 if gated[i] else ["ka.manual_add", _manual_fields(adds[cid])]
         elif gated[i]:
             part = ["ka.gated", {"gates": gated[i]}]
-        elif d["automatic"][i]:
+        else:  # automatic
             part = ["ka.rank", {"rank": int(d["rank"][i]), "seats": d["seats"],
                                 "score": fmt(d["score"][i]), "kind": kinds[i]}]
-        else:
-            fields = {"rank": int(d["rank"][i]), "seats": d["seats"]}
-            part = ["ka.cap_added", {**fields, "added": n_added}] if n_added \
-                else ["ka.cap", fields]
         parts.append(json.dumps([part], ensure_ascii=False))
     return parts
 
