@@ -397,7 +397,8 @@ def simulate_pause(params: dict, T_days, seed: int = 0, time_unit: str = "days",
     lambda)`` with probability ``pi``, ``lambda ~ Gamma(r, alpha)`` (``alpha`` in ``time_unit``);
     after each purchase (also the first when ``modified``) the customer leaves with probability
     ``p ~ Beta(a, b)``. With ``integer_days`` times are floored to whole days and purchases of
-    a day collapse into one. Returns ``frequency``, ``recency``, ``T`` and, with
+    a day collapse into one. Returns ``frequency``, ``recency``, ``T``, ``litt``, ``gap_last``,
+    ``gap_prev`` (as :func:`~tierwise.models.cnbd.simulate_cnbd`) and, with
     ``holdout_days``, ``purchases_holdout`` (purchase days in ``(T, T + holdout_days]``).
     """
     rng = np.random.default_rng(seed)
@@ -407,6 +408,7 @@ def simulate_pause(params: dict, T_days, seed: int = 0, time_unit: str = "days",
     lam = rng.gamma(params["r"], 1.0 / params["alpha"], n) / time_divisor(time_unit)
     p = rng.beta(params["a"], params["b"], n)
     freq, last, holdout = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+    litt, gap_last, gap_prev = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     now, last_seen = np.zeros(n), np.zeros(n)
     active = np.arange(n)
     if modified:
@@ -421,10 +423,16 @@ def simulate_pause(params: dict, T_days, seed: int = 0, time_unit: str = "days",
         holdout[idx] += later & (when > last_seen[idx])
         last_seen[idx] = when
         new = (when > last[idx]) & ~later
-        freq[idx[new]] += 1
-        last[idx[new]] = when[new]
+        new_idx = idx[new]
+        gap = when[new] - last[new_idx]
+        freq[new_idx] += 1
+        litt[new_idx] += np.log(gap)
+        gap_prev[new_idx] = gap_last[new_idx]
+        gap_last[new_idx] = gap
+        last[new_idx] = when[new]
         active = idx[rng.random(idx.size) >= p[idx]]
-    out = pd.DataFrame({"frequency": freq, "recency": last, "T": T_days})
+    out = pd.DataFrame({"frequency": freq, "recency": last, "T": T_days, "litt": litt,
+                        "gap_last": gap_last, "gap_prev": gap_prev})
     if holdout_days:
         out["purchases_holdout"] = holdout
     return out
