@@ -12,7 +12,12 @@ is almost certain churn; to a Poisson model it is noise. This model expects such
 * the drop-out of MBG/CNBD-k is kept: after every purchase (the first included) the customer
   leaves with probability ``p ~ Beta(a, b)``.
 
-Parameters ``r, alpha, a, b, k, pi, s``, all estimated by maximum likelihood over all customers.
+Parameters ``r, alpha, a, b, k, pi, s``, estimated in two steps by maximum likelihood over all
+customers: ``k, pi, s`` from the ratio ``M = t1 / (t1 + t2)`` of each customer's last two gaps
+(``gap_prev``, ``gap_last``), which is a mixture of four beta distributions whatever the rate (Wheat
+& Morrison's argument with pauses); then ``r, alpha, a, b`` from the summaries with those fixed.
+The standard errors of the second step are conditional on the first (they leave out its
+uncertainty).
 
 **Likelihood on the summaries.** Which of a customer's past gaps held a pause is not observed,
 and the features keep ``(x, t_x, T)`` (not every gap), so the model is fitted on the likelihood of
@@ -42,8 +47,8 @@ draws per distinct history (importance sampling: ``lambda`` from its gamma poste
 truncated gamma, then the future gaps and drop-outs simulated). The same seed gives the same
 forecasts; the Monte Carlo error of a forecast is about ``1 / sqrt(draws)`` of it relative.
 
-The gradient is taken by central differences and the standard errors come from the numerical
-Hessian of the log-likelihood (delta method from the transformed parameters).
+Both steps use central-difference gradients; the standard errors come from the numerical Hessian
+of each step's log-likelihood (delta method from the log / logit parameters).
 """
 
 from __future__ import annotations
