@@ -259,5 +259,5 @@ def test_target_list_carries_likelihood_and_next_purchase(admin, store: Store,
         for row in found:
             cid = row["customer_id"]
             assert float(row["purchase_likelihood"]) == pytest.approx(
-                truth.at[cid, "purchase_likelihood"])
+                truth.at[cid, "purchase_likelihood"], abs=5e-5)
             assert row["next_purchase_expected"] == nxt[cid].strftime("%Y-%m-%d")

@@ -404,7 +404,7 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     Columns: ``customer_id``, ``name``, ``phone``, ``face_value``, ``valid_from``,
     ``valid_until``, ``campaign``, then what every sales list carries, from the campaign's run
     (:meth:`tierwise.runview.RunView.outlook`): ``purchase_likelihood`` (a purchase in the run's
-    purchase horizon) and ``next_purchase_expected`` (last purchase + the customer's own
+    purchase horizon, to 4 decimals: a long fraction could read as a phone number) and ``next_purchase_expected`` (last purchase + the customer's own
     expected gap). Nothing in it tells who is in the control group.
     """
     from ..runview import RunView
@@ -417,7 +417,8 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     outlook = RunView(store.con, campaign.run_id).outlook(ids.tolist()).set_index("customer_id")
     return frame.assign(face_value=campaign.face_value, valid_from=campaign.window_start,
                         valid_until=campaign.window_end, campaign=campaign.name,
-                        purchase_likelihood=ids.map(outlook["purchase_likelihood"]).to_numpy(),
+                        purchase_likelihood=ids.map(outlook["purchase_likelihood"])
+                        .round(4).to_numpy(),
                         next_purchase_expected=ids.map(outlook["next_purchase_expected"])
                         .dt.date.to_numpy())
 
