@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_campaigns_flow import campaign_cli
+from test_campaigns_flow import campaign_cli, small_demo
 from tierwise.campaigns import evaluate_series, get_campaign, split_control
 from tierwise.errors import ConfigError
 from tierwise.store import Store
@@ -23,11 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("steps")
-    done = campaign_cli("demo", "--dir", str(root), "--members", "300", "--accounts", "30",
-                        "--json", cwd=root)
-    assert done.returncode == 0, done.stderr
-    return root / "restaurant"
+    return small_demo(tmp_path_factory.mktemp("steps"))
 
 
 @pytest.fixture(scope="module")

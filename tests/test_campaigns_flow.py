@@ -396,6 +396,14 @@ def campaign_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
+def small_demo(root: Path) -> Path:
+    """``tierwise demo`` with 300 members and 30 accounts in ``root``; its restaurant folder."""
+    done = campaign_cli("demo", "--dir", str(root), "--members", "300", "--accounts", "30",
+                        "--json", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root / "restaurant"
+
+
 @pytest.mark.slow
 def test_end_to_end_from_the_command_line(tmp_path: Path) -> None:
     store_file = build_store(tmp_path / "tierwise.duckdb")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from test_campaigns_flow import campaign_cli
+from test_campaigns_flow import campaign_cli, small_demo
 from tierwise.runview import RunView, Scope
 from tierwise.store import Store
 
@@ -22,11 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("retention")
-    done = campaign_cli("demo", "--dir", str(root), "--members", "300", "--accounts", "30",
-                        "--json", cwd=root)
-    assert done.returncode == 0, done.stderr
-    return root / "restaurant"
+    return small_demo(tmp_path_factory.mktemp("retention"))
 
 
 @pytest.fixture(scope="module")

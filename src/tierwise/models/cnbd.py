@@ -53,6 +53,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.special import betainc, digamma, gammaln
@@ -477,15 +479,31 @@ def simulate_cnbd(params: dict, T_days, seed: int = 0, time_unit: str = "days",
     n, k = len(T_days), int(params.get("k", 1))
     lam = rng.gamma(params["r"], 1.0 / params["alpha"], n) / time_divisor(time_unit)
     p = rng.beta(params["a"], params["b"], n)
-    freq, litt = np.zeros(n, dtype=np.int64), np.zeros(n)
-    last, gap_last, gap_prev = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
-    now, last_seen = np.zeros(n), np.zeros(n)
     active = np.flatnonzero(lam > 0)
     if modified:
         active = active[rng.random(active.size) >= p[active]]
+    return simulate_purchases(T_days, lam, p, active, lambda size: rng.gamma(k, 1.0, size), rng,
+                              integer_days=integer_days, holdout_days=holdout_days)
+
+
+def simulate_purchases(T_days: np.ndarray, lam: np.ndarray, p: np.ndarray, active: np.ndarray,
+                       gaps: Any, rng: np.random.Generator, *, integer_days: bool = True,
+                       holdout_days: float = 0.0) -> pd.DataFrame:
+    """The purchase days of simulated customers, as the summaries the rhythm models read.
+
+    Every customer first buys at time 0; each of the ``active`` ones then waits ``gaps(size)``
+    (unit-rate waiting times, one per active customer) divided by its rate ``lam``, buys, and
+    leaves with probability ``p``, until past ``T_days + holdout_days``. The simulators of
+    :func:`simulate_cnbd` and :func:`tierwise.models.pause.simulate_pause` differ only in
+    ``gaps`` and who starts active.
+    """
+    n = len(T_days)
+    freq, litt = np.zeros(n, dtype=np.int64), np.zeros(n)
+    last, gap_last, gap_prev = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
+    now, last_seen = np.zeros(n), np.zeros(n)
     holdout, end = np.zeros(n), T_days + holdout_days
     while active.size:
-        now[active] += rng.gamma(k, 1.0, active.size) / lam[active]
+        now[active] += gaps(active.size) / lam[active]
         idx = active[now[active] <= end[active]]
         when = np.floor(now[idx]) if integer_days else now[idx]
         later = when > T_days[idx]

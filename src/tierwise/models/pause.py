@@ -68,6 +68,7 @@ from tierwise.models._summary import (
     purchase_summary,
     time_divisor,
 )
+from tierwise.models.cnbd import simulate_purchases
 
 PARAM_NAMES = ("r", "alpha", "a", "b", "k", "pi", "s")
 DEFAULT_DRAWS = 500
@@ -412,35 +413,15 @@ def simulate_pause(params: dict, T_days, seed: int = 0, time_unit: str = "days",
     k, pi, s = params["k"], params["pi"], params["s"]
     lam = rng.gamma(params["r"], 1.0 / params["alpha"], n) / time_divisor(time_unit)
     p = rng.beta(params["a"], params["b"], n)
-    freq, last, holdout = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
-    litt, gap_last, gap_prev = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
-    now, last_seen = np.zeros(n), np.zeros(n)
     active = np.arange(n)
     if modified:
         active = active[rng.random(n) >= p]
-    end = T_days + holdout_days
-    while active.size:
-        shape = np.where(rng.random(active.size) < pi, k + s, k)
-        now[active] += rng.gamma(shape, 1.0) / lam[active]
-        idx = active[now[active] <= end[active]]
-        when = np.floor(now[idx]) if integer_days else now[idx]
-        later = when > T_days[idx]
-        holdout[idx] += later & (when > last_seen[idx])
-        last_seen[idx] = when
-        new = (when > last[idx]) & ~later
-        new_idx = idx[new]
-        gap = when[new] - last[new_idx]
-        freq[new_idx] += 1
-        litt[new_idx] += np.log(gap)
-        gap_prev[new_idx] = gap_last[new_idx]
-        gap_last[new_idx] = gap
-        last[new_idx] = when[new]
-        active = idx[rng.random(idx.size) >= p[idx]]
-    out = pd.DataFrame({"frequency": freq, "recency": last, "T": T_days, "litt": litt,
-                        "gap_last": gap_last, "gap_prev": gap_prev})
-    if holdout_days:
-        out["purchases_holdout"] = holdout
-    return out
+
+    def gaps(size: int) -> np.ndarray:
+        return rng.gamma(np.where(rng.random(size) < pi, k + s, k), 1.0)
+
+    return simulate_purchases(T_days, lam, p, active, gaps, rng, integer_days=integer_days,
+                              holdout_days=holdout_days)
 
 
 __all__ = ["MBGCNBDPause", "pause_log_likelihood", "simulate_pause"]
