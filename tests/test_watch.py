@@ -174,13 +174,10 @@ def test_period_end() -> None:
 
 
 def test_serve_schedule_does_the_watch_passes_in_the_background(tmp_path: Path) -> None:
-    import json
-    import socket
-    import subprocess
-    import sys
-    import threading
     import time
-    import urllib.request
+
+    import httpx
+    from _serve import serving
 
     september, october = _split_visits(tmp_path)
     inbox = tmp_path / "inbox"
@@ -202,31 +199,15 @@ backoff_seconds = 0.01
 """, encoding="utf-8")
         _drop(inbox, "visits-2026-09.csv", september)
         assert run_cli("watch", "--once", "--today", TODAY, cwd=tmp_path).code == 0
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tierwise", "serve", "--schedule", "--port", str(port)],
-            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
-        reader.start()
-        try:
+        log = tmp_path / "serve.log"
+        with serving("--schedule", cwd=tmp_path, log=log, timeout=240) as (base, _):
             _drop(inbox, "visits-2026-10.csv", october)
             deadline = time.monotonic() + 240
-            while time.monotonic() < deadline and not any(
-                    "scheduled pass: 1 file(s) (1 ingested" in line for line in lines):
+            while time.monotonic() < deadline and \
+                    "scheduled pass: 1 file(s) (1 ingested" not in log.read_text():
                 time.sleep(0.5)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
-                                        timeout=5) as answer:
-                assert json.loads(answer.read())["status"] == "ok"
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-            reader.join(timeout=10)
-    output = "".join(lines)
+            assert httpx.get(f"{base}/api/health", timeout=5).json()["status"] == "ok"
+    output = log.read_text()
     assert "scheduled pass: 1 file(s) (1 ingested" in output and "Traceback" not in output
     alerts = _posts(hook)[0]
     assert len(alerts) == 2 and alerts[1]["period"] == "2026-10", output
