@@ -18,6 +18,14 @@ def _known_keys(value: dict[str, Any], valid: tuple[str, ...], what: str) -> dic
     return value
 
 
+def _known_codes(value: list[str], valid: tuple[str, ...], what: str) -> list[str]:
+    """``value`` when every code is one of ``valid``; else the error lists the valid ones."""
+    unknown = [s for s in value if s not in valid]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; valid: {', '.join(valid)}")
+    return value
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "(top level)"
 

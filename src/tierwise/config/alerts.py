@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_serializer, field_validator, model_validator
 
-from ._base import _Section
+from ._base import _Section, _known_codes
 from .tiering import PYRAMID_TIERS
 
 #: The rules an ``[alerts]`` section can switch on (docs/alerts.md).
@@ -157,26 +157,17 @@ class AlertsConfig(_Section):
     @field_validator("rules")
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
-        unknown = [r for r in value if r not in ALERT_RULES]
-        if unknown:
-            raise ValueError(f"unknown rule(s) {unknown}; valid: {', '.join(ALERT_RULES)}")
-        return value
+        return _known_codes(value, ALERT_RULES, "rule(s)")
 
     @field_validator("tiers", "watch_tiers")
     @classmethod
     def _tiers(cls, value: list[str]) -> list[str]:
-        unknown = [t for t in value if t not in _TIER_CODES]
-        if unknown:
-            raise ValueError(f"unknown tier(s) {unknown}; valid: {', '.join(_TIER_CODES)}")
-        return value
+        return _known_codes(value, _TIER_CODES, "tier(s)")
 
     @field_validator("states")
     @classmethod
     def _states(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in _STATE_CODES]
-        if unknown:
-            raise ValueError(f"unknown state(s) {unknown}; valid: {', '.join(_STATE_CODES)}")
-        return value
+        return _known_codes(value, _STATE_CODES, "state(s)")
 
     @model_validator(mode="after")
     def _mail_needs_both(self) -> AlertsConfig:

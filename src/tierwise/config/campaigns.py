@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from ._base import _Section
+from ._base import _Section, _known_codes
 
 
 class CampaignDefaultsConfig(_Section):
@@ -54,19 +54,12 @@ class CampaignDefaultsConfig(_Section):
     def _known_policies(cls, value: list[str]) -> list[str]:
         from ..lifecycle.policies import POLICY_CODES  # data module; imported late
 
-        return _known(value, POLICY_CODES, "activity policy(ies)")
+        return _known_codes(value, POLICY_CODES, "activity policy(ies)")
 
     @field_validator("exclude_states")
     @classmethod
     def _known_states(cls, value: list[str]) -> list[str]:
         from ..lifecycle.policies import ACTIVITY_STATES  # data module; imported late
 
-        return _known(value, ACTIVITY_STATES, "activity state(s)")
+        return _known_codes(value, ACTIVITY_STATES, "activity state(s)")
 
-
-def _known(value: list[str], valid: tuple[str, ...], what: str) -> list[str]:
-    """``value`` when every code is one of ``valid``; else the error lists the valid ones."""
-    unknown = [s for s in value if s not in valid]
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown}; valid: {', '.join(valid)}")
-    return value

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ._base import _Section
+from ._base import _Section, _known_codes
 
 
 # ---- the web dashboard (tierwise serve) ----
@@ -72,10 +72,7 @@ class WebConfig(_Section):
     @field_validator("full_phone_roles")
     @classmethod
     def _known_roles(cls, value: list[str]) -> list[str]:
-        unknown = [r for r in value if r not in WEB_ROLES]
-        if unknown:
-            raise ValueError(f"unknown role(s) {unknown}; valid: {', '.join(WEB_ROLES)}")
-        return value
+        return _known_codes(value, WEB_ROLES, "role(s)")
 
     @field_validator("trusted_proxies")
     @classmethod
