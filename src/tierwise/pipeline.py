@@ -248,6 +248,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                                 outcomes=archived_by_outcome(store, as_of))
         _add_items(store, snap, as_of)
         _add_retention(store, snap, as_of)
+        _add_loyalty(cfg, store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
@@ -314,6 +315,18 @@ def _add_retention(store: Store, snap: Any, as_of: dt.date) -> None:
     from .lifecycle.retention import retention_tables
 
     snap.tables.update(retention_tables(store.con, as_of, snap.customers))
+
+
+def _add_loyalty(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+    """Loyalty levels from the orders (:mod:`tierwise.loyalty.levels`), when configured."""
+    if not cfg.loyalty.level:
+        return
+    from .loyalty.levels import compute_levels, level_counts, window_spend
+
+    levels = compute_levels(window_spend(store.con, as_of, cfg.loyalty.window), as_of,
+                            cfg.loyalty)
+    snap.customers = snap.customers.merge(levels, on="customer_key", how="left")
+    snap.tables["loyalty_levels"] = level_counts(levels, cfg.loyalty)
 
 
 def _advice_summary(meta: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ module             sections
 ``web``            ``[web]``
 ``tasks``          ``[tasks]``
 ``alerts``         ``[alerts]``, ``[watch]``
+``loyalty``        ``[loyalty]`` (levels customers climb, rewards by rule)
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -92,6 +93,11 @@ from .web import (
 from .tasks import (
     TasksConfig,
 )
+from .loyalty import (
+    LoyaltyConfig,
+    LoyaltyLevelConfig,
+    LoyaltyRewardConfig,
+)
 from .alerts import (
     ALERT_RULES,
     WEBHOOK_FORMATS,
@@ -132,6 +138,7 @@ class Config(_Section):
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -163,7 +170,10 @@ class Config(_Section):
         """A short, stable hash of the settings that change results (not of paths)."""
         data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
                                                      "campaigns", "web", "tasks", "alerts",
-                                                     "watch"})
+                                                     "watch",
+                                                     # no levels, no rewards: hashes as before
+                                                     *(() if self.loyalty.enabled
+                                                       else ("loyalty",))})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -229,6 +239,9 @@ __all__ = [
     "KeyAccountsConfig",
     "LINE_COLUMNS",
     "LifecycleConfig",
+    "LoyaltyConfig",
+    "LoyaltyLevelConfig",
+    "LoyaltyRewardConfig",
     "MonitoringConfig",
     "PYRAMID_LEVELS",
     "PYRAMID_TIERS",

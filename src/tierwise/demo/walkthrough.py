@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
+from ..config import SourceConfig, SourcesConfig, load_config
 from ..pipeline import ingest, run
 
 RESTAURANT_END = dt.date(2026, 10, 31)
@@ -55,6 +55,61 @@ name_zh = "其他会员"
 default = true
 owner = "张总监 (marketing)"
 playbook = {{ offer = "member-day coupon", channel = "SMS", message = "会员日专享优惠券已到账。" }}
+
+# Loyalty levels by net spend this quarter; one quarter below the level is forgiven (grace).
+# 会员等级：按本季度净消费升级；低于门槛的第一个季度为保级宽限期。
+[loyalty]
+window = "quarter"
+grace_periods = 1
+reward_months = 4
+
+[[loyalty.level]]
+code = "member"
+name = "Member"
+name_zh = "普通会员"
+min_spend = 0
+
+[[loyalty.level]]
+code = "silver"
+name = "Silver"
+name_zh = "银卡会员"
+min_spend = 1000
+
+[[loyalty.level]]
+code = "gold"
+name = "Gold"
+name_zh = "金卡会员"
+min_spend = 3000
+
+[[loyalty.level]]
+code = "diamond"
+name = "Diamond"
+name_zh = "钻石会员"
+min_spend = 8000
+
+# A coupon of 100 after a meal of 2,000 or more; a quarter of the diners are held out by a hash
+# of their card number, so the coupon's effect can be told from chance.
+# 单笔消费满 2,000 元赠 100 元券；按会员卡号哈希留出四分之一作对照组。
+[[loyalty.reward]]
+code = "big_meal"
+name = "Big-meal coupon"
+name_zh = "大额消费赠券"
+kind = "single_order"
+min_amount = 2000
+cost = 100
+control_share = {share}
+seed = {seed}
+window_days = 30
+
+[[loyalty.reward]]
+code = "spend_10k"
+name = "10,000 club gift"
+name_zh = "累计消费满万礼"
+kind = "cumulative"
+min_amount = 10000
+cost = 88
+control_share = {share}
+seed = {seed}
 """
 
 B2B_CONFIG = """\
@@ -137,16 +192,33 @@ def _business(folder: Path, config_text: str, as_ofs: list[dt.date],
     store.unlink(missing_ok=True)
     cfg = load_config(config_path)
     ingested = ingest(cfg, progress=progress)
+    extra = _extra_sources(folder)
+    if extra is not None:  # the loyalty demo's own members and visits (tierwise.demo.loyalty)
+        ingested.reports += ingest(cfg, progress=progress, sources=extra).reports
     runs = []
     for as_of in as_ofs:
         result = run(cfg, as_of=as_of, progress=progress)
         runs.append({"run_id": result.run_id, "period": result.period,
                      "as_of": result.as_of.isoformat(), "customers": result.n_customers,
                      **result.summary})
+    if cfg.loyalty.reward:
+        from ..loyalty import issue_rewards
+        from ..store import Store
+
+        progress(f"{folder.name}: loyalty rewards")
+        with Store(cfg.store_path) as store:
+            issue_rewards(store, cfg)
     progress(f"{folder.name}: reports")
     reports = _reports(cfg.store_path, folder)
     return {"config": str(config_path), "store": str(store), "ingest": ingested.to_dicts(),
             "runs": runs, "reports": [str(path) for path in reports]}
+
+
+def _extra_sources(folder: Path) -> SourcesConfig | None:
+    if not (folder / "loyalty_visits.csv").is_file():
+        return None
+    return SourcesConfig(orders=SourceConfig(path=folder / "loyalty_visits.csv"),
+                         customers=SourceConfig(path=folder / "loyalty_members.csv"))
 
 
 def _reports(store_path: Path, folder: Path) -> list[Path]:
@@ -168,16 +240,19 @@ def run_demo(directory: Path | str, *, members: int = 2000, accounts: int = 300,
     the latest run's report as ``report.xlsx`` and ``report.html``.
     """
     from . import generate_b2b, generate_restaurant
+    from .loyalty import REWARD_SEED, REWARD_SHARE, generate_loyalty
 
     started = time.perf_counter()
     root = Path(directory)
     restaurant, b2b = root / "restaurant", root / "b2b"
     progress("generating the restaurant chain")
     generate_restaurant(restaurant, members=members, end=RESTAURANT_END)
+    generate_loyalty(restaurant, end=RESTAURANT_END)
     progress("generating the B2B supplier")
     generate_b2b(b2b, accounts=accounts, end=B2B_END)
     businesses = {
-        "restaurant": _business(restaurant, RESTAURANT_CONFIG.format(end=RESTAURANT_END),
+        "restaurant": _business(restaurant, RESTAURANT_CONFIG.format(
+            end=RESTAURANT_END, share=REWARD_SHARE, seed=REWARD_SEED),
                                 _month_ends(RESTAURANT_END, 3), progress),
         "b2b": _business(b2b, B2B_CONFIG.format(end=B2B_END), _quarter_ends(B2B_END, 4), progress),
     }

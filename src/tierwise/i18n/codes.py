@@ -9,6 +9,7 @@ checks both languages are here.
 
 from __future__ import annotations
 
+from .loyalty_words import LOYALTY_MESSAGES
 from .task_words import TASK_MESSAGES
 
 _WAKE_UP = {"zh": "登门拜访、纪念日电话问候、针对性优惠",
@@ -230,6 +231,7 @@ CODE_MESSAGES: dict[str, dict[str, str]] = {
     "clv_note.prospect": {"zh": "尚无购买：潜在客户，不适用价值模型",
                           "en": "no purchase yet: a prospect, no value model applies"},
     **TASK_MESSAGES,
+    **LOYALTY_MESSAGES,
 }
 
 #: Every stored code column -> the catalogue family that names its values.

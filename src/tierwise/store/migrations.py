@@ -353,4 +353,17 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE campaigns ADD COLUMN after_days BIGINT;
         UPDATE campaigns SET series_id = campaign_id, step = 1 WHERE series_id IS NULL;
     """),
+    # loyalty levels ([loyalty]): the level held, the next one and the spend missing to reach
+    # it in the current window, and the grace a customer below their level's threshold is in
+    ("0080_loyalty_levels", """
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_level VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_rank BIGINT;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_spend DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_window_end DATE;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_next_level VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_distance DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_in_grace BOOLEAN;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_grace_since DATE;
+        ALTER TABLE snapshot_customers ADD COLUMN loyalty_keep_distance DOUBLE;
+    """),
 ]
