@@ -15,6 +15,7 @@ from rich.markup import escape
 from .cli_alerts import alerts_app
 from .cli_alerts import watch as watch_command
 from .cli_campaigns import campaign_app
+from .cli_loyalty import loyalty_app
 from .cli_tasks import tasks_app
 from .cli_common import (
     DEFAULT_CONFIG,
@@ -48,6 +49,7 @@ app = typer.Typer(
 export_app = typer.Typer(help="Write results to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
