@@ -201,13 +201,6 @@ def _business(folder: Path, config_text: str, as_ofs: list[dt.date],
         runs.append({"run_id": result.run_id, "period": result.period,
                      "as_of": result.as_of.isoformat(), "customers": result.n_customers,
                      **result.summary})
-    if cfg.loyalty.reward:
-        from ..loyalty import issue_rewards
-        from ..store import Store
-
-        progress(f"{folder.name}: loyalty rewards")
-        with Store(cfg.store_path) as store:
-            issue_rewards(store, cfg)
     progress(f"{folder.name}: reports")
     reports = _reports(cfg.store_path, folder)
     return {"config": str(config_path), "store": str(store), "ingest": ingested.to_dicts(),

@@ -63,6 +63,7 @@ LOYALTY_MESSAGES: dict[str, dict[str, str]] = {
     "col.months": {"zh": "月份", "en": "months"},
     "col.issued": {"zh": "发放", "en": "issued"},
     "col.cost": {"zh": "成本", "en": "cost"},
+    "col.sentence": {"zh": "还需", "en": "what it takes"},
     "col.verdict": {"zh": "结论", "en": "verdict"},
 }
 

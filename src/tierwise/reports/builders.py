@@ -25,7 +25,7 @@ from .structure import Figure, Report, Section, Table, label_names
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
                 "retention", "backtest", "attendance", "segments", "migration", "warnings",
-                "campaigns")
+                "campaigns", "loyalty")
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -42,7 +42,7 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
                 "campaigns": _campaigns, "backtest": backtest_section,
-                "retention": _retention}
+                "retention": _retention, "loyalty": _loyalty}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -456,7 +456,8 @@ def _campaigns(c: _Context) -> Section:
     from ..campaigns import evaluate_campaign, list_campaigns
     from ..errors import TierwiseError
     try:
-        campaigns = [cp for cp in list_campaigns(c.store) if cp.run_id <= c.run_id]
+        campaigns = [cp for cp in list_campaigns(c.store) if cp.run_id <= c.run_id
+                     and cp.meta.get("kind") != "reward"]  # rewards: the loyalty section
     except TierwiseError:
         campaigns = []
     if not campaigns:
@@ -486,6 +487,48 @@ def _campaigns(c: _Context) -> Section:
         s.tables.append(c.make("steps", "campaigns.steps_title", steps))
     s.figures.append(Figure("cost_basis", c.t("fig.cost_basis"), c.t("campaigns.cost_basis"),
                             "text"))
+    return s
+
+
+def _loyalty(c: _Context) -> Section:
+    """Customers per loyalty level, those closest to the next level, and the rewards' effect
+    (:mod:`tierwise.loyalty.view`, the read model the CLI and the web show)."""
+    from ..loyalty import run_loyalty
+    from ..loyalty.view import levels_view, rewards_view
+
+    loyalty = run_loyalty(c.meta)
+    if not loyalty.level:
+        return c.missing("loyalty", "why.no_loyalty", window=c.t(f"loyalty_window.{loyalty.window}"))
+    s = c.section("loyalty", window=c.t(f"loyalty_window.{loyalty.window}"))
+    view = levels_view(c.store.con, int(c.run_id), loyalty, c.lang)
+    levels = pd.DataFrame(view["levels"])[["level_name", "min_spend", "customers",
+                                           "spend_window", "in_grace", "near_next"]]
+    table = c.make("levels", "loyalty.levels_title", levels, {"level_name": c.t("col.level")})
+    table.formats.update(min_spend="currency", spend_window="currency", in_grace="integer",
+                         near_next="integer")
+    s.tables.append(table)
+    if view["near"]:
+        near = pd.DataFrame(view["near"])[["customer_id", "name", "level_name",
+                                           "loyalty_distance", "next_level_name", "sentence"]]
+        table = c.make("near", "loyalty.near_title", near, {
+            "level_name": c.t("col.level"), "loyalty_distance": c.t("col.distance"),
+            "next_level_name": c.t("col.next_level"), "sentence": c.t("col.sentence")})
+        table.formats.update(loyalty_distance="currency")
+        s.tables.append(table)
+    rewards = rewards_view(c.store, loyalty, c.lang) if loyalty.reward else []
+    if rewards:
+        frame = pd.DataFrame(rewards).assign(months=lambda f: f["months"].str.join(" "))
+        table = c.make("rewards", "loyalty.rewards_title", frame[[
+            "reward_name", "months", "issued", "used", "cost", "target_rate", "control_rate",
+            "uplift", "incremental_profit", "verdict"]], {"reward_name": c.t("col.reward"),
+                                                          "target_rate": c.t("col.treated_rate")})
+        table.formats.update(issued="integer", cost="currency")
+        s.tables.append(table)
+        s.figures.append(Figure("reward_note", c.t("fig.cost_basis"), c.t("loyalty.reward_note"),
+                                "text"))
+    elif loyalty.reward:
+        s.figures.append(Figure("reward_note", c.t("col.reward"), c.t("loyalty.no_rewards"),
+                                "text"))
     return s
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from . import campaigns as web_campaigns
 from . import tasks as web_tasks
 from . import queries as q
+from ..loyalty.words import level_sentences
 from .access import Viewer
 from .context import WebContext, context
 from .snapshots import NeedsThread, from_memory
@@ -32,6 +33,7 @@ from .models import (
     HealthOut,
     KeyAccountsOut,
     LoginIn,
+    LoyaltyOut,
     MeOut,
     MigrationOut,
     OutcomeIn,
@@ -227,8 +229,39 @@ def detail_data(ctx: WebContext, viewer: Viewer, run: int | None, customer_id: s
     index = cache.shelf.get(info.run_id)
     row = index.row(viewer, customer_id) if index is not None and index.finds_rows else None
     with cache.reader(lookup=row is not None) as con:  # then only the history is read
-        return q.customer_detail(con, viewer, info, customer_id, row=row, runs=runs,
-                                 service_policies=policies)
+        detail = q.customer_detail(con, viewer, info, customer_id, row=row, runs=runs,
+                                   service_policies=policies)
+    detail["loyalty"] = level_sentences(detail["customer"], ctx.settings.loyalty,
+                                        info.language or "en")
+    return detail
+
+
+@router.get("/loyalty", response_model=LoyaltyOut, responses=READ_ERRORS)
+def loyalty(request: Request, run: RunParam = None) -> dict:
+    """Customers per loyalty level, those closest to the next level, and the rewards' effect."""
+    ctx, viewer = _viewer(request)
+    return loyalty_data(ctx, viewer, run)
+
+
+def loyalty_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | None = None
+                 ) -> dict:
+    """Levels among the viewer's customers (the server's copy); rewards from the store
+    (counts and money, as campaigns are shown to every role)."""
+    from ..loyalty.view import levels_view, rewards_view
+
+    info = run_of(ctx, run)
+    lang = lang or info.language or "en"
+    settings = ctx.settings
+    where, params = q.scoped(viewer, info.run_id)
+    with ctx.ensure_loaded().reader() as con:
+        data = levels_view(con, info.run_id, settings.loyalty, lang, where=where,
+                           params=params, near=settings.web.call_list_size)
+    rewards: list[dict] = []
+    if settings.loyalty.reward:
+        with ctx.store.reading() as store:
+            rewards = rewards_view(store, settings.loyalty, lang, settings.campaigns)
+    data.pop("customer", None)
+    return q.json_safe({"run": info.to_dict(), **data, "rewards": rewards})
 
 
 @router.get("/key-accounts", response_model=KeyAccountsOut, responses=READ_ERRORS)

@@ -416,6 +416,60 @@ class CustomerDetailOut(_Out):
     history: list[HistoryRow]
     next_action: NextAction
     outlook: Outlook | None = None
+    #: The loyalty level and the spend missing, in sentences (empty without [loyalty] levels).
+    loyalty: list[str] = []
+
+
+# -- loyalty ----------------------------------------------------------------------------------------
+class LoyaltyLevelRow(_Out):
+    level: str
+    level_name: str
+    rank: int
+    min_spend: float
+    customers: int
+    spend_window: float
+    in_grace: int
+    near_next: int
+
+
+class LoyaltyNearRow(_Out):
+    customer_id: str
+    name: Text = None
+    loyalty_level: str
+    level_name: str
+    loyalty_spend: float | None = None
+    loyalty_next_level: str
+    next_level_name: str
+    loyalty_distance: float
+    sentence: str
+
+
+class RewardRow(_Out):
+    reward: str
+    reward_name: str
+    months: list[str]
+    pending: list[str]
+    issued: int
+    used: int
+    cost: float
+    revenue: float
+    target_rate: float | None = None
+    control_rate: float | None = None
+    uplift: float | None = None
+    uplift_low: float | None = None
+    uplift_high: float | None = None
+    incremental_profit: float | None = None
+    status: str
+    verdict: str
+
+
+class LoyaltyOut(_Out):
+    run: RunOut
+    configured: bool
+    window: str
+    levels: list[LoyaltyLevelRow]
+    near: list[LoyaltyNearRow]
+    rewards: list[RewardRow]
 
 
 # -- key accounts, calls, migration ---------------------------------------------------------------

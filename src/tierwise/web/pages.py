@@ -31,6 +31,7 @@ from .downloads import REPORT_FORMATS, report_file, targets_csv
 from .errors import Forbidden, NotFound, SignInRequired, TooManyAttempts
 from ..i18n import CODE_FAMILIES, name_of
 from ..i18n.render import render_note
+from ..loyalty.words import level_sentences
 from .messages import LANGUAGES, t
 from .models import CampaignIn, OutcomeIn
 from .security import Session
@@ -248,6 +249,8 @@ def customer(request: Request, customer_id: str, run: RunParam = None,
     ctx, viewer = _page(request)
     data = api.detail_data(ctx, viewer, run, customer_id)
     words = language(request, data["run"]["language"])
+    if words != (data["run"]["language"] or "en"):  # the page's language, not the run's
+        data["loyalty"] = level_sentences(data["customer"], ctx.settings.loyalty, words)
     try:
         events = api.timeline_data(ctx, customer_id, words)
     except StoreBusyError:  # a run holds the store: the page shows without its timeline
@@ -263,6 +266,15 @@ def key_accounts(request: Request, run: RunParam = None, lang: LangParam = None
     data = api.key_accounts_data(ctx, viewer, run)
     return render(request, "key_accounts.html", viewer=viewer, page="key_accounts",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx))
+
+
+@router.get("/loyalty")
+def loyalty(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    info = api.run_of(ctx, run)
+    data = api.loyalty_data(ctx, viewer, run, language(request, info.language))
+    return render(request, "loyalty.html", viewer=viewer, page="loyalty",
+                  run_language=info.language, data=data, runs=_runs(ctx))
 
 
 @router.get("/calls")

@@ -198,6 +198,11 @@ def _scoped(viewer: Viewer, run_id: int, extra: list[str] | None = None,
     return " AND ".join(conds), [run_id, *params, *(extra_params or [])]
 
 
+def scoped(viewer: Viewer, run_id: int) -> tuple[str, list[Any]]:
+    """The SQL condition (and its parameters) selecting a run's rows the viewer may see."""
+    return _scoped(viewer, run_id)
+
+
 def customer_page(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
                   query: CustomerQuery) -> dict[str, Any]:
     """One page of the viewer's customers matching ``query``, with the total count."""
