@@ -46,6 +46,8 @@ _EXPORTS = {
     # campaigns
     "create_campaign": "campaigns", "evaluate_campaign": "campaigns",
     "campaign_figures": "campaigns", "AudienceFilter": "campaigns",
+    # loyalty levels and rewards
+    "compute_levels": "loyalty", "issue_rewards": "loyalty", "reward_effects": "loyalty",
     # alerts and scheduled work
     "send_alerts": "alerts", "send_digests": "alerts", "alert_events": "alerts",
     "watch_once": "watch",

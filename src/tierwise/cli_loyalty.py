@@ -13,6 +13,7 @@ import typer
 from .cli_common import DEFAULT_CONFIG, ConfigOpt, JsonOpt, RunOpt, load, out, print_json, say, \
     table
 from .errors import ConfigError
+from .i18n import t
 
 loyalty_app = typer.Typer(
     help="Loyalty levels (customers per level, the spend missing to the next one) and rewards "
@@ -136,5 +137,5 @@ def rewards(
     for r in items:
         out.print(f"{r['reward_name']}: {r['verdict']}")
         if r["pending"]:
-            say(f"{r['reward_name']}: {', '.join(r['pending'])} not pooled yet (the orders do "
-                "not cover the window after the month)")
+            say(f"{r['reward_name']}: " + t("loyalty.pending", words,
+                                             months=", ".join(r["pending"])))

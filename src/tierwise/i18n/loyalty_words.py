@@ -35,6 +35,9 @@ LOYALTY_MESSAGES: dict[str, dict[str, str]] = {
                             "en": "Reward cost counts rewards used (one cost per use); the return "
                                   "rates compare the window after each issue month: recipients "
                                   "against the customers held out by a hash of their id."},
+    "loyalty.pending": {"zh": "{months} 暂不计入（订单尚未覆盖该月之后的回访窗口）",
+                        "en": "{months} not pooled yet (the orders do not cover the window "
+                              "after the month)"},
     "loyalty.no_rewards": {"zh": "还没有发放奖励：运行 tierwise loyalty rewards。",
                            "en": "No rewards kept yet: run 'tierwise loyalty rewards'."},
     "why.no_loyalty": {"zh": "配置中没有 [loyalty] 等级（见 docs/loyalty.md）",
