@@ -10,6 +10,7 @@ their cost and a control group (see ``docs/loyalty.md``).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -24,19 +25,23 @@ LOYALTY_WINDOWS = ("month", "quarter", "year")
 class LoyaltyLevelConfig(_Section):
     """One level (``[[loyalty.level]]``), lowest first."""
 
-    code: str = Field(..., pattern=CODE_PATTERN,
-                      description="short code stored in the snapshot (e.g. 'gold'): lower-case "
-                                  "letters, digits, '_'")
+    code: str = Field(..., description="short code stored in the snapshot (e.g. 'gold'): "
+                                       "lower-case letters, digits, '_'")
     name: str = Field(..., min_length=1, description="the level's name in English")
     name_zh: str | None = Field(None, description="the level's name in Chinese (default: name)")
     min_spend: float = Field(..., ge=0, description="net spend in one window that reaches "
                                                     "the level (the lowest level: 0)")
 
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _code_ok(value)
+
 
 class LoyaltyRewardConfig(_Section):
     """One reward rule (``[[loyalty.reward]]``): who gets it, what one costs, who is held out."""
 
-    code: str = Field(..., pattern=CODE_PATTERN, description="short code of the rule")
+    code: str = Field(..., description="short code of the rule (e.g. 'big_meal')")
     name: str = Field(..., min_length=1, description="the reward's name in English")
     name_zh: str | None = Field(None, description="the reward's name in Chinese (default: name)")
     kind: Literal["single_order", "cumulative"] = Field(
@@ -51,6 +56,11 @@ class LoyaltyRewardConfig(_Section):
     seed: int = Field(19, description="seed of the hash that picks the control group")
     window_days: int = Field(30, ge=1, le=365, description="days after the issue month in which "
                                                            "a return visit counts")
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _code_ok(value)
 
 
 class LoyaltyConfig(_Section):
@@ -97,6 +107,14 @@ class LoyaltyConfig(_Section):
     @property
     def enabled(self) -> bool:
         return bool(self.level or self.reward)
+
+
+def _code_ok(value: str) -> str:
+    if not re.fullmatch(CODE_PATTERN, value):
+        raise ValueError("a code is 1-32 lower-case letters, digits or '_', starting with a "
+                         f"letter (e.g. {re.sub('[^a-z0-9_]', '_', value.lower())!r}); the "
+                         "name shown to people goes in name / name_zh")
+    return value
 
 
 def _unique(codes: list[str], what: str) -> None:
