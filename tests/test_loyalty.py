@@ -185,6 +185,8 @@ def test_web_page_and_customer_page(restaurant: Path) -> None:
         api = web.get("/api/loyalty")
         assert api.status_code == 200, api.text
         assert first in {r["customer_id"] for r in api.json()["near"]}
+        overview = web.get("/?lang=en")
+        assert 'id="loyalty-overview"' in overview.text and "Diamond" in overview.text
         page = web.get("/loyalty?lang=en")
         assert page.status_code == 200 and 'id="loyalty-levels"' in page.text
         assert "Gold" in page.text

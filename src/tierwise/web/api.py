@@ -243,10 +243,11 @@ def loyalty(request: Request, run: RunParam = None) -> dict:
     return loyalty_data(ctx, viewer, run)
 
 
-def loyalty_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | None = None
-                 ) -> dict:
+def loyalty_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | None = None,
+                 *, rewards: bool = True) -> dict:
     """Levels among the viewer's customers (the server's copy); rewards from the store
-    (counts and money, as campaigns are shown to every role)."""
+    (counts and money, as campaigns are shown to every role; ``rewards=False``: levels only,
+    for the overview)."""
     from ..loyalty.view import levels_view, rewards_view
 
     info = run_of(ctx, run)
@@ -256,12 +257,12 @@ def loyalty_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | N
     with ctx.ensure_loaded().reader() as con:
         data = levels_view(con, info.run_id, settings.loyalty, lang, where=where,
                            params=params, near=settings.web.call_list_size)
-    rewards: list[dict] = []
-    if settings.loyalty.reward:
+    kept: list[dict] = []
+    if rewards and settings.loyalty.reward:
         with ctx.store.reading() as store:
-            rewards = rewards_view(store, settings.loyalty, lang, settings.campaigns)
+            kept = rewards_view(store, settings.loyalty, lang, settings.campaigns)
     data.pop("customer", None)
-    return q.json_safe({"run": info.to_dict(), **data, "rewards": rewards})
+    return q.json_safe({"run": info.to_dict(), **data, "rewards": kept})
 
 
 @router.get("/key-accounts", response_model=KeyAccountsOut, responses=READ_ERRORS)

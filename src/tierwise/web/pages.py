@@ -168,11 +168,14 @@ def overview(request: Request, run: RunParam = None, lang: LangParam = None) -> 
         if run is None and viewer.is_admin:  # no run yet: the admin sets the data up first
             return RedirectResponse("/setup", status_code=303)
         raise
+    words = language(request, data["run"]["language"])
+    loyalty = api.loyalty_data(ctx, viewer, run, words, rewards=False) \
+        if ctx.settings.loyalty.level else None
     return render(request, "overview.html", viewer=viewer, page="overview",
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx),
+                  loyalty=loyalty,
                   pareto_svg=_pareto_svg(data["pareto"]["points"]),
-                  cohort_chart=_cohort_chart(data.get("retention"),
-                                             language(request, data["run"]["language"])))
+                  cohort_chart=_cohort_chart(data.get("retention"), words))
 
 
 def _cohort_chart(retention: dict[str, Any] | None, lang: str) -> str | None:
