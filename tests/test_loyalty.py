@@ -81,6 +81,68 @@ def test_the_control_group_is_a_seeded_hash() -> None:
     assert (in_control(ids, 0.25, seed=20) != held).any()
 
 
+# -- rewards on a small store ----------------------------------------------------------------------
+SHOP = """[sources.orders]
+path = "orders.csv"
+[store]
+path = "t.duckdb"
+[loyalty]
+reward_months = 3
+[[loyalty.level]]
+code = "member"
+name = "Member"
+min_spend = 0
+[[loyalty.reward]]
+code = "big"
+name = "Big meal"
+kind = "single_order"
+min_amount = 2000
+cost = 50
+control_share = 0
+[[loyalty.reward]]
+code = "club"
+name = "10k club"
+kind = "cumulative"
+min_amount = 10000
+cost = 88
+control_share = 0
+"""
+
+
+def test_rewards_by_rule_are_kept_once_per_month(tmp_path: Path) -> None:
+    from tierwise.config import load_config
+    from tierwise.loyalty import issue_rewards, qualifying
+    from tierwise.pipeline import ingest, run
+    from tierwise.store import Store
+
+    orders = [("A", "2026-08-03", 2500), ("A", "2026-08-20", 2100),   # one reward in August
+              ("B", "2026-07-01", 4000), ("B", "2026-08-01", 4000),
+              ("B", "2026-09-12", 1999), ("B", "2026-09-13", 500),    # crosses 10,000 on 9-13
+              ("C", "2026-09-01", 1999.99), ("C", "2026-05-01", 3000),  # too small; too early
+              ("D", "2026-07-15", 100)]
+    pd.DataFrame(orders, columns=["customer_id", "ordered_at", "amount"]).to_csv(
+        tmp_path / "orders.csv", index=False)
+    (tmp_path / "tierwise.toml").write_text(SHOP, encoding="utf-8")
+    cfg = load_config(tmp_path / "tierwise.toml")
+    ingest(cfg)
+    run(cfg, as_of=dt.date(2026, 9, 30))
+    with Store(cfg.store_path) as store:
+        big = qualifying(store, cfg.loyalty.reward[0], dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+        club = qualifying(store, cfg.loyalty.reward[1], dt.date(2026, 7, 1),
+                          dt.date(2026, 9, 30))
+        first = issue_rewards(store, cfg)
+        again = issue_rewards(store, cfg)
+    # one row per customer and month, the first qualifying order of the month
+    assert sorted(zip(big["customer_id"], big["qualified_on"])) == \
+        [("A", dt.date(2026, 8, 3)), ("B", dt.date(2026, 7, 1)), ("B", dt.date(2026, 8, 1))]
+    assert list(zip(club["customer_id"], club["qualified_on"])) == [("B", dt.date(2026, 9, 13))]
+    kept = {(c.meta["reward"], c.meta["month"]): c for c in first.created}
+    assert set(kept) == {("big", "2026-07"), ("big", "2026-08"), ("club", "2026-09")}
+    assert kept[("big", "2026-08")].n_target == 2 and kept[("big", "2026-08")].n_control == 0
+    assert kept[("club", "2026-09")].window_start == dt.date(2026, 10, 1)
+    assert again.created == [] and again.kept == 3
+
+
 # -- the demo restaurant, through the CLI -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def restaurant(tmp_path_factory: pytest.TempPathFactory) -> Path:
