@@ -280,7 +280,7 @@ def test_b2b_files(b2b):
     assert list(accounts.columns) == [
         "customer_id", "name", "kind", "industry", "size", "region", "city", "credit_rating",
         "account_manager", "growth_potential", "strategic_fit", "market_position",
-        "mutual_trust", "phone", "email", "joined_at"]
+        "mutual_trust", "phone", "email", "joined_at", "willingness_to_partner"]
     assert len(accounts) == 300 and accounts["customer_id"].is_unique
     assert accounts["name"].is_unique
     assert set(accounts["kind"]) == {"company", "government"}

@@ -13,6 +13,11 @@ manifest:
   (strategic key-account candidates).
 * ``churned``: accounts whose orders stop for good before ``end`` (natural churn).
 * ``refunds``: order ids of refund rows (status ``refunded``; most with negative amount and cost).
+* ``willingness_to_partner`` (accounts.csv, 1-5, the last column): how willing an account is to
+  plan and grow together with the supplier. It follows each account's latent yearly growth (the
+  trend its orders are drawn with) plus noise from a separate generator (``seed + 1009``), so every
+  other value in the files is what it was before the column existed. The selection matrix that
+  learns from the best (:mod:`tierwise.tiering.selection_learning`) must find it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from .restaurant import SPRING_FESTIVAL, _write_manifest, _years_before
 ACCOUNT_COLUMNS = [
     "customer_id", "name", "kind", "industry", "size", "region", "city", "credit_rating",
     "account_manager", "growth_potential", "strategic_fit", "market_position", "mutual_trust",
-    "phone", "email", "joined_at",
+    "phone", "email", "joined_at", "willingness_to_partner",
 ]
 ORDER_COLUMNS = ["order_id", "customer_id", "order_date", "amount", "cost", "channel", "agent",
                  "status"]
@@ -86,7 +91,9 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _accounts_frame(rng, plan, ids, days, orders).to_csv(
+    accounts_frame = _accounts_frame(rng, plan, ids, days, orders)
+    accounts_frame["willingness_to_partner"] = _willingness(plan["growth"], seed)
+    accounts_frame.to_csv(
         out / "accounts.csv", index=False, encoding="utf-8", lineterminator="\n")
     _write_orders_xlsx(out / "orders.xlsx", orders, end)
     _survey_frame(rng, plan, ids, days, end).to_csv(
@@ -313,6 +320,12 @@ def _accounts_frame(rng: np.random.Generator, plan: dict[str, np.ndarray], ids: 
         "email": email,
         "joined_at": np.datetime_as_string(days[0] + joined, unit="D"),
     })
+
+
+def _willingness(growth: np.ndarray, seed: int) -> np.ndarray:
+    """Willingness to partner (1-5) from the latent growth, noise from its own generator."""
+    noise = np.random.default_rng(seed + 1009).normal(0.0, 0.6, len(growth))
+    return np.clip(np.round(3.0 + 6.0 * growth + noise), 1, 5).astype(int)
 
 
 def _company_names(rng: np.random.Generator, gov: np.ndarray, industry: np.ndarray,

@@ -366,4 +366,25 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_grace_since DATE;
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_keep_distance DOUBLE;
     """),
+    # the selection matrix that learns from the best: proposed weights with their evidence, kept
+    # with the config hash they were learned under and what people decided (accepted with their
+    # edits, or rejected)
+    ("0100_selection_proposals", """
+        CREATE SEQUENCE selection_proposal_id_seq START 1;
+        CREATE TABLE selection_proposals (
+            proposal_id BIGINT PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            config_hash VARCHAR NOT NULL,
+            from_run BIGINT NOT NULL,
+            to_run BIGINT NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ('proposed', 'accepted', 'rejected')),
+            proposed JSON NOT NULL,
+            accepted JSON,
+            body JSON NOT NULL,
+            decided_by VARCHAR,
+            decided_at TIMESTAMP,
+            note VARCHAR
+        );
+    """),
 ]
