@@ -16,6 +16,7 @@ from .cli_alerts import alerts_app
 from .cli_alerts import watch as watch_command
 from .cli_campaigns import campaign_app
 from .cli_loyalty import loyalty_app
+from .cli_selection import register as register_selection
 from .cli_tasks import tasks_app
 from .cli_common import (
     DEFAULT_CONFIG,
@@ -538,6 +539,7 @@ key_app = typer.Typer(help="Key accounts: add, remove and list them by hand (kep
                       "why), and review them (growth, value, channels, satisfaction, managers).",
                       no_args_is_help=True)
 app.add_typer(key_app, name="key-accounts")
+register_selection(key_app)
 
 
 def _override(config: Path, customer_id: str, action: str, reason: str, by: str) -> None:

@@ -401,5 +401,74 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "val.lift_too_small": {"zh": "样本太小，无法判断", "en": "too small to tell"},
     "val.lift_no_control": {"zh": "没有对照组", "en": "no control group"},
     "val.lift_no_orders": {"zh": "活动期还没有订单", "en": "no orders in the window yet"},
+    # -- the selection matrix that learns from the best (tierwise.tiering.selection_learning)
+    "selection.title": {"zh": "选择矩阵学习：向最成功的客户关系学习",
+                        "en": "Selection matrix learned from the best"},
+    "selection.intro": {
+        "zh": "从过去 {periods} 期快照中增长最快的客户（前 {top}）学习关键客户选择矩阵的权重："
+              "每个权重附有证据（与增长的等级相关、增长最快者与其余客户的均值、样本数），"
+              "并列出与增长最快者相像的当前客户。建议需由人确认（可修改权重）后再写入配置。",
+        "en": "Weights for the key-account selection matrix, learned from the accounts that grew "
+              "most (the top {top}) over the last {periods} snapshots: each weight with its "
+              "evidence (rank correlation with growth, growers' and others' mean, accounts), and "
+              "the current accounts that look like the growers. A person accepts (or edits) the "
+              "proposal before it goes into the config."},
+    "selection.evidence": {"zh": "选择指标及其证据", "en": "Criteria and their evidence"},
+    "selection.comparison": {"zh": "当前权重与建议权重：谁更能把增长最快的客户排在前面",
+                             "en": "Configured vs proposed weights: which ranks the growers "
+                                   "first"},
+    "selection.growers": {"zh": "增长最快的客户", "en": "The accounts that grew most"},
+    "selection.lookalikes": {"zh": "像增长最快者的当前客户（按建议权重评分）",
+                             "en": "Current accounts that look like the growers (scored with "
+                                   "the proposed weights)"},
+    "selection.toml": {"zh": "可粘贴到配置文件的选择矩阵", "en": "Selection matrix to paste "
+                                                                "into the config"},
+    "selection.no_signal": {"zh": "没有任何指标与增长显著正相关：保留当前权重。",
+                            "en": "No criterion relates significantly to growth: keep the "
+                                  "configured weights."},
+    "selection.config_changed": {"zh": "学习之后配置已改变（配置哈希 {then} → {now}）",
+                                 "en": "the config changed since the proposal was learned "
+                                       "(config hash {then} -> {now})"},
+    "selection.measure_rho": {"zh": "评分与增长的等级相关（Spearman）",
+                              "en": "score vs growth (Spearman rank correlation)"},
+    "selection.measure_top": {"zh": "评分前列中增长最快者的占比",
+                              "en": "share of growers among the top-ranked accounts"},
+    "why.no_selection_proposal": {"zh": "还没有选择矩阵建议（运行 tierwise key-accounts learn）。",
+                                  "en": "no selection-matrix proposal yet (run 'tierwise "
+                                        "key-accounts learn')."},
+    "fig.proposal": {"zh": "建议编号", "en": "Proposal"},
+    "fig.proposal_status": {"zh": "状态", "en": "Status"},
+    "fig.periods_learned": {"zh": "学习所用各期", "en": "Periods learned from"},
+    "fig.accounts_learned": {"zh": "有增长数据的客户", "en": "Accounts with a growth figure"},
+    "fig.growers": {"zh": "增长最快的客户数", "en": "Growers"},
+    "fig.left_out_new": {"zh": "去年同期无收入（未计入）", "en": "No revenue a year earlier "
+                                                               "(left out)"},
+    "fig.config_hash": {"zh": "配置哈希", "en": "Config hash"},
+    "fig.decided": {"zh": "决定", "en": "Decided"},
+    "col.criterion_name": {"zh": "指标", "en": "Criterion"},
+    "col.criterion_source": {"zh": "数据列", "en": "Column"},
+    "col.current_score": {"zh": "当前评分", "en": "Current score"},
+    "col.runs": {"zh": "所用快照", "en": "Runs"},
+    "col.configured_weight": {"zh": "当前权重", "en": "Configured weight"},
+    "col.proposed_weight": {"zh": "建议权重", "en": "Proposed weight"},
+    "col.accepted_weight": {"zh": "采纳权重", "en": "Accepted weight"},
+    "col.rho": {"zh": "与增长的等级相关", "en": "Rank correlation with growth"},
+    "col.p_value": {"zh": "p 值", "en": "p-value"},
+    "col.coefficient": {"zh": "标准化系数", "en": "Standardised coefficient"},
+    "col.mean_growers": {"zh": "增长最快者均值（0-100）", "en": "Growers' mean (0-100)"},
+    "col.mean_rest": {"zh": "其余客户均值（0-100）", "en": "Others' mean (0-100)"},
+    "col.n": {"zh": "有值客户数", "en": "Accounts with a value"},
+    "col.candidate": {"zh": "新候选指标", "en": "New candidate"},
+    "col.measure": {"zh": "衡量", "en": "Measure"},
+    "col.configured": {"zh": "当前权重", "en": "Configured weights"},
+    "col.proposed": {"zh": "建议权重（学习样本内）", "en": "Proposed (in sample)"},
+    "col.proposed_out_of_sample": {"zh": "建议权重（样本外，5 折）",
+                                   "en": "Proposed (out of sample, 5-fold)"},
+    "col.revenue_ly": {"zh": "去年同期收入", "en": "Revenue a year earlier"},
+    "col.growth": {"zh": "增长", "en": "Growth"},
+    "col.proposed_score": {"zh": "建议评分", "en": "Proposed score"},
+    "col.key_account": {"zh": "现为关键客户", "en": "Key account now"},
+    "val.status_proposed": {"zh": "待确认", "en": "proposed"},
+    "val.status_accepted": {"zh": "已采纳", "en": "accepted"},
+    "val.status_rejected": {"zh": "已否决", "en": "rejected"},
 }
-

@@ -19,13 +19,14 @@ from ..runview import RunView
 from ..store import Store
 from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
+from .selection import selection_section
 from .catalogue import LANGUAGES, t
 from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
-SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "big", "activity",
-                "retention", "backtest", "attendance", "segments", "migration", "warnings",
-                "campaigns", "loyalty")
+SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "selection", "big",
+                "activity", "retention", "backtest", "attendance", "segments", "migration",
+                "warnings", "campaigns", "loyalty")
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -42,7 +43,7 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
                 "campaigns": _campaigns, "backtest": backtest_section,
-                "retention": _retention, "loyalty": _loyalty}
+                "retention": _retention, "loyalty": _loyalty, "selection": selection_section}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),

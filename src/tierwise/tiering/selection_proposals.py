@@ -106,9 +106,12 @@ def _id(value: int | str) -> int:
 
 def final_weights(proposal: dict[str, Any], edits: dict[str, float] | None = None
                   ) -> tuple[dict[str, float], list[CriterionConfig]]:
-    """The proposal's weights with people's edits, renormalised to sum to 1, and the criteria.
+    """The proposal's weights with people's edits, summing to 1, and the criteria.
 
     ``edits``: ``name -> weight`` for any criterion of the proposal's evidence (0 leaves it out).
+    Edited weights are kept as given and the other criteria share the rest in their proposed
+    proportions; when the edits leave nothing to share (or every criterion is edited) all the
+    weights are rescaled to sum to 1.
     """
     evidence = proposal["body"]["criteria"]
     weights = dict(proposal["proposed"])
@@ -122,11 +125,10 @@ def final_weights(proposal: dict[str, Any], edits: dict[str, float] | None = Non
                               "give e.g. --weight revenue=0.3 (0 leaves the criterion out)")
         weights[name] = float(value)
     weights = {k: v for k, v in weights.items() if v > 0}
-    total = sum(weights.values())
-    if total <= 0:
+    if sum(weights.values()) <= 0:
         raise ConfigError("no criterion would have a weight",
                           "give at least one criterion a weight above 0 with --weight name=value")
-    weights = {k: round(v / total, 4) for k, v in weights.items()}
+    weights = _rescaled(weights, {k for k in (edits or {}) if k in weights})
     top = max(weights, key=weights.__getitem__)
     weights[top] = round(weights[top] + 1.0 - sum(weights.values()), 4)
     criteria = proposed_criteria(evidence, weights)
@@ -137,6 +139,18 @@ def final_weights(proposal: dict[str, Any], edits: dict[str, float] | None = Non
                           + "; ".join(e["msg"] for e in exc.errors()),
                           "keep at most 8 criteria with weights above 0") from None
     return weights, criteria
+
+
+def _rescaled(weights: dict[str, float], edited: set[str]) -> dict[str, float]:
+    """Weights summing to 1: edited ones kept as given while they leave room for the others
+    (which share what is left in their proposed proportions); otherwise all rescaled."""
+    fixed = sum(weights[k] for k in edited)
+    rest = sum(v for k, v in weights.items() if k not in edited)
+    if edited and fixed < 1 and rest > 0:
+        return {k: round(v if k in edited else v / rest * (1 - fixed), 4)
+                for k, v in weights.items()}
+    total = sum(weights.values())
+    return {k: round(v / total, 4) for k, v in weights.items()}
 
 
 def decide_proposal(store: Store, proposal_id: int | str, status: str, *, by: str,
@@ -184,11 +198,63 @@ def accepted_toml(proposal: dict[str, Any]) -> str:
                                           f"{proposal['proposal_id']}")
 
 
+#: The columns of a proposal's evidence table, in reading order.
+EVIDENCE_COLUMNS = ["criterion_name", "source", "candidate", "configured_weight",
+                    "proposed_weight", "accepted_weight", "rho", "p_value", "coefficient",
+                    "mean_growers", "mean_rest", "n"]
+#: The measures the comparison table compares the weights on.
+MEASURES = ("rho", "top")
+
+
+def proposal_frames(proposal: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """A stored proposal as tables (codes and figures; the CLI, report and web word them).
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``evidence`` (one row per criterion, :data:`EVIDENCE_COLUMNS`), ``comparison`` (one row
+        per measure: ``measure``, ``configured``, ``proposed``, ``proposed_out_of_sample``),
+        ``growers`` and ``lookalikes``.
+    """
+    body = proposal["body"]
+    accepted = proposal.get("accepted") or {}
+    evidence = pd.DataFrame([{
+        "criterion_name": e["name"], "source": e["source"], "candidate": bool(e["candidate"]),
+        "configured_weight": e["configured_weight"], "proposed_weight": e["proposed_weight"],
+        "accepted_weight": accepted.get(e["name"], 0.0) if accepted else None,
+        "rho": e["rho"], "p_value": e["p_value"], "coefficient": e["coefficient"],
+        "mean_growers": e["mean_growers"], "mean_rest": e["mean_rest"], "n": e["n"]}
+        for e in body["criteria"]], columns=EVIDENCE_COLUMNS)
+    if not accepted:
+        evidence = evidence.drop(columns=["accepted_weight"])
+    cmp = body["comparison"]
+    comparison = pd.DataFrame([
+        {"measure": "rho", "configured": cmp["configured_rho"], "proposed": cmp["proposed_rho"],
+         "proposed_out_of_sample": cmp.get("proposed_rho_out_of_sample")},
+        {"measure": "top", "configured": cmp["configured_growers_in_top"],
+         "proposed": cmp["proposed_growers_in_top"],
+         "proposed_out_of_sample": cmp.get("proposed_growers_in_top_out_of_sample")}])
+    return {"evidence": evidence, "comparison": comparison,
+            "growers": pd.DataFrame(body.get("top_growers") or []),
+            "lookalikes": pd.DataFrame(body.get("lookalikes") or [])}
+
+
+def proposal_for_run(store: Store, run_id: int) -> dict[str, Any] | None:
+    """The newest proposal learned from snapshots up to ``run_id`` (None when there is none)."""
+    if not _has_table(store):
+        return None
+    rows = store.con.execute("SELECT proposal_id FROM selection_proposals WHERE to_run <= ? "
+                             "ORDER BY proposal_id DESC LIMIT 1", [int(run_id)]).fetchall()
+    return get_proposal(store, rows[0][0]) if rows else None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 __all__ = [
+    "EVIDENCE_COLUMNS",
+    "MEASURES",
     "STATUSES",
     "accepted_toml",
     "criteria_toml",
@@ -198,4 +264,6 @@ __all__ = [
     "learn_proposal",
     "learning_runs",
     "list_proposals",
+    "proposal_for_run",
+    "proposal_frames",
 ]
