@@ -31,6 +31,19 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
                              "en": "The store is busy (a run is being written): reload in a "
                                    "moment to see the timeline."},
     "nav.migration": {"zh": "迁移", "en": "Migration"},
+    "web.selection.link": {"zh": "向增长最快的客户学习选择矩阵 →",
+                           "en": "Learn the selection matrix from the accounts that grew most →"},
+    "web.selection.accept": {"zh": "采纳（按上面的权重）", "en": "Accept (with the weights above)"},
+    "web.selection.reject": {"zh": "否决", "en": "Reject"},
+    "web.selection.note": {"zh": "备注（原因）", "en": "Note (why)"},
+    "web.selection.history": {"zh": "历次建议", "en": "All proposals"},
+    "web.selection.admin_only": {"zh": "只有管理员可以采纳或否决建议。",
+                                 "en": "Only an admin can accept or reject a proposal."},
+    "web.selection.edit_hint": {"zh": "可修改权重后再采纳：改过的权重按所填保留，其余指标按建议比例分配剩余部分；"
+                                      "填 0 表示不用该指标。",
+                                "en": "Edit the weights before accepting: edited weights are kept "
+                                      "as given, the other criteria share the rest in their "
+                                      "proposed proportions; 0 leaves a criterion out."},
     "nav.campaigns": {"zh": "唤醒活动", "en": "Campaigns"},
     "nav.runs": {"zh": "各期快照", "en": "Runs"},
     "nav.setup": {"zh": "数据设置", "en": "Setup"},

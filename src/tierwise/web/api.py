@@ -32,6 +32,7 @@ from .models import (
     ErrorOut,
     HealthOut,
     KeyAccountsOut,
+    SelectionOut,
     LoginIn,
     LoyaltyOut,
     MeOut,
@@ -276,6 +277,26 @@ def key_accounts_data(ctx: WebContext, viewer: Viewer, run: int | None) -> dict:
     info = run_of(ctx, run)
     with ctx.ensure_loaded().reader() as con:
         return q.key_accounts(con, viewer, info)
+
+
+SelectionParam = Annotated[int | None, Query(ge=1, le=2**62, description="proposal id (default: "
+                                                                         "the newest)")]
+
+
+@router.get("/key-accounts/selection", response_model=SelectionOut, responses=READ_ERRORS)
+def key_account_selection(request: Request, proposal: SelectionParam = None) -> dict:
+    """The selection matrix learned from the best: proposed weights with their evidence."""
+    ctx, viewer = _viewer(request)
+    return selection_data(ctx, viewer, proposal)
+
+
+def selection_data(ctx: WebContext, viewer: Viewer, proposal: int | None) -> dict:
+    from . import selection as web_selection
+
+    cache = ctx.ensure_loaded()
+    with ctx.store.reading() as store, cache.reader() as con:
+        return web_selection.selection(store, con, viewer, proposal or "latest",
+                                       config_hash=ctx.settings.config_hash())
 
 
 @router.get("/calls", response_model=CallsOut, responses=READ_ERRORS)

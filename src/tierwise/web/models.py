@@ -690,3 +690,27 @@ class TimelineEvent(_Out):
 class TimelineOut(_Out):
     customer_id: str
     events: list[TimelineEvent]
+
+
+# -- the selection matrix that learns from the best ------------------------------------------------
+class SelectionOut(_Out):
+    """The newest (or a chosen) selection-matrix proposal: evidence per criterion, the
+    comparison of configured and proposed weights, and the accounts it lists (scoped to yours).
+    ``proposal`` is null while there is none (learn one: ``tierwise key-accounts learn``)."""
+
+    proposal: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    can_decide: bool
+    periods: list[str] = Field(default_factory=list)
+    accounts: Count = None
+    growers_count: Count = None
+    left_out_new: Count = None
+    top_share: Number = None
+    no_signal: bool = False
+    config_changed: bool = False
+    config_hash_now: Text = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    comparison: list[dict[str, Any]] = Field(default_factory=list)
+    growers: list[dict[str, Any]] = Field(default_factory=list)
+    lookalikes: list[dict[str, Any]] = Field(default_factory=list)
+    toml: Text = None

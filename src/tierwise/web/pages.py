@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.background import BackgroundTask
@@ -278,6 +279,41 @@ def loyalty(request: Request, run: RunParam = None, lang: LangParam = None) -> H
     data = api.loyalty_data(ctx, viewer, run, language(request, info.language))
     return render(request, "loyalty.html", viewer=viewer, page="loyalty",
                   run_language=info.language, data=data, runs=_runs(ctx))
+
+
+@router.get("/key-accounts/selection")
+def key_account_selection(request: Request, proposal: api.SelectionParam = None,
+                          lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.selection_data(ctx, viewer, proposal)
+    return render(request, "selection.html", viewer=viewer, page="key_accounts",
+                  run_language=api.words_language(ctx, None), data=data)
+
+
+@router.post("/key-accounts/selection/{proposal_id}/{decision}")
+def key_account_selection_decide(
+    request: Request, proposal_id: Annotated[int, FastPath(ge=1, le=2**62)],
+    decision: Literal["accept", "reject"],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    criterion: Annotated[list[str] | None, Form()] = None,
+    weight: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    from . import selection as web_selection
+
+    ctx, viewer = _page(request)
+    request.state.session.check_csrf(csrf_token)
+    names, values = criterion or [], weight or []
+    if len(names) != len(values):
+        raise ConfigError("the weights form is out of date", "reload the page and try again")
+    weights = {name: float(_number(name, text) or 0.0)
+               for name, text in zip(names, values, strict=True) if text.strip()}
+    with ctx.store.writing() as store:
+        web_selection.decide(store, viewer, proposal_id,
+                             "accepted" if decision == "accept" else "rejected",
+                             weights=weights if decision == "accept" else None,
+                             note=note.strip())
+    return RedirectResponse(f"/key-accounts/selection?proposal={proposal_id}", status_code=303)
 
 
 @router.get("/calls")
