@@ -44,7 +44,8 @@ OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("POST", "/api/setup/uploads/{token}/mapping"),
               ("POST", "/api/setup/uploads/{token}/confirm"), ("GET", "/api/setup/job"),
               ("GET", "/api/tasks"), ("POST", "/api/tasks/{task_id}/outcome"),
-              ("GET", "/api/customers/{customer_id}/timeline"), ("GET", "/api/loyalty")]
+              ("GET", "/api/customers/{customer_id}/timeline"), ("GET", "/api/loyalty"),
+              ("GET", "/api/key-accounts/selection")]
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
