@@ -403,7 +403,7 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "val.lift_no_orders": {"zh": "活动期还没有订单", "en": "no orders in the window yet"},
     # -- the selection matrix that learns from the best (tierwise.tiering.selection_learning)
     "selection.title": {"zh": "选择矩阵学习：向最成功的客户关系学习",
-                        "en": "Selection matrix learned from the best"},
+                        "en": "Selection matrix from the best"},
     "selection.intro": {
         "zh": "从过去 {periods} 期快照中增长最快的客户（前 {top}）学习关键客户选择矩阵的权重："
               "每个权重附有证据（与增长的等级相关、增长最快者与其余客户的均值、样本数），"
