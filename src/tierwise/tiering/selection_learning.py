@@ -199,16 +199,20 @@ def user_columns(snapshot: pd.DataFrame) -> pd.DataFrame:
 
 def _normalised(criteria: list[CriterionConfig], frame: pd.DataFrame
                 ) -> tuple[pd.DataFrame, list[CriterionConfig]]:
-    """Each criterion's 0-100 value as the scorecard sees it (missing: 0), and those usable."""
-    equal = [c.model_copy(update={"weight": 1.0 / len(criteria)}) for c in criteria]
-    card = Scorecard.__new__(Scorecard)  # the criteria may not sum to 1 yet: skip the check
-    card.criteria = equal
-    card.fit(frame)
-    scores = card.transform(frame, prefix="n")
-    kept = list(card.criteria_)
-    values = pd.DataFrame({c.name: scores[f"n_{c.name}"].to_numpy() / c.weight for c in kept},
-                          index=frame.index)
-    return values, [next(o for o in criteria if o.name == c.name) for c in kept]
+    """Each criterion's 0-100 value as the scorecard sees it (missing: 0), and those usable.
+
+    Every criterion is scored on its own (a one-criterion scorecard of weight 1), so the matrix
+    and its candidates may together exceed the scorecard's eight criteria. An optional criterion
+    whose column is absent or empty is left out, as the scorecard drops it.
+    """
+    values, kept = {}, []
+    for c in criteria:
+        if c.optional and (c.source not in frame.columns or frame[c.source].isna().all()):
+            continue
+        card = Scorecard([c.model_copy(update={"weight": 1.0})]).fit(frame)
+        values[c.name] = card.transform(frame, prefix="n")["n"].to_numpy(dtype=float)
+        kept.append(c)
+    return pd.DataFrame(values, index=frame.index), kept
 
 
 # ---- the learning -------------------------------------------------------------------------
@@ -246,8 +250,9 @@ def learn_selection(snapshots: list[pd.DataFrame], current: pd.DataFrame,
     configured = list(cfg.criteria)
     used = {c.source for c in configured} | {g.column for g in cfg.gates}
     extra = candidate_criteria(base, used | _result_columns(base), candidates)
-    if candidates is None:
-        extra = [c for c in extra if c.source in base.attrs["user_columns"]]
+    names = {c.name for c in configured}
+    extra = [c for c in extra if c.name not in names and (
+        candidates is not None or c.source in base.attrs["user_columns"])]
     growth = account_growth(snapshots)
     data = base.merge(growth, on="customer_id", how="inner")
     left_out = int(data["growth"].isna().sum())
