@@ -294,3 +294,36 @@ def test_a_store_without_runs_or_history_says_what_to_do(tmp_path):
         learn_proposal(store, cfg, by="x")
     done = _cli(config, "learn")
     assert done.code != 0 and "tierwise run" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_in_a_real_browser_an_admin_edits_a_weight_and_accepts(store_copy):
+    from _browser import artifact, browser_page
+    from _serve import serving
+
+    _users(store_copy)
+    assert _cli(store_copy, "learn").code == 0
+    with serving("--config", str(store_copy)) as (base, _), \
+            browser_page() as (page, errors):
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("#login-submit")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{base}/key-accounts?lang=zh")
+        page.click("#selection-link")
+        page.wait_for_load_state("networkidle")
+        assert page.get_attribute("#selection-proposal", "data-status") == "proposed"
+        page.fill("tr[data-criterion=mutual_trust] input[name=weight]", "0.1")
+        page.screenshot(path=str(artifact("web-selection-zh.png")), full_page=True)
+        page.click("#selection-accept")
+        page.wait_for_load_state("networkidle")
+        status = page.get_attribute("#selection-proposal", "data-status")
+        shown = page.inner_text("#selection-status")
+        toml = page.inner_text("#selection-toml")
+    assert errors == []
+    assert status == "accepted" and "已采纳" in shown and "admin" in shown
+    pasted = tomllib.loads(toml)["key_accounts"]["criteria"]
+    weights = {c["name"]: c["weight"] for c in pasted}
+    assert weights["mutual_trust"] == pytest.approx(0.1)
+    assert sum(weights.values()) == pytest.approx(1.0)
