@@ -6,6 +6,9 @@
   criterion's contribution.
 * :func:`select_key_accounts` picks key accounts 关键客户 with a selection matrix, gates, a cap by
   company stage, manual overrides, and the strategic / core split with pricing guidance.
+* :func:`learn_selection` proposes selection-matrix weights from the accounts that grew most
+  (the key-account article: study the most successful relationships); proposals are kept and
+  decided in :mod:`tierwise.tiering.selection_proposals`.
 * Big-account analyses 大客户分析 (:mod:`tierwise.tiering.big_accounts`):
   :func:`key_account_review`, :func:`channel_contribution` and :func:`manager_performance`
   (growth, value, behaviour, channel/agent contribution, satisfaction, account managers).
@@ -65,6 +68,7 @@ from .pyramid import (
     service_policy_table,
 )
 from .scorecard import Scorecard
+from .selection_learning import CriterionEvidence, SelectionProposal, account_growth, learn_selection
 
 __all__ = [
     "CONTRIBUTION_COLUMNS",
@@ -82,6 +86,7 @@ __all__ = [
     "SERVICE_POLICIES",
     "TIER_NAMES",
     "CriterionConfig",
+    "CriterionEvidence",
     "GateConfig",
     "HysteresisConfig",
     "KeyAccountReport",
@@ -91,14 +96,17 @@ __all__ = [
     "PyramidConfig",
     "PyramidMethod",
     "Scorecard",
+    "SelectionProposal",
     "ScorecardConfig",
     "ServicePolicyConfig",
+    "account_growth",
     "big_account_tables",
     "channel_contribution",
     "edges_from_counts",
     "get_pyramid_method",
     "growth_pct",
     "key_account_review",
+    "learn_selection",
     "manager_performance",
     "pricing_guidance",
     "pricing_table",
