@@ -327,3 +327,13 @@ def test_in_a_real_browser_an_admin_edits_a_weight_and_accepts(store_copy):
     weights = {c["name"]: c["weight"] for c in pasted}
     assert weights["mutual_trust"] == pytest.approx(0.1)
     assert sum(weights.values()) == pytest.approx(1.0)
+
+
+def test_customers_without_user_columns_are_read_as_having_none():
+    from tierwise.tiering.selection_learning import user_columns
+
+    frame = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                          "attributes": [None, float("nan"), "", '{"rating": "4"}']})
+    out = user_columns(frame)
+    assert out.attrs["user_columns"] == ["rating"]
+    assert out["rating"].tolist()[3] == 4 and out["rating"].isna().sum() == 3

@@ -185,7 +185,8 @@ def user_columns(snapshot: pd.DataFrame) -> pd.DataFrame:
     and a list of those column names in ``frame.attrs["user_columns"]``."""
     frame = snapshot.reset_index(drop=True)
     raw = frame["attributes"] if "attributes" in frame.columns else pd.Series([None] * len(frame))
-    attrs = raw.map(lambda s: json.loads(s) if isinstance(s, str) else (s or {}))
+    attrs = raw.map(lambda s: json.loads(s) if isinstance(s, str) and s.strip() else
+                    (s if isinstance(s, dict) else {}))
     extra = pd.DataFrame(attrs.tolist(), index=frame.index)
     extra = extra[[c for c in extra.columns if c not in frame.columns]]
     for col in extra.columns:
