@@ -179,6 +179,20 @@ def test_accept_with_an_edit_prints_toml_that_is_a_valid_selection_matrix(store_
     assert "Traceback" not in again.stderr
     bad = _cli(store_copy, "accept", "1", "--weight", "nonsense")
     assert bad.code != 0 and "is not name=value" in bad.stderr
+    # pasted into the config, the next run selects with it, and the proposal says the config
+    # is no longer the one it was learned under
+    with store_copy.open("a", encoding="utf-8") as f:
+        f.write("\n" + toml_file.read_text(encoding="utf-8"))
+    ran = run_cli("run", "--config", str(store_copy), cwd=store_copy.parent)
+    assert ran.code == 0, ran.stderr
+    from tierwise.config import load_config
+    from tierwise.store import Store
+    with Store(load_config(store_copy).store_path, read_only=True) as store:
+        snap = store.snapshot()
+    used = {k for v in snap["key_account_contributions"].dropna() for k in json.loads(v)}
+    assert used == set(weights)
+    shown = _cli(store_copy, "proposal", "1")
+    assert "the config changed since the proposal was learned" in shown.stderr
 
 
 def test_reject_and_the_list_in_chinese(store_copy):
