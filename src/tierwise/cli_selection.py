@@ -118,6 +118,7 @@ def learn(
     as_json: JsonOpt = False,
 ) -> None:
     """Learn selection-matrix weights from the accounts that grew most, and keep the proposal."""
+    from .i18n import t
     from .store import Store
     from .tiering.selection_proposals import learn_proposal
 
@@ -130,9 +131,7 @@ def learn(
         print_json(_jsonable(proposal))
         return
     _show(proposal, lang)
-    say(escape(f"accept: tierwise key-accounts accept {proposal['proposal_id']} "
-               "[--weight name=value ...]; reject: tierwise key-accounts reject "
-               f"{proposal['proposal_id']}"))
+    say(escape(t("selection.cli_next", lang, id=proposal["proposal_id"])))
 
 
 def show(
@@ -212,6 +211,7 @@ def accept(
     as_json: JsonOpt = False,
 ) -> None:
     """Accept a proposal (optionally with edited weights): prints the TOML to paste."""
+    from .i18n import t
     from .store import Store
     from .tiering.selection_proposals import accepted_toml, decide_proposal
 
@@ -227,9 +227,8 @@ def accept(
         print_json(_jsonable(proposal))
         return
     _show(proposal, lang)
-    say(escape(f"paste the criteria above into {config} in place of its "
-               "[[key_accounts.criteria]] tables; the next 'tierwise run' selects with them"
-               + (f" (also written to {toml_out})" if toml_out else "")))
+    say(escape(t("selection.cli_paste", lang, config=config)
+               + (t("selection.cli_written", lang, path=toml_out) if toml_out else "")))
 
 
 def reject(
@@ -237,18 +236,21 @@ def reject(
     config: ConfigOpt = DEFAULT_CONFIG,
     by: ByOpt = "unknown",
     note: NoteOpt = "",
+    lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a proposal (kept, with who and why)."""
+    from .i18n import t
     from .store import Store
     from .tiering.selection_proposals import decide_proposal
 
     with Store(load(config).store_path) as store:
         proposal = decide_proposal(store, proposal_id, "rejected", by=by, note=note)
+        lang = _language(store, lang)
     if as_json:
         print_json(_jsonable(proposal))
         return
-    say(f"proposal {proposal['proposal_id']} rejected by {by}")
+    say(escape(t("selection.cli_rejected", lang, id=proposal["proposal_id"], by=by)))
 
 
 def register(key_app: typer.Typer) -> None:

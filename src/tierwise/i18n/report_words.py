@@ -433,6 +433,18 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
                               "en": "score vs growth (Spearman rank correlation)"},
     "selection.measure_top": {"zh": "评分前列中增长最快者的占比",
                               "en": "share of growers among the top-ranked accounts"},
+    "selection.cli_next": {"zh": "采纳：tierwise key-accounts accept {id} [--weight 指标=权重 ...]；"
+                                 "否决：tierwise key-accounts reject {id}",
+                           "en": "accept: tierwise key-accounts accept {id} [--weight name=value "
+                                 "...]; reject: tierwise key-accounts reject {id}"},
+    "selection.cli_paste": {"zh": "把上面的指标粘贴进 {config}，替换其中的 [[key_accounts.criteria]]；"
+                                  "下一次 tierwise run 即按新矩阵选择",
+                            "en": "paste the criteria above into {config} in place of its "
+                                  "[[key_accounts.criteria]] tables; the next 'tierwise run' "
+                                  "selects with them"},
+    "selection.cli_written": {"zh": "（另已写入 {path}）", "en": " (also written to {path})"},
+    "selection.cli_rejected": {"zh": "建议 {id} 已由 {by} 否决", "en": "proposal {id} rejected "
+                                                                       "by {by}"},
     "why.no_selection_proposal": {"zh": "还没有选择矩阵建议（运行 tierwise key-accounts learn）。",
                                   "en": "no selection-matrix proposal yet (run 'tierwise "
                                         "key-accounts learn')."},
