@@ -351,3 +351,10 @@ def test_customers_without_user_columns_are_read_as_having_none():
     out = user_columns(frame)
     assert out.attrs["user_columns"] == ["rating"]
     assert out["rating"].tolist()[3] == 4 and out["rating"].isna().sum() == 3
+
+
+def test_when_everyone_grew_there_is_nothing_to_tell_apart():
+    snaps, current = _frames(n=40)
+    grown = [s.assign(value_period=s["value_same_period_ly"] * 2.0) for s in snaps]
+    with pytest.raises(DataContractError, match="count as growers"):
+        learn_selection(grown, current, KeyAccountsConfig(), top_share=0.9)

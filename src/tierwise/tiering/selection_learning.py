@@ -265,9 +265,11 @@ def learn_selection(snapshots: list[pd.DataFrame], current: pd.DataFrame,
     values, usable = _normalised(configured + extra, data)
     cut = np.quantile(data["growth"], 1 - top_share)
     grower = (data["growth"].to_numpy() >= cut) & (data["growth"].to_numpy() > 0)
-    if grower.sum() < 3:
-        raise DataContractError(f"only {int(grower.sum())} accounts grew; learning needs 3",
-                                "use a longer history or a larger top_share")
+    if grower.sum() < 3 or grower.all():
+        raise DataContractError(
+            f"{int(grower.sum())} of {len(data)} accounts count as growers; learning needs at "
+            "least 3 growers and some accounts that are not",
+            "use a longer history, or a top_share between 0.05 and 0.5")
     evidence = _evidence(values, usable, configured, data, grower)
     _propose(evidence, values, grower, alpha, min_weight)
     comparison = _compare(values, evidence, configured, data, grower, alpha, min_weight)
@@ -376,7 +378,7 @@ def _compare(values: pd.DataFrame, evidence: list[CriterionEvidence],
 def _out_of_fold(x: np.ndarray, growth: np.ndarray, grower: np.ndarray, alpha: float,
                  min_weight: float, folds: int = 5) -> np.ndarray | None:
     """Each account scored with weights learned without it (5 folds, a fixed shuffle)."""
-    if len(x) < 5 * folds or grower.sum() < 2 * folds:
+    if len(x) < 5 * folds or min(grower.sum(), (~grower).sum()) < 2 * folds:
         return None
     order = np.random.default_rng(0).permutation(len(x))
     score = np.zeros(len(x))
