@@ -121,7 +121,7 @@ def test_security_headers_on_every_route(app) -> None:
 def test_pages_have_no_inline_script(app) -> None:
     admin = client(app, "admin")
     for path in ("/", "/customers", "/customers/C10001", "/key-accounts", "/calls", "/runs",
-                 "/campaigns", "/login"):
+                 "/campaigns", "/login", "/key-accounts/selection"):
         page = admin.get(path)
         assert page.status_code == 200, path
         assert not re.search(r"<script(?![^>]*\bsrc=)", page.text), path

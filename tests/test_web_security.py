@@ -198,13 +198,14 @@ def test_no_open_redirect_after_sign_in(app) -> None:
 def test_pages_redirect_to_sign_in_and_the_api_answers_401(app) -> None:
     anonymous = client(app)
     for path in ("/", "/customers?q=x", "/customers/C10001", "/key-accounts", "/calls",
-                 "/migration", "/campaigns", "/runs", "/runs/1/report.xlsx"):
+                 "/migration", "/campaigns", "/runs", "/runs/1/report.xlsx",
+                 "/key-accounts/selection"):
         answer = anonymous.get(path, follow_redirects=False)
         assert answer.status_code == 303, path
         assert answer.headers["location"].startswith("/login?next=")
     for path in ("/api/overview", "/api/customers", "/api/customers/C10001", "/api/key-accounts",
                  "/api/calls", "/api/migration", "/api/runs", "/api/campaigns", "/api/me",
-                 "/api/campaigns/1", "/api/campaigns/1/targets"):
+                 "/api/campaigns/1", "/api/campaigns/1/targets", "/api/key-accounts/selection"):
         answer = anonymous.get(path)
         assert answer.status_code == 401, path
         assert answer.json() == {"error": {"code": "sign_in_required",
