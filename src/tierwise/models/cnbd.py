@@ -488,20 +488,24 @@ def simulate_cnbd(params: dict, T_days, seed: int = 0, time_unit: str = "days",
 
 def simulate_purchases(T_days: np.ndarray, lam: np.ndarray, p: np.ndarray, active: np.ndarray,
                        gaps: Any, rng: np.random.Generator, *, integer_days: bool = True,
-                       holdout_days: float = 0.0) -> pd.DataFrame:
+                       holdout_days: float = 0.0,
+                       lifetime: np.ndarray | None = None) -> pd.DataFrame:
     """The purchase days of simulated customers, as the summaries the rhythm models read.
 
     Every customer first buys at time 0; each of the ``active`` ones then waits ``gaps(size)``
     (unit-rate waiting times, one per active customer) divided by its rate ``lam``, buys, and
     leaves with probability ``p``, until past ``T_days + holdout_days``. The simulators of
     :func:`simulate_cnbd` and :func:`tierwise.models.pause.simulate_pause` differ only in
-    ``gaps`` and who starts active.
+    ``gaps`` and who starts active; :func:`tierwise.models.pareto_cnbd.simulate_pareto_cnbd`
+    passes ``p = 0`` and a ``lifetime`` per customer (no purchase after it).
     """
     n = len(T_days)
     freq, litt = np.zeros(n, dtype=np.int64), np.zeros(n)
     last, gap_last, gap_prev = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     now, last_seen = np.zeros(n), np.zeros(n)
     holdout, end = np.zeros(n), T_days + holdout_days
+    if lifetime is not None:
+        end = np.minimum(end, lifetime)
     while active.size:
         now[active] += gaps(active.size) / lam[active]
         idx = active[now[active] <= end[active]]
