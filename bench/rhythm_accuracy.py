@@ -12,9 +12,11 @@ gaps stretched by a holiday or a busy spell) and once for the same diners on a s
 rhythm (no such breaks), to show how much of the rhythm models' edge the breaks take away.
 ``--quick`` runs only the 90-day holdout. ``--pause`` adds MBG/CNBD-k with pauses
 (``tierwise.models.pause``, not a candidate of ``auto``) fitted on the same split, and its gain
-over the better Poisson model; ``--kind monthly_shoppers`` runs another business;
-``--generated-only`` skips the strict-rhythm table; ``--cdnow`` instead prints the holdout
-MAE of Pareto/NBD, MBG/CNBD-k and MBG/CNBD-k with pauses on the CDNOW sample (39 + 39 weeks).
+over the better Poisson model; ``--pareto-cnbd`` adds Pareto/CNBD-k without and with a
+trial-only share (``tierwise.models.pareto_cnbd``) the same way; ``--kind monthly_shoppers`` runs another business;
+``--generated-only`` skips the strict-rhythm table; ``--errors`` prints MAE, RMSE, total bias
+and log-likelihood of MBG/CNBD-k and the Pareto/CNBD-k models on the diners as generated; ``--cdnow`` instead prints the holdout
+MAE of Pareto/NBD, MBG/CNBD-k, MBG/CNBD-k with pauses and the Pareto/CNBD-k models on the CDNOW sample (39 + 39 weeks).
 """
 
 from __future__ import annotations
@@ -26,19 +28,20 @@ import pandas as pd
 
 from tierwise.demo.rhythm import BUSINESS_KINDS, generate_rhythm_business
 from tierwise.models import select_model
+from tierwise.models.pareto_cnbd import ParetoCNBD, ParetoCNBDTrial
 from tierwise.models.pause import MBGCNBDPause
 from tierwise.models.validation import calibration_holdout, holdout_errors
 
 MODELS = ("bgnbd", "pareto", "mbgnbd", "bgcnbd", "mbgcnbd")
+EXTRAS = {"pause": MBGCNBDPause, "pcnbd": ParetoCNBD, "pcnbdq": ParetoCNBDTrial}
 
 
-def table(kind, holds: tuple[int, ...], pause: bool = False) -> None:
+def table(kind, holds: tuple[int, ...], extras: tuple[str, ...] = ()) -> None:
     end = pd.Timestamp("2024-12-31")
-    extra = " pause | pause gain |" if pause else ""
+    extra = "".join(f" {e} | {e} gain |" for e in extras)
     print("| holdout days | seed | " + " | ".join(MODELS) + " | blend | auto picks | gain |"
           + extra)
-    print("|---:|---:|" + "---:|" * len(MODELS) + "---|---|---:|" + ("---:|---:|" if pause
-                                                                     else ""))
+    print("|---:|---:|" + "---:|" * len(MODELS) + "---|---|---:|" + "---:|---:|" * len(extras))
     for hold in holds:
         for seed in range(4):
             orders = generate_rhythm_business(kind, customers=3000, seed=seed).orders
@@ -47,15 +50,39 @@ def table(kind, holds: tuple[int, ...], pause: bool = False) -> None:
             cells = ["fails" if pd.isna(mae[m]) else f"{mae[m]:.3f}" for m in MODELS]
             blend = (f"{sel.blend['model']} {sel.blend['purchases_mae']:.3f}" if sel.blend
                      else "not tried")
-            gain = 1 - mae[["mbgcnbd", "bgcnbd"]].min() / mae[["bgnbd", "pareto"]].min()
+            rhythm = [m for m in MODELS if m not in ("bgnbd", "pareto", "mbgnbd")]
+            poisson = mae[["bgnbd", "pareto"]].min()
+            gain = 1 - mae[rhythm].min() / poisson
             tail = ""
-            if pause:
+            if extras:
                 ch = calibration_holdout(orders, end - pd.Timedelta(days=hold), end)
-                p_mae = holdout_errors(MBGCNBDPause(time_unit="weeks").fit(ch.summary),
+            for name in extras:
+                e_mae = holdout_errors(EXTRAS[name](time_unit="weeks").fit(ch.summary),
                                        ch).aggregate["purchases_mae"]
-                tail = f" {p_mae:.3f} | {1 - p_mae / mae[['bgnbd', 'pareto']].min():.1%} |"
+                tail += f" {e_mae:.3f} | {1 - e_mae / poisson:.1%} |"
             print(f"| {hold} | {seed} | " + " | ".join(cells)
                   + f" | {blend} | {sel.chosen} | {gain:.1%} |" + tail, flush=True)
+
+
+def errors(kind, holds: tuple[int, ...]) -> None:
+    """MAE, RMSE and total bias of MBG/CNBD-k and the two Pareto/CNBD-k models side by side."""
+    from tierwise.models import MBGCNBD
+
+    models = {"mbgcnbd": MBGCNBD, "pcnbd": ParetoCNBD, "pcnbdq": ParetoCNBDTrial}
+    end = pd.Timestamp("2024-12-31")
+    print("| holdout days | seed | model | k | MAE | RMSE | total bias | log-likelihood |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for hold in holds:
+        for seed in range(4):
+            orders = generate_rhythm_business(kind, customers=3000, seed=seed).orders
+            ch = calibration_holdout(orders, end - pd.Timedelta(days=hold), end)
+            for name, cls in models.items():
+                fitted = cls(time_unit="weeks").fit(ch.summary)
+                agg = holdout_errors(fitted, ch).aggregate
+                print(f"| {hold} | {seed} | {name} | {fitted.k_} | {agg['purchases_mae']:.3f} | "
+                      f"{agg['purchases_rmse']:.3f} | "
+                      f"{agg['purchases_total_relative_error']:+.1%} | "
+                      f"{fitted.log_likelihood_:.1f} |", flush=True)
 
 
 def cdnow() -> None:
@@ -73,7 +100,7 @@ def cdnow() -> None:
                            "amount": raw["amount"]})
     ch = calibration_holdout(orders, "1997-09-30", "1998-06-30")
     print("| model | holdout MAE | params |\n|---|---:|---|")
-    for model in (ParetoNBD, MBGCNBD, MBGCNBDPause):
+    for model in (ParetoNBD, MBGCNBD, MBGCNBDPause, ParetoCNBD, ParetoCNBDTrial):
         fitted = model(time_unit="weeks").fit(ch.summary)
         mae = holdout_errors(fitted, ch).aggregate["purchases_mae"]
         params = ", ".join(f"{k} {v:.4g}" for k, v in fitted.params_.items())
@@ -87,12 +114,16 @@ def main() -> int:
     holds = (90,) if "--quick" in sys.argv else (90, 184)
     name = sys.argv[sys.argv.index("--kind") + 1] if "--kind" in sys.argv else "weekly_diners"
     kind = BUSINESS_KINDS[name]
-    pause = "--pause" in sys.argv
+    if "--errors" in sys.argv:
+        errors(kind, holds)
+        return 0
+    extras = (("pause",) if "--pause" in sys.argv else ()) + (
+        ("pcnbd", "pcnbdq") if "--pareto-cnbd" in sys.argv else ())
     print(f"### {name} as generated (breaks in {kind.break_prob:.0%} of gaps)\n")
-    table(kind, holds, pause)
+    table(kind, holds, extras)
     if "--generated-only" not in sys.argv:
         print(f"\n### the same {name} on a strict rhythm (no breaks)\n")
-        table(dataclasses.replace(kind, break_prob=0.0), holds, pause)
+        table(dataclasses.replace(kind, break_prob=0.0), holds, extras)
     return 0
 
 

@@ -31,9 +31,9 @@ s beta**s/(beta+z)**(s+1)``::
 integral form of Fader & Hardie (2005, "A note on deriving the Pareto/NBD model", eq. 7 before
 the hypergeometric step); the ``A`` sum is MBG/CNBD-k's ``S2`` (Reutterer et al. 2021, eq. 6).
 With the trial share the likelihood is ``(1-q) L + q [x = 0]``. ``B`` is evaluated by
-Gauss-Legendre quadrature on panels that double in width away from ``t_x`` (the integrand falls
-like a power of ``alpha + v``, fast for frequent buyers); the nodes depend on the data only, so
-the analytic gradient is the exact gradient of the computed likelihood.
+Gauss-Legendre quadrature on panels that grow geometrically away from ``t_x`` (the integrand
+falls like a power of ``alpha + v``, fast for frequent buyers); the nodes depend on the data only,
+so the analytic gradient is the exact gradient of the computed likelihood.
 
 **Forecasts.** Alive at ``T`` the customer has completed ``j < k`` stages of the running gap with
 posterior weight ``v_j`` (the terms of ``A``), then ``lambda ~ Gamma(R+j, alpha+T)``, and the
@@ -83,7 +83,7 @@ from tierwise.models.cnbd import (
 )
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
-PANELS = 13          # doubling panels from t_x: the first is u_max / 2**12 wide
+PANELS = 13          # panels of the lifetime integral: [0, c], then geometric up to u
 PANEL_NODES = 5      # Gauss-Legendre nodes per panel
 FORECAST_NODES = 24  # Gauss-Legendre nodes over the forecast horizon
 CHUNK = 2_000_000    # matrix elements per block of rows
@@ -109,10 +109,17 @@ class _Histories:
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
         u = np.maximum(T - t_x, 0.0)
-        u_max = float(u.max(initial=0.0)) or 1.0
-        edges = np.concatenate([[0.0], u_max * 2.0 ** np.arange(-(PANELS - 1), 1)])
-        lo = np.minimum(edges[None, :-1], u[:, None])
-        hi = np.minimum(edges[None, 1:], u[:, None])
+        # panels [0, c], then geometric up to u; c is below the integrand's own scale, about
+        # (alpha + t_x) / (r + kx), taken from the data alone (t_x / (8 (kx + 1)))
+        c = u / 2.0 ** 12
+        c = np.where(x > 0, np.minimum(c, t_x / (8.0 * (k * x + 1.0))), c)
+        c = np.where(c > 0, c, u / 2.0 ** 12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ratio = np.where(u > 0, np.log(u / np.where(c > 0, c, 1.0)) / (PANELS - 1), 0.0)
+        edges = np.concatenate([np.zeros((len(x), 1)), c[:, None] * np.exp(
+            log_ratio[:, None] * np.arange(PANELS)[None, :])], axis=1)
+        edges[:, -1] = u
+        lo, hi = edges[:, :-1], edges[:, 1:]
         half = 0.5 * (hi - lo)
         nodes, weights = _GL
         sigma = (lo + half)[:, :, None] + half[:, :, None] * nodes[None, None, :]
@@ -127,6 +134,15 @@ def _blocks(n: int, per_row: int):
     step = max(1, CHUNK // max(per_row, 1))
     for start in range(0, n, step):
         yield slice(start, min(n, start + step))
+
+
+def _horner(coefs: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``sum_j coefs[:, j] rho**j`` per row and node; ``coefs`` is ``(n, k)``, ``rho`` ``(n, m)``."""
+    out = np.repeat(coefs[:, -1:], rho.shape[1], axis=1)
+    for col in range(coefs.shape[1] - 2, -1, -1):
+        out *= rho
+        out += coefs[:, col:col + 1]
+    return out
 
 
 def _row_terms(theta, h: _Histories, grad: bool = True):
@@ -153,41 +169,39 @@ def _row_terms(theta, h: _Histories, grad: bool = True):
     e_a = np.exp(log_a_terms - top_a[:, None])
     log_A = top_a + np.log(e_a.sum(axis=1))
     v = e_a / e_a.sum(axis=1, keepdims=True)
-    # B: left at v in (t_x, T]
+    # B: left at v in (t_x, T]. At each node the sum over j is a polynomial in
+    # rho = (v - t_x)/(alpha + v) with coefficients (R)_j / j! (at most k terms, rho <= 1)
     n = len(x)
     log_B = np.empty(n)
     g_B = np.zeros((n, 4))
-    nodes = h.sigma.shape[1]
-    for blk in _blocks(n, nodes * k):
+    a_j = np.exp(coef)                                           # (n, k)
+    for blk in _blocks(n, h.sigma.shape[1]):
         sig = h.sigma[blk]
         tau = h.tx[blk, None] + sig
         log_at, log_bt = np.log(alpha + tau), np.log(beta + tau)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_sig = np.log(sig)
-            jl = np.where(j[None, None, :] > 0, j[None, None, :] * log_sig[:, :, None], 0.0)
-        base = (math.log(s) + s * math.log(beta) - (s + 1.0) * log_bt + h.log_qw[blk]
-                - R[blk, None] * log_at)                       # (b, nodes)
-        lt = base[:, :, None] + coef[blk, None, :] + jl - j[None, None, :] * log_at[:, :, None]
-        flat = lt.reshape(lt.shape[0], -1)
-        top = flat.max(axis=1)
+        rho = sig / (alpha + tau)
+        poly = _horner(a_j[blk], rho)
+        log_g = (math.log(s) + s * math.log(beta) - (s + 1.0) * log_bt + h.log_qw[blk]
+                 - R[blk, None] * log_at + np.log(poly))
+        top = log_g.max(axis=1)
         safe_top = np.where(np.isfinite(top), top, 0.0)
-        e = np.exp(flat - safe_top[:, None])
+        e = np.exp(log_g - safe_top[:, None])
         tot = e.sum(axis=1)
         with np.errstate(divide="ignore"):
             log_B[blk] = np.where(tot > 0, safe_top + np.log(tot), -np.inf)
         if grad:
-            wgt = (e / np.where(tot > 0, tot, 1.0)[:, None]).reshape(lt.shape)  # (b, nodes, k)
-            w_node = wgt.sum(axis=2)
-            w_j = wgt.sum(axis=1)
+            wn = e / np.where(tot > 0, tot, 1.0)[:, None]          # node weights
+            share = wn.sum(axis=1)
+            wp = wn / poly
+            by_r = _horner(a_j[blk] * d_poch[blk], rho)
+            by_j = _horner(a_j[blk] * j[None, :], rho)
             inv_at = 1.0 / (alpha + tau)
-            g_B[blk, 0] = np.einsum("bj,bj->b", w_j, d_poch[blk]) - np.einsum(
-                "bi,bi->b", w_node, log_at)
-            g_B[blk, 1] = -np.einsum("bij,bi,bj->b", wgt, inv_at,
-                                     R[blk, None] + j[None, :])
-            g_B[blk, 2] = (1.0 / s + math.log(beta)) * w_node.sum(axis=1) - np.einsum(
-                "bi,bi->b", w_node, log_bt)
-            g_B[blk, 3] = s / beta * w_node.sum(axis=1) - (s + 1.0) * np.einsum(
-                "bi,bi->b", w_node, 1.0 / (beta + tau))
+            g_B[blk, 0] = np.einsum("bi,bi->b", wp, by_r) - np.einsum("bi,bi->b", wn, log_at)
+            g_B[blk, 1] = -(R[blk] * np.einsum("bi,bi->b", wn, inv_at)
+                            + np.einsum("bi,bi->b", wp * by_j, inv_at))
+            g_B[blk, 2] = (1.0 / s + math.log(beta)) * share - np.einsum("bi,bi->b", wn, log_bt)
+            g_B[blk, 3] = s / beta * share - (s + 1.0) * np.einsum(
+                "bi,bi->b", wn, 1.0 / (beta + tau))
     both = np.logaddexp(log_A, log_B)
     pa = np.exp(log_A - both)
     ll = head + both
