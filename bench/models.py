@@ -5,6 +5,7 @@ Run from the repository root::
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py           # 100k and 1M customers
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --quick   # 20k and 100k, for a smoke run
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --rhythm  # the rhythm models vs BG/NBD
+    PYTHONPATH=src /tmp/venv/bin/python bench/models.py --rhythm --quick --pareto-cnbd  # + Pareto/CNBD-k
     PYTHONPATH=src /tmp/venv/bin/python bench/models.py --pareto main  # Pareto/NBD vs git rev main
 
 Summaries are simulated the way real data look: every customer first buys on day 0 of their
@@ -125,12 +126,16 @@ def run_case(kind: str, df: pd.DataFrame, n: int, repeats_ours: int, repeats_the
     return t_ours, t_theirs, diff
 
 
-def rhythm(sizes: tuple[int, ...], repeats: int) -> None:
+def rhythm(sizes: tuple[int, ...], repeats: int, pareto_cnbd: bool = False) -> None:
     """The rhythm models against BG/NBD on the same MBG/CNBD-2 summaries (integer days).
 
     MBG/CNBD-k and BG/CNBD-k choose k (fitting k = 1, 2, ... until the likelihood falls twice),
-    so their time includes every k tried.
+    so their time includes every k tried. ``pareto_cnbd`` adds Pareto/CNBD-k (k chosen the same
+    way; not an ``auto`` candidate).
     """
+    from tierwise.models.pareto_cnbd import ParetoCNBD
+
+    models = {**RHYTHM_MODELS, **({"Pareto/CNBD-k": ParetoCNBD} if pareto_cnbd else {})}
     print("| model | customers | distinct histories | seconds (runs) | vs BG/NBD | chosen k | "
           "k tried |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -139,7 +144,7 @@ def rhythm(sizes: tuple[int, ...], repeats: int) -> None:
         df = simulate_cnbd(CNBD_TRUE, T, seed=n + 1)
         distinct = len(df[["frequency", "recency", "T"]].drop_duplicates())
         base = None
-        for name, cls in RHYTHM_MODELS.items():
+        for name, cls in models.items():
             t, model = timed(lambda cls=cls, df=df: cls().fit(df), repeats)
             base = t if base is None else base
             tried = getattr(model, "log_likelihood_by_k_", {1: None})
@@ -205,6 +210,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="20k and 100k customers")
     parser.add_argument("--rhythm", action="store_true",
                         help="only the rhythm models (MBG/NBD, (M)BG/CNBD-k) against BG/NBD")
+    parser.add_argument("--pareto-cnbd", action="store_true",
+                        help="with --rhythm: add Pareto/CNBD-k (tierwise.models.pareto_cnbd)")
     parser.add_argument("--pareto", metavar="REV",
                         help="only Pareto/NBD: this tree against git revision REV")
     args = parser.parse_args(argv)
@@ -213,7 +220,7 @@ def main(argv=None) -> int:
         pareto_against(args.pareto, (small, large), 3)
         return 0
     if args.rhythm:
-        rhythm((small, large), 3)
+        rhythm((small, large), 3, args.pareto_cnbd)
         return 0
     print("| model | customers | rows fitted | distinct histories | tierwise s (runs) | "
           "lifetimes s (runs) | speed-up | max rel. param diff |")
