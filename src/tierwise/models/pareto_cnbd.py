@@ -27,10 +27,10 @@ s beta**s/(beta+z)**(s+1)``::
     B = int_{t_x}^{T} s beta**s/(beta+v)**(s+1)
             sum_{j<k} (R)_j (v-t_x)**j / (j! (alpha+v)**(R+j)) dv                left at v in (t_x, T]
 
-``(R)_j`` is the rising factorial. For ``k = 1``, ``A + B`` is the Pareto/NBD likelihood in the
-integral form of Fader & Hardie (2005, "A note on deriving the Pareto/NBD model", eq. 7 before
-the hypergeometric step); the ``A`` sum is MBG/CNBD-k's ``S2`` (Reutterer et al. 2021, eq. 6).
-With the trial share the likelihood is ``(1-q) L + q [x = 0]``. ``B`` is evaluated by
+``(R)_j`` is the rising factorial. For ``k = 1``, ``A + B`` is the Pareto/NBD likelihood as an
+integral over the moment of leaving (Fader & Hardie 2005, before that integral is written with
+the Gaussian hypergeometric function; tested against :mod:`tierwise.models.pareto_nbd`); the
+``A`` sum is MBG/CNBD-k's ``S2`` (Reutterer et al. 2021, eq. 6). With the trial share the likelihood is ``(1-q) L + q [x = 0]``. ``B`` is evaluated by
 Gauss-Legendre quadrature on panels that grow geometrically away from ``t_x`` (the integrand
 falls like a power of ``alpha + v``, fast for frequent buyers); the nodes depend on the data only,
 so the analytic gradient is the exact gradient of the computed likelihood.
@@ -50,7 +50,7 @@ expected purchases in ``y`` while alive (the negative binomial series of
 References
 ----------
 .. [1] Platzer, M. and Reutterer, T. (2016). "Ticking away the moments: timing regularity helps
-   to better predict customer activity". Marketing Science 35(5), 779-799 (Pareto/GGG).
+   to better predict customer activity". Marketing Science 35(5) (Pareto/GGG).
 .. [2] Reutterer, T., Platzer, M. and Schroeder, N. (2021). "Leveraging purchase regularity for
    predicting customer behavior the easy way". IJRM 38(1), 194-215 (the CNBD-k likelihood).
 .. [3] Fader, P. S. and Hardie, B. G. S. (2005). "A note on deriving the Pareto/NBD model and
