@@ -5,6 +5,7 @@ Front doors (CLI, web) call these and only present what they return.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,13 +188,14 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     in the snapshot (the run passes them; a replay does not: it sees the orders alone).
     """
     from .engine import connect_engine
+    from .engine.orders import OrderTable
     from .features import feature_expr, rfm_expr
     from .snapshot import build_snapshot
 
     progress(f"computing features as of {as_of} on {cfg.engine.backend}")
     back = as_of - dt.timedelta(days=cfg.activity.policy_horizon_days)
-    engine = connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders)
-    try:
+    with connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders) as engine, \
+            _orders_engine(engine, store) as orders_engine:
         expr = feature_expr(engine.orders(), as_of, period=cfg.period)
         if keep_features and cfg.engine.backend in ("postgres", "mysql"):
             progress(f"keeping the features in {cfg.engine.results_table}")
@@ -201,15 +203,28 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
         features = engine.to_pandas(expr)
         # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
         history = engine.to_pandas(rfm_expr(engine.orders(), back))
-    finally:
-        engine.close()
-    return build_snapshot(cfg, features=features, customers=store.customer_frame(),
-                          orders=store.orders_frame(as_of, columns=RUN_ORDER_COLUMNS),
-                          as_of=as_of, previous=previous,
-                          overrides=store.key_account_overrides(), progress=progress,
-                          surveys=store.surveys_frame(as_of),
-                          headers=store.source_headers(), history=history,
-                          outcomes=outcomes)
+        # every later step over orders runs its aggregates where the features ran
+        return build_snapshot(cfg, features=features, customers=store.customer_frame(),
+                              orders=OrderTable.of(orders_engine, as_of),
+                              as_of=as_of, previous=previous,
+                              overrides=store.key_account_overrides(), progress=progress,
+                              surveys=store.surveys_frame(as_of),
+                              headers=store.source_headers(), history=history,
+                              outcomes=outcomes)
+
+
+def _orders_engine(engine: Any, store: Store) -> contextlib.AbstractContextManager[Any]:
+    """The engine the run's order aggregates run on (:class:`~tierwise.engine.orders.OrderTable`).
+
+    The configured engine when its orders table carries every column a run reads (DuckDB: the
+    store's own table); otherwise (a Spark staging export or a warehouse table holds the
+    feature columns only, without channel and agent) the store's table through DuckDB.
+    """
+    from .engine import DuckDBEngine
+
+    if all(c in engine.orders().columns for c in RUN_ORDER_COLUMNS):
+        return contextlib.nullcontext(engine)
+    return DuckDBEngine(store.con)
 
 
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet,

@@ -161,8 +161,7 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
         discount_rate_annual=v.discount_rate, step_days=v.step_days,
         margin=_margin_rate(frame, v.gross_margin), penalizer=v.penalizer,
         time_unit=v.time_unit, min_repeat_buyers=v.min_repeat_buyers,
-        orders=orders[[c for c in ("customer_key", "ordered_at", "amount", "is_refund")
-                       if c in orders]].rename(columns={"customer_key": "customer_id"}),
+        orders=_model_orders(orders, frame, cfg),
         holdout_days=v.holdout_days, lang=lang, fit_sample=v.fit_sample,
         customer_ids=frame["customer_key"])
     n = v.purchase_horizon_days
@@ -178,6 +177,29 @@ def add_value(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, lang: str 
                     "recency": scorer.recency, "warnings": scorer.warnings_},
             "rfm_bins": scorer.bins_table(frame)}
     return out, info
+
+
+def _model_orders(orders: Any, frame: pd.DataFrame, cfg: Config) -> pd.DataFrame | None:
+    """The orders the purchase model's selection reads (``customer_id`` = the key).
+
+    From the engine (:class:`~tierwise.engine.orders.OrderTable`) only what the model reads is
+    fetched: nothing unless ``value.model = 'auto'``, and then the fit sample's customers'
+    orders when the base is larger than ``value.fit_sample`` (the rows
+    :func:`~tierwise.models.clv.fit_value_models` would keep).
+    """
+    from .lifecycle._frames import in_engine
+    from .models._summary import fit_sample_rows
+
+    columns = ["customer_key", "ordered_at", "amount", "is_refund"]
+    if in_engine(orders):
+        if cfg.value.model != "auto":
+            return None  # a named model is fitted on the summary alone
+        size = cfg.value.fit_sample
+        keys = None if size is None or len(frame) <= size else \
+            frame["customer_key"].to_numpy()[fit_sample_rows(len(frame), size)]
+        orders = orders.frame(None, columns, customers=keys)
+    return orders[[c for c in columns if c in orders]].rename(
+        columns={"customer_key": "customer_id"})
 
 
 def _calibrate(out: pd.DataFrame, result: Any, frame: pd.DataFrame, cfg: Config,

@@ -49,3 +49,11 @@ def _timestamp(as_of: dt.date | str | pd.Timestamp | None, what: str) -> pd.Time
         raise DataContractError(f"{what} needs an as-of date",
                                 "pass as_of=, e.g. the last order date (there is no hidden clock)")
     return pd.Timestamp(as_of).normalize()
+
+
+def in_engine(orders: object) -> bool:
+    """Whether ``orders`` is the engine's :class:`~tierwise.engine.orders.OrderTable` (its
+    aggregates run where the features run) rather than a DataFrame of orders."""
+    from ..engine.orders import OrderTable
+
+    return isinstance(orders, OrderTable)

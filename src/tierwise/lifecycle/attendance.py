@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import AttendanceConfig, Config
 from ..errors import ConfigError
 from .policies import BUCKETS
-from ._frames import _require, _section, _timestamp
+from ._frames import _require, _section, _timestamp, in_engine
 from .states import prepare_orders
 
 
@@ -48,11 +48,13 @@ def _bucket_of(days: pd.Series) -> pd.DataFrame:
 
 def _cells(window: pd.DataFrame) -> pd.DataFrame:
     """Visits and net spend per customer, month and bucket."""
+    from ..engine.orders import group_sums
+
     window = window.join(_bucket_of(window["day"]))
     keys = ["customer_key", "month", "bucket"]
     return pd.DataFrame({
         "visits": window[~window["is_refund"]].groupby(keys)["day"].nunique(),
-        "spend": window.groupby(keys)["amount"].sum(),
+        "spend": group_sums(window["amount"], [window[k] for k in keys]),
     }).reset_index()
 
 
@@ -70,14 +72,22 @@ def _identity(customers: pd.DataFrame | None, keys: pd.Index) -> pd.DataFrame:
     return ident
 
 
-def _top_customers(window: pd.DataFrame, customers: pd.DataFrame | None, n: int) -> pd.DataFrame:
-    """The top ``n`` customers by spend in the window; ties by visits, then customer_id."""
+def _window_totals(window: pd.DataFrame) -> pd.DataFrame:
+    """Net spend and visits per customer with a purchase in the window (the pandas twin of
+    :meth:`~tierwise.engine.orders.OrderTable.spend_and_visits`)."""
+    from ..engine.orders import group_sums
+
     buys = window[~window["is_refund"]]
     totals = pd.DataFrame({
-        "total_spend": window.groupby("customer_key")["amount"].sum(),
+        "total_spend": group_sums(window["amount"], window["customer_key"]),
         "total_visits": buys.groupby("customer_key")["day"].nunique(),
     })
-    totals = totals[totals["total_visits"].notna()].fillna({"total_visits": 0})
+    return totals[totals["total_visits"].notna()].fillna({"total_visits": 0})
+
+
+def _top_customers(totals: pd.DataFrame, customers: pd.DataFrame | None, n: int
+                   ) -> pd.DataFrame:
+    """The top ``n`` customers by spend in the window; ties by visits, then customer_id."""
     totals = totals.join(_identity(customers, totals.index))
     totals = totals.rename_axis("customer_key").reset_index()
     totals = totals.sort_values(["total_spend", "total_visits", "customer_id"],
@@ -149,9 +159,14 @@ def attendance_sheet(orders: pd.DataFrame, customers: pd.DataFrame | None,
                           "e.g. top_n=50, months=3")
     ts = _timestamp(as_of, "the attendance sheet")
     first = (ts.to_period("M") - (m - 1)).start_time.normalize()
-    prepared = prepare_orders(orders, ts)
-    window = prepared[prepared["day"] >= first]
-    top = _top_customers(window, customers, n)
+    if in_engine(orders):  # totals in the engine; the top customers' orders only in pandas
+        top = _top_customers(orders.spend_and_visits(ts.date(), first), customers, n)
+        window = prepare_orders(orders.frame(ts.date(), since=first,
+                                             customers=top["customer_key"]), ts)
+    else:
+        prepared = prepare_orders(orders, ts)
+        window = prepared[prepared["day"] >= first]
+        top = _top_customers(_window_totals(window), customers, n)
     buckets = _buckets(first, ts)
     cells = _cells(window[window["customer_key"].isin(top["customer_key"])])
     sheet = top.merge(buckets, how="cross").merge(

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..config import ActivityConfig, Config, LifecycleConfig
 from ..errors import DataContractError
-from ._frames import _num, _require, _section, _timestamp
+from ._frames import _num, _require, _section, _timestamp, in_engine
 from .policies import ACTIVITY_STATES, STAGE_NAMES, STATE_POLICIES
 from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_states
 
@@ -100,6 +100,8 @@ def window_visits(orders: pd.DataFrame, as_of: dt.date, days: int, *, offset: in
     {1: 1}
     """
     ts = _timestamp(as_of, "window_visits")
+    if in_engine(orders):
+        return orders.visits(ts.date(), days, offset=offset)
     prepared = prepare_orders(orders, ts)
     end = ts - pd.Timedelta(days=offset)
     start = end - pd.Timedelta(days=days - 1)
@@ -129,21 +131,36 @@ def _relative_states(visits: pd.Series, silence: pd.Series, ratio: pd.Series,
                      default=None)
 
 
-def _from_orders(keys: pd.Series, orders: pd.DataFrame, ts: pd.Timestamp,
-                 cfg: ActivityConfig) -> pd.DataFrame:
-    """Window visits, previous-window visits, days since last, baseline ratio per customer."""
-    w = cfg.window_days
+def _activity_counts(orders: pd.DataFrame, ts: pd.Timestamp, w: int, baseline: int
+                     ) -> pd.DataFrame:
+    """Per customer who bought: visits in the window, the window before and the baseline, and
+    the fewest and most days ago of a purchase (the pandas twin of ``OrderTable``'s)."""
     prepared = prepare_orders(orders, ts)
     buys = prepared[~prepared["is_refund"]]
     ago = (ts - buys["day"]).dt.days
     per = buys.assign(ago=ago).groupby("customer_key")["ago"]
+    days = buys["day"]
+    return pd.DataFrame({
+        "visits": days[ago < w].groupby(buys["customer_key"]).nunique(),
+        "visits_prev": days[(ago >= w) & (ago < 2 * w)].groupby(buys["customer_key"]).nunique(),
+        "base": days[(ago >= w) & (ago < w + baseline)].groupby(buys["customer_key"]).nunique(),
+        "ago_min": per.min(), "ago_max": per.max()})
+
+
+def _from_orders(keys: pd.Series, orders: pd.DataFrame, ts: pd.Timestamp,
+                 cfg: ActivityConfig) -> pd.DataFrame:
+    """Window visits, previous-window visits, days since last, baseline ratio per customer."""
+    w = cfg.window_days
+    counts = orders.activity_counts(ts.date(), w, cfg.baseline_days) if in_engine(orders) \
+        else _activity_counts(orders, ts, w, cfg.baseline_days)
     frame = pd.DataFrame({
-        "visits": buys[ago < w].groupby("customer_key")["day"].nunique(),
-        "visits_prev": buys[(ago >= w) & (ago < 2 * w)].groupby("customer_key")["day"].nunique(),
-        "base": buys[(ago >= w) & (ago < w + cfg.baseline_days)]
-        .groupby("customer_key")["day"].nunique(),
-        "days_since_last": per.min(), "history": per.max() - w + 1,
-    }).reindex(keys.to_numpy())
+        "visits": counts["visits"], "visits_prev": counts["visits_prev"],
+        "base": counts["base"], "days_since_last": counts["ago_min"],
+        "history": counts["ago_max"] - w + 1,
+    })
+    for column in ("visits", "visits_prev", "base"):  # no visit: absent, as a pandas groupby
+        frame[column] = frame[column].where(frame[column] > 0)
+    frame = frame.reindex(keys.to_numpy())
     frame[["visits", "visits_prev", "base"]] = frame[["visits", "visits_prev", "base"]].fillna(0)
     history = frame["history"].clip(lower=0, upper=cfg.baseline_days)
     rate = frame["base"] * w / history.where(history >= cfg.min_history_days)

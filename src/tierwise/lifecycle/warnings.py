@@ -33,7 +33,7 @@ from ..config import ActivityConfig, Config, MonitoringConfig
 from ..errors import ConfigError, DataContractError
 from ..i18n.render import warning_message
 from .policies import SEVERITIES, WARNING_KINDS
-from ._frames import _num, _require, _section, _timestamp
+from ._frames import _num, _require, _section, _timestamp, in_engine
 from .states import prepare_orders
 
 _FREQ = {"month": "M", "quarter": "Q"}
@@ -76,8 +76,26 @@ def period_windows(as_of: dt.date, period: str, trailing: int
 
 
 def _window_value(orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    from ..engine.orders import group_sums
+
     hit = orders[(orders["day"] >= start) & (orders["day"] <= end)]
-    return hit.groupby("customer_key")["amount"].sum()
+    return group_sums(hit["amount"], hit["customer_key"])
+
+
+_COLUMN = {"current": "period", "last_year": "same_period_ly"}
+
+
+def _window_values(orders: Any, ts: pd.Timestamp, windows: list[tuple[pd.Timestamp, pd.Timestamp]]
+                   ) -> dict[tuple[pd.Timestamp, pd.Timestamp], pd.Series] | None:
+    """Net value per customer in each window: one aggregate in the engine for an
+    :class:`~tierwise.engine.orders.OrderTable`, a pandas groupby per window for a DataFrame."""
+    if orders is None:
+        return None
+    if in_engine(orders):
+        got = orders.window_amounts(ts.date(), windows)
+        return {w: got[i].dropna() for i, w in enumerate(windows)}
+    prepared = prepare_orders(orders, ts)
+    return {w: _window_value(prepared, *w) for w in windows}
 
 
 def _watched(curr: pd.DataFrame, prev: pd.DataFrame | None, cfg: MonitoringConfig) -> pd.Series:
@@ -100,20 +118,23 @@ def _figures(watch: pd.DataFrame, orders: pd.DataFrame | None, as_of: Any, perio
     """Value this period, same period last year and trailing mean, per watched account."""
     keys = watch["customer_key"]
     windows = period_windows(as_of, period, cfg.trailing_periods)
-    prepared = None if orders is None else prepare_orders(orders, _timestamp(as_of, "warnings"))
+    ts = _timestamp(as_of, "warnings")
+    wanted = [w for name in ("current", "last_year") if f"value_{_COLUMN[name]}" not in watch
+              for w in windows[name]] + (windows["trailing"] if orders is not None else [])
+    values = _window_values(orders, ts, wanted)
 
     def from_orders(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-        if prepared is None:
+        if values is None:
             raise DataContractError("early warnings need value_period and value_same_period_ly "
                                     "columns or the orders table", "pass orders=")
-        return keys.map(_window_value(prepared, start, end)).fillna(0.0).to_numpy(float)
+        return keys.map(values[(start, end)]).fillna(0.0).to_numpy(float)
 
     out = pd.DataFrame(index=watch.index)
     out["current"] = _num(watch, "value_period").fillna(0.0) if "value_period" in watch \
         else from_orders(*windows["current"][0])
     out["last_year"] = _num(watch, "value_same_period_ly") if "value_same_period_ly" in watch \
         else from_orders(*windows["last_year"][0])
-    out["trailing"] = np.nan if prepared is None else \
+    out["trailing"] = np.nan if values is None else \
         np.mean([from_orders(s, e) for s, e in windows["trailing"]], axis=0)
     return out
 

@@ -59,6 +59,10 @@ REVIEW_COLUMNS = [
     "usual_gap_days", "days_since_last", "activity_state", "lifecycle_stage", "top_channel",
     "top_channel_share", "top_agent", "top_agent_share", *SATISFACTION_COLUMNS, "tier_prev",
     "tier_movement", "open_warnings"]
+#: The order columns the key-account review reads (of the reviewed accounts only).
+REVIEW_ORDER_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund", "cost", "margin",
+                        "channel", "agent")
+
 CONTRIBUTION_COLUMNS = ["window", "scope", "dimension", "value", "orders", "customers", "revenue",
                         "revenue_share", "margin", "margin_share"]
 MANAGER_COLUMNS = [
@@ -268,9 +272,11 @@ def _trend(out: pd.DataFrame, earlier: pd.Series) -> pd.DataFrame:
 
 def _top(orders: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per customer: the channel (or agent) with the most revenue and its share of the revenue."""
-    total = orders.groupby("customer_key")["amount"].sum()
+    from ..engine.orders import group_sums
+
+    total = group_sums(orders["amount"], orders["customer_key"])
     rows = orders[orders[column] != NONE_LABEL] if column == "agent" else orders
-    per = rows.groupby(["customer_key", column], as_index=False)["amount"].sum()
+    per = group_sums(rows["amount"], [rows["customer_key"], rows[column]]).reset_index()
     per = per[per["amount"] > 0].sort_values(["customer_key", "amount", column],
                                              ascending=[True, False, True], kind="stable")
     top = per.drop_duplicates("customer_key").set_index("customer_key")
@@ -370,7 +376,9 @@ def _review_extras(out: pd.DataFrame, orders: pd.DataFrame | None,
     """Top channel and agent (from the orders) and satisfaction (from the survey) per account."""
     key = out["customer_key"]
     if orders is not None:  # the reviewed accounts' orders only (the figures are per account)
-        prepared = _orders(orders[orders["customer_key"].isin(key)], as_of)
+        mine = orders.frame(as_of, REVIEW_ORDER_COLUMNS, customers=key) if _in_engine(orders) \
+            else orders[orders["customer_key"].isin(key)]
+        prepared = _orders(mine, as_of)
         for column in ("channel", "agent"):
             top = _top(prepared, column)
             out[f"top_{column}"] = key.map(top[f"top_{column}"])
@@ -383,11 +391,18 @@ def _review_extras(out: pd.DataFrame, orders: pd.DataFrame | None,
 
 
 def _contribution(rows: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    from ..engine.orders import group_sums
+
     g = rows.groupby(dimension)
-    out = pd.DataFrame({"orders": g["purchase"].sum().astype("int64"),
-                        "customers": g["customer_key"].nunique().astype("int64"),
-                        "revenue": g["amount"].sum(),
-                        "margin": g["line_margin"].sum(min_count=1)})
+    by = rows[dimension]
+    return _shares(pd.DataFrame({"orders": g["purchase"].sum().astype("int64"),
+                                 "customers": g["customer_key"].nunique().astype("int64"),
+                                 "revenue": group_sums(rows["amount"], by),
+                                 "margin": group_sums(rows["line_margin"], by, min_count=1)}))
+
+
+def _shares(out: pd.DataFrame) -> pd.DataFrame:
+    """Revenue and margin shares of one window, scope and dimension; biggest revenue first."""
     total, margin_total = out["revenue"].sum(), out["margin"].sum(min_count=1)
     out["revenue_share"] = out["revenue"] / total if total else np.nan
     out["margin_share"] = out["margin"] / margin_total if margin_total else np.nan
@@ -437,6 +452,8 @@ def channel_contribution(frame: pd.DataFrame, orders: pd.DataFrame, *, as_of: dt
         raise DataContractError("channel contribution needs a channel or agent column in the "
                                 f"orders; they have {sorted(map(str, orders.columns))}",
                                 "map a channel or agent column in [sources.orders.columns]")
+    if _in_engine(orders):
+        return _contributions_in_engine(frame, orders, dimensions, as_of=as_of, period=period)
     prepared = _orders(orders, as_of)
     windows = {"to_date": prepared}
     if period is not None:
@@ -454,6 +471,35 @@ def channel_contribution(frame: pd.DataFrame, orders: pd.DataFrame, *, as_of: dt
     if not parts:
         return pd.DataFrame(columns=CONTRIBUTION_COLUMNS)
     return pd.concat(parts, ignore_index=True)[CONTRIBUTION_COLUMNS]
+
+
+def _contributions_in_engine(frame: pd.DataFrame, orders: Any, dimensions: list[str], *,
+                             as_of: dt.date, period: str | None) -> pd.DataFrame:
+    """:func:`channel_contribution` with each group's sums run in the engine."""
+    windows: dict[str, dt.date | None] = {"to_date": None}
+    if period is not None:
+        windows = {"period": period_start(as_of, period), **windows}
+    key_set = frame.loc[_flag(frame, "key_account"), "customer_key"]
+    parts = []
+    for window, since in windows.items():
+        for scope, keys in (("all", None), ("key_accounts", key_set)):
+            if keys is not None and not len(keys):
+                continue
+            for dimension in dimensions:
+                got = orders.contributions(as_of, dimension, since=since, customers=keys)
+                if len(got):
+                    parts.append(_shares(got.rename_axis("value")).assign(
+                        window=window, scope=scope, dimension=dimension))
+    if not parts:
+        return pd.DataFrame(columns=CONTRIBUTION_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[CONTRIBUTION_COLUMNS]
+
+
+def _in_engine(orders: object) -> bool:
+    """Whether ``orders`` is the engine's OrderTable (not a DataFrame)."""
+    from ..engine.orders import OrderTable
+
+    return isinstance(orders, OrderTable)
 
 
 def _manager_movement(frame: pd.DataFrame, manager: pd.Series,
@@ -572,7 +618,9 @@ def big_account_tables(frame: pd.DataFrame, orders: pd.DataFrame | None,
         tables["key_account_review"] = key_account_review(
             frame, orders, surveys, previous, as_of=as_of, warnings=warnings)
     dims = [c for c in ("channel", "agent") if orders is not None and c in orders.columns]
-    if dims and orders[dims].notna().any().any():
+    carried = (orders.has_labels(dims) if _in_engine(orders)
+               else orders[dims].notna().any().any()) if dims else False
+    if carried:
         tables["channel_contribution"] = channel_contribution(frame, orders, as_of=as_of,
                                                               period=period)
     if "account_manager" in frame.columns and frame["account_manager"].notna().any():
