@@ -333,7 +333,8 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
         update={"purchase_horizon_days": horizon})})
     snap = snapshot_at(replay_cfg, start)
-    after = outcomes(store.orders_frame(as_of, columns=OUTCOME_COLUMNS), start, as_of)
+    after = outcomes(store.orders_frame(as_of, columns=OUTCOME_COLUMNS, after=start), start,
+                     as_of)
     activity = snap.meta.get("activity") or {}
     groups, calibration = compare(
         snap.customers, after, snap.tables.get("warnings"),

@@ -412,13 +412,17 @@ class Store:
             "run_id DESC LIMIT 1", [as_of, config_hash or ""]).fetchall()
         return self.run_info(rows[0][0]) if rows else None
 
-    def orders_frame(self, as_of: dt.date, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def orders_frame(self, as_of: dt.date, columns: Sequence[str] | None = None, *,
+                     after: dt.date | None = None) -> pd.DataFrame:
         """Orders up to ``as_of``, by customer and date.
 
         Parameters
         ----------
         as_of
             The last order date included.
+        after
+            Only orders after this date (the backtest's outcomes read the horizon since the
+            replay date, not the whole history).
         columns
             Columns of the orders table to return (``order_id``, ``customer_key``, ``ordered_at``,
             ``amount``, ``cost``, ``margin``, ``channel``, ``agent``, ``store``, ``status``,
@@ -430,9 +434,11 @@ class Store:
             raise ValueError(f"orders_frame: unknown column(s) {unknown or '(none given)'}; "
                              f"valid: {', '.join(_ORDER_COLUMNS)}")
         select = ", ".join(f'"{c}"' for c in cols)
+        since, params = ("AND ordered_at > ? ", [as_of, after]) if after is not None \
+            else ("", [as_of])
         return self.con.execute(
-            f"SELECT {select} FROM orders WHERE ordered_at <= ? ORDER BY customer_key, ordered_at",
-            [as_of]).df()
+            f"SELECT {select} FROM orders WHERE ordered_at <= ? {since}"
+            "ORDER BY customer_key, ordered_at", params).df()
 
     def surveys_frame(self, as_of: dt.date | None = None) -> pd.DataFrame:
         """Survey answers up to ``as_of`` (all when None), by customer and date.
