@@ -185,9 +185,9 @@ def test_postgres_matches_pandas(orders, reference, frame):
         with duckdb.connect() as con:
             con.execute(DDL)
             con.register("incoming", orders[COLUMNS])
-            typed = con.execute("SELECT order_id, customer_key, ordered_at::DATE AS ordered_at, "
-                                "amount, cost, margin, is_refund, channel, agent "
-                                "FROM incoming").to_arrow_table()
+            typed = con.sql("SELECT order_id, customer_key, ordered_at::DATE AS ordered_at, "
+                            "amount, cost, margin, is_refund, channel, agent "
+                            "FROM incoming").to_arrow_table()
         backend.create_table(name, typed)
         check_all(reference, frame, OrderTable(backend.table(name), backend.to_pandas,
                                                as_of=AS_OF))
