@@ -76,8 +76,8 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
     sources = sources or cfg.sources
-    customers, orders, survey = (_read(cfg, kind, progress, today, sources)
-                                 for kind in ("customers", "orders", "survey"))
+    customers, orders, survey, leads = (_read(cfg, kind, progress, today, sources)
+                                        for kind in ("customers", "orders", "survey", "leads"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
         customer_rows = customers.frame if customers is not None else None
@@ -92,7 +92,7 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
         if survey is not None:
             known |= set(created["customer_id"]) if created is not None else set()
             survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
-        result = IngestResult(reports=[r.report for r in (customers, orders, survey)
+        result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads)
                                        if r is not None])
         progress("writing to the store")
         with store.transaction():
@@ -104,6 +104,8 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
                 _store_orders(cfg, store, orders, created, result)
             if survey is not None:
                 _store_survey(store, survey, result)
+            if leads is not None:
+                _store_leads(store, leads, result)
         result.totals = store.counts()
     return result
 
@@ -152,6 +154,12 @@ def _store_survey(store: Store, survey: IntakeResult, result: IngestResult) -> N
     counts = store.upsert_surveys(survey.frame, source=survey.report.source)
     store.record_ingest(survey.report.to_dict(), counts)
     result.stored[f"survey:{survey.report.source}"] = counts
+
+
+def _store_leads(store: Store, leads: IntakeResult, result: IngestResult) -> None:
+    counts = store.upsert_leads(leads.frame, source=leads.report.source)
+    store.record_ingest(leads.report.to_dict(), counts)
+    result.stored[f"leads:{leads.report.source}"] = counts
 
 
 def _known_customers(ids: set[str]) -> pd.DataFrame:
@@ -264,6 +272,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         _add_items(store, snap, as_of)
         _add_retention(store, snap, as_of)
         _add_loyalty(cfg, store, snap, as_of)
+        _add_prospects(cfg, store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
@@ -272,7 +281,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         keep = dict.fromkeys([*store.snapshot_columns(), *WORD_COLUMNS])
         results = snap.customers[[c for c in keep if c in snap.customers and c != "run_id"]]
         progress("tasks from the advice")
-        tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of)
+        tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of,
+                              prospects=snap.tables.get("prospects"))
         summary = {**frame_summary(results), **_advice_summary(snap.meta),
                    "tasks_created": tasks.summary().get("created")}
         progress(f"writing snapshot {period} ({len(results)} customers)")
@@ -342,6 +352,22 @@ def _add_loyalty(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
                             cfg.loyalty)
     snap.customers = snap.customers.merge(levels, on="customer_key", how="left")
     snap.tables["loyalty_levels"] = level_counts(levels, cfg.loyalty)
+
+
+def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+    """Prospects graded apart, conversions and the grades' check
+    (:mod:`tierwise.tiering.prospects`); nothing when there is no prospect and no lead."""
+    from .tiering.prospects import prospect_tables
+
+    if not cfg.prospects.enabled:
+        return
+    leads = store.leads_frame(as_of)
+    if not len(leads) and not snap.customers["frequency"].isna().any():
+        return
+    tables, info = prospect_tables(snap.customers, leads, store.first_orders(as_of),
+                                   cfg.prospects, as_of)
+    snap.tables.update(tables)
+    snap.meta["prospects"] = info
 
 
 def _advice_summary(meta: dict[str, Any]) -> dict[str, Any]:

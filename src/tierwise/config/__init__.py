@@ -15,6 +15,7 @@ module             sections
 ``campaigns``      ``[campaigns]``
 ``web``            ``[web]``
 ``tasks``          ``[tasks]``
+``prospects``      ``[prospects]``
 ``alerts``         ``[alerts]``, ``[watch]``
 ``loyalty``        ``[loyalty]`` (levels customers climb, rewards by rule)
 =================  ==========================================================================
@@ -38,6 +39,7 @@ from ..errors import ConfigError
 from ._base import _describe, _Section
 from .sources import (
     CANONICAL_CUSTOMER_COLUMNS,
+    CANONICAL_LEAD_COLUMNS,
     CANONICAL_ORDER_COLUMNS,
     LINE_COLUMNS,
     EngineConfig,
@@ -98,6 +100,10 @@ from .loyalty import (
     LoyaltyLevelConfig,
     LoyaltyRewardConfig,
 )
+from .prospects import (
+    PROSPECT_GRADES,
+    ProspectsConfig,
+)
 from .alerts import (
     ALERT_RULES,
     WEBHOOK_FORMATS,
@@ -136,6 +142,7 @@ class Config(_Section):
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
+    prospects: ProspectsConfig = Field(default_factory=ProspectsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
@@ -224,6 +231,7 @@ __all__ = [
     "AttendanceConfig",
     "BacktestConfig",
     "CANONICAL_CUSTOMER_COLUMNS",
+    "CANONICAL_LEAD_COLUMNS",
     "CANONICAL_ORDER_COLUMNS",
     "CREDIT_RATING_MAPPING",
     "CampaignDefaultsConfig",
@@ -243,12 +251,14 @@ __all__ = [
     "LoyaltyLevelConfig",
     "LoyaltyRewardConfig",
     "MonitoringConfig",
+    "PROSPECT_GRADES",
     "PYRAMID_LEVELS",
     "PYRAMID_TIERS",
     "ParetoConfig",
     "PlaybookConfig",
     "PricingGuidanceConfig",
     "ProblemGroupsConfig",
+    "ProspectsConfig",
     "PyramidConfig",
     "RFMConfig",
     "SCORECARD_MAX_CRITERIA",

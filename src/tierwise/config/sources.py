@@ -20,6 +20,11 @@ CANONICAL_ORDER_COLUMNS = (
     "store", "status", "quantity", "unit_price", "line_amount", "product_id", "product_name",
     "category",
 )
+#: Lead columns (a lead's id is the id it buys under once it converts).
+CANONICAL_LEAD_COLUMNS = (
+    "customer_id", "captured_at", "name", "lead_source", "fit", "engagement", "industry", "size",
+    "region", "city", "account_manager", "phone", "email",
+)
 #: Order columns that make a file line-level (one row per product line of an order).
 LINE_COLUMNS = ("quantity", "unit_price", "line_amount", "product_id", "product_name", "category")
 
@@ -51,7 +56,7 @@ class SourceConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    """The inputs: orders (required by ingest), customers and a survey (both optional)."""
+    """The inputs: orders (required by ingest), customers, a survey and leads (optional)."""
 
     orders: SourceConfig | None = Field(
         None, description="orders: customer_id, ordered_at, amount (+ cost, channel, agent ...)")
@@ -60,6 +65,10 @@ class SourcesConfig(_Section):
     survey: SourceConfig | None = Field(
         None, description="optional survey answers: customer_id, answered_at, score (CSAT 1-5 "
                           "or NPS 0-10), comment; read with the same [intake] rules as orders")
+    leads: SourceConfig | None = Field(
+        None, description="optional leads (prospects without purchases): customer_id, "
+                          "captured_at, and lead_source, fit (1-5), engagement, size, industry "
+                          "...; graded by [prospects], followed when they buy")
 
 
 class IntakeConfig(_Section):

@@ -1,4 +1,4 @@
-"""Seeded demo data of a B2B supplier: accounts (CSV), orders (Excel) and a survey (CSV).
+"""Seeded demo data of a B2B supplier: accounts (CSV), orders (Excel), a survey and leads (CSV).
 
 Account sizes are heavy-tailed (a few accounts make most of the revenue). Planted, and named in the
 manifest:
@@ -18,6 +18,8 @@ manifest:
   trend its orders are drawn with) plus noise from a separate generator (``seed + 1009``), so every
   other value in the files is what it was before the column existed. The selection matrix that
   learns from the best (:mod:`tierwise.tiering.selection_learning`) must find it.
+* ``leads_converted``, ``leads_open``: the leads of ``leads.csv`` (:mod:`.b2b_leads`) that became
+  accounts and that never bought; conversion depends on fit and engagement.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
+from .b2b_leads import write_leads
 from .restaurant import SPRING_FESTIVAL, _write_manifest, _years_before
 
 ACCOUNT_COLUMNS = [
@@ -66,9 +69,11 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
     -------
     dict of str -> list
         The manifest, also written to ``manifest.json`` (UTF-8): ``files`` (``accounts.csv``,
-        ``orders.xlsx`` with sheet ``orders``, ``survey.csv``, ``manifest.json``), ``as_of``,
+        ``orders.xlsx`` with sheet ``orders``, ``survey.csv``, ``leads.csv``,
+        ``manifest.json``), ``as_of``,
         ``q1_quiet``, ``profitable_low_growth``, ``fast_growing``, ``churned`` (customer ids) and
-        ``refunds`` (order ids). The returned dict adds ``paths``: absolute paths of ``files``.
+        ``refunds`` (order ids), ``leads_converted`` and ``leads_open`` (lead ids). The returned
+        dict adds ``paths``: absolute paths of ``files``.
 
     Examples
     --------
@@ -98,14 +103,16 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
     _write_orders_xlsx(out / "orders.xlsx", orders, end)
     _survey_frame(rng, plan, ids, days, end).to_csv(
         out / "survey.csv", index=False, encoding="utf-8", lineterminator="\n")
+    leads = write_leads(out, orders, days, seed=seed)  # a generator of its own (b2b_leads)
 
     result: dict[str, list] = {
-        "files": ["accounts.csv", "orders.xlsx", "survey.csv", "manifest.json"],
+        "files": ["accounts.csv", "orders.xlsx", "survey.csv", "leads.csv", "manifest.json"],
         "as_of": [end.isoformat()],
     }
     for name, idx in groups.items():
         result[name] = sorted(ids[idx].tolist())
     result["refunds"] = refunds
+    result.update(leads)
     _write_manifest(out / "manifest.json", result)
     result["paths"] = [str((out / f).resolve()) for f in result["files"]]
     return result

@@ -30,6 +30,9 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_reason.promise_unkept": {"zh": "{on} 说会再来，{days} 天内没有订单",
                                    "en": "said on {on} they would come back; no order in "
                                          "{days} days"},
+    "task_reason.prospect_followup": {
+        "zh": "{grade} 级潜在客户（评分 {score}）：尽快联系，争取首单",
+        "en": "grade {grade} prospect (score {score}): contact them for a first order"},
     # -- short names of the reasons (lists, filters) ----------------------------------------
     "task_kind.warning": {"zh": "预警", "en": "early warning"},
     "task_kind.call": {"zh": "致电", "en": "call"},
@@ -38,6 +41,7 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_kind.joined": {"zh": "入会周年", "en": "joining anniversary"},
     "task_kind.first_purchase": {"zh": "首次消费周年", "en": "first-purchase anniversary"},
     "task_kind.campaign_follow_up": {"zh": "活动回访", "en": "campaign follow-up"},
+    "task_kind.prospect_followup": {"zh": "潜在客户跟进", "en": "prospect follow-up"},
     "task_kind.follow_up": {"zh": "约定回访", "en": "follow-up"},
     "task_kind.complaint": {"zh": "投诉跟进", "en": "complaint follow-up"},
     "task_kind.promise_unkept": {"zh": "未如约回来", "en": "did not come back"},

@@ -16,13 +16,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..config import CANONICAL_CUSTOMER_COLUMNS, CANONICAL_ORDER_COLUMNS
+from ..config import CANONICAL_CUSTOMER_COLUMNS, CANONICAL_LEAD_COLUMNS, CANONICAL_ORDER_COLUMNS
 from ..errors import DataContractError
 
 BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": ("会员卡号", "会员编号", "会员ID", "会员号", "卡号", "客户编号",
                     "客户ID", "客户代码", "客户号", "用户ID", "customer id", "customer_id", "member_id", "client_id",
-                    "cust_id", "account_id", "customer no", "customer_no"),
+                    "cust_id", "account_id", "customer no", "customer_no",
+                    "线索编号", "线索ID", "lead_id", "lead id"),
     "name": ("客户名称", "会员姓名", "客户姓名", "姓名", "名称", "customer name", "customer_name",
              "name"),
     "kind": ("客户类型", "客户性质", "customer type", "kind"),
@@ -72,6 +73,13 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
                     "answer_date", "survey_date", "date"),
     "score": ("满意度", "评分", "满意度评分", "得分", "score", "csat", "nps", "rating"),
     "comment": ("评价", "意见", "评语", "comment", "comments", "feedback"),
+    # leads (docs/prospects.md): a lead's id is the id it buys under once it converts
+    "captured_at": ("获取日期", "线索日期", "录入日期", "创建日期", "创建时间", "captured_at",
+                    "lead_date", "created", "created_at", "date"),
+    "lead_source": ("线索来源", "来源", "获客渠道", "lead_source", "lead source", "source",
+                    "origin"),
+    "fit": ("匹配度", "契合度", "fit", "fit_score", "icp_fit"),
+    "engagement": ("互动次数", "互动", "活跃度", "engagement", "interactions", "touches"),
 }
 
 #: Canonical columns of the optional survey input (CSAT 1-5 or NPS 0-10 scores).
@@ -81,14 +89,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": ("customer_id", "ordered_at", "amount"),
     "customers": ("customer_id",),
     "survey": ("customer_id", "answered_at", "score"),
+    "leads": ("customer_id", "captured_at"),
 }
 CANONICAL: dict[str, tuple[str, ...]] = {
     "orders": CANONICAL_ORDER_COLUMNS,
     "customers": CANONICAL_CUSTOMER_COLUMNS,
     "survey": SURVEY_COLUMNS,
+    "leads": CANONICAL_LEAD_COLUMNS,
 }
 #: How messages name one row of a kind whose unmatched headers are ignored, and the kind itself.
-_NOUNS = {"orders": ("an order", "orders"), "survey": ("a survey", "the survey")}
+_NOUNS = {"orders": ("an order", "orders"), "survey": ("a survey", "the survey"),
+          "leads": ("a lead", "leads")}
 RESERVED = frozenset({"_source", "_line", "created_from_orders", "is_refund"})
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..config import CANONICAL_CUSTOMER_COLUMNS, IntakeConfig, SourceConfig
+from ..config import CANONICAL_CUSTOMER_COLUMNS, CANONICAL_LEAD_COLUMNS, IntakeConfig, SourceConfig
 from ..errors import DataContractError
 from .contracts import RowChecks, summarise_bad_rows
 from .databases import read_database, source_label
@@ -50,7 +50,7 @@ from .values import (
     to_series,
 )
 
-Kind = Literal["orders", "customers", "survey"]
+Kind = Literal["orders", "customers", "survey", "leads"]
 ORDER_TEXT = ("channel", "agent", "store", "status")
 #: Customer columns holding a date (read like ``ordered_at``, rejected when unreadable).
 CUSTOMER_DATES = ("joined_at", "birthday")
@@ -58,6 +58,10 @@ CUSTOMER_TEXT = tuple(c for c in CANONICAL_CUSTOMER_COLUMNS
                       if c not in ("customer_id", "joined_at", "birthday", "phone"))
 #: Valid survey scores: CSAT 1-5 and NPS 0-10 both fit (``intake`` is shared by every input).
 SCORE_RANGE = (0.0, 10.0, "a score is CSAT 1-5 or NPS 0-10: fix the value or remove the row")
+#: A lead's fit is a 1-5 rating; its engagement a count of touches (calls, visits, replies ...).
+FIT_RANGE = (1.0, 5.0, "fit is a 1-5 rating: fix the value or leave the cell empty")
+ENGAGEMENT_RANGE = (0.0, 1e6, "engagement counts touches (0 or more): fix the value or leave "
+                              "the cell empty")
 
 
 @dataclass
@@ -365,7 +369,22 @@ def _survey(r: _Rows) -> pd.DataFrame:
                          "comment": r.text("comment")}, index=r.frame.index)
 
 
-_BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey}
+def _leads(r: _Rows) -> pd.DataFrame:
+    """Leads: who (the id it will buy under), when captured, where from, fit, engagement."""
+    ids = r.customer_ids()
+    parsed = r.date("captured_at", required=True)
+    customer_id = to_series(ids, r.frame.index, empty_as_na=False)
+    r.checks.duplicates(customer_id, r.hm.label("customer_id"), "customer_id")
+    out: dict[str, Any] = {"customer_id": customer_id, "captured_at": _dates(parsed, r)}
+    out["fit"] = r.amount("fit", required=False, within=FIT_RANGE)
+    out["engagement"] = r.amount("engagement", required=False, within=ENGAGEMENT_RANGE)
+    for name in CANONICAL_LEAD_COLUMNS:
+        if name not in out:
+            out[name] = r.text(name, as_id=name == "phone")
+    return pd.DataFrame(out, index=r.frame.index)
+
+
+_BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey, "leads": _leads}
 
 
 def _extra(r: _Rows, pos: int) -> pd.Series | np.ndarray | None:

@@ -366,6 +366,20 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_grace_since DATE;
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_keep_distance DOUBLE;
     """),
+    # leads (docs/prospects.md): prospects without purchases from [sources.leads]; a lead is
+    # also a customer row (its key), so prospects flow through snapshots, tasks and pages
+    ("0095_leads", """
+        CREATE TABLE leads (
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            captured_at DATE NOT NULL,
+            name VARCHAR, lead_source VARCHAR, fit DOUBLE, engagement DOUBLE,
+            industry VARCHAR, size VARCHAR, region VARCHAR, city VARCHAR,
+            account_manager VARCHAR,
+            source VARCHAR NOT NULL,
+            line BIGINT NOT NULL
+        );
+    """),
     # the selection matrix that learns from the best: proposed weights with their evidence, kept
     # with the config hash they were learned under and what people decided (accepted with their
     # edits, or rejected)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
+from .leads import first_orders, leads_frame, new_lead_customers, write_leads
 from .lines import favourite_products, link_refunds, top_products, write_orders
 from ..i18n.render import NAMES_TABLE, add_words, strip_table_words, strip_words, table_words
 from .migrations import MIGRATIONS
@@ -253,6 +254,27 @@ class Store:
             con.unregister("incoming_surveys")
         return {"inserted": len(incoming) - replaced, "replaced": replaced,
                 "removed": before - replaced}
+
+    def upsert_leads(self, frame: pd.DataFrame, *, source: str,
+                     also_known: set[str] | None = None) -> dict[str, int]:
+        """Store leads (``kind="leads"`` rows): new ids become customers, then the lead rows
+        from ``source`` are replaced (:mod:`.leads`). ``also_known``: ids of customers written
+        in the same ingest. Returns ``inserted``, ``replaced``, ``removed`` and
+        ``customers_created``."""
+        new = new_lead_customers(self.con, frame, also_known)
+        if len(new):
+            self.upsert_customers(new, source=source)
+        counts = write_leads(self.con, frame, source=source)
+        counts["customers_created"] = len(new)
+        return counts
+
+    def leads_frame(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """Stored leads captured by ``as_of`` (:func:`.leads.leads_frame`)."""
+        return leads_frame(self.con, as_of)
+
+    def first_orders(self, as_of: dt.date) -> pd.DataFrame:
+        """Each customer's first purchase day and revenue (:func:`.leads.first_orders`)."""
+        return first_orders(self.con, as_of)
 
     def record_ingest(self, report: dict[str, Any], counts: dict[str, int]) -> None:
         self.con.execute(

@@ -11,7 +11,10 @@
   ``occasion_horizon_days`` of the as-of date (one per customer, the soonest; at most
   ``occasions_per_run``, most valuable first), due on the day, low;
 * ``campaign_follow_up``: a target customer who used a campaign's coupon, the campaign's window
-  over at most ``campaign_follow_up_days`` ago, low.
+  over at most ``campaign_follow_up_days`` ago, low;
+* ``prospect_followup``: an open prospect of a ``[prospects] followup_grades`` grade (A by
+  default; at most ``followups_per_run``, best score first), due ``followup_due_days`` after
+  the as-of date, medium (:mod:`tierwise.tiering.prospects`).
 
 Customers told "do not contact" or "archive" get none of these. Each task names its assignee:
 the account manager, else the segment owner, else the assignee of the customer's main store or
@@ -95,7 +98,9 @@ def next_occasion(day: Any, as_of: dt.date, horizon: int) -> tuple[dt.date, int]
 
 
 def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: TasksConfig,
-               as_of: dt.date, *, redeemers: pd.DataFrame | None = None) -> pd.DataFrame:
+               as_of: dt.date, *, redeemers: pd.DataFrame | None = None,
+               prospects: pd.DataFrame | None = None, prospect_due_days: int = 7
+               ) -> pd.DataFrame:
     """The tasks a run's advice calls for (rules in the module notes).
 
     Parameters
@@ -166,6 +171,12 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
             if int(r["customer_key"]) in by_key.index:
                 add(r["customer_key"], "campaign_follow_up",
                     {"campaign_id": int(r["campaign_id"]), "campaign": r["campaign"]}, week, 3)
+    if prospects is not None and len(prospects):
+        due = as_of + dt.timedelta(days=prospect_due_days)
+        for r in prospects.to_dict("records"):
+            if int(r["customer_key"]) in by_key.index:
+                add(r["customer_key"], "prospect_followup",
+                    {"grade": r["grade"], "score": _plain(round(float(r["score"]), 1))}, due, 2)
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 

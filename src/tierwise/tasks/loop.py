@@ -147,10 +147,13 @@ class TaskStep:
 
 
 def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
-                  warnings: pd.DataFrame | None, as_of: dt.date) -> TaskStep:
+                  warnings: pd.DataFrame | None, as_of: dt.date,
+                  prospects: pd.DataFrame | None = None) -> TaskStep:
     """Decide the run's task changes (module notes); nothing is written here.
 
-    ``customers`` is the run's per-customer frame (codes).
+    ``customers`` is the run's per-customer frame (codes); ``prospects`` the run's open
+    prospects, best first (:mod:`tierwise.tiering.prospects`): those of a
+    ``[prospects] followup_grades`` grade get a follow-up.
     """
     if not cfg.tasks.enabled:
         return TaskStep("skipped", reason="[tasks] enabled = false")
@@ -159,7 +162,9 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                                           "latest run only")
     frame = _with_contact_columns(store, customers, as_of, cfg)
     plan = plan_tasks(frame, warnings, cfg.tasks, as_of,
-                      redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days))
+                      redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days),
+                      prospects=_followups(prospects, cfg),
+                      prospect_due_days=cfg.prospects.followup_due_days)
     from_outcomes, checks = _outcome_tasks(store, frame, cfg, as_of)
     plan = pd.concat([plan, from_outcomes], ignore_index=True) if len(from_outcomes) else plan
     plan = plan.drop_duplicates(["customer_key", "reason"])
@@ -188,6 +193,14 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
         elif reason in RUN_REASONS:
             closes.append((int(task_id), "reason_gone"))
     return TaskStep("made", inserts.reset_index(drop=True), closes, checks, updates, as_of)
+
+
+def _followups(prospects: pd.DataFrame | None, cfg: Config) -> pd.DataFrame | None:
+    """The open prospects of a follow-up grade, best score first, at most the per-run cap."""
+    if prospects is None or not len(prospects) or "grade" not in prospects:
+        return None
+    hot = prospects[prospects["grade"].isin(cfg.prospects.followup_grades)]
+    return hot.sort_values("score", ascending=False).head(cfg.prospects.followups_per_run)
 
 
 def _with_contact_columns(store: Store, customers: pd.DataFrame, as_of: dt.date,

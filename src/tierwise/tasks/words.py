@@ -40,8 +40,9 @@ def reason_text(reason: str, args: Any, lang: str) -> str:
     if reason == "follow_up":
         return t(key, lang, on=a.get("on", "?"), outcome=outcome_name(a.get("outcome"), lang))
     if reason in ("complaint", "promise_unkept", "birthday", "joined", "first_purchase",
-                  "campaign_follow_up"):
-        fields = {"on": "?", "days": "?", "date": "?", "years": "?", "campaign": "?", **a}
+                  "campaign_follow_up", "prospect_followup"):
+        fields = {"on": "?", "days": "?", "date": "?", "years": "?", "campaign": "?",
+                  "grade": "?", "score": "?", **a}
         return t(key, lang, **{k: fields[k] for k in _fields(key)})
     return t(key, lang)
 

@@ -637,8 +637,9 @@ class TaskOut(_Out):
     name: Text
     phone: Text = Field(description="masked unless the role may see phone numbers in full")
     reason: str = Field(description="the reason's code (warning, call, wake_up, birthday, "
-                                    "joined, first_purchase, campaign_follow_up, follow_up, "
-                                    "complaint, promise_unkept)")
+                                    "joined, first_purchase, campaign_follow_up, "
+                                    "prospect_followup, follow_up, complaint, "
+                                    "promise_unkept)")
     reason_args: dict[str, Any] | None = Field(description="the reason's figures")
     reason_text: str = Field(description="the reason in words, in the page's language")
     kind: str
