@@ -36,6 +36,7 @@ from .cli_common import progress as _progress
 from .cli_common import reader as _reader
 from .cli_common import say as _say
 from .cli_common import table as _table
+from .cli_prospects import prospects_app
 from .cli_web import serve, users_app
 from .errors import ConfigError
 
@@ -52,6 +53,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(prospects_app, name="prospects")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.add_typer(alerts_app, name="alerts")

@@ -104,3 +104,63 @@ def override_key_account(store: Store, customer_id: str, action: str, reason: st
         raise StoreError(f"customer {customer_id!r} is not in the store",
                          "check the id with 'tierwise export customers'")
     store.add_key_account_override(customer_id, action, reason.strip(), by)
+
+
+@dataclass
+class ProspectsView:
+    """One run's prospects, as the CLI, the report and the web show them (one read model).
+
+    ``prospects``: open prospects, best score first, with ``explained`` (each criterion's points, in
+    the run's words); ``conversions``: leads that bought; ``check``: conversion rate per grade;
+    ``meta``: the scorecard's criteria and weights, the grade cuts and the counts.
+    """
+
+    info: dict[str, Any]
+    meta: dict[str, Any]
+    prospects: pd.DataFrame
+    conversions: pd.DataFrame
+    check: pd.DataFrame
+
+
+def run_prospects(store: Store, run: int | str = "latest", *, grade: str | None = None,
+                  lang: str | None = None) -> ProspectsView:
+    """The prospects kept with a run (:mod:`tierwise.tiering.prospects`); ``grade`` keeps one.
+
+    A run without prospects (no lead and every customer has bought) gives empty frames.
+    """
+    from .config import PROSPECT_GRADES
+
+    if grade is not None and grade not in PROSPECT_GRADES:
+        raise ConfigError(f"unknown prospect grade {grade!r}",
+                          f"use one of: {', '.join(PROSPECT_GRADES)}")
+    info = store.run_info(run)
+    meta = (info.get("meta") or {}).get("prospects") or {}
+    lang = lang or (info.get("meta") or {}).get("language") or "en"
+    frames = [store.run_table(info["run_id"], name) for name in
+              ("prospects", "prospect_conversions", "prospect_check")]
+    prospects, conversions, check = (f if f is not None else pd.DataFrame() for f in frames)
+    if len(prospects):
+        prospects = prospects.assign(explained=[prospect_why(r, lang) for r in
+                                          prospects.to_dict("records")])
+        if grade is not None:
+            prospects = prospects[prospects["grade"] == grade].reset_index(drop=True)
+    return ProspectsView(info, meta, prospects, conversions, check)
+
+
+def prospect_why(row: dict[str, Any], lang: str) -> str:
+    """A prospect's score as the sum of its criteria's points, e.g. ``fit 26.3 + size 20``,
+    with what was missing."""
+    from .i18n import MESSAGES
+
+    parts = []
+    for column, value in row.items():
+        if not column.startswith("score_") or column == "score_flags":
+            continue
+        name = column.removeprefix("score_")
+        key = f"prospect_criterion.{name}"
+        label = MESSAGES[key][lang] if key in MESSAGES else name
+        points = 0.0 if value is None or value != value else float(value)
+        parts.append(f"{label} {points:.1f}")
+    text = " + ".join(parts)
+    flags = row.get("score_flags")
+    return f"{text} ({flags})" if isinstance(flags, str) and flags else text

@@ -13,6 +13,8 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "nav.customers": {"zh": "客户", "en": "Customers"},
     "nav.key_accounts": {"zh": "关键客户", "en": "Key accounts"},
     "nav.calls": {"zh": "本周联系", "en": "This week's calls"},
+    "nav.prospects": {"zh": "潜在客户", "en": "Prospects"},
+    "web.prospects.all": {"zh": "全部", "en": "all"},
     "nav.tasks": {"zh": "我的任务", "en": "My tasks"},
     "tasks.title": {"zh": "我的任务", "en": "My tasks"},
     "tasks.title_all": {"zh": "全部待办任务", "en": "Everyone's open tasks"},

@@ -25,8 +25,8 @@ from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "selection", "big",
-                "activity", "retention", "backtest", "attendance", "segments", "migration",
-                "warnings", "campaigns", "loyalty")
+                "prospects", "activity", "retention", "backtest", "attendance", "segments",
+                "migration", "warnings", "campaigns", "loyalty")
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -43,7 +43,8 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
                 "campaigns": _campaigns, "backtest": backtest_section,
-                "retention": _retention, "loyalty": _loyalty, "selection": selection_section}
+                "retention": _retention, "loyalty": _loyalty, "selection": selection_section,
+                "prospects": _prospects}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -599,6 +600,50 @@ def _retention(c: _Context) -> Section:
                              "percent"),
                       Figure("churn_rate", c.t("col.churn_rate"), float(row["churn_rate"]),
                              "percent")]
+    return s
+
+
+def _prospects(c: _Context) -> Section:
+    """Prospects graded apart: open prospects, the conversion rate per grade, conversions."""
+    from ..history import run_prospects
+
+    as_of = str(c.info["as_of"])[:10]
+    view = run_prospects(c.store, c.run_id, lang=c.lang)
+    if not len(view.check):
+        return c.missing("prospects", "why.no_prospects", as_of=as_of)
+    s = c.section("prospects", as_of=as_of)
+    if view.meta.get("note") == "no_inputs":
+        s.message = c.t("prospects.no_inputs")
+    criteria = pd.DataFrame(view.meta.get("criteria") or [], columns=["name", "weight"])
+    criteria["name"] = [c.t(f"prospect_criterion.{n}") if f"prospect_criterion.{n}" in _KNOWN
+                        else n for n in criteria["name"]]
+    s.tables.append(c.make("criteria", "prospects.criteria",
+                           criteria.rename(columns={"name": "prospect_criterion"}),
+                           {"weight": c.t("col.weight")}))
+    s.tables[-1].formats["weight"] = "percent"
+    prospects = view.prospects
+    if len(prospects):
+        frame = prospects[["customer_id", "name", "origin", "grade", "score", "explained",
+                           "captured_at", "account_manager"]].copy()
+        frame["origin"] = frame["origin"].map(lambda o: c.t(f"prospect_origin.{o}"))
+        frame["captured_at"] = frame["captured_at"].map(lambda d: str(d)[:10] if d else "")
+        s.tables.append(c.make("open", "prospects.open", frame))
+    s.tables.append(c.make("check", "prospects.check", view.check))
+    s.tables[-1].formats["conversion_rate"] = "percent"
+    if len(view.conversions):
+        won = view.conversions[["customer_id", "name", "grade", "captured_at", "first_order",
+                                "days_to_convert", "first_revenue"]].copy()
+        for column in ("captured_at", "first_order"):
+            won[column] = won[column].map(lambda d: str(d)[:10] if d else "")
+        s.tables.append(c.make("conversions", "prospects.conversions", won))
+        s.tables[-1].formats["first_revenue"] = "currency"
+    rates = view.check.set_index("grade")["conversion_rate"]
+    s.figures += [Figure("prospects_open", c.t("fig.prospects_open"), len(prospects), "integer"),
+                  Figure("prospects_converted", c.t("fig.prospects_converted"),
+                         len(view.conversions), "integer")]
+    for grade, key in (("A", "conversion_a"), ("D", "conversion_d")):
+        if grade in rates and rates[grade] == rates[grade]:
+            s.figures.append(Figure(key, c.t(f"fig.{key}"), float(rates[grade]), "percent"))
     return s
 
 

@@ -15,6 +15,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from . import campaigns as web_campaigns
+from . import prospects as web_prospects
 from . import tasks as web_tasks
 from . import queries as q
 from ..loyalty.words import level_sentences
@@ -40,6 +41,7 @@ from .models import (
     OutcomeIn,
     OutcomeOut,
     OverviewOut,
+    ProspectsOut,
     RunsOut,
     State,
     TargetsOut,
@@ -297,6 +299,23 @@ def selection_data(ctx: WebContext, viewer: Viewer, proposal: int | None) -> dic
     with ctx.store.reading() as store, cache.reader() as con:
         return web_selection.selection(store, con, viewer, proposal or "latest",
                                        config_hash=ctx.settings.config_hash())
+
+
+@router.get("/prospects", response_model=ProspectsOut, responses=READ_ERRORS)
+def prospects(request: Request, run: RunParam = None,
+              grade: Annotated[Literal["A", "B", "C", "D"] | None, Query()] = None,
+              lang: Annotated[Literal["zh", "en"] | None, Query()] = None) -> dict:
+    """Your prospects graded A-D (points per criterion), the leads that converted, and the
+    conversion rate per grade."""
+    ctx, viewer = _viewer(request)
+    return prospects_data(ctx, viewer, run, grade, lang)
+
+
+def prospects_data(ctx: WebContext, viewer: Viewer, run: int | None, grade: str | None,
+                   lang: str | None) -> dict:
+    info = run_of(ctx, run)
+    with ctx.ensure_loaded().reader() as con:
+        return web_prospects.prospects(con, viewer, info, lang or info.language or "en", grade)
 
 
 @router.get("/calls", response_model=CallsOut, responses=READ_ERRORS)

@@ -494,6 +494,57 @@ class KeyAccountsOut(_Out):
     items: list[KeyAccountRow]
 
 
+class ProspectRow(_Out):
+    customer_id: str
+    name: Text = None
+    origin: str = Field(description="lead (from [sources.leads]) or customer (a customer of the "
+                                    "customers file without purchases)")
+    grade: Text = Field(None, description="A-D from the prospect scorecard's score")
+    score: Number = None
+    contributions: dict[str, Number] = Field(description="points per criterion (they add up to "
+                                                         "the score)")
+    explained: str = Field(description="the points per criterion in words")
+    score_flags: Text = None
+    captured_at: Text = None
+    days_open: Number = None
+    account_manager: Text = None
+    lead_source: Text = None
+    fit: Number = None
+    engagement: Number = None
+    size: Text = None
+
+
+class ConversionRow(_Out):
+    customer_id: str
+    name: Text = None
+    grade: Text = None
+    score: Number = None
+    captured_at: Text = None
+    first_order: Text = None
+    days_to_convert: Number = None
+    first_revenue: Number = None
+
+
+class GradeCheckRow(_Out):
+    grade: str
+    leads: int
+    converted: int
+    conversion_rate: Number = None
+    median_days_to_convert: Number = None
+    mean_first_revenue: Number = None
+
+
+class ProspectsOut(_Out):
+    run: RunOut
+    grade: Text = None
+    criteria: list[dict[str, Any]]
+    grade_cuts: list[float]
+    open_by_grade: dict[str, int]
+    items: list[ProspectRow]
+    conversions: list[ConversionRow]
+    check: list[GradeCheckRow]
+
+
 class WarningRow(_Out):
     customer_id: str
     name: Text = None

@@ -316,6 +316,17 @@ def key_account_selection_decide(
     return RedirectResponse(f"/key-accounts/selection?proposal={proposal_id}", status_code=303)
 
 
+@router.get("/prospects")
+def prospects(request: Request, run: RunParam = None, lang: LangParam = None,
+              grade: Annotated[Literal["A", "B", "C", "D"] | None, Query()] = None
+              ) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    info = api.run_of(ctx, run)
+    data = api.prospects_data(ctx, viewer, run, grade, language(request, info.language))
+    return render(request, "prospects.html", viewer=viewer, page="prospects",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx))
+
+
 @router.get("/calls")
 def calls(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
     ctx, viewer = _page(request)
