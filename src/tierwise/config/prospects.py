@@ -7,7 +7,7 @@ prospect grade A-D from its score.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from ._base import _Section
 from .tiering import CriterionConfig, _check_criteria
@@ -76,13 +76,13 @@ class ProspectsConfig(_Section):
             raise ValueError(f"unknown grades {unknown}; valid: {', '.join(PROSPECT_GRADES)}")
         return value
 
-    @model_validator(mode="after")
-    def _cuts(self) -> ProspectsConfig:
-        cuts = self.grade_cuts
+    @field_validator("grade_cuts")
+    @classmethod
+    def _cuts(cls, cuts: list[float]) -> list[float]:
         if len(cuts) != len(PROSPECT_GRADES) - 1:
             raise ValueError(f"grade_cuts needs {len(PROSPECT_GRADES) - 1} scores (lowest of "
                              f"A, B, C), got {len(cuts)}: {cuts}")
         if not all(0 <= c <= 100 for c in cuts) or any(a <= b for a, b in zip(cuts, cuts[1:])):
             raise ValueError(f"grade_cuts must lie in 0-100 and fall strictly (A > B > C), "
                              f"got {cuts}")
-        return self
+        return cuts

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ..config import PROSPECT_GRADES
 from ..history import prospect_why
 from .access import Viewer
 from .queries import RunInfo, _scoped, clean, run_table
@@ -21,8 +22,8 @@ from .queries import RunInfo, _scoped, clean, run_table
 
 def prospects(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, lang: str,
               grade: str | None = None) -> dict[str, Any]:
-    """The viewer's open prospects (best first, optionally one grade), converted leads, the
-    check per grade and the scorecard's criteria and cuts."""
+    """The viewer's open prospects (best first, optionally one grade) and how many of each
+    grade, converted leads, the check per grade and the scorecard's criteria and cuts."""
     where, args = _scoped(viewer, run.run_id)
     mine = {r[0] for r in con.execute(
         f"SELECT customer_key FROM snapshot_customers WHERE {where}", args).fetchall()}
@@ -32,8 +33,10 @@ def prospects(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, lang
     tables = {name: run_table(con, run.run_id, name, words=False) for name in
               ("prospects", "prospect_conversions", "prospect_check")}
     open_, won, check = (t if t is not None else pd.DataFrame() for t in tables.values())
-    items = []
+    items, by_grade = [], {g: 0 for g in PROSPECT_GRADES}
     for row in _rows(open_, mine):
+        if row.get("grade") in by_grade:
+            by_grade[row["grade"]] += 1
         if grade is not None and row.get("grade") != grade:
             continue
         row["explained"] = prospect_why(row, lang)
@@ -46,7 +49,7 @@ def prospects(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, lang
                  if f"prospect_criterion.{c['name']}" in MESSAGES else c["name"]}
                 for c in meta.get("criteria") or []]
     return {"run": run.to_dict(), "grade": grade, "criteria": criteria, "grade_cuts": meta.get("grade_cuts") or [],
-            "open_by_grade": meta.get("open_by_grade") or {},
+            "open_by_grade": by_grade,
             "items": items, "conversions": _rows(won, mine),
             "check": [{k: clean(v) for k, v in r.items()} for r in check.to_dict("records")]}
 
