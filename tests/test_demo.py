@@ -272,7 +272,8 @@ def test_b2b_is_deterministic(b2b, tmp_path):
     out, manifest, _, _ = b2b
     generate_b2b(tmp_path)
     assert _files(out) == _files(tmp_path)
-    assert manifest["files"] == ["accounts.csv", "orders.xlsx", "survey.csv", "manifest.json"]
+    assert manifest["files"] == ["accounts.csv", "orders.xlsx", "survey.csv", "leads.csv",
+                                 "manifest.json"]
 
 
 def test_b2b_files(b2b):

@@ -642,7 +642,7 @@ def _prospects(c: _Context) -> Section:
                   Figure("prospects_converted", c.t("fig.prospects_converted"),
                          len(view.conversions), "integer")]
     for grade, key in (("A", "conversion_a"), ("D", "conversion_d")):
-        if grade in rates and rates[grade] == rates[grade]:
+        if grade in rates and pd.notna(rates[grade]):
             s.figures.append(Figure(key, c.t(f"fig.{key}"), float(rates[grade]), "percent"))
     return s
 
