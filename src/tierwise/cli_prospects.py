@@ -97,11 +97,17 @@ def conversion(
     out.print(table(f"{t('prospects.check', words)} ({view.info['period']})",
                     [t(f"col.{h}", words) for h in heads],
                     [[r["grade"], r["leads"], r["converted"], _pct(r["conversion_rate"]),
-                      r["median_days_to_convert"], r["mean_first_revenue"]] for r in check]))
+                      _int(r["median_days_to_convert"]), r["mean_first_revenue"]]
+                     for r in check]))
     heads = ["customer_id", "name", "grade", "captured_at", "first_order", "days_to_convert",
              "first_revenue"]
     out.print(table(t("prospects.conversions", words), [t(f"col.{h}", words) for h in heads],
-                    [[r[h] for h in heads] for r in won[-20:]]))
+                    [[_int(r[h]) if h == "days_to_convert" else r[h] for h in heads]
+                     for r in won[-20:]]))
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else round(value)
 
 
 def _pct(value: Any) -> str:
