@@ -252,3 +252,45 @@ def test_web_page_and_api_scoped_to_the_viewer(demo) -> None:
     assert [c for c, _ in shown] == mine_a and {g for _, g in shown} <= {"A"}
     assert sum(mine["open_by_grade"].values()) == len(mine["items"])
     assert english.status_code == 200 and "Conversion rate by grade" in english.text
+
+
+def test_validate_checks_the_leads_file(small: Path) -> None:
+    done = run_cli("validate", "--json", "--config", str(small), cwd=small.parent)
+    data = done.json()
+    assert data["rows"]["leads"] == {"rows_in": 7, "rejected": 3}
+    assert any("leads.csv" in p and "outside 1-5" in p for p in data["row_problems"])
+
+
+def test_a_manager_opens_the_prospects_page_in_a_browser(demo, tmp_path: Path) -> None:
+    """Chromium: the nav entry, the grade filter and the check table, on a real server."""
+    pytest.importorskip("fastapi")
+    from _browser import artifact, browser_page
+    from _serve import serving
+    from _web_store import PASSWORD, copy_store
+
+    config, _ = demo
+    served = copy_store(config, tmp_path)
+    from tierwise.web.accounts import add_user
+
+    with Store(load_config(served).store_path) as store:
+        add_user(store, "boss", "admin", PASSWORD)
+    with serving("--config", str(served)) as (base, _), \
+            browser_page(viewport={"width": 390, "height": 844}, is_mobile=True) as (page, errors):
+        page.goto(f"{base}/login?lang=zh")
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_load_state("networkidle")
+        page.click("#nav-prospects")
+        page.wait_for_load_state("networkidle")
+        page.click("#prospect-grades a[data-grade=A]")
+        page.wait_for_load_state("networkidle")
+        grades = [r.get_attribute("data-grade")
+                  for r in page.query_selector_all("#prospects-table tbody tr")]
+        rate_a = page.get_attribute("#prospect-check tr[data-grade=A]", "data-rate")
+        heading = page.inner_text("h1")
+        page.screenshot(path=str(artifact("prospects-phone.png")), full_page=True)
+    assert errors == []
+    assert heading == "潜在客户分级"
+    assert grades and set(grades) == {"A"}
+    assert float(rate_a) >= 0.6

@@ -13,7 +13,8 @@ from _web_store import PASSWORD, USERS, client, client_class, copy_store, shared
 pytest.importorskip("fastapi")
 
 PAGES = {"/": "key-figures", "/customers": "customer-table", "/customers/C10029": None,
-         "/key-accounts": "key-types", "/calls": "calls-page", "/migration": "migration-matrix",
+         "/key-accounts": "key-types", "/calls": "calls-page", "/prospects": "prospects-section",
+         "/migration": "migration-matrix",
          "/campaigns": "campaign-table", "/campaigns/1": "campaign-detail", "/runs": "runs-table",
          "/loyalty": "no-loyalty",  # the demo B2B supplier has no [loyalty] levels
          "/key-accounts/selection": "no-selection-proposal"}
