@@ -35,7 +35,8 @@ def api_schema(signed_in):
 #: Every operation of the API; a test below checks the schema has exactly these.
 OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("GET", "/api/customers/{customer_id}"), ("GET", "/api/key-accounts"),
-              ("GET", "/api/calls"), ("GET", "/api/migration"), ("GET", "/api/runs"),
+              ("GET", "/api/calls"), ("GET", "/api/prospects"), ("GET", "/api/migration"),
+              ("GET", "/api/runs"),
               ("GET", "/api/campaigns"), ("POST", "/api/campaigns"),
               ("GET", "/api/campaigns/{campaign_id}"),
               ("GET", "/api/campaigns/{campaign_id}/targets"), ("POST", "/api/login"),
