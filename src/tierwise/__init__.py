@@ -39,6 +39,7 @@ _EXPORTS = {
     "Pyramid": "tiering", "Scorecard": "tiering", "select_key_accounts": "tiering",
     "key_account_review": "tiering", "channel_contribution": "tiering",
     "manager_performance": "tiering", "learn_selection": "tiering",
+    "grade_prospects": "tiering", "run_prospects": "history",
     "classify_activity": "lifecycle", "attendance_sheet": "lifecycle",
     "migration_matrix": "lifecycle", "early_warnings": "lifecycle",
     "Scheme": "segments", "parse_rule": "segments", "BehaviourClusters": "segments",

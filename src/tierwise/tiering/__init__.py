@@ -12,6 +12,9 @@
 * Big-account analyses 大客户分析 (:mod:`tierwise.tiering.big_accounts`):
   :func:`key_account_review`, :func:`channel_contribution` and :func:`manager_performance`
   (growth, value, behaviour, channel/agent contribution, satisfaction, account managers).
+* Prospects 潜在客户 (:mod:`tierwise.tiering.prospects`): customers without purchases and leads,
+  graded A-D by their own scorecard (:func:`grade_prospects`), conversions and the check of the
+  grades (:func:`prospect_tables`).
 
 Every default lives in :mod:`tierwise.config` (``[pyramid]``, ``[scorecard]``, ``[key_accounts]``);
 the service-policy and pricing texts in :mod:`tierwise.tiering.policies`. See docs/tiering.md
@@ -67,6 +70,7 @@ from .pyramid import (
     service_policy,
     service_policy_table,
 )
+from .prospects import grade_prospects, prospect_tables
 from .scorecard import Scorecard
 from .selection_learning import CriterionEvidence, SelectionProposal, account_growth, learn_selection
 
@@ -104,12 +108,14 @@ __all__ = [
     "channel_contribution",
     "edges_from_counts",
     "get_pyramid_method",
+    "grade_prospects",
     "growth_pct",
     "key_account_review",
     "learn_selection",
     "manager_performance",
     "pricing_guidance",
     "pricing_table",
+    "prospect_tables",
     "pyramid_methods",
     "pyramid_summary",
     "register_pyramid_method",
