@@ -9,8 +9,9 @@ Drawn from a generator of their own (``seed + 2027``), so the accounts, orders a
 * **open**: companies that never bought (ids ``L20001`` ...), captured over the whole history.
 
 Planted: conversion depends on fit and engagement. Converted leads were rated a better fit
-(about 4 of 5) and engaged more (about 9 touches) than open ones (about 2.6 and 2.5), and came
-more often by referral or trade show; so grade A converts far more than grade D.
+(about 3.8 of 5) and engaged more (about 7 touches) than open ones (about 2.7 and 3), and came
+more often by referral or trade show; so grade A converts far more than grade D (the
+distributions overlap: some grade-D leads convert, some grade-A ones do not).
 """
 
 from __future__ import annotations
@@ -57,16 +58,16 @@ def write_leads(out: Path, orders: pd.DataFrame, days: np.ndarray, *, seed: int
     converted = pd.DataFrame({
         "lead_id": won.index, "captured_at": lead_days, "name": won["name"].to_numpy(),
         "lead_source": rng.choice(LEAD_SOURCES, n_won, p=_SOURCE_P[True]),
-        "fit": np.clip(np.round(rng.normal(4.1, 0.7, n_won)), 1, 5).astype(int),
-        "engagement": rng.poisson(9.0, n_won),
+        "fit": np.clip(np.round(rng.normal(3.8, 0.9, n_won)), 1, 5).astype(int),
+        "engagement": rng.poisson(7.0, n_won),
         "industry": won["industry"].to_numpy(), "size": won["size"].to_numpy(),
         "region": won["region"].to_numpy(), "city": won["city"].to_numpy(),
         "account_manager": won["account_manager"].to_numpy()})
     opened = pd.DataFrame({
         "lead_id": [f"L{20001 + i}" for i in range(n_open)], "captured_at": open_days,
         "name": names, "lead_source": rng.choice(LEAD_SOURCES, n_open, p=_SOURCE_P[False]),
-        "fit": np.clip(np.round(rng.normal(2.6, 1.0, n_open)), 1, 5).astype(int),
-        "engagement": rng.poisson(2.5, n_open), "industry": industry,
+        "fit": np.clip(np.round(rng.normal(2.7, 1.0, n_open)), 1, 5).astype(int),
+        "engagement": rng.poisson(3.0, n_open), "industry": industry,
         "size": np.array(N.SIZE_BANDS)[rng.choice(5, n_open, p=[0.35, 0.3, 0.2, 0.1, 0.05])],
         "region": region, "city": city,
         "account_manager": np.array(N.ACCOUNT_MANAGERS)[
