@@ -294,3 +294,13 @@ def test_a_manager_opens_the_prospects_page_in_a_browser(demo, tmp_path: Path) -
     assert heading == "潜在客户分级"
     assert grades and set(grades) == {"A"}
     assert float(rate_a) >= 0.6
+
+
+def test_a_leads_file_dropped_into_the_inbox_is_read_as_leads(small: Path) -> None:
+    from tierwise.watch import file_kind
+
+    cfg = load_config(small)
+    assert file_kind(cfg, "leads-2026-10.csv") == "leads"
+    assert file_kind(cfg, "线索导出.xlsx") == "leads"
+    assert file_kind(cfg, "members.csv") == "customers"
+    assert file_kind(cfg, "pos-2026-10.csv") == "orders"

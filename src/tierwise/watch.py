@@ -109,8 +109,11 @@ def waiting_files(cfg: Config, *, now: float | None = None) -> list[Path]:
 
 
 def file_kind(cfg: Config, name: str) -> str:
-    """``customers`` when ``name`` matches ``[watch] customers_files``, else ``orders``."""
-    return "customers" if _matches(name, cfg.watch.customers_files) else "orders"
+    """``customers`` when ``name`` matches ``[watch] customers_files``, ``leads`` when it
+    matches ``leads_files``, else ``orders``."""
+    if _matches(name, cfg.watch.customers_files):
+        return "customers"
+    return "leads" if _matches(name, cfg.watch.leads_files) else "orders"
 
 
 def source_for(cfg: Config, path: Path, kind: str) -> SourcesConfig:

@@ -198,6 +198,9 @@ class WatchConfig(_Section):
         default_factory=lambda: ["customers*", "members*", "客户*", "会员*"],
         description="names of customer / member exports (read like [sources.customers]); "
                     "every other file is an orders export (read like [sources.orders])")
+    leads_files: list[str] = Field(
+        default_factory=lambda: ["leads*", "线索*"],
+        description="names of lead exports (read like [sources.leads]; docs/prospects.md)")
     interval_minutes: float = Field(15.0, gt=0, description="minutes between two passes of "
                                                             "'tierwise watch' (--interval "
                                                             "overrides)")
@@ -207,7 +210,7 @@ class WatchConfig(_Section):
     send_alerts: bool = Field(True, description="send alerts (and the weekly digest) after each "
                                                 "pass")
 
-    @field_validator("patterns", "customers_files")
+    @field_validator("patterns", "customers_files", "leads_files")
     @classmethod
     def _globs(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if not v.strip() or "/" in v or "\\" in v]
