@@ -8,6 +8,7 @@ accounts were a better fit and engaged more, so grade A must convert far more th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -304,3 +305,16 @@ def test_a_leads_file_dropped_into_the_inbox_is_read_as_leads(small: Path) -> No
     assert file_kind(cfg, "线索导出.xlsx") == "leads"
     assert file_kind(cfg, "members.csv") == "customers"
     assert file_kind(cfg, "pos-2026-10.csv") == "orders"
+
+
+def test_the_default_prospect_settings_keep_the_config_hash_of_older_stores() -> None:
+    """A run of the same period after an upgrade replaces the old one (same hash), it does not
+    add a second snapshot; changing the prospect scorecard makes a new configuration."""
+    plain = parse_config({})
+    old = plain.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
+                                                 "campaigns", "web", "tasks", "alerts", "watch",
+                                                 "loyalty", "prospects"})
+    blob = json.dumps(old, sort_keys=True, ensure_ascii=False).encode()
+    assert plain.config_hash() == hashlib.sha256(blob).hexdigest()[:12]
+    assert parse_config({"prospects": {"grade_cuts": [70, 50, 30]}}).config_hash() \
+        != plain.config_hash()

@@ -180,7 +180,10 @@ class Config(_Section):
                                                      "watch",
                                                      # no levels, no rewards: hashes as before
                                                      *(() if self.loyalty.enabled
-                                                       else ("loyalty",))})
+                                                       else ("loyalty",)),
+                                                     # the default prospect scorecard: as before
+                                                     *(() if self.prospects != ProspectsConfig()
+                                                       else ("prospects",))})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
