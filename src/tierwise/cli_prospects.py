@@ -58,8 +58,8 @@ def prospects(
                     "grade": grade, "prospects": rows, "total": len(rows), **view.meta})
         return
     if not rows:
-        say(t("prospects.none", words) if not view.meta else
-            f"run {view.info['run_id']}: 0")
+        say(t("prospects.none_of_grade", words, grade=grade) if view.meta and grade
+            else t("prospects.none", words))
         return
     heads = ["customer_id", "name", "origin", "grade", "score", "explained", "account_manager"]
     out.print(table(

@@ -78,6 +78,8 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
                        "en": "Grade cuts: A >= {a}, B >= {b}, C >= {c}, the rest D"},
     "prospects.none": {"zh": "本次运行没有潜在客户（没有线索，所有客户都已购买）",
                        "en": "no prospects in this run (no leads, and every customer has bought)"},
+    "prospects.none_of_grade": {"zh": "本次运行没有 {grade} 级的未转化潜在客户",
+                                "en": "no open prospect of grade {grade} in this run"},
     "prospects.no_inputs": {"zh": "潜在客户没有任何评分项的数据：未分级（在线索文件中加入 fit、engagement 等列）",
                             "en": "no prospect has a value for any criterion: not graded (add fit, engagement ... to the leads file)"},
     "fig.prospects_open": {"zh": "未转化潜在客户", "en": "open prospects"},
