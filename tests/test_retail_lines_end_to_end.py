@@ -151,6 +151,27 @@ def test_favourites_and_top_products(retail, ingested):
     assert (top.groupby(["grouping", "group"]).size() <= 5).all()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_call_list_carries_each_customers_favourite_products(retail, ingested, lang):
+    """What to ask about on the call (seed 000: 上次的南瓜盅您觉得怎么样): the report's call lists
+    carry the snapshot's favourite products of each customer."""
+    from tierwise.reports import build_report
+
+    folder, _ = retail
+    with Store(folder / "tierwise.duckdb", read_only=True) as store:
+        report = build_report(store, lang=lang)
+        favourites = store.snapshot().set_index("customer_id")["favourite_products"]
+    tables = report["call"].tables
+    assert tables
+    for table in tables:
+        frame = table.frame
+        assert frame["favourite_products"].tolist() == \
+            favourites.loc[frame["customer_id"].astype(str)].tolist()
+        assert frame["favourite_products"].notna().all()
+        assert table.header("favourite_products") == ("常点 / 常买" if lang == "zh"
+                                                      else "Favourite products")
+
+
 def test_the_same_rows_under_another_name_are_recognised(retail, ingested, tmp_path):
     from conftest import run_cli
 

@@ -141,6 +141,20 @@ class RunView:
                                 args).df()["total_amount"].to_numpy(dtype="float64",
                                                                     na_value=np.nan)
 
+    def margin_share(self, top: float = 0.2) -> float | None:
+        """The share of margin (profit) earned from the top ``top`` of customers by margin, the
+        seeds' "80 % of profit from 20 % of customers"; None when no customer has a margin (no
+        ``cost`` or ``margin`` column in the orders)."""
+        from .models.pareto import top_share
+
+        where, args = self._where()
+        margins = self.con.execute(
+            f"SELECT margin_total FROM snapshot_customers WHERE {where} "
+            f"AND margin_total IS NOT NULL", args).df()["margin_total"]
+        if margins.empty:
+            return None
+        return _plain(top_share(margins.to_numpy(dtype="float64"), top))
+
     def pareto(self, top: float = 0.2, points: int = PARETO_POINTS) -> dict[str, Any]:
         """The share of value held by the top ``top`` of customers, and the curve in ``points``
         steps: ``{"top", "top_share", "points": [{"customer_share", "value_share"}...]}``."""

@@ -17,6 +17,7 @@ from ..i18n import name_of
 from ..lifecycle.policies import ACTIVITY_STATES, WAKE_UP_STATES
 from ..runview import RunView
 from ..store import Store
+from ..tiering.growth import closest_to_next_level, fastest_growers
 from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
 from .selection import selection_section
@@ -120,6 +121,7 @@ def _summary(c: _Context) -> Section:
     if share is not None:
         s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share", top=f"{top:.0%}"),
                                 share, "percent"))
+    _margin_share(c, s, top)
     quality = _ingests(c)
     if len(quality):
         for key in ("rows_in", "accepted", "rejected"):
@@ -161,7 +163,27 @@ def _pyramid(c: _Context) -> Section:
     how = _pyramid_rule(c)
     if how:
         s.figures.append(Figure("method", c.t("fig.pyramid_rule"), how, "text"))
+    s.tables += _growth_tables(c)
     return s
+
+
+def _growth_tables(c: _Context, n: int = 20) -> list[Table]:
+    """Who grows fastest, and who is nearest the level above (:mod:`tierwise.tiering.growth`)."""
+    tables = []
+    growers = fastest_growers(c.snapshot, n)
+    if len(growers):
+        tables.append(c.make("growers", "pyramid.growers", _localised(c, growers, True)))
+    closest = closest_to_next_level(c.snapshot, n)
+    if len(closest):
+        frame = _localised(c, closest, True)
+        frame["next_tier"] = closest["next_tier"].map(lambda v: TIER_NAMES[v][c.lang])
+        ranking = c.table("ranking")
+        column = str(ranking["ranking_value"].iloc[0]) if ranking is not None and len(ranking) \
+            else None
+        by = c.t(f"col.{column}") if column and f"col.{column}" in _KNOWN else column
+        tables.append(c.make("next_level", "pyramid.next_level", frame,
+                             {"tier_score": by} if by else None))
+    return tables
 
 
 def _pyramid_rule(c: _Context) -> str | None:
@@ -266,6 +288,12 @@ def _with_outlook(c: _Context, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[
         lambda v: name_of("rfm_class", v, c.lang)).to_numpy()
     out["problem_group"] = ids.map(outlook["problem_group"]).map(
         lambda v: name_of("problem_group", v, c.lang)).to_numpy()
+    if "favourite_products" in c.snapshot:  # from order lines: what to ask about on the call
+        favourites = c.snapshot.set_index(c.snapshot["customer_id"].astype(str))[
+            "favourite_products"]
+        favourites = ids.map(favourites[~favourites.index.duplicated()])
+        if favourites.notna().any():
+            out["favourite_products"] = favourites.to_numpy()
     headers: dict[str, str] = {}
     _likelihood_header(c, headers)
     return out, headers
@@ -346,7 +374,17 @@ def _pareto(c: _Context) -> Section:
     if share is not None:
         s.figures.append(Figure("pareto_top_share", c.t("fig.pareto_top_share",
                                                         top=f"{top:.0%}"), share, "percent"))
+    _margin_share(c, s, top)
     return s
+
+
+def _margin_share(c: _Context, s: Section, top: float) -> None:
+    """The top customers' share of margin (profit), when the orders carry a cost or margin."""
+    share = c.view.margin_share(top)
+    if share is not None:
+        s.figures.append(Figure("pareto_top_margin_share",
+                                c.t("fig.pareto_top_margin_share", top=f"{top:.0%}"), share,
+                                "percent"))
 
 
 def _key_accounts(c: _Context) -> Section:
@@ -842,8 +880,8 @@ def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
             frame, heads = _with_outlook(c, frame)
             cols = ["customer_id", "name", "account_manager", "tier", "activity_state",
                     "clv_predicted", "purchase_likelihood", "last_purchase",
-                    "next_purchase_expected", "rfm_class", "problem_group", "why", "actions",
-                    "segment_owner", "playbook"]
+                    "next_purchase_expected", "rfm_class", "problem_group",
+                    "favourite_products", "why", "actions", "segment_owner", "playbook"]
             s.tables.append(c.make("wake_up", "call.wake_up",
                                    frame[[col for col in cols if col in frame]], heads))
             s.figures.append(Figure("wake_up", c.t("fig.wake_up"), len(frame), "integer"))

@@ -15,6 +15,8 @@
 * Prospects 潜在客户 (:mod:`tierwise.tiering.prospects`): customers without purchases and leads,
   graded A-D by their own scorecard (:func:`grade_prospects`), conversions and the check of the
   grades (:func:`prospect_tables`).
+* :mod:`tierwise.tiering.growth`: :func:`fastest_growers` and :func:`closest_to_next_level`
+  (who grows best, who is nearest the level above).
 
 Every default lives in :mod:`tierwise.config` (``[pyramid]``, ``[scorecard]``, ``[key_accounts]``);
 the service-policy and pricing texts in :mod:`tierwise.tiering.policies`. See docs/tiering.md
@@ -50,6 +52,7 @@ from .big_accounts import (
     satisfaction,
     tier_movement,
 )
+from .growth import closest_to_next_level, fastest_growers, level_floors
 from .key_accounts import (
     OVERRIDE_COLUMNS,
     KeyAccountReport,
@@ -106,12 +109,15 @@ __all__ = [
     "account_growth",
     "big_account_tables",
     "channel_contribution",
+    "closest_to_next_level",
     "edges_from_counts",
+    "fastest_growers",
     "get_pyramid_method",
     "grade_prospects",
     "growth_pct",
     "key_account_review",
     "learn_selection",
+    "level_floors",
     "manager_performance",
     "pricing_guidance",
     "pricing_table",
