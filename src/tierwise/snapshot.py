@@ -24,7 +24,10 @@ from .i18n import t
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 CUSTOMER_COLUMNS = ["customer_key", "customer_id", "name", "phone", "email", "account_manager",
                     "kind", "region", "city", "industry", "size", "credit_rating", "tags",
-                    "joined_at", "created_from_orders", "attributes"]
+                    "joined_at", "created_from_orders", "attributes",
+                    # demographics for segment rules (`gender == "女" and age >= 30`); the
+                    # snapshot does not keep them (they stay in the customers table)
+                    "age", "gender"]
 
 
 @dataclass
