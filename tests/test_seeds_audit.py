@@ -110,7 +110,8 @@ def test_pending_rows_are_listed_under_their_item() -> None:
         assert line.endswith(", ".join(ids)) if ids else not line, number
 
 
-def _cli_commands() -> set[str]:
+def _cli_commands() -> dict[str, set[str]]:
+    """Every command path of the CLI (``campaign create``) and the options it takes."""
     from typer.main import get_command
 
     from tierwise.cli import app
@@ -121,8 +122,8 @@ def _cli_commands() -> set[str]:
             for name, sub in subs.items():
                 yield from walk(sub, f"{prefix} {name}".strip())
         else:
-            yield prefix
-    return set(walk(get_command(app)))
+            yield prefix, {opt for param in command.params for opt in param.opts}
+    return dict(walk(get_command(app)))
 
 
 def test_every_command_a_y_row_names_exists() -> None:
@@ -130,10 +131,12 @@ def test_every_command_a_y_row_names_exists() -> None:
     named = 0
     for row in (r for r in ROWS if r["status"] == "Y"):
         for text in re.findall(r"`tierwise ([^`]+)`", row["where"]):
-            words = [w for w in text.split() if re.fullmatch(r"[a-z][a-z-]*", w)]
-            found = [" ".join(words[:n]) for n in range(len(words), 0, -1)
-                     if " ".join(words[:n]) in commands]
-            assert found, f"{row['id']}: 'tierwise {text}' is not a command"
+            words = text.split()
+            path = next((" ".join(words[:n]) for n in range(len(words), 0, -1)
+                         if " ".join(words[:n]) in commands), None)
+            assert path, f"{row['id']}: 'tierwise {text}' is not a command"
+            options = {w.split("=")[0] for w in words if w.startswith("--")}
+            assert options <= commands[path], (row["id"], path, options - commands[path])
             named += 1
     assert named >= 50
 
