@@ -176,3 +176,29 @@ def test_complaint_will_come_back_and_next_contact_feed_the_next_run(b2b, tmp_pa
         assert found["code"] == "not_back"
         assert any(t["reason"] == "promise_unkept" and t["customer_id"] == second["customer_id"]
                    for t in now)
+
+
+def test_key_accounts_get_planned_visits_until_someone_records_a_contact(b2b, tmp_path) -> None:
+    """有目的、有计划拜访 / 定期上门沟通: every key account without a warning or call task gets a
+    planned visit for its manager; recording "visited" does it, and the next run asks no more."""
+    config = _copy(b2b[0], tmp_path)
+    cfg = load_config(config)
+    with Store(cfg.store_path, read_only=True) as store:
+        snap = store.snapshot()
+    keys = set(snap.loc[snap["key_account"].fillna(False).astype(bool), "customer_id"])
+    tasks = _tasks(config)
+    visits = [t for t in tasks if t["reason"] == "visit"]
+    called = {t["customer_id"] for t in tasks if t["reason"] in ("warning", "call")}
+    assert visits and {t["customer_id"] for t in visits} == keys - called
+    assert all(t["assigned_by"] == "account_manager" for t in visits)
+    assert all(t["reason_text"] == "planned visit to a key account: no contact recorded yet"
+               for t in visits)
+    first = visits[0]
+    done = run_cli("tasks", "done", str(first["task_id"]), "--outcome", "visited",
+                   "--on", Q1, "--config", str(config), cwd=config.parent)
+    assert done.code == 0, done.stderr
+    again = run_cli("run", "--as-of", Q1, "--config", str(config), cwd=config.parent)
+    assert again.code == 0, again.stderr
+    after = _tasks(config)
+    assert first["customer_id"] not in {t["customer_id"] for t in after if t["reason"] == "visit"}
+    assert len([t for t in after if t["reason"] == "visit"]) == len(visits) - 1

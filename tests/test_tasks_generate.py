@@ -135,3 +135,29 @@ def test_the_tasks_section_is_validated_with_clear_errors() -> None:
     assert cfg.tasks.by_store == {"徐汇店": "李娜"}
     # tasks do not change results: the config hash ignores them
     assert cfg.config_hash() == parse_config({}).config_hash()
+
+
+def test_key_accounts_not_contacted_for_a_while_get_a_planned_visit() -> None:
+    """有目的、有计划拜访: a key account nobody reached for visit_every_days gets a visit task,
+    unless it already has a warning or call task; never contacted counts as due."""
+    customers = _customers(
+        key_account=[True, True, True, False, True],
+        last_contact=pd.to_datetime([None, "2026-03-01", "2025-11-30", None, None]))
+    plan = plan_tasks(customers, _warnings(), TasksConfig(visit_every_days=90), AS_OF)
+    visits = plan[plan["reason"] == "visit"].set_index("customer_id")
+    # A has a warning; B was reached 30 days ago; D is not a key account; E is archived
+    assert list(visits.index) == ["C"]
+    assert json.loads(visits.loc["C", "reason_args"]) == {"days": 121}
+    assert visits.loc["C", "priority"] == 2
+    assert visits.loc["C", "due"] == AS_OF + dt.timedelta(days=7)
+    # the planned visit replaces C's wake-up: one call per customer
+    assert set(plan.loc[plan["customer_id"] == "C", "reason"]) == {"visit"}
+    never = plan_tasks(customers.assign(last_contact=pd.NaT), None,
+                       TasksConfig(visit_every_days=90), AS_OF)
+    assert set(never.loc[never["reason"] == "visit", "customer_id"]) == {"B", "C"}  # A: call
+    assert reason_text("visit", {"days": None}, "zh") == "关键客户计划拜访：还没有联系记录"
+    assert reason_text("visit", {"days": 121}, "en") == \
+        "planned visit to a key account: no contact recorded for 121 days"
+    off = plan_tasks(customers, None, TasksConfig(visit_every_days=0), AS_OF)
+    assert "visit" not in set(off["reason"])
+    assert "visit" not in set(plan_tasks(_customers(), None, TasksConfig(), AS_OF)["reason"])

@@ -29,6 +29,9 @@ class TasksConfig(_Section):
     occasion_horizon_days: int = Field(
         14, ge=0, le=366, description="birthdays and anniversaries (joined, first purchase) "
                                       "this many days after the as-of date become tasks")
+    visit_every_days: int = Field(
+        90, ge=0, description="a key account nobody has reached or visited (a recorded outcome) "
+                              "for this many days gets a planned visit; 0: no planned visits")
     wake_ups_per_run: int = Field(
         30, ge=0, description="the most valuable customers to wake up (resting, dormant, shock) "
                               "that get a task each run, as the call list shows")

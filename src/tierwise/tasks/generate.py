@@ -5,6 +5,10 @@
 * ``warning``: a key or major account with an early warning (most severe first), due
   ``warning_due_days`` after the as-of date, priority high (severity high) or medium;
 * ``call``: a protected account told "call" without a warning (unlikely to buy), medium;
+* ``visit``: a key account without a warning or call whose last contact (an outcome
+  "reached", "visited", ... recorded on one of its tasks, column ``last_contact``) is
+  ``visit_every_days`` or more before the as-of date, or who was never contacted: a planned
+  visit (有目的、有计划拜访), due with this week's calls, medium;
 * ``wake_up``: the ``wake_ups_per_run`` most valuable resting, dormant or shock customers
   (predicted CLV), as the call list shows them, low;
 * ``birthday``, ``joined``, ``first_purchase``: the next such day within
@@ -109,7 +113,8 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
         The run's per-customer codes: ``customer_key``, ``customer_id``, ``activity_policy``,
         ``activity_state``, ``clv_predicted``, ``days_since_last``, ``account_manager``,
         ``segment_owner``, ``region``; for occasions ``birthday``, ``joined_at``,
-        ``first_purchase``; optionally ``main_store``.
+        ``first_purchase``; for planned visits ``key_account`` and ``last_contact``; optionally
+        ``main_store``.
     warnings
         The run's ``warnings`` table (``customer_key``, ``severity`` and the figures), most
         severe first, or None.
@@ -156,6 +161,7 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
             if int(key) not in warned:
                 add(key, "call", {}, week, 2)
                 warned.add(int(key))
+    _visit_rows(active, warned, cfg, as_of, week, add)
     if cfg.wake_ups_per_run and {"activity_state", "clv_predicted"} <= set(active.columns):
         pool = active[active["activity_state"].isin(WAKE_UP_STATES)
                       & active["clv_predicted"].notna()
@@ -178,6 +184,23 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
                 add(r["customer_key"], "prospect_followup",
                     {"grade": r["grade"], "score": _plain(round(float(r["score"]), 1))}, due, 2)
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _visit_rows(active: pd.DataFrame, warned: set[int], cfg: TasksConfig, as_of: dt.date,
+                due: dt.date, add: Any) -> None:
+    """A planned visit for each key account not contacted in ``visit_every_days`` (and not
+    already called about a warning); ``warned`` gets them, so they get no wake-up task too."""
+    if not cfg.visit_every_days or "key_account" not in active:
+        return
+    keyed = active[active["key_account"].fillna(False).astype(bool).to_numpy()
+                   & ~active["customer_key"].astype(int).isin(warned).to_numpy()]
+    last = pd.to_datetime(keyed["last_contact"], errors="coerce") if "last_contact" in keyed \
+        else pd.Series(pd.NaT, index=keyed.index)
+    for key, when in zip(keyed["customer_key"], last, strict=True):
+        days = None if pd.isna(when) else (as_of - when.date()).days
+        if days is None or days >= cfg.visit_every_days:
+            add(key, "visit", {"days": days}, due, 2)
+            warned.add(int(key))
 
 
 def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..config import Config
 from ..store import Store
-from .codes import ARCHIVING, RUN_REASONS
+from .codes import ARCHIVING, CONTACTED, RUN_REASONS
 from .generate import PLAN_COLUMNS, assignee_of, plan_tasks
 from .repository import _has_tasks, _now
 
@@ -205,12 +205,21 @@ def _followups(prospects: pd.DataFrame | None, cfg: Config) -> pd.DataFrame | No
 
 def _with_contact_columns(store: Store, customers: pd.DataFrame, as_of: dt.date,
                           cfg: Config) -> pd.DataFrame:
-    """The run's frame with each customer's ``birthday`` and, when ``by_store`` is set, the
-    store of most of their orders (``main_store``)."""
-    frame = customers.drop(columns=[c for c in ("birthday", "main_store") if c in customers])
+    """The run's frame with each customer's ``birthday``, the date of the last outcome that
+    says they were contacted (``last_contact``: every outcome up to the as-of date, or every
+    outcome for the latest run, as :func:`archived_by_outcome` reads them) and, when
+    ``by_store`` is set, the store of most of their orders (``main_store``)."""
+    frame = customers.drop(columns=[c for c in ("birthday", "main_store", "last_contact")
+                                    if c in customers])
     birthdays = store.con.execute("SELECT customer_key, birthday FROM customers "
                                   "WHERE birthday IS NOT NULL").df()
     frame = frame.merge(birthdays, on="customer_key", how="left")
+    upto = dt.date.max if is_latest(store, as_of) else as_of
+    codes = ", ".join(f"'{c}'" for c in CONTACTED)
+    contacts = store.con.execute(
+        "SELECT customer_key, max(recorded_on) AS last_contact FROM task_outcomes "
+        f"WHERE outcome IN ({codes}) AND recorded_on <= ? GROUP BY customer_key", [upto]).df()
+    frame = frame.merge(contacts, on="customer_key", how="left")
     if cfg.tasks.by_store:
         stores = store.con.execute(
             "SELECT customer_key, mode(store) AS main_store FROM orders "

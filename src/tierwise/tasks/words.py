@@ -30,6 +30,8 @@ def reason_text(reason: str, args: Any, lang: str) -> str:
     'wake up: dormant, no purchase for 64 days'
     >>> reason_text("birthday", {"date": "2026-04-02"}, "zh")
     '2026-04-02 生日'
+    >>> reason_text("visit", {"days": 120}, "en")
+    'planned visit to a key account: no contact recorded for 120 days'
     """
     a = _args(args)
     key = f"task_reason.{reason}"
@@ -37,6 +39,11 @@ def reason_text(reason: str, args: Any, lang: str) -> str:
         return t(key, lang, message=warning_message(a, lang))
     if reason == "wake_up":
         return t(key, lang, state=name_of("state", a.get("state"), lang), days=a.get("days", "?"))
+    if reason == "visit":
+        days = a.get("days")
+        since = t("task_reason.visit_never", lang) if days is None \
+            else t("task_reason.visit_since", lang, days=days)
+        return t(key, lang, since=since)
     if reason == "follow_up":
         return t(key, lang, on=a.get("on", "?"), outcome=outcome_name(a.get("outcome"), lang))
     if reason in ("complaint", "promise_unkept", "birthday", "joined", "first_purchase",

@@ -687,8 +687,8 @@ class TaskOut(_Out):
     customer_id: str
     name: Text
     phone: Text = Field(description="masked unless the role may see phone numbers in full")
-    reason: str = Field(description="the reason's code (warning, call, wake_up, birthday, "
-                                    "joined, first_purchase, campaign_follow_up, "
+    reason: str = Field(description="the reason's code (warning, call, visit, wake_up, "
+                                    "birthday, joined, first_purchase, campaign_follow_up, "
                                     "prospect_followup, follow_up, complaint, "
                                     "promise_unkept)")
     reason_args: dict[str, Any] | None = Field(description="the reason's figures")
