@@ -137,6 +137,44 @@ def test_a_follow_up_inside_the_window_or_before_the_orders_is_refused(
     assert "who did not respond is not known yet" in " ".join(again.stderr.split())
 
 
+def test_a_follow_up_for_big_spenders_among_the_responders(demo: Path, two_steps: dict,
+                                                           tmp_path: Path) -> None:
+    """当餐消费2000元以上的客户又发放48元代金券: a step for the previous step's targets who bought,
+    only those with one order of at least --min-order; refused without --responders."""
+    demo = Path(shutil.copytree(demo, tmp_path / "copy"))
+    first = two_steps["first"]
+    with Store(demo / "tierwise.duckdb", read_only=True) as store:
+        orders, m1 = _orders(store), _members(store, first["campaign_id"])
+    day = pd.to_datetime(orders["ordered_at"]).dt.date.astype(str)
+    in_window = (day >= first["window_start"]) & (day <= first["window_end"]) \
+        & ~orders["is_refund"]
+    targets = set(m1.loc[m1["group"] == "target", "customer_key"])
+    amounts = orders.loc[in_window & orders["customer_key"].isin(targets), "amount"]
+    cut = float(amounts.quantile(0.5))  # half of the responders' orders are at least this
+    big = set(orders.loc[in_window & (orders["amount"] >= cut), "customer_key"]) & targets
+    assert big and big < set(orders.loc[in_window, "customer_key"]) & targets
+    refused = campaign_cli("campaign", "follow-up", str(first["campaign_id"]), "--min-order",
+                           "2000", cwd=demo)
+    assert refused.returncode != 0 and "--responders" in refused.stderr
+    made = campaign_cli("campaign", "follow-up", str(two_steps["second"]["campaign_id"]),
+                        "--after-days", "60", "--responders", "--min-order", f"{cut}",
+                        "--face-value", "48", "--control-share", "0", "--json", cwd=demo)
+    assert made.returncode == 0, made.stderr
+    step = json.loads(made.stdout)
+    assert step["step"] == 3 and "with a purchase of at least" in step["meta"]["filter"]
+    with Store(demo / "tierwise.duckdb", read_only=True) as store:
+        m3 = _members(store, step["campaign_id"])
+        m2 = _members(store, two_steps["second"]["campaign_id"])
+    # step 3 follows step 2: its targets who bought at least `cut` in step 2's window
+    second = two_steps["second"]
+    in_second = (day >= second["window_start"]) & (day <= second["window_end"]) \
+        & ~orders["is_refund"] & (orders["amount"] >= cut)
+    expected = set(orders.loc[in_second, "customer_key"]) \
+        & set(m2.loc[m2["group"] == "target", "customer_key"])
+    assert expected and set(m3["customer_key"]) == expected
+    assert set(m3["group"]) == {"target"}
+
+
 def test_a_store_from_before_steps_migrates_and_evaluates_as_before(
         demo: Path, two_steps: dict, tmp_path: Path) -> None:
     shutil.copytree(demo, tmp_path / "old")

@@ -151,9 +151,16 @@ def follow_up_step(
                                 "previous step's).")] = None,
     seed: Annotated[int | None, typer.Option(
         help="Seed of this step's control draw (default: the step's campaign id).")] = None,
+    responders: Annotated[bool, typer.Option(
+        "--responders", help="Follow up the targets who did buy in the previous step's window "
+                             "(default: those who did not).")] = False,
+    min_order: Annotated[float | None, typer.Option(
+        "--min-order", help="With --responders: only those with one order of at least this "
+                            "amount (e.g. another coupon for a meal over 2000).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a follow-up step for the targets who did not buy in the previous step's window."""
+    """Add a follow-up step for the targets who did not buy in the previous step's window (or,
+    with --responders, for those who did)."""
     from .campaigns import add_follow_up
     from .store import Store
     cfg = load(config)
@@ -161,7 +168,7 @@ def follow_up_step(
         step = add_follow_up(store, campaign_id, cfg.campaigns, after_days=after_days,
                              window_days=window_days, name=name, face_value=face_value,
                              message_unit_cost=message_cost, control_share=control_share,
-                             seed=seed)
+                             seed=seed, for_responders=responders, min_order=min_order)
     data = step.to_dict()
     if as_json:
         print_json(data)

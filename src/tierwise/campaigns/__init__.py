@@ -55,7 +55,14 @@ from .evaluation import (
     wilson_interval,
 )
 from .repository import Campaign, get_campaign, list_campaigns, members
-from .steps import SeriesEvaluation, StepOutcome, add_follow_up, evaluate_series, non_responders
+from .steps import (
+    SeriesEvaluation,
+    StepOutcome,
+    add_follow_up,
+    evaluate_series,
+    non_responders,
+    responders,
+)
 from .results import ResultsImport, derive_redemptions, derived_redemptions, import_results
 
 __all__ = [
@@ -95,6 +102,7 @@ __all__ = [
     "month_blocks",
     "newcombe_difference",
     "non_responders",
+    "responders",
     "parse_regulars",
     "pick_run",
     "project_yearly_revenue",

@@ -6,7 +6,9 @@ its own in the store (its window, its frozen audience, its own random control gr
 sends and redemptions, its own target list), tied to the first step by ``series_id``:
 
 * **audience of step k+1** = the *targets* of step k who did not respond: no purchase (a refund
-  is not one) in step k's window, the definition the evaluation of step k uses. Step k's control
+  is not one) in step k's window, the definition the evaluation of step k uses; or, asked for,
+  those who did respond (optionally with one order of at least ``min_order``: the seeds give
+  another coupon to members whose meal came to 2,000 or more). Step k's control
   group is never contacted, so it stays out of later steps (it is the control of the series).
   Customers contacted by *another* campaign within the cooldown, or held out as its control, are
   left out as when a campaign is created;
@@ -67,6 +69,21 @@ def non_responders(store: Store, campaign: Campaign) -> pd.DataFrame:
     return out[["customer_key", "customer_id"]].reset_index(drop=True)
 
 
+def responders(store: Store, campaign: Campaign, min_order: float | None = None
+               ) -> pd.DataFrame:
+    """Targets of ``campaign`` with a purchase in its window (``customer_key``, ``customer_id``);
+    with ``min_order``, only those with one order of at least that amount (the seeds' "another
+    coupon for a meal over 2,000": 当餐消费2000元以上的客户又发放48元代金券)."""
+    targets = repo.members(store, campaign.campaign_id, "target")
+    window = repo.member_orders(store, campaign.campaign_id, campaign.window_start,
+                                campaign.window_end)
+    bought = window[~window["is_refund"].astype(bool)]
+    if min_order is not None:
+        bought = bought[bought["amount"] >= float(min_order)]
+    out = targets[targets["customer_key"].isin(set(bought["customer_key"]))]
+    return out[["customer_key", "customer_id"]].reset_index(drop=True)
+
+
 def _step_window(last: Campaign, after_days: int | None, window_days: int | None
                  ) -> tuple[int, dt.date, dt.date]:
     length = (last.window_end - last.window_start).days + 1
@@ -88,8 +105,10 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
                   *, after_days: int | None = None, window_days: int | None = None,
                   name: str | None = None, face_value: float | None = None,
                   message_unit_cost: float | None = None, control_share: float | None = None,
-                  seed: int | None = None) -> Campaign:
-    """Add the next step to the campaign ``campaign_id`` belongs to, for its non-responders.
+                  seed: int | None = None, for_responders: bool = False,
+                  min_order: float | None = None) -> Campaign:
+    """Add the next step to the campaign ``campaign_id`` belongs to, for its non-responders
+    (or, ``for_responders``, for the targets who bought, e.g. another coupon for big spenders).
 
     Parameters
     ----------
@@ -106,6 +125,9 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
         The new step's window length (default: the last step's).
     face_value, message_unit_cost, control_share, seed
         The new step's settings; not given: the last step's (the seed: the new step's id).
+    for_responders, min_order
+        Follow up the last step's targets who bought in its window instead of those who did
+        not; with ``min_order``, only those with an order of at least that amount.
 
     Raises
     ------
@@ -123,7 +145,20 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
             f"the orders in {store.path} end on {data_end or 'no date'}, before step {last.step}'s "
             f"window ends ({last.window_end}): who did not respond is not known yet",
             f"ingest the orders up to {last.window_end}, then add the follow-up")
-    audience = non_responders(store, last)
+    if min_order is not None and not for_responders:
+        raise ConfigError(f"--min-order {min_order}: non-responders have no order in the window",
+                          "add --responders to follow up those who bought")
+    if min_order is not None and not min_order > 0:
+        raise ConfigError(f"--min-order {min_order}: not an amount above 0", "e.g. 2000")
+    if for_responders:
+        audience = responders(store, last, min_order)
+        audience_text = (f"step {last.step} targets (campaign {last.campaign_id}) with a purchase"
+                         + (f" of at least {min_order:g}" if min_order is not None else "")
+                         + f" in {last.window_start} .. {last.window_end}")
+    else:
+        audience = non_responders(store, last)
+        audience_text = (f"step {last.step} targets (campaign {last.campaign_id}) without a "
+                         f"purchase in {last.window_start} .. {last.window_end}")
     ids = {s.campaign_id for s in steps}
     contacts = repo.contact_history(store)
     contacts = contacts[~contacts["campaign_id"].isin(ids)]
@@ -159,8 +194,7 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
         seed=seed, cooldown_days=settings.cooldown_days, audience=first.audience,
         n_matched=len(audience), n_excluded=len(excluded), n_target=n_target,
         n_control=int((kept["group"] == "control").sum()),
-        meta={"filter": f"step {last.step} targets (campaign {last.campaign_id}) without a "
-                        f"purchase in {last.window_start} .. {last.window_end}",
+        meta={"filter": audience_text,
               "follows": last.campaign_id, "exclude_states": [], "exclude_policies": [],
               "exclusions": excluded["rule"].value_counts().to_dict(), "warnings": warnings},
         series_id=first.campaign_id, step=last.step + 1, after_days=after)
@@ -272,4 +306,4 @@ def evaluate_series(store: Store, campaign_id: int,
 
 
 __all__ = ["SeriesEvaluation", "StepOutcome", "add_follow_up", "evaluate_series",
-           "non_responders"]
+           "non_responders", "responders"]
