@@ -417,3 +417,21 @@ def test_demo_command_runs_at_the_documented_minimums(tmp_path):
     too_few = run_cli("demo", "--dir", str(tmp_path / "x"), "--accounts",
                       str(MIN_ACCOUNTS - 1), cwd=tmp_path)
     assert too_few.code == 2 and "Traceback" not in too_few.stderr
+
+
+def test_the_loyalty_sources_are_found_from_a_relative_demo_folder(tmp_path, monkeypatch) -> None:
+    """`tierwise demo` in the current folder passes a relative folder; a relative source path is
+    read relative to the config file, so the loyalty files must be given absolute (they were
+    looked for at tierwise-demo/restaurant/tierwise-demo/restaurant/ and the demo stopped)."""
+    from tierwise.demo.walkthrough import _extra_sources
+
+    folder = tmp_path / "tierwise-demo" / "restaurant"
+    folder.mkdir(parents=True)
+    for name in ("loyalty_visits.csv", "loyalty_members.csv"):
+        (folder / name).write_text("x\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    sources = _extra_sources(Path("tierwise-demo") / "restaurant")
+    assert sources is not None
+    for source in (sources.orders, sources.customers):
+        assert Path(source.path).is_absolute() and Path(source.path).is_file()
+    assert _extra_sources(Path("elsewhere")) is None

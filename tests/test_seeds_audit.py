@@ -118,12 +118,11 @@ def _cli_commands() -> dict[str, set[str]]:
 
     def walk(command, prefix: str = ""):
         subs = getattr(command, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                yield from walk(sub, f"{prefix} {name}".strip())
-        else:
+        if not subs or getattr(command, "invoke_without_command", False):
             yield prefix, {opt for param in command.params for opt in param.opts}
-    return dict(walk(get_command(app)))
+        for name, sub in (subs or {}).items():
+            yield from walk(sub, f"{prefix} {name}".strip())
+    return {path: opts for path, opts in walk(get_command(app)) if path}
 
 
 def test_every_command_a_y_row_names_exists() -> None:

@@ -208,6 +208,10 @@ def _business(folder: Path, config_text: str, as_ofs: list[dt.date],
 
 
 def _extra_sources(folder: Path) -> SourcesConfig | None:
+    """The loyalty demo's files as sources; absolute, since a relative source path is read
+    relative to the config file (``tierwise demo`` run in the current folder passes a relative
+    ``folder``, which would be counted twice)."""
+    folder = folder.resolve()
     if not (folder / "loyalty_visits.csv").is_file():
         return None
     return SourcesConfig(orders=SourceConfig(path=folder / "loyalty_visits.csv"),
