@@ -141,38 +141,46 @@ def test_a_follow_up_for_big_spenders_among_the_responders(demo: Path, two_steps
                                                            tmp_path: Path) -> None:
     """当餐消费2000元以上的客户又发放48元代金券: a step for the previous step's targets who bought,
     only those with one order of at least --min-order; refused without --responders."""
+    from tierwise.campaigns import responders
+
     demo = Path(shutil.copytree(demo, tmp_path / "copy"))
-    first = two_steps["first"]
     with Store(demo / "tierwise.duckdb", read_only=True) as store:
-        orders, m1 = _orders(store), _members(store, first["campaign_id"])
-    day = pd.to_datetime(orders["ordered_at"]).dt.date.astype(str)
-    in_window = (day >= first["window_start"]) & (day <= first["window_end"]) \
-        & ~orders["is_refund"]
-    targets = set(m1.loc[m1["group"] == "target", "customer_key"])
-    amounts = orders.loc[in_window & orders["customer_key"].isin(targets), "amount"]
-    cut = float(amounts.quantile(0.5))  # half of the responders' orders are at least this
-    big = set(orders.loc[in_window & (orders["amount"] >= cut), "customer_key"]) & targets
-    assert big and big < set(orders.loc[in_window, "customer_key"]) & targets
-    refused = campaign_cli("campaign", "follow-up", str(first["campaign_id"]), "--min-order",
-                           "2000", cwd=demo)
+        orders = _orders(store)
+        members = {n: _members(store, two_steps[n]["campaign_id"]) for n in ("first", "second")}
+        steps = {n: get_campaign(store, two_steps[n]["campaign_id"]) for n in ("first", "second")}
+        day = pd.to_datetime(orders["ordered_at"]).dt.date.astype(str)
+
+        def bought(name: str, cut: float) -> set:
+            step, m = two_steps[name], members[name]
+            hit = (day >= step["window_start"]) & (day <= step["window_end"]) \
+                & ~orders["is_refund"] & (orders["amount"] >= cut)
+            return set(orders.loc[hit, "customer_key"]) & \
+                set(m.loc[m["group"] == "target", "customer_key"])
+
+        # the audience on the first step: its targets with one order of at least the cut
+        cut = float(orders.loc[orders["customer_key"].isin(bought("first", 0.0)), "amount"]
+                    .median())
+        assert bought("first", cut) and bought("first", cut) < bought("first", 0.0)
+        found = responders(store, steps["first"], cut)
+        assert set(found["customer_key"]) == bought("first", cut)
+        assert set(responders(store, steps["first"])["customer_key"]) == bought("first", 0.0)
+    refused = campaign_cli("campaign", "follow-up", str(two_steps["first"]["campaign_id"]),
+                           "--min-order", "2000", cwd=demo)
     assert refused.returncode != 0 and "--responders" in refused.stderr
+    # through the CLI, a step 3 after step 2 (a step follows the last one)
+    expected = bought("second", 0.0)
     made = campaign_cli("campaign", "follow-up", str(two_steps["second"]["campaign_id"]),
-                        "--after-days", "60", "--responders", "--min-order", f"{cut}",
-                        "--face-value", "48", "--control-share", "0", "--json", cwd=demo)
+                        "--after-days", "60", "--responders", "--face-value", "48",
+                        "--control-share", "0", "--json", cwd=demo)
+    if not expected:
+        assert made.returncode != 0 and "bought" in " ".join(made.stderr.split())
+        return
     assert made.returncode == 0, made.stderr
     step = json.loads(made.stdout)
-    assert step["step"] == 3 and "with a purchase of at least" in step["meta"]["filter"]
+    assert step["step"] == 3 and "with a purchase in" in step["meta"]["filter"]
     with Store(demo / "tierwise.duckdb", read_only=True) as store:
         m3 = _members(store, step["campaign_id"])
-        m2 = _members(store, two_steps["second"]["campaign_id"])
-    # step 3 follows step 2: its targets who bought at least `cut` in step 2's window
-    second = two_steps["second"]
-    in_second = (day >= second["window_start"]) & (day <= second["window_end"]) \
-        & ~orders["is_refund"] & (orders["amount"] >= cut)
-    expected = set(orders.loc[in_second, "customer_key"]) \
-        & set(m2.loc[m2["group"] == "target", "customer_key"])
-    assert expected and set(m3["customer_key"]) == expected
-    assert set(m3["group"]) == {"target"}
+    assert set(m3["customer_key"]) == expected and set(m3["group"]) == {"target"}
 
 
 def test_a_store_from_before_steps_migrates_and_evaluates_as_before(

@@ -178,9 +178,11 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
     kept["group"] = split_control(kept["customer_key"].to_numpy(), share, seed)
     n_target = int((kept["group"] == "target").sum())
     if n_target == 0:
+        did = "bought" + (f" at least {min_order:g} in one order" if min_order is not None
+                          else "") if for_responders else "did not respond"
         raise ConfigError(
             f"no one left for step {last.step + 1}: {len(audience)} of step {last.step}'s targets "
-            f"did not respond, {len(excluded)} excluded", "nothing to follow up")
+            f"{did}, {len(excluded)} excluded", "nothing to follow up")
     warnings = []
     if share > 0 and not (kept["group"] == "control").any():
         warnings.append("the control group is empty (audience too small for the control share): "
