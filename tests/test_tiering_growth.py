@@ -30,7 +30,7 @@ def test_fastest_growers_rank_by_increase_and_skip_new_and_falling() -> None:
     out = fastest_growers(frame)
     # d grew from nothing (a new customer, not a grower); c fell
     assert out["customer_id"].tolist() == ["a", "b", "e"]
-    assert out["growth"].tolist() == [200.0, 50.0, 5.0]
+    assert out["value_increase"].tolist() == [200.0, 50.0, 5.0]
     assert out["growth_prev_pct"].tolist() == pytest.approx([200.0, 100 / 9, 100.0])
     assert out.loc[0, "growth_yoy_pct"] == pytest.approx(100.0)
     assert math.isnan(out.loc[1, "growth_yoy_pct"]) and math.isnan(out.loc[2, "growth_yoy_pct"])
@@ -39,7 +39,7 @@ def test_fastest_growers_rank_by_increase_and_skip_new_and_falling() -> None:
 
 def test_fastest_growers_without_period_values_is_empty() -> None:
     out = fastest_growers(pd.DataFrame({"customer_id": ["a"], "tier": ["key"]}))
-    assert out.empty and "growth" in out.columns
+    assert out.empty and "value_increase" in out.columns
 
 
 def test_closest_to_next_level_measures_against_the_lowest_value_above() -> None:
@@ -130,13 +130,13 @@ def test_report_pyramid_lists_growers_and_the_closest(b2b: dict, lang: str) -> N
     assert growers["customer_id"].tolist() == expected["customer_id"].tolist()
     by_id = snap.set_index("customer_id")
     rows = by_id.loc[growers["customer_id"]]
-    assert np.allclose(growers["growth"], rows["value_period"] - rows["value_prev_period"])
-    assert (growers["growth"] > 0).all()
-    assert growers["growth"].is_monotonic_decreasing
+    assert np.allclose(growers["value_increase"], rows["value_period"] - rows["value_prev_period"])
+    assert (growers["value_increase"] > 0).all()
+    assert growers["value_increase"].is_monotonic_decreasing
     # nobody outside the list grew more than the last one listed
     rest = snap[~snap["customer_id"].isin(growers["customer_id"])
                 & (snap["value_prev_period"] > 0)]
-    assert ((rest["value_period"] - rest["value_prev_period"]) <= growers["growth"].min()).all()
+    assert ((rest["value_period"] - rest["value_prev_period"]) <= growers["value_increase"].min()).all()
 
     closest = pyramid.table("next_level").frame
     assert len(closest) == 20

@@ -59,7 +59,7 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "pyramid.next_level": {"zh": "最接近上一层级的客户（与上一层级最低值的差距）",
                            "en": "Closest to the next level (gap to the lowest value in the level above)"},
     "col.favourite_products": {"zh": "常点 / 常买", "en": "Favourite products"},
-    "col.growth": {"zh": "增加额", "en": "Increase"},
+    "col.value_increase": {"zh": "增加额", "en": "Increase"},
     "col.next_tier": {"zh": "上一层级", "en": "Next level"},
     "col.tier_score": {"zh": "分层依据的值", "en": "Ranking value"},
     "col.next_level_value": {"zh": "上一层级最低值", "en": "Lowest in the level above"},

@@ -42,7 +42,7 @@ FORMATS: dict[str, str] = {
     "uplift": "percent", "incremental_revenue": "currency", "roi": "number",
     "months_since": "integer", "active": "integer", "share": "percent",
     "purchase_likelihood": "percent", "mean_amount": "currency", "next_purchase_expected": "date",
-    "growth": "currency", "tier_score": "number", "next_level_value": "number",
+    "value_increase": "currency", "tier_score": "number", "next_level_value": "number",
     "gap_to_next": "number", "reached": "percent",
 }
 

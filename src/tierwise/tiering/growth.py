@@ -45,28 +45,29 @@ def fastest_growers(frame: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     """The ``n`` customers whose value grew most this period (see the module docstring).
 
     Returns ``customer_id``, ``name``, ``account_manager``, ``tier`` (those present),
-    ``value_period``, ``value_prev_period``, ``growth`` (the increase), ``growth_prev_pct`` and
+    ``value_period``, ``value_prev_period``, ``value_increase``, ``growth_prev_pct`` and
     ``growth_yoy_pct`` (NaN without a value in the same period last year); empty when the frame has
     no period values.
     """
     needed = {"value_period", "value_prev_period"}
     if not needed <= set(frame.columns):
-        return pd.DataFrame(columns=[*_who(frame), "value_period", "value_prev_period", "growth",
-                                     "growth_prev_pct", "growth_yoy_pct"])
+        return pd.DataFrame(columns=[*_who(frame), "value_period", "value_prev_period",
+                                     "value_increase", "growth_prev_pct", "growth_yoy_pct"])
     now = pd.to_numeric(frame["value_period"], errors="coerce")
     prev = pd.to_numeric(frame["value_prev_period"], errors="coerce")
     keep = (prev > 0) & (now > prev)
     out = frame.loc[keep, _who(frame)].copy()
     out["value_period"] = now[keep]
     out["value_prev_period"] = prev[keep]
-    out["growth"] = now[keep] - prev[keep]
+    out["value_increase"] = now[keep] - prev[keep]
     out["growth_prev_pct"] = (now[keep] / prev[keep] - 1.0) * 100.0
     if "value_same_period_ly" in frame:
         ly = pd.to_numeric(frame["value_same_period_ly"], errors="coerce")[keep]
         out["growth_yoy_pct"] = np.where(ly > 0, (now[keep] / ly - 1.0) * 100.0, np.nan)
     else:
         out["growth_yoy_pct"] = np.nan
-    return (out.sort_values(["growth", "customer_id"], ascending=[False, True], kind="mergesort")
+    return (out.sort_values(["value_increase", "customer_id"], ascending=[False, True],
+                            kind="mergesort")
                .head(n).reset_index(drop=True))
 
 
