@@ -65,8 +65,9 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
     are rejected. The library reads no clock: without ``today`` there is no such check (the CLI
     passes the calendar date).
 
-    The optional survey (``[sources.survey]``) is read with the same rules; its answers whose
-    customer is not known (stored, in the customers source, or created from orders) are rejected.
+    The optional survey (``[sources.survey]``) and feedback (``[sources.feedback]``) are read
+    with the same rules; their rows whose customer is not known (stored, in the customers
+    source, or created from orders) are rejected.
     The whole ingest is one transaction: either every input lands or none does.
 
     ``sources`` reads these inputs instead of the configured ones (``tierwise watch`` passes
@@ -76,8 +77,9 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
     sources = sources or cfg.sources
-    customers, orders, survey, leads = (_read(cfg, kind, progress, today, sources)
-                                        for kind in ("customers", "orders", "survey", "leads"))
+    customers, orders, survey, leads, feedback = (
+        _read(cfg, kind, progress, today, sources)
+        for kind in ("customers", "orders", "survey", "leads", "feedback"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
         customer_rows = customers.frame if customers is not None else None
@@ -89,10 +91,13 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
             created, orders = reconcile_customers(
                 _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
                 rejects_dir=cfg.rejects_dir)
+        known |= set(created["customer_id"]) if created is not None else set()
         if survey is not None:
-            known |= set(created["customer_id"]) if created is not None else set()
             survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
-        result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads)
+        if feedback is not None:
+            feedback = reject_unknown_customers(feedback, known, rejects_dir=cfg.rejects_dir)
+        result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads,
+                                                          feedback)
                                        if r is not None])
         progress("writing to the store")
         with store.transaction():
@@ -106,6 +111,10 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
                 _store_survey(store, survey, result)
             if leads is not None:
                 _store_leads(store, leads, result)
+            if feedback is not None:
+                counts = store.upsert_feedback(feedback.frame, source=feedback.report.source)
+                store.record_ingest(feedback.report.to_dict(), counts)
+                result.stored[f"feedback:{feedback.report.source}"] = counts
         result.totals = store.counts()
     return result
 
@@ -144,7 +153,7 @@ def _read(cfg: Config, kind: str, progress: Progress, today: dt.date | None = No
     source = getattr(sources or cfg.sources, kind)
     if source is None:
         return None
-    progress(f"reading {'the survey' if kind == 'survey' else kind}")
+    progress(f"reading {'the ' + kind if kind in ('survey', 'feedback') else kind}")
     return read_source(source, kind=kind, intake=cfg.intake, timezone=cfg.timezone,
                        as_of=cfg.as_of, base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir,
                        today=today)
@@ -273,6 +282,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         _add_retention(store, snap, as_of)
         _add_loyalty(cfg, store, snap, as_of)
         _add_prospects(cfg, store, snap, as_of)
+        _add_feedback(cfg, store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
@@ -282,7 +292,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         results = snap.customers[[c for c in keep if c in snap.customers and c != "run_id"]]
         progress("tasks from the advice")
         tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of,
-                              prospects=snap.tables.get("prospects"))
+                              prospects=snap.tables.get("prospects"),
+                              complaints=snap.tables.get("open_complaints"))
         summary = {**frame_summary(results), **_advice_summary(snap.meta),
                    "tasks_created": tasks.summary().get("created")}
         progress(f"writing snapshot {period} ({len(results)} customers)")
@@ -352,6 +363,12 @@ def _add_loyalty(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
                             cfg.loyalty)
     snap.customers = snap.customers.merge(levels, on="customer_key", how="left")
     snap.tables["loyalty_levels"] = level_counts(levels, cfg.loyalty)
+def _add_feedback(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+    """Satisfaction and feedback by value (:mod:`tierwise.feedback`), when there are answers
+    or feedback rows."""
+    from .feedback import feedback_tables
+
+    snap.tables.update(feedback_tables(store.con, as_of, snap.customers, cfg.feedback))
 
 
 def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:

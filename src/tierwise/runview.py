@@ -18,6 +18,10 @@ mean one thing on the dashboard and another in the report:
 - **cohorts** and **retention**: the run's cohort table (first-purchase month x months since)
   and its repeat-purchase and churn rates by tier, segment and store
   (:mod:`tierwise.lifecycle.retention`; whole business only, like the backtest);
+- **feedback**: the run's satisfaction and feedback tables (:mod:`tierwise.feedback`): CSAT,
+  NPS and response rate by tier, segment, store and manager, their trend, complaints by category
+  and tier, open complaints, comment keywords (whole business only, except the open complaints,
+  which follow the scope);
 - **inputs**: the latest read-in of each input before the run (its data quality);
 - **outlook**: per customer, what every sales list carries (:data:`OUTLOOK_COLUMNS`): the
   purchase likelihood in the run's horizon (:meth:`RunView.purchase_horizon_days`), the expected
@@ -189,6 +193,24 @@ class RunView:
         """Repeat-purchase and churn rates overall and by tier, segment and store
         (:func:`tierwise.lifecycle.retention.retention_table`); None as for :meth:`cohorts`."""
         return self._table("retention") if self.scope.whole else None
+
+    def feedback(self) -> dict[str, pd.DataFrame]:
+        """The run's satisfaction and feedback tables by name
+        (:data:`tierwise.feedback.FEEDBACK_TABLES`; those the run has). A scope that is not the
+        whole business gets only its own customers' open complaints (the other tables count
+        every customer)."""
+        from .feedback import FEEDBACK_TABLES
+
+        names = FEEDBACK_TABLES if self.scope.whole else ("open_complaints",)
+        tables = {n: t for n in names if (t := self._table(n)) is not None}
+        if not self.scope.whole and "open_complaints" in tables:
+            where, args = self._where()
+            keys = {int(k) for (k,) in self.con.execute(
+                f"SELECT customer_key FROM snapshot_customers WHERE {where}", args).fetchall()}
+            frame = tables["open_complaints"]
+            tables["open_complaints"] = frame[frame["customer_key"].isin(keys)] \
+                .reset_index(drop=True)
+        return tables
 
     def inputs(self) -> pd.DataFrame:
         """The data the run was made from: the latest read-in of each input before the run

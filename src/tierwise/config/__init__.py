@@ -18,6 +18,7 @@ module             sections
 ``prospects``      ``[prospects]``
 ``alerts``         ``[alerts]``, ``[watch]``
 ``loyalty``        ``[loyalty]`` (levels customers climb, rewards by rule)
+``feedback``       ``[feedback]``
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -104,6 +105,10 @@ from .prospects import (
     PROSPECT_GRADES,
     ProspectsConfig,
 )
+from .feedback import (
+    COMPLAINT_TIERS,
+    FeedbackConfig,
+)
 from .alerts import (
     ALERT_RULES,
     WEBHOOK_FORMATS,
@@ -146,6 +151,7 @@ class Config(_Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -177,7 +183,7 @@ class Config(_Section):
         """A short, stable hash of the settings that change results (not of paths)."""
         data = self.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
                                                      "campaigns", "web", "tasks", "alerts",
-                                                     "watch",
+                                                     "watch", "feedback",
                                                      # no levels, no rewards: hashes as before
                                                      *(() if self.loyalty.enabled
                                                        else ("loyalty",)),
@@ -229,6 +235,7 @@ def load_config(path: Path | str) -> Config:
 
 __all__ = [
     "ALERT_RULES",
+    "COMPLAINT_TIERS",
     "ActivityConfig",
     "AlertsConfig",
     "AttendanceConfig",
@@ -242,6 +249,7 @@ __all__ = [
     "Config",
     "CriterionConfig",
     "EngineConfig",
+    "FeedbackConfig",
     "GateConfig",
     "HysteresisConfig",
     "IntakeConfig",

@@ -56,7 +56,8 @@ class SourceConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    """The inputs: orders (required by ingest), customers, a survey and leads (optional)."""
+    """The inputs: orders (required by ingest); customers, a survey, leads and feedback
+    (optional)."""
 
     orders: SourceConfig | None = Field(
         None, description="orders: customer_id, ordered_at, amount (+ cost, channel, agent ...)")
@@ -69,6 +70,9 @@ class SourcesConfig(_Section):
         None, description="optional leads (prospects without purchases): customer_id, "
                           "captured_at, and lead_source, fit (1-5), engagement, size, industry "
                           "...; graded by [prospects], followed when they buy")
+    feedback: SourceConfig | None = Field(
+        None, description="optional complaints and comments: customer_id, received_at, channel, "
+                          "category, text, resolved; read with the same [intake] rules")
 
 
 class IntakeConfig(_Section):

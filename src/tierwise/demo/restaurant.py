@@ -11,7 +11,9 @@ check that they find what was put there:
 * steady champions (9-12 visits in every 30 days, high spend);
 * refunds (status 已退款, some with a negative and some with a positive amount);
 * a small, known number of messy rows (about 0.5 %): empty member id, unparseable amount,
-  unparseable date, exact duplicate row, unknown member, date after ``end``.
+  unparseable date, exact duplicate row, unknown member, date after ``end``;
+* survey answers and complaints (``survey.csv``, ``feedback.csv``) with their own planted story
+  (:mod:`tierwise.demo.restaurant_feedback`: slow food at 上海徐家汇店, told by key customers).
 
 Visits are counted in 30-day blocks aligned on ``end`` (the last block is ``end - 29 .. end``). The
 planted drift members have no visit in ``end - 32 .. end - 28``, so their count "in the last 30
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import _names as N
+from .restaurant_feedback import write_restaurant_feedback
 
 BLOCK = 30
 #: The fewest members the planted groups fit in (``tierwise demo --members``' minimum).
@@ -92,7 +95,7 @@ def generate_restaurant(out_dir: str | Path, *, members: int = 2000, years: int 
     --------
     >>> m = generate_restaurant("demo_data", members=200, years=1)  # doctest: +SKIP
     >>> m["files"]  # doctest: +SKIP
-    ['members.csv', 'visits.csv', 'manifest.json']
+    ['members.csv', 'visits.csv', 'survey.csv', 'feedback.csv', 'manifest.json']
     """
     if members < MIN_MEMBERS:
         raise ValueError(f"members={members} is too small for the planted groups; "
@@ -115,11 +118,14 @@ def generate_restaurant(out_dir: str | Path, *, members: int = 2000, years: int 
         out / "members.csv", index=False, encoding="gbk", lineterminator="\r\n")
     table.to_csv(out / "visits.csv", index=False, encoding="gbk", lineterminator="\r\n")
 
-    result: dict[str, list] = {"files": ["members.csv", "visits.csv", "manifest.json"],
+    result: dict[str, list] = {"files": ["members.csv", "visits.csv", "survey.csv",
+                                         "feedback.csv", "manifest.json"],
                                "as_of": [end.isoformat()]}
     for name, idx in groups.items():
         result[name] = sorted(ids[idx].tolist())
     result.update(manifest)
+    result.update(write_restaurant_feedback(out, visits=visits, ids=ids, start=start,
+                                            ndays=ndays, seed=seed))
     _write_manifest(out / "manifest.json", result)
     result["paths"] = [str((out / f).resolve()) for f in result["files"]]
     return result

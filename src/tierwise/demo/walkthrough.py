@@ -30,6 +30,18 @@ path = "visits.csv"
 [sources.customers]
 path = "members.csv"
 
+# Satisfaction survey (CSAT 1-5) and complaints / comments; rows that cannot be read go to
+# the rejects files. 满意度调查（1-5 分）与投诉/意见；无法读取的行进入拒收文件。
+[sources.survey]
+path = "survey.csv"
+
+[sources.feedback]
+path = "feedback.csv"
+
+# Words counted as one keyword when grouping comments. 归为同一关键词的说法。
+[feedback]
+synonyms = {{ "上菜慢" = ["上菜", "出餐慢", "太慢", "特别慢", "slow service"] }}
+
 [store]
 path = "tierwise.duckdb"
 

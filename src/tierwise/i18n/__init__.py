@@ -1,13 +1,14 @@
 """The one message catalogue: every word tierwise shows, in Chinese and English.
 
 Stored tables hold codes and numbers; the CLI, the reports and the web turn them into words here,
-at render time (the way Django and Babel keep messages out of models). Four parts, one lookup:
+at render time (the way Django and Babel keep messages out of models). Five parts, one lookup:
 
 * :mod:`.codes`: the names of stored codes (``tier.long_tail``, ``state.dormant``) and the
   sentences built from a code and its figures (``reason.chance``, ``warning.silence``);
 * :mod:`.report_words`: the reports' titles, headers and sentences;
 * :mod:`.web_words`: the dashboard's own words;
-* :mod:`.alert_words`: the sentences of alerts and the weekly digest.
+* :mod:`.alert_words`: the sentences of alerts and the weekly digest;
+* :mod:`.feedback_words`: satisfaction and feedback (report section, command, web page).
 
 :func:`t` looks a key up; :mod:`.render` adds the words of a stored frame's codes.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from .alert_words import ALERT_MESSAGES
 from .codes import CODE_FAMILIES, CODE_MESSAGES
+from .feedback_words import FEEDBACK_MESSAGES
 from .report_words import REPORT_MESSAGES
 from .web_words import WEB_MESSAGES
 
@@ -25,7 +27,7 @@ LANGUAGES = ("zh", "en")
 
 #: Every key -> {"zh": ..., "en": ...}; a test checks each has both languages.
 MESSAGES: dict[str, dict[str, str]] = {**CODE_MESSAGES, **REPORT_MESSAGES, **WEB_MESSAGES,
-                                       **ALERT_MESSAGES}
+                                       **ALERT_MESSAGES, **FEEDBACK_MESSAGES}
 
 
 def t(key: str, lang: str, **fields: Any) -> str:

@@ -38,6 +38,10 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_reason.prospect_followup": {
         "zh": "{grade} 级潜在客户（评分 {score}）：尽快联系，争取首单",
         "en": "grade {grade} prospect (score {score}): contact them for a first order"},
+    "task_reason.open_complaint": {
+        "zh": "未解决的投诉（{category}，{on} 起，共 {count} 条）：按服务等级优先处理",
+        "en": "open complaint ({category}, since {on}, {count} open): the service level's "
+              "attention"},
     # -- short names of the reasons (lists, filters) ----------------------------------------
     "task_kind.warning": {"zh": "预警", "en": "early warning"},
     "task_kind.call": {"zh": "致电", "en": "call"},
@@ -51,6 +55,7 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_kind.follow_up": {"zh": "约定回访", "en": "follow-up"},
     "task_kind.complaint": {"zh": "投诉跟进", "en": "complaint follow-up"},
     "task_kind.promise_unkept": {"zh": "未如约回来", "en": "did not come back"},
+    "task_kind.open_complaint": {"zh": "未解决投诉", "en": "open complaint"},
     # -- outcomes -------------------------------------------------------------------------------
     "outcome.reached": {"zh": "已联系上", "en": "reached"},
     "outcome.no_answer": {"zh": "无人接听", "en": "no answer"},

@@ -80,26 +80,36 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
                     "origin"),
     "fit": ("匹配度", "契合度", "fit", "fit_score", "icp_fit"),
     "engagement": ("互动次数", "互动", "活跃度", "engagement", "interactions", "touches"),
+    "received_at": ("反馈日期", "反馈时间", "投诉日期", "投诉时间", "受理日期", "受理时间", "日期",
+                    "received_at", "feedback_date", "complaint_date", "date", "created_at"),
+    "text": ("反馈内容", "投诉内容", "内容", "评价内容", "意见内容", "描述", "text", "content",
+             "description", "comment", "feedback"),
+    "resolved": ("是否解决", "是否已解决", "已解决", "处理结果", "处理状态", "resolved",
+                 "is_resolved", "closed"),
 }
 
 #: Canonical columns of the optional survey input (CSAT 1-5 or NPS 0-10 scores).
 SURVEY_COLUMNS = ("customer_id", "answered_at", "score", "comment")
+#: Canonical columns of the optional feedback input (complaints and comments).
+FEEDBACK_COLUMNS = ("customer_id", "received_at", "channel", "category", "text", "resolved")
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": ("customer_id", "ordered_at", "amount"),
     "customers": ("customer_id",),
     "survey": ("customer_id", "answered_at", "score"),
     "leads": ("customer_id", "captured_at"),
+    "feedback": ("customer_id", "received_at", "text"),
 }
 CANONICAL: dict[str, tuple[str, ...]] = {
     "orders": CANONICAL_ORDER_COLUMNS,
     "customers": CANONICAL_CUSTOMER_COLUMNS,
     "survey": SURVEY_COLUMNS,
     "leads": CANONICAL_LEAD_COLUMNS,
+    "feedback": FEEDBACK_COLUMNS,
 }
 #: How messages name one row of a kind whose unmatched headers are ignored, and the kind itself.
 _NOUNS = {"orders": ("an order", "orders"), "survey": ("a survey", "the survey"),
-          "leads": ("a lead", "leads")}
+          "leads": ("a lead", "leads"), "feedback": ("a feedback", "the feedback")}
 RESERVED = frozenset({"_source", "_line", "created_from_orders", "is_refund"})
 
 

@@ -50,7 +50,7 @@ from .values import (
     to_series,
 )
 
-Kind = Literal["orders", "customers", "survey", "leads"]
+Kind = Literal["orders", "customers", "survey", "leads", "feedback"]
 ORDER_TEXT = ("channel", "agent", "store", "status")
 #: Customer columns holding a date (read like ``ordered_at``, rejected when unreadable).
 CUSTOMER_DATES = ("joined_at", "birthday")
@@ -384,7 +384,53 @@ def _leads(r: _Rows) -> pd.DataFrame:
     return pd.DataFrame(out, index=r.frame.index)
 
 
-_BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey, "leads": _leads}
+#: What a ``resolved`` cell may say (compared case-insensitively, spaces removed); empty: open.
+RESOLVED_WORDS = {
+    True: ("是", "已解决", "解决", "已处理", "已完成", "完成", "已关闭", "关闭", "yes", "y", "true",
+           "1", "resolved", "done", "closed"),
+    False: ("否", "未解决", "未处理", "处理中", "待处理", "未完成", "no", "n", "false", "0",
+            "open", "pending", "unresolved"),
+}
+
+
+def _resolved(r: _Rows) -> pd.Series:
+    """The ``resolved`` column as True / False / missing; other words reject the row."""
+    s = r.col("resolved")
+    if s is None:
+        return pd.Series(pd.NA, index=r.frame.index, dtype="boolean")
+    words = {w.casefold(): flag for flag, ws in RESOLVED_WORDS.items() for w in ws}
+    text = [("" if v is None else str(v)).strip().replace(" ", "").casefold()
+            for v in clean_text(s).to_pylist()]
+    values = [None if not t else words.get(t, "?") for t in text]
+    bad = np.array([v == "?" for v in values], dtype=bool)
+    if bad.any():
+        label = r.hm.label("resolved")
+        fix = ("write 是/否 or yes/no (or leave it empty for an open complaint), or fix the "
+               "value in the source")
+        shown = [raw for raw, v in zip(clean_text(s).to_pylist(), values) if v == "?"]
+        r.checks.add("resolved_invalid", bad,
+                     [f"{label}: {str(v)!r} is not yes/no: {fix}" for v in shown],
+                     "with a resolved value that is not yes/no", str(shown[0]), fix)
+    return pd.Series([None if v in (None, "?") else v for v in values], index=r.frame.index,
+                     dtype="boolean")
+
+
+def _feedback(r: _Rows) -> pd.DataFrame:
+    """Complaints and comments: who, when (checked like an order date), channel, category,
+    text (required: a feedback row says something) and whether it is resolved."""
+    ids = r.customer_ids()
+    parsed = r.date("received_at", required=True)
+    text = r.text("text")
+    empty = text.isna().to_numpy() if r.col("text") is not None else np.zeros(r.n, bool)
+    r.checks.empty(empty, r.hm.label("text"), "text")
+    return pd.DataFrame({"customer_id": to_series(ids, r.frame.index, empty_as_na=False),
+                         "received_at": _dates(parsed, r), "channel": r.text("channel"),
+                         "category": r.text("category"), "text": text,
+                         "resolved": _resolved(r)}, index=r.frame.index)
+
+
+_BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey, "leads": _leads,
+             "feedback": _feedback}
 
 
 def _extra(r: _Rows, pos: int) -> pd.Series | np.ndarray | None:
@@ -458,8 +504,9 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
     source
         Where the data comes from (a file or a database) and its column mapping.
     kind
-        ``"orders"``, ``"customers"`` or ``"survey"`` (``customer_id``, ``answered_at``,
-        ``score`` in 0-10, optional ``comment``).
+        ``"orders"``, ``"customers"``, ``"survey"`` (``customer_id``, ``answered_at``,
+        ``score`` in 0-10, optional ``comment``) or ``"feedback"`` (``customer_id``,
+        ``received_at``, ``text``, optional ``channel``, ``category``, ``resolved``).
     intake
         Rules for values (decimal mark, date format, refunds, tolerance, aliases).
     timezone

@@ -21,31 +21,40 @@ from ..tiering.growth import closest_to_next_level, fastest_growers
 from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
 from .selection import selection_section
+from .feedback import feedback_section
 from .catalogue import LANGUAGES, t
 from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "selection", "big",
-                "prospects", "activity", "retention", "backtest", "attendance", "segments",
+                "prospects", "activity", "retention", "feedback", "backtest", "attendance", "segments",
                 "migration", "warnings", "campaigns", "loyalty")
 
 
-def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
-    """Gather every section of the report for one run (``lang`` default: the run's language)."""
+def section_context(store: Store, run: int | str = "latest", lang: str | None = None
+                    ) -> _Context:
+    """What every section builder reads: the run, its read model and the language (``lang``
+    default: the run's language)."""
     info = store.run_info(run)
     meta = info.get("meta") or {}
     lang = lang or meta.get("language") or "en"
     if lang not in LANGUAGES:
         raise ConfigError(f"report language {lang!r} is not supported",
                           f"use one of: {', '.join(LANGUAGES)}")
-    ctx = _Context(store, info, lang)
+    return _Context(store, info, lang)
+
+
+def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
+    """Gather every section of the report for one run (``lang`` default: the run's language)."""
+    ctx = section_context(store, run, lang)
+    info, meta, lang = ctx.info, ctx.meta, ctx.lang
     builders = {"summary": _summary, "pyramid": _pyramid, "rfm": _rfm, "clv": _clv,
                 "pareto": _pareto, "key": _key_accounts, "activity": _activity,
                 "attendance": _attendance, "segments": _segments, "migration": _migration,
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
                 "campaigns": _campaigns, "backtest": backtest_section,
                 "retention": _retention, "loyalty": _loyalty, "selection": selection_section,
-                "prospects": _prospects}
+                "prospects": _prospects, "feedback": feedback_section}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -126,7 +135,7 @@ def _summary(c: _Context) -> Section:
     if len(quality):
         for key in ("rows_in", "accepted", "rejected"):
             s.figures.append(Figure(key, c.t(f"fig.{key}"), int(quality[key].sum()), "integer"))
-        kinds = {k: c.t(f"val.{k}") for k in ("orders", "customers", "survey")}
+        kinds = {k: c.t(f"val.{k}") for k in ("orders", "customers", "survey", "feedback")}
         quality = quality.assign(kind=quality["kind"].map(lambda k: kinds.get(k, k)))
         s.tables.append(c.make("quality", "summary.quality", quality))
     return s

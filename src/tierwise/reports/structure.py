@@ -44,6 +44,10 @@ FORMATS: dict[str, str] = {
     "purchase_likelihood": "percent", "mean_amount": "currency", "next_purchase_expected": "date",
     "value_increase": "currency", "tier_score": "number", "next_level_value": "number",
     "gap_to_next": "number", "reached": "percent",
+    "buyers": "integer", "respondents": "integer", "response_rate": "percent",
+    "answers": "integer", "csat_answers": "integer", "csat": "number", "satisfied": "percent",
+    "nps_answers": "integer", "nps": "number", "items": "integer", "complaints": "integer",
+    "open_complaints": "integer", "days_open": "integer", "comments": "integer",
 }
 
 

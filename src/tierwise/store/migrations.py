@@ -366,6 +366,21 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_grace_since DATE;
         ALTER TABLE snapshot_customers ADD COLUMN loyalty_keep_distance DOUBLE;
     """),
+    # complaints and comments (the [sources.feedback] input), kept like survey answers: one row
+    # per source line, replaced when the source is ingested again
+    ("0085_feedback", """
+        CREATE TABLE feedback (
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            received_at DATE NOT NULL,
+            channel VARCHAR,
+            category VARCHAR,
+            text VARCHAR NOT NULL,
+            resolved BOOLEAN,
+            source VARCHAR NOT NULL,
+            line BIGINT NOT NULL
+        );
+    """),
     # leads (docs/prospects.md): prospects without purchases from [sources.leads]; a lead is
     # also a customer row (its key), so prospects flow through snapshots, tasks and pages
     ("0095_leads", """

@@ -1,4 +1,4 @@
-"""The DuckDB store: ingested customers, orders and survey answers, and one snapshot per run.
+"""The DuckDB store: ingested customers, orders, survey answers and feedback, one snapshot per run.
 
 One writer, many readers: a :class:`Store` opened for writing holds DuckDB's file lock for as long
 as it is open, so front doors open it for one command and close it again. Readers hold a shared
@@ -25,6 +25,7 @@ import pandas as pd
 from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
 from .leads import first_orders, leads_frame, new_lead_customers, write_leads
+from .feedback_rows import feedback_frame, upsert_feedback
 from .lines import favourite_products, link_refunds, top_products, write_orders
 from ..i18n.render import NAMES_TABLE, add_words, strip_table_words, strip_words, table_words
 from .migrations import MIGRATIONS
@@ -275,6 +276,14 @@ class Store:
     def first_orders(self, as_of: dt.date) -> pd.DataFrame:
         """Each customer's first purchase day and revenue (:func:`.leads.first_orders`)."""
         return first_orders(self.con, as_of)
+    def upsert_feedback(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
+        """Replace the complaints and comments stored from ``source``
+        (:func:`tierwise.store.feedback_rows.upsert_feedback`)."""
+        return upsert_feedback(self.con, frame, source=source)
+
+    def feedback_frame(self, as_of: dt.date | None = None) -> pd.DataFrame:
+        """Complaints and comments received up to ``as_of`` (all when None)."""
+        return feedback_frame(self.con, as_of)
 
     def record_ingest(self, report: dict[str, Any], counts: dict[str, int]) -> None:
         self.con.execute(

@@ -19,6 +19,10 @@
 * ``prospect_followup``: an open prospect of a ``[prospects] followup_grades`` grade (A by
   default; at most ``followups_per_run``, best score first), due ``followup_due_days`` after
   the as-of date, medium (:mod:`tierwise.tiering.prospects`).
+* ``open_complaint``: a customer of ``[feedback] task_tiers`` (key and major) with an open
+  complaint (:mod:`tierwise.feedback.complaints`), one task per customer naming the oldest
+  complaint and how many are open, due ``warning_due_days`` after the as-of date, high. When
+  the complaints are resolved in a later import, the next run closes the task (reason gone).
 
 Customers told "do not contact" or "archive" get none of these. Each task names its assignee:
 the account manager, else the segment owner, else the assignee of the customer's main store or
@@ -103,8 +107,8 @@ def next_occasion(day: Any, as_of: dt.date, horizon: int) -> tuple[dt.date, int]
 
 def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: TasksConfig,
                as_of: dt.date, *, redeemers: pd.DataFrame | None = None,
-               prospects: pd.DataFrame | None = None, prospect_due_days: int = 7
-               ) -> pd.DataFrame:
+               prospects: pd.DataFrame | None = None, prospect_due_days: int = 7,
+               complaints: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tasks a run's advice calls for (rules in the module notes).
 
     Parameters
@@ -125,6 +129,9 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
     redeemers
         Target customers who used a campaign's coupon: ``customer_key``, ``campaign_id``,
         ``campaign`` (its name), ``window_end``.
+    complaints
+        The run's ``open_complaints`` table (``customer_key``, ``received_at``, ``category``),
+        oldest first, or None.
 
     Returns
     -------
@@ -171,6 +178,7 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
             add(r["customer_key"], "wake_up",
                 {"state": r["activity_state"],
                  "days": None if days is None or pd.isna(days) else int(days)}, week, 3)
+    _complaint_rows(set(by_key.index.astype(int)), complaints, soon, add)
     _occasion_rows(active, cfg, as_of, add)
     if redeemers is not None and len(redeemers):
         for r in redeemers.drop_duplicates("customer_key").to_dict("records"):
@@ -201,6 +209,23 @@ def _visit_rows(active: pd.DataFrame, warned: set[int], cfg: TasksConfig, as_of:
         if days is None or days >= cfg.visit_every_days:
             add(key, "visit", {"days": days}, due, 2)
             warned.add(int(key))
+
+
+def _complaint_rows(known: set[int], complaints: pd.DataFrame | None, due: dt.date,
+                    add: Any) -> None:
+    """One ``open_complaint`` task per customer of ``known`` with open complaints, naming the
+    oldest (an archived customer gets none: the run closes their tasks)."""
+    if complaints is None or not len(complaints):
+        return
+    counts = complaints.groupby("customer_key").size()
+    for c in complaints.drop_duplicates("customer_key").to_dict("records"):
+        key = int(c["customer_key"])
+        if key in known:
+            category = c.get("category")
+            add(key, "open_complaint",
+                {"on": str(c["received_at"])[:10], "count": int(counts[c["customer_key"]]),
+                 "category": None if category is None or pd.isna(category) else str(category)},
+                due, 1)
 
 
 def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:

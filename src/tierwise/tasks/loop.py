@@ -6,7 +6,8 @@ snapshot (policy ``archive``, the outcome as the reason) unless they bought agai
 
 After it, :func:`prepare_tasks` decides every task change the run brings, reading only:
 
-* the tasks the advice calls for (:func:`tierwise.tasks.generate.plan_tasks`), plus a
+* the tasks the advice calls for (:func:`tierwise.tasks.generate.plan_tasks`, with an
+  ``open_complaint`` task per key or major customer with an open complaint), plus a
   ``complaint`` task (priority high) for each complaint recorded since the last run, and a
   ``promise_unkept`` task when a "will come back" has seen no order in
   ``[tasks] will_come_back_days`` (a "will come back" followed by an order is noted as kept);
@@ -148,12 +149,14 @@ class TaskStep:
 
 def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                   warnings: pd.DataFrame | None, as_of: dt.date,
-                  prospects: pd.DataFrame | None = None) -> TaskStep:
+                  prospects: pd.DataFrame | None = None, *,
+                  complaints: pd.DataFrame | None = None) -> TaskStep:
     """Decide the run's task changes (module notes); nothing is written here.
 
     ``customers`` is the run's per-customer frame (codes); ``prospects`` the run's open
     prospects, best first (:mod:`tierwise.tiering.prospects`): those of a
-    ``[prospects] followup_grades`` grade get a follow-up.
+    ``[prospects] followup_grades`` grade get a follow-up; ``complaints`` the run's
+    ``open_complaints`` table (:mod:`tierwise.feedback`), or None.
     """
     if not cfg.tasks.enabled:
         return TaskStep("skipped", reason="[tasks] enabled = false")
@@ -164,7 +167,8 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
     plan = plan_tasks(frame, warnings, cfg.tasks, as_of,
                       redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days),
                       prospects=_followups(prospects, cfg),
-                      prospect_due_days=cfg.prospects.followup_due_days)
+                      prospect_due_days=cfg.prospects.followup_due_days,
+                      complaints=complaints)
     from_outcomes, checks = _outcome_tasks(store, frame, cfg, as_of)
     plan = pd.concat([plan, from_outcomes], ignore_index=True) if len(from_outcomes) else plan
     plan = plan.drop_duplicates(["customer_key", "reason"])

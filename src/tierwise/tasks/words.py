@@ -46,6 +46,9 @@ def reason_text(reason: str, args: Any, lang: str) -> str:
         return t(key, lang, since=since)
     if reason == "follow_up":
         return t(key, lang, on=a.get("on", "?"), outcome=outcome_name(a.get("outcome"), lang))
+    if reason == "open_complaint":
+        category = a.get("category") or t("feedback.no_category", lang)
+        return t(key, lang, category=category, on=a.get("on", "?"), count=a.get("count", "?"))
     if reason in ("complaint", "promise_unkept", "birthday", "joined", "first_purchase",
                   "campaign_follow_up", "prospect_followup"):
         fields = {"on": "?", "days": "?", "date": "?", "years": "?", "campaign": "?",
