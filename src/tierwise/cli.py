@@ -17,6 +17,7 @@ from .cli_alerts import watch as watch_command
 from .cli_campaigns import campaign_app
 from .cli_loyalty import loyalty_app
 from .cli_selection import register as register_selection
+from .cli_feedback import feedback as feedback_command
 from .cli_tasks import tasks_app
 from .cli_common import (
     DEFAULT_CONFIG,
@@ -58,6 +59,7 @@ app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.add_typer(alerts_app, name="alerts")
 app.command("watch")(watch_command)
+app.command("feedback")(feedback_command)
 
 def _show_version(value: bool) -> None:
     if value:

@@ -31,23 +31,15 @@ SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "se
                 "migration", "warnings", "campaigns", "loyalty")
 
 
-def section_context(store: Store, run: int | str = "latest", lang: str | None = None
-                    ) -> _Context:
-    """What every section builder reads: the run, its read model and the language (``lang``
-    default: the run's language)."""
+def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
+    """Gather every section of the report for one run (``lang`` default: the run's language)."""
     info = store.run_info(run)
     meta = info.get("meta") or {}
     lang = lang or meta.get("language") or "en"
     if lang not in LANGUAGES:
         raise ConfigError(f"report language {lang!r} is not supported",
                           f"use one of: {', '.join(LANGUAGES)}")
-    return _Context(store, info, lang)
-
-
-def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
-    """Gather every section of the report for one run (``lang`` default: the run's language)."""
-    ctx = section_context(store, run, lang)
-    info, meta, lang = ctx.info, ctx.meta, ctx.lang
+    ctx = _Context(store, info, lang)
     builders = {"summary": _summary, "pyramid": _pyramid, "rfm": _rfm, "clv": _clv,
                 "pareto": _pareto, "key": _key_accounts, "activity": _activity,
                 "attendance": _attendance, "segments": _segments, "migration": _migration,

@@ -7,12 +7,15 @@ names) become words here, in the report's language.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 
-from ..i18n import name_of
-from .structure import Figure, Section
+from ..errors import ConfigError
+from ..i18n import LANGUAGES, MESSAGES, name_of, t
+from ..runview import RunView
+from .structure import Figure, Section, Table
 
 SATISFACTION_SHOWN = ["grouping", "group_name", "customers", "buyers", "respondents",
                       "response_rate", "answers", "csat", "satisfied", "nps_answers", "nps"]
@@ -98,12 +101,57 @@ def feedback_section(c: Any) -> Section:
     return s
 
 
+class _ViewContext:
+    """What :func:`feedback_section` reads, from a read model alone (the CLI's store, the web
+    server's copy under the viewer's scope): the builders' context without the rest."""
+
+    def __init__(self, view: RunView, as_of: Any, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ConfigError(f"language {lang!r} is not supported",
+                              f"use one of: {', '.join(LANGUAGES)}")
+        self.view, self.lang = view, lang
+        self.meta = view.meta()
+        self.info = {"as_of": as_of}
+
+    def t(self, key: str, **fields: Any) -> str:
+        return t(key, self.lang, **fields)
+
+    def section(self, key: str, **fields: Any) -> Section:
+        return Section(key, self.t(f"{key}.title"), self.t(f"{key}.intro", **fields))
+
+    def missing(self, key: str, why: str, **fields: Any) -> Section:
+        section = self.section(key, **fields)
+        section.message = self.t("report.not_available_because", why=self.t(why))
+        return section
+
+    def make(self, key: str, title_key: str, frame: pd.DataFrame) -> Table:
+        heads = {c: self.t(f"col.{c}") for c in frame.columns if f"col.{c}" in MESSAGES}
+        return Table(key, self.t(title_key), frame.reset_index(drop=True), heads)
+
+
+def feedback_view(view: RunView, as_of: Any, lang: str | None = None) -> Section:
+    """The section over one read model (``lang`` default: the run's language)."""
+    return feedback_section(_ViewContext(view, as_of, lang or view.meta().get("language")
+                                         or "en"))
+
+
 def feedback_report(store: Any, run: int | str = "latest", lang: str | None = None) -> Section:
-    """The satisfaction and feedback section of one run alone (``tierwise feedback``, the web
-    page), in ``lang`` (default: the run's language)."""
-    from .builders import section_context
-
-    return feedback_section(section_context(store, run, lang))
+    """The satisfaction and feedback section of one run of ``store`` (``tierwise feedback``)."""
+    info = store.run_info(run)
+    return feedback_view(RunView(store.con, info["run_id"]), str(info["as_of"])[:10], lang)
 
 
-__all__ = ["feedback_report", "feedback_section"]
+def section_data(section: Section) -> dict[str, Any]:
+    """The section as JSON-ready data: what the web page and ``--json`` show."""
+    return {"title": section.title, "intro": section.intro, "message": section.message,
+            "figures": [{"key": f.key, "label": f.label, "value": f.value,
+                         "format": f.format} for f in section.figures],
+            "tables": [{"key": tab.key, "title": tab.title,
+                        "columns": [{"key": str(c), "header": tab.header(c),
+                                     "format": tab.format(c)} for c in tab.frame.columns],
+                        "rows": json.loads(tab.frame.to_json(orient="values",
+                                                             force_ascii=False))}
+                       for tab in section.tables]}
+
+
+__all__ = ["feedback_report", "feedback_section", "feedback_view", "section_data"]

@@ -22,18 +22,19 @@ from ..config import (
 )
 from ..errors import DataContractError
 from ..io.detect import Detection, detect_source
-from ..io.headers import REQUIRED, SURVEY_COLUMNS
+from ..io.headers import FEEDBACK_COLUMNS, REQUIRED, SURVEY_COLUMNS
 from ..io.intake import check_source
 from ..io.readers import read_file
 from ..io.values import raw_text
 
 #: The inputs a file can be uploaded for (the sources of the config).
-KINDS = ("orders", "customers", "survey")
+KINDS = ("orders", "customers", "survey", "feedback")
 #: Canonical columns offered in the mapping form, per kind (required ones first).
 MAPPABLE: dict[str, tuple[str, ...]] = {
     kind: (*REQUIRED[kind], *(c for c in names if c not in REQUIRED[kind]))
     for kind, names in (("orders", CANONICAL_ORDER_COLUMNS),
-                        ("customers", CANONICAL_CUSTOMER_COLUMNS), ("survey", SURVEY_COLUMNS))}
+                        ("customers", CANONICAL_CUSTOMER_COLUMNS), ("survey", SURVEY_COLUMNS),
+                        ("feedback", FEEDBACK_COLUMNS))}
 SAMPLE_ROWS = 5
 FIRST_REJECTS = 20
 
@@ -91,7 +92,7 @@ def preview_upload(path: Path, kind: str, *, intake: IntakeConfig, timezone: str
     path
         The uploaded file (CSV in any common encoding, .xlsx or .parquet).
     kind
-        ``"orders"``, ``"customers"`` or ``"survey"``.
+        ``"orders"``, ``"customers"``, ``"survey"`` or ``"feedback"``.
     intake, timezone
         The config's ``[intake]`` rules and time zone (the dry run applies them as ingest would).
     columns

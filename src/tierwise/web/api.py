@@ -31,6 +31,7 @@ from .models import (
     CustomerDetailOut,
     CustomersOut,
     ErrorOut,
+    FeedbackOut,
     HealthOut,
     KeyAccountsOut,
     SelectionOut,
@@ -329,6 +330,23 @@ def calls_data(ctx: WebContext, viewer: Viewer, run: int | None) -> dict:
     info = run_of(ctx, run)
     with ctx.ensure_loaded().reader() as con:
         return q.calls(con, viewer, info, ctx.settings.web.call_list_size)
+
+
+@router.get("/feedback", response_model=FeedbackOut, responses=READ_ERRORS)
+def feedback(request: Request, run: RunParam = None,
+             lang: Annotated[Literal["zh", "en"] | None, Query(
+                 description="language of the words (default: the run's)")] = None) -> dict:
+    """Satisfaction (CSAT, NPS, response rate) by tier, segment, store and manager with its
+    trend; complaints by category and tier; open complaints of key and major customers;
+    comment keywords."""
+    ctx, viewer = _viewer(request)
+    return feedback_data(ctx, viewer, run, lang)
+
+
+def feedback_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | None) -> dict:
+    info = run_of(ctx, run)
+    with ctx.ensure_loaded().reader() as con:
+        return q.feedback(con, viewer, info, lang or info.language or "en")
 
 
 @router.get("/migration", response_model=MigrationOut, responses=READ_ERRORS)

@@ -581,6 +581,35 @@ class CallRow(_Out):
     problem_group: Text = None
 
 
+class FeedbackFigure(_Out):
+    key: str
+    label: str
+    value: float | int | str | None
+    format: str
+
+
+class FeedbackColumn(_Out):
+    key: str
+    header: str
+    format: str = Field(description="currency, percent, integer, number, date, text or auto")
+
+
+class FeedbackTable(_Out):
+    key: str = Field(description="satisfaction, trend, counts, open, keywords")
+    title: str
+    columns: list[FeedbackColumn]
+    rows: list[list[float | int | str | bool | None]]
+
+
+class FeedbackOut(_Out):
+    run: RunOut
+    title: str
+    intro: str
+    message: Text = Field(description="set when the run has no survey answers or feedback")
+    figures: list[FeedbackFigure]
+    tables: list[FeedbackTable]
+
+
 class CallsOut(_Out):
     run: RunOut
     warnings: list[WarningRow]

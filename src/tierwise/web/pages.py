@@ -335,6 +335,16 @@ def calls(request: Request, run: RunParam = None, lang: LangParam = None) -> HTM
                   run_language=data["run"]["language"], data=data, runs=_runs(ctx))
 
 
+@router.get("/feedback")
+def feedback(request: Request, run: RunParam = None, lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    info = api.run_of(ctx, run)
+    words = language(request, info.language)
+    data = api.feedback_data(ctx, viewer, run, words)
+    return render(request, "feedback.html", viewer=viewer, page="feedback",
+                  run_language=info.language, data=data, runs=_runs(ctx))
+
+
 @router.get("/tasks")
 def tasks(request: Request, lang: LangParam = None, saved: Annotated[
         str | None, Query(max_length=40)] = None) -> HTMLResponse:

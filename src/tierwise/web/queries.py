@@ -533,6 +533,17 @@ _CALL_COLUMNS = ("customer_id", "name", "account_manager", "tier", "activity_sta
                  "clv_predicted", "last_purchase", "days_since_last", "segment_owner", "playbook")
 
 
+def feedback(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, lang: str
+             ) -> dict[str, Any]:
+    """Satisfaction and feedback by value (:func:`tierwise.reports.feedback.feedback_view`),
+    worded in ``lang``: a restricted viewer sees only their customers' open complaints."""
+    from ..reports.feedback import feedback_view, section_data
+
+    section = feedback_view(RunView(con, run.run_id, scope_of(viewer)), run.as_of.isoformat(),
+                            lang)
+    return json_safe({"run": run.to_dict(), **section_data(section)})
+
+
 def calls(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo, size: int = 30
           ) -> dict[str, Any]:
     """This week's calls: the run's warnings on the viewer's customers, then the most valuable

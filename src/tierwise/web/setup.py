@@ -1,6 +1,6 @@
 """Setup from the browser: ``/setup`` (pages) and ``/api/setup`` (their JSON twins). Admins only.
 
-An admin uploads an export (orders, customers or a survey), sees what was detected and what an
+An admin uploads an export (orders, customers, a survey or feedback), sees what was detected and what an
 ingest would reject, may change the column mapping, and confirms; the config is written and
 ingest and run happen in a background job whose progress the page shows (a small script polls
 ``GET /api/setup/job``; the page works without it, showing the state at load). While the store

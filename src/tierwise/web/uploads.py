@@ -30,7 +30,7 @@ from .errors import NotFound, WebError
 #: File names the setup page takes (the readers know them by content too).
 EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
-Kind = Literal["orders", "customers", "survey"]
+Kind = Literal["orders", "customers", "survey", "feedback"]
 
 
 class UploadTooLarge(WebError):
