@@ -86,7 +86,8 @@ def test_restaurant_seed_changes_the_data(tmp_path):
 
 def test_restaurant_files_are_gbk_with_chinese_headers(restaurant):
     out, manifest = restaurant
-    assert manifest["files"] == ["members.csv", "visits.csv", "manifest.json"]
+    assert manifest["files"] == ["members.csv", "visits.csv", "survey.csv", "feedback.csv",
+                                 "manifest.json"]
     for name, headers in [("members.csv", MEMBER_HEADERS), ("visits.csv", VISIT_HEADERS)]:
         raw = (out / name).read_bytes()
         with pytest.raises(UnicodeDecodeError):

@@ -10,7 +10,8 @@ those stay byte-identical. Both files look like the other exports (GBK, Chinese 
 
 The planted story: the most valuable recent members whose main store is 上海徐家汇店 complain in
 the last 60 days that the food comes slowly (category 上菜速度, texts about 上菜慢, none
-resolved), and that store's survey scores drop in the last 90 days. The manifest names them
+resolved), they score 1-2 in the survey, and that store's other survey scores drop in the last
+90 days. The manifest names them
 (``feedback_planted_customers``), the store and the keyword (``上菜``), and the lines of the
 messy rows each file carries (an unknown member, an empty text, a resolved value that is not
 yes/no; a score of 11).
@@ -74,7 +75,7 @@ def _planted(members: pd.DataFrame, ndays: int) -> pd.DataFrame:
 
 
 def _survey(rng: np.random.Generator, visits: pd.DataFrame, members: pd.DataFrame,
-            start: date, ndays: int) -> tuple[pd.DataFrame, list[int]]:
+            planted: pd.DataFrame, start: date, ndays: int) -> tuple[pd.DataFrame, list[int]]:
     answering = members[rng.random(len(members)) < 0.35]
     rows = []
     recent = visits[visits["t"] > ndays - 1 - 365]
@@ -87,6 +88,11 @@ def _survey(rng: np.random.Generator, visits: pd.DataFrame, members: pd.DataFram
             score = int(rng.choice(5, p=CSAT_P_LOW if low else CSAT_P)) + 1
             comment = SURVEY_COMMENTS[rng.integers(len(SURVEY_COMMENTS))]
             rows.append((row["id"], start + timedelta(days=t), str(score), comment))
+    for _, row in planted.iterrows():  # the complainers answer too, and say so
+        for _ in range(int(rng.integers(1, 3))):
+            t = ndays - 1 - int(rng.integers(0, 60))
+            rows.append((row["id"], start + timedelta(days=t), str(int(rng.integers(1, 3))),
+                         "上菜太慢"))
     frame = pd.DataFrame(rows, columns=SURVEY_HEADERS)
     messy = pd.DataFrame([("87000001", start + timedelta(days=ndays - 20), "4", "不错"),
                           (answering["id"].iloc[0], start + timedelta(days=ndays - 10), "11",
@@ -145,7 +151,7 @@ def write_restaurant_feedback(out: Path, *, visits: pd.DataFrame, ids: np.ndarra
     rng = np.random.default_rng(seed + 1009)
     members = _member_table(visits, ids, ndays)
     planted = _planted(members, ndays)
-    survey, survey_messy = _survey(rng, visits, members, start, ndays)
+    survey, survey_messy = _survey(rng, visits, members, planted, start, ndays)
     feedback, feedback_messy = _feedback(rng, members, planted, start, ndays)
     for name, frame in (("survey.csv", survey), ("feedback.csv", feedback)):
         frame.to_csv(out / name, index=False, encoding="gbk", lineterminator="\r\n")
