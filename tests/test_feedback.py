@@ -262,8 +262,10 @@ def test_the_planted_story_is_found(demo: Path, manifest: dict) -> None:
     # the demo config folds 上菜 / 太慢 / 特别慢 ... into 上菜慢: the store's top keyword
     top = keywords[(keywords["by"] == "store") & (keywords["group"] == store_name)].iloc[0]
     assert top["keyword"] == "上菜慢" and top["share"] > 0.5
-    everyone = keywords[keywords["by"] == "all"].iloc[0]
-    assert everyone["keyword"] == "上菜慢"
+    everyone = keywords[keywords["by"] == "all"]
+    assert everyone.sort_values("open_complaints").iloc[-1]["keyword"] == "上菜慢"
+    key_tier = keywords[(keywords["by"] == "tier") & (keywords["group"] == "key")].iloc[0]
+    assert key_tier["keyword"] == "上菜慢"
     # without any synonym the segmenter alone finds the planted word
     cfg = load_config(demo / "tierwise.toml")
     plain = cfg.feedback.model_copy(update={"synonyms": {}})

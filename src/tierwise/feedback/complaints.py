@@ -38,7 +38,8 @@ def feedback_counts(feedback: pd.DataFrame) -> pd.DataFrame:
 
     ``feedback`` is :func:`classify`'s output with the customer's ``tier``; a row without a
     category counts under :data:`NO_CATEGORY`, a customer without a tier under ``(none)``.
-    Sorted by complaints, most first.
+    Categories with the most open complaints first (then the most complaints); within one,
+    the tiers with the most open complaints first.
     """
     if not len(feedback):
         return pd.DataFrame(columns=COUNT_COLUMNS)
@@ -47,9 +48,11 @@ def feedback_counts(feedback: pd.DataFrame) -> pd.DataFrame:
     out = frame.groupby(["category", "tier"], as_index=False).agg(
         items=("text", "size"), complaints=("complaint", "sum"),
         open_complaints=("open", "sum"))
-    totals = out.groupby("category")["complaints"].transform("sum")
-    out = out.assign(_t=totals).sort_values(["_t", "category", "complaints", "tier"],
-                                            ascending=[False, True, False, True])
+    by_category = out.groupby("category")
+    out = out.assign(_open=by_category["open_complaints"].transform("sum"),
+                     _all=by_category["complaints"].transform("sum"))
+    out = out.sort_values(["_open", "_all", "category", "open_complaints", "complaints", "tier"],
+                          ascending=[False, False, True, False, False, True])
     for column in ("items", "complaints", "open_complaints"):
         out[column] = out[column].astype("int64")
     return out[COUNT_COLUMNS].reset_index(drop=True)

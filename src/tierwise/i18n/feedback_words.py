@@ -45,7 +45,8 @@ FEEDBACK_MESSAGES: dict[str, dict[str, str]] = {
     "fig.response_rate": {"zh": "回复率", "en": "Response rate"},
     "fig.open_complaints": {"zh": "重要/主要客户未解决投诉", "en": "Open complaints, key and "
                                                            "major"},
-    "fig.top_keyword": {"zh": "最常见的投诉关键词", "en": "Most frequent complaint keyword"},
+    "fig.top_keyword": {"zh": "未解决投诉中最常见的关键词",
+                        "en": "Most frequent keyword of open complaints"},
     "col.buyers": {"zh": "期内有消费", "en": "Bought"},
     "col.respondents": {"zh": "作答客户", "en": "Respondents"},
     "col.response_rate": {"zh": "回复率", "en": "Response rate"},

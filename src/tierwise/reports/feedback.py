@@ -75,10 +75,10 @@ def feedback_section(c: Any) -> Section:
                                 "integer"))
     if "feedback_keywords" in tables:
         words = tables["feedback_keywords"]
-        complaints = words[(words["by"] == "all") & (words["complaints"] > 0)]
-        if len(complaints):
-            top = complaints.sort_values(["complaints", "keyword"],
-                                         ascending=[False, True]).iloc[0]
+        pending = words[(words["by"] == "all") & (words["open_complaints"] > 0)]
+        if len(pending):
+            top = pending.sort_values(["open_complaints", "complaints", "keyword"],
+                                      ascending=[False, False, True]).iloc[0]
             s.figures.append(Figure("top_keyword", c.t("fig.top_keyword"),
                                     str(top["keyword"]), "text"))
     if "feedback_counts" in tables:
