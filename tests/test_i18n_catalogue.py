@@ -9,6 +9,7 @@ import pytest
 from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, pair, t
 from tierwise.i18n.alert_words import ALERT_MESSAGES
 from tierwise.i18n.codes import CODE_MESSAGES
+from tierwise.i18n.feedback_words import FEEDBACK_MESSAGES
 from tierwise.i18n.render import (
     WORD_COLUMNS,
     add_words,
@@ -46,7 +47,8 @@ def test_every_key_has_both_languages_with_the_same_fields() -> None:
 
 
 def test_the_parts_do_not_shadow_each_other() -> None:
-    parts = [set(CODE_MESSAGES), set(REPORT_MESSAGES), set(WEB_MESSAGES), set(ALERT_MESSAGES)]
+    parts = [set(CODE_MESSAGES), set(REPORT_MESSAGES), set(WEB_MESSAGES), set(ALERT_MESSAGES),
+             set(FEEDBACK_MESSAGES)]
     assert sum(map(len, parts)) == len(MESSAGES)
 
 

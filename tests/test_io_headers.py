@@ -41,6 +41,7 @@ def test_every_builtin_alias_maps_to_its_canonical_name():
         kind = "survey" if canonical in ("answered_at", "score", "comment") else kind
         kind = "leads" if canonical in ("captured_at", "lead_source", "fit", "engagement") \
             else kind
+        kind = "feedback" if canonical in ("received_at", "text", "resolved") else kind
         for alias in aliases:
             hm = mapped([alias], kind=kind)
             assert hm.canonical.get(canonical) == 0, (alias, canonical)
