@@ -399,3 +399,16 @@ def test_the_web_page_and_its_json_twin(demo: Path, tmp_path: Path) -> None:
         assert [t["key"] for t in manager["tables"]] == ["open"]
         assert manager["tables"][0]["rows"] == []
         assert client(app).get("/api/feedback").status_code == 401
+
+
+def test_a_feedback_export_can_be_uploaded_on_the_setup_page() -> None:
+    from conftest import ROOT
+    from tierwise.uploads import KINDS, preview_upload
+
+    assert "feedback" in KINDS
+    shown = preview_upload(ROOT / "examples" / "restaurant" / "feedback.csv", kind="feedback",
+                           intake=IntakeConfig(), timezone="Asia/Shanghai")
+    assert shown.columns == {"customer_id": "会员卡号", "received_at": "反馈日期",
+                             "channel": "渠道", "category": "类别", "text": "反馈内容",
+                             "resolved": "是否解决"}
+    assert shown.missing == []

@@ -46,7 +46,7 @@ OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("POST", "/api/setup/uploads/{token}/confirm"), ("GET", "/api/setup/job"),
               ("GET", "/api/tasks"), ("POST", "/api/tasks/{task_id}/outcome"),
               ("GET", "/api/customers/{customer_id}/timeline"), ("GET", "/api/loyalty"),
-              ("GET", "/api/key-accounts/selection")]
+              ("GET", "/api/key-accounts/selection"), ("GET", "/api/feedback")]
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
