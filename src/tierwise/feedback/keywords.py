@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 KEYWORD_COLUMNS = ["by", "group", "keyword", "comments", "share", "complaints",
@@ -53,13 +55,32 @@ def _segmenter(words: tuple[str, ...]) -> Any:
     return tokenizer
 
 
-def _synonym_words(synonyms: dict[str, list[str]]) -> dict[str, str]:
-    """``word (case-folded) -> keyword`` for every synonym and the keyword itself."""
-    out: dict[str, str] = {}
-    for keyword, words in synonyms.items():
+@dataclass(frozen=True)
+class _Rules:
+    """What one keyword grouping needs, built once: the folded synonyms, the phrases among
+    them, the stop words and the taught segmenter."""
+
+    folded: dict[str, str]
+    phrases: tuple[str, ...]
+    stop: frozenset[str]
+    tokenizer: Any
+
+
+@lru_cache(maxsize=32)
+def _rules(synonyms: tuple[tuple[str, tuple[str, ...]], ...], stopwords: tuple[str, ...]
+           ) -> _Rules:
+    folded: dict[str, str] = {}
+    for keyword, words in synonyms:
         for word in (keyword, *words):
-            out.setdefault(word.casefold(), keyword)
-    return out
+            folded.setdefault(word.casefold(), keyword)
+    return _Rules(folded, tuple(w for w in folded if " " in w),
+                  frozenset(w.casefold() for w in stopwords),
+                  _segmenter(tuple(sorted(w for w in folded if _is_chinese(w)))))
+
+
+def _rules_of(synonyms: dict[str, list[str]] | None, stopwords: Iterable[str]) -> _Rules:
+    return _rules(tuple((k, tuple(v)) for k, v in sorted((synonyms or {}).items())),
+                  tuple(sorted(stopwords)))
 
 
 def comment_keywords(text: Any, *, synonyms: dict[str, list[str]] | None = None,
@@ -73,27 +94,26 @@ def comment_keywords(text: Any, *, synonyms: dict[str, list[str]] | None = None,
     >>> comment_keywords("Slow service, the waiter forgot our order")
     ['slow', 'service', 'waiter', 'forgot', 'order']
     """
+    return _keywords(text, _rules_of(synonyms, stopwords))
+
+
+def _keywords(text: Any, rules: _Rules) -> list[str]:
     if text is None or (isinstance(text, float) and text != text):
         return []
     text = str(text)
-    folded = _synonym_words(synonyms or {})
-    stop = {w.casefold() for w in stopwords}
-    tokenizer = _segmenter(tuple(sorted(w for w in folded if _is_chinese(w))))
     found: list[str] = []
     lower = text.casefold()
-    phrases = sorted((lower.find(w), w) for w in folded if " " in w and w in lower)
+    phrases = sorted((lower.find(w), w) for w in rules.phrases if w in lower)
     for _, phrase in phrases:  # a phrase ("slow service"): matched as written, then taken out
-        found.append(folded[phrase])
+        found.append(rules.folded[phrase])
         text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
     for run in _RUNS.findall(text):
-        tokens = tokenizer.cut(run) if _is_chinese(run) else [run]
+        tokens = rules.tokenizer.cut(run) if _is_chinese(run) else [run]
         for token in tokens:
             key = token.casefold()
-            if key in folded:
-                found.append(folded[key])
-            elif key in stop or not _content_word(key):
-                continue
-            else:
+            if key in rules.folded:
+                found.append(rules.folded[key])
+            elif key not in rules.stop and _content_word(key):
                 found.append(key)
     return list(dict.fromkeys(found))
 
@@ -130,31 +150,32 @@ def keyword_table(feedback: pd.DataFrame, *, synonyms: dict[str, list[str]] | No
     pandas.DataFrame
         :data:`KEYWORD_COLUMNS`: ``by`` (:data:`KEYWORD_BY`), ``group``, ``keyword``,
         ``comments`` (comments of the group with the keyword), ``share`` (of the group's
-        comments), ``complaints``, ``open_complaints`` and one ``example`` comment (the latest).
+        comments), ``complaints``, ``open_complaints`` and one ``example`` comment (the last
+        one given).
     """
     if not len(feedback):
         return pd.DataFrame(columns=KEYWORD_COLUMNS)
+    rules = _rules_of(synonyms, stopwords)
     frame = feedback.reset_index(drop=True).assign(all="all")
-    words = [comment_keywords(t, synonyms=synonyms, stopwords=stopwords) for t in frame["text"]]
-    long = frame.loc[[i for i, ws in enumerate(words) for _ in ws]].assign(
-        keyword=[w for ws in words for w in ws])
-    rows = []
+    texts = frame["text"].astype(object).where(frame["text"].notna(), None)
+    known = {t: _keywords(t, rules) for t in dict.fromkeys(texts)}  # each text cut once
+    words = [known[t] for t in texts]
+    rows = np.repeat(np.arange(len(frame)), [len(w) for w in words])
+    long = frame.iloc[rows].assign(keyword=[w for ws in words for w in ws])
+    parts = []
     for by in (b for b in KEYWORD_BY if b in frame):
         sizes = frame.groupby(by).size()
-        for group, part in long.groupby(by):
-            stats = part.groupby("keyword").agg(comments=("text", "size"),
-                                                complaints=("complaint", "sum"),
-                                                open_complaints=("open", "sum"),
-                                                example=("text", "last"))
-            stats = stats[stats["comments"] >= min_mentions].reset_index()
-            stats = stats.sort_values(["comments", "keyword"], ascending=[False, True]).head(top)
-            stats.insert(0, "group", group)
-            stats.insert(0, "by", by)
-            stats["share"] = stats["comments"] / sizes[group]
-            rows.append(stats)
-    if not rows:
+        stats = long.groupby([by, "keyword"]).agg(
+            comments=("text", "size"), complaints=("complaint", "sum"),
+            open_complaints=("open", "sum"), example=("text", "last")).reset_index()
+        stats = stats[stats["comments"] >= min_mentions]
+        stats = stats.sort_values([by, "comments", "keyword"], ascending=[True, False, True])
+        stats = stats.groupby(by, sort=False).head(top).rename(columns={by: "group"})
+        stats["share"] = stats["comments"] / stats["group"].map(sizes)
+        parts.append(stats.assign(by=by))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not len(out):
         return pd.DataFrame(columns=KEYWORD_COLUMNS)
-    out = pd.concat(rows, ignore_index=True)
     for column in ("comments", "complaints", "open_complaints"):
         out[column] = out[column].astype("int64")
     return out[KEYWORD_COLUMNS]
