@@ -64,6 +64,7 @@ def test_keyword_table_counts_comments_per_group() -> None:
         "tier": ["key", "key", "major", "key", "key"],
         "store": ["A", "A", "B", "B", "A"],
         "category": ["上菜速度", "上菜速度", "服务态度", "表扬", "上菜速度"]})
+    rows = rows.astype({c: "str" for c in ("text", "tier", "store", "category")})  # as read
     table = keyword_table(rows, synonyms={"上菜慢": ["上菜", "slow service"]}, min_mentions=2)
     first = table[table["by"] == "all"].iloc[0]
     # 上菜 / 上菜慢 in three comments (the praise too), 'slow service' in one
@@ -74,6 +75,7 @@ def test_keyword_table_counts_comments_per_group() -> None:
     assert list(store_a["keyword"]) == ["上菜慢"] and store_a["share"].iloc[0] == 1.0
     assert (table["comments"] >= 2).all()  # min_mentions
     assert keyword_table(rows.iloc[:0]).empty
+    assert keyword_table(rows, min_mentions=9).empty  # no grouping has a keyword that often
 
 
 # -- complaints -----------------------------------------------------------------------------------

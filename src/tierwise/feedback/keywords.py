@@ -171,7 +171,8 @@ def keyword_table(feedback: pd.DataFrame, *, synonyms: dict[str, list[str]] | No
         stats = stats[stats["comments"] >= min_mentions]
         stats = stats.sort_values([by, "comments", "keyword"], ascending=[True, False, True])
         stats = stats.groupby(by, sort=False).head(top).rename(columns={by: "group"})
-        stats["share"] = stats["comments"] / stats["group"].map(sizes)
+        stats["share"] = (stats["comments"].to_numpy(dtype=float)
+                          / sizes.reindex(stats["group"].to_numpy()).to_numpy(dtype=float))
         parts.append(stats.assign(by=by))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if not len(out):
