@@ -94,7 +94,7 @@ def _survey(rng: np.random.Generator, visits: pd.DataFrame, members: pd.DataFram
             rows.append((row["id"], start + timedelta(days=t), str(int(rng.integers(1, 3))),
                          "上菜太慢"))
     frame = pd.DataFrame(rows, columns=SURVEY_HEADERS)
-    messy = pd.DataFrame([("87000001", start + timedelta(days=ndays - 20), "4", "不错"),
+    messy = pd.DataFrame([("86000001", start + timedelta(days=ndays - 20), "4", "不错"),
                           (answering["id"].iloc[0], start + timedelta(days=ndays - 10), "11",
                            "")], columns=SURVEY_HEADERS)
     return _with_messy(frame, messy, "调查日期")
@@ -124,7 +124,7 @@ def _feedback(rng: np.random.Generator, members: pd.DataFrame, planted: pd.DataF
     frame = pd.DataFrame(rows, columns=FEEDBACK_HEADERS)
     some = members["id"].iloc[-1]
     late = start + timedelta(days=ndays - 5)
-    messy = pd.DataFrame([("87000002", late, "电话", "菜品质量", "菜太咸了", "否"),
+    messy = pd.DataFrame([("86000002", late, "电话", "菜品质量", "菜太咸了", "否"),
                           (some, late, "小程序", "服务态度", "", "否"),
                           (some, late, "电话", "价格", "价格比以前贵了不少", "也许")],
                          columns=FEEDBACK_HEADERS)
