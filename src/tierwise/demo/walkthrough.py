@@ -226,6 +226,7 @@ def _extra_sources(folder: Path) -> SourcesConfig | None:
     folder = folder.resolve()
     if not (folder / "loyalty_visits.csv").is_file():
         return None
+    folder = folder.resolve()  # 'tierwise demo --dir .': not read relative to the config again
     return SourcesConfig(orders=SourceConfig(path=folder / "loyalty_visits.csv"),
                          customers=SourceConfig(path=folder / "loyalty_members.csv"))
 
