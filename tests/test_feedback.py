@@ -105,7 +105,7 @@ def test_complaints_are_rows_not_in_the_comment_categories_and_open_until_resolv
     assert counts.loc[("(none)", "ordinary")].tolist() == [1, 1, 1]
     assert counts.loc[("表扬", "key")].tolist() == [1, 0, 0]
     listed = open_complaints(rows, AS_OF, ["key", "major"])
-    assert listed[["customer_id", "days_open"]].values.tolist() == [["c1", 60]]
+    assert listed[["customer_id", "open_days"]].values.tolist() == [["c1", 60]]
 
 
 # -- satisfaction on a real store -------------------------------------------------------------------

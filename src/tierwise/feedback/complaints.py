@@ -18,7 +18,7 @@ import pandas as pd
 
 COUNT_COLUMNS = ["category", "tier", "items", "complaints", "open_complaints"]
 OPEN_COLUMNS = ["customer_key", "customer_id", "name", "tier", "store", "account_manager",
-                "received_at", "days_open", "channel", "category", "text"]
+                "received_at", "open_days", "channel", "category", "text"]
 #: The category shown for rows without one (a code, worded at display time).
 NO_CATEGORY = "(none)"
 
@@ -63,15 +63,15 @@ def open_complaints(feedback: pd.DataFrame, as_of: dt.date,
     """The open complaints of customers in ``tiers`` (``[feedback] task_tiers``), oldest first.
 
     ``feedback`` is :func:`classify`'s output with ``tier``, ``name``, ``store`` and
-    ``account_manager``; ``days_open`` counts from the day received to ``as_of``.
+    ``account_manager``; ``open_days`` counts from the day received to ``as_of``.
     """
     frame = feedback[feedback["open"] & feedback["tier"].isin(list(tiers))]
     if not len(frame):
         return pd.DataFrame(columns=OPEN_COLUMNS)
     received = pd.to_datetime(frame["received_at"])
     frame = frame.assign(received_at=received.dt.date.astype(str),
-                         days_open=(pd.Timestamp(as_of) - received).dt.days.astype("int64"))
-    frame = frame.sort_values(["days_open", "customer_id"], ascending=[False, True])
+                         open_days=(pd.Timestamp(as_of) - received).dt.days.astype("int64"))
+    frame = frame.sort_values(["open_days", "customer_id"], ascending=[False, True])
     return frame.reindex(columns=OPEN_COLUMNS).reset_index(drop=True)
 
 

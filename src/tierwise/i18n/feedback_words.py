@@ -63,7 +63,7 @@ FEEDBACK_MESSAGES: dict[str, dict[str, str]] = {
     "col.open_complaints": {"zh": "未解决", "en": "Open"},
     "col.store": {"zh": "门店", "en": "Store"},
     "col.received_at": {"zh": "反馈日期", "en": "Received"},
-    "col.days_open": {"zh": "已过天数", "en": "Days open"},
+    "col.open_days": {"zh": "未解决天数", "en": "Days open"},
     "col.text": {"zh": "内容", "en": "Text"},
     "col.keyword": {"zh": "关键词", "en": "Keyword"},
     "col.comments": {"zh": "条数", "en": "Comments"},

@@ -22,7 +22,7 @@ SATISFACTION_SHOWN = ["grouping", "group_name", "customers", "buyers", "responde
 TREND_SHOWN = ["month", "group_name", "answers", "csat", "satisfied", "nps_answers", "nps"]
 COUNTS_SHOWN = ["category", "tier", "items", "complaints", "open_complaints"]
 OPEN_SHOWN = ["customer_id", "name", "tier", "store", "account_manager", "received_at",
-              "days_open", "channel", "category", "text"]
+              "open_days", "channel", "category", "text"]
 KEYWORDS_SHOWN = ["grouping", "group_name", "keyword", "comments", "share", "complaints",
                   "open_complaints", "example"]
 

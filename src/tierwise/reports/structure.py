@@ -47,7 +47,7 @@ FORMATS: dict[str, str] = {
     "buyers": "integer", "respondents": "integer", "response_rate": "percent",
     "answers": "integer", "csat_answers": "integer", "csat": "number", "satisfied": "percent",
     "nps_answers": "integer", "nps": "number", "items": "integer", "complaints": "integer",
-    "open_complaints": "integer", "days_open": "integer", "comments": "integer",
+    "open_complaints": "integer", "open_days": "integer", "comments": "integer",
 }
 
 
