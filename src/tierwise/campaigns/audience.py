@@ -221,7 +221,7 @@ def _contact_exclusions(base: pd.DataFrame, contacts: pd.DataFrame, start: dt.da
 
 
 def split_control(keys: np.ndarray | pd.Series, share: float, seed: int) -> np.ndarray:
-    """``'target'`` / ``'control'`` per key: ``round(share x n)`` keys drawn at random.
+    """``'target'`` / ``'control'`` per key: ``round(share x n)`` keys (halves rounded up) drawn at random.
 
     The draw depends only on the set of keys, the share and the seed (keys are sorted first), so
     it can be repeated from what the store records.
