@@ -18,6 +18,7 @@ module             sections
 ``prospects``      ``[prospects]``
 ``alerts``         ``[alerts]``, ``[watch]``
 ``loyalty``        ``[loyalty]`` (levels customers climb, rewards by rule)
+``contracts``      ``[contracts]``, ``[cost_to_serve]``
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -104,6 +105,11 @@ from .prospects import (
     PROSPECT_GRADES,
     ProspectsConfig,
 )
+from .contracts import (
+    COST_TYPES,
+    ContractsConfig,
+    CostToServeConfig,
+)
 from .alerts import (
     ALERT_RULES,
     WEBHOOK_FORMATS,
@@ -146,6 +152,8 @@ class Config(_Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig)
+    cost_to_serve: CostToServeConfig = Field(default_factory=CostToServeConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -236,10 +244,13 @@ __all__ = [
     "CANONICAL_CUSTOMER_COLUMNS",
     "CANONICAL_LEAD_COLUMNS",
     "CANONICAL_ORDER_COLUMNS",
+    "COST_TYPES",
     "CREDIT_RATING_MAPPING",
     "CampaignDefaultsConfig",
     "ClusteringConfig",
     "Config",
+    "ContractsConfig",
+    "CostToServeConfig",
     "CriterionConfig",
     "EngineConfig",
     "GateConfig",

@@ -56,7 +56,8 @@ class SourceConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    """The inputs: orders (required by ingest), customers, a survey and leads (optional)."""
+    """The inputs: orders (required by ingest); customers, a survey, leads, contracts and costs
+    (optional)."""
 
     orders: SourceConfig | None = Field(
         None, description="orders: customer_id, ordered_at, amount (+ cost, channel, agent ...)")
@@ -69,6 +70,12 @@ class SourcesConfig(_Section):
         None, description="optional leads (prospects without purchases): customer_id, "
                           "captured_at, and lead_source, fit (1-5), engagement, size, industry "
                           "...; graded by [prospects], followed when they buy")
+    contracts: SourceConfig | None = Field(
+        None, description="optional B2B contracts: customer_id, starts_at, ends_at, value "
+                          "(+ contract_id, product); see docs/contracts.md")
+    costs: SourceConfig | None = Field(
+        None, description="optional cost to serve: customer_id or segment, period, cost_type "
+                          "(visits, discounts, service, logistics, other), amount")
 
 
 class IntakeConfig(_Section):

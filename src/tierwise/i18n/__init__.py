@@ -7,7 +7,8 @@ at render time (the way Django and Babel keep messages out of models). Four part
   sentences built from a code and its figures (``reason.chance``, ``warning.silence``);
 * :mod:`.report_words`: the reports' titles, headers and sentences;
 * :mod:`.web_words`: the dashboard's own words;
-* :mod:`.alert_words`: the sentences of alerts and the weekly digest.
+* :mod:`.alert_words`: the sentences of alerts and the weekly digest;
+* :mod:`.contract_words`: contracts, renewals and cost to serve.
 
 :func:`t` looks a key up; :mod:`.render` adds the words of a stored frame's codes.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from .alert_words import ALERT_MESSAGES
 from .codes import CODE_FAMILIES, CODE_MESSAGES
+from .contract_words import CONTRACT_MESSAGES
 from .report_words import REPORT_MESSAGES
 from .web_words import WEB_MESSAGES
 
@@ -25,7 +27,7 @@ LANGUAGES = ("zh", "en")
 
 #: Every key -> {"zh": ..., "en": ...}; a test checks each has both languages.
 MESSAGES: dict[str, dict[str, str]] = {**CODE_MESSAGES, **REPORT_MESSAGES, **WEB_MESSAGES,
-                                       **ALERT_MESSAGES}
+                                       **ALERT_MESSAGES, **CONTRACT_MESSAGES}
 
 
 def t(key: str, lang: str, **fields: Any) -> str:

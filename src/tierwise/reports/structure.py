@@ -42,6 +42,9 @@ FORMATS: dict[str, str] = {
     "uplift": "percent", "incremental_revenue": "currency", "roi": "number",
     "months_since": "integer", "active": "integer", "share": "percent",
     "purchase_likelihood": "percent", "mean_amount": "currency", "next_purchase_expected": "date",
+    "days_left": "integer", "ended": "integer", "renewed": "integer", "ended_value": "currency",
+    "renewed_value": "currency", "cost_to_serve": "currency", "margin_after_cost": "currency",
+    "days_to_renewal": "integer",
 }
 
 

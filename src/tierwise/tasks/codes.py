@@ -9,7 +9,8 @@ from __future__ import annotations
 #: Reasons a run derives from its advice; an open task of one of these that the run no longer
 #: finds closes itself (``reason_gone``).
 RUN_REASONS: tuple[str, ...] = ("warning", "call", "wake_up", "birthday", "joined",
-                                "first_purchase", "campaign_follow_up", "prospect_followup")
+                                "first_purchase", "campaign_follow_up", "prospect_followup",
+                                "contract_renewal")
 #: Reasons that come from recorded outcomes: they stay open until someone records what happened.
 OUTCOME_REASONS: tuple[str, ...] = ("follow_up", "complaint", "promise_unkept")
 #: Every task reason.

@@ -15,6 +15,10 @@
 * ``prospect_followup``: an open prospect of a ``[prospects] followup_grades`` grade (A by
   default; at most ``followups_per_run``, best score first), due ``followup_due_days`` after
   the as-of date, medium (:mod:`tierwise.tiering.prospects`).
+* ``contract_renewal``: a customer with a contract due for renewal (ending within
+  ``[contracts] reminder_days``, or ended within its grace days, not renewed;
+  :mod:`tierwise.lifecycle.renewals`), the soonest one, due as the renewals table says, high
+  when the contract ends within 30 days, else medium.
 
 Customers told "do not contact" or "archive" get none of these. Each task names its assignee:
 the account manager, else the segment owner, else the assignee of the customer's main store or
@@ -99,8 +103,8 @@ def next_occasion(day: Any, as_of: dt.date, horizon: int) -> tuple[dt.date, int]
 
 def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: TasksConfig,
                as_of: dt.date, *, redeemers: pd.DataFrame | None = None,
-               prospects: pd.DataFrame | None = None, prospect_due_days: int = 7
-               ) -> pd.DataFrame:
+               prospects: pd.DataFrame | None = None, prospect_due_days: int = 7,
+               renewals: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tasks a run's advice calls for (rules in the module notes).
 
     Parameters
@@ -120,6 +124,9 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
     redeemers
         Target customers who used a campaign's coupon: ``customer_key``, ``campaign_id``,
         ``campaign`` (its name), ``window_end``.
+    renewals
+        The run's ``contracts`` table (:func:`tierwise.lifecycle.renewals.contract_status`):
+        contracts whose status is ``due`` or ``overdue`` get a task.
 
     Returns
     -------
@@ -177,7 +184,26 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
             if int(r["customer_key"]) in by_key.index:
                 add(r["customer_key"], "prospect_followup",
                     {"grade": r["grade"], "score": _plain(round(float(r["score"]), 1))}, due, 2)
+    _renewal_rows(renewals, by_key, add)
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _renewal_rows(renewals: pd.DataFrame | None, by_key: pd.DataFrame, add: Any) -> None:
+    """One ``contract_renewal`` task per customer: its soonest contract due for renewal."""
+    from ..lifecycle.renewals import REMIND_STATUSES
+
+    if renewals is None or not len(renewals) or "status" not in renewals:
+        return
+    due = renewals[renewals["status"].isin(REMIND_STATUSES)].sort_values("days_left")
+    for r in due.drop_duplicates("customer_key").to_dict("records"):
+        if int(r["customer_key"]) not in by_key.index:
+            continue
+        days = int(r["days_left"])
+        args = {"contract_id": str(r["contract_id"]), "ends_at": str(r["ends_at"])[:10],
+                "days": days, "value": _plain(r.get("value")),
+                "product": None if pd.isna(r.get("product")) else str(r.get("product"))}
+        add(r["customer_key"], "contract_renewal", args, pd.Timestamp(r["due"]).date(),
+            1 if days <= 30 else 2)
 
 
 def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:

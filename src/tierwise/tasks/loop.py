@@ -148,12 +148,14 @@ class TaskStep:
 
 def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                   warnings: pd.DataFrame | None, as_of: dt.date,
-                  prospects: pd.DataFrame | None = None) -> TaskStep:
+                  prospects: pd.DataFrame | None = None, *,
+                  renewals: pd.DataFrame | None = None) -> TaskStep:
     """Decide the run's task changes (module notes); nothing is written here.
 
     ``customers`` is the run's per-customer frame (codes); ``prospects`` the run's open
     prospects, best first (:mod:`tierwise.tiering.prospects`): those of a
-    ``[prospects] followup_grades`` grade get a follow-up.
+    ``[prospects] followup_grades`` grade get a follow-up; ``renewals`` the run's ``contracts``
+    table (contracts due for renewal get a task).
     """
     if not cfg.tasks.enabled:
         return TaskStep("skipped", reason="[tasks] enabled = false")
@@ -164,7 +166,8 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
     plan = plan_tasks(frame, warnings, cfg.tasks, as_of,
                       redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days),
                       prospects=_followups(prospects, cfg),
-                      prospect_due_days=cfg.prospects.followup_due_days)
+                      prospect_due_days=cfg.prospects.followup_due_days,
+                      renewals=renewals)
     from_outcomes, checks = _outcome_tasks(store, frame, cfg, as_of)
     plan = pd.concat([plan, from_outcomes], ignore_index=True) if len(from_outcomes) else plan
     plan = plan.drop_duplicates(["customer_key", "reason"])
