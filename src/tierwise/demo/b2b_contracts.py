@@ -9,7 +9,7 @@ Yearly supply contracts go to the larger accounts (the top 40 % by revenue in th
 renewed year after year; an account's last contract lapses (ended in the past year, not renewed)
 with a chance that falls with its size (10 % for the top tenth, 40 % for the rest), so the renewal
 rate differs by tier. Every other account's current contract ends more than 100 days after
-``end``, except the planted ones. Costs are monthly, over the last two years:
+``end``, except the planted ones. Costs are monthly, over the P&L's year and the month before it:
 visits, discounts, service and logistics in proportion to each contracted account's orders,
 plus the public-sector and manufacturing segments' own costs (tenders, a regional warehouse).
 Planted, and named in the manifest:
@@ -140,6 +140,10 @@ def _costs(rng: np.random.Generator, orders: pd.DataFrame, accounts: pd.DataFram
             rows.append(["", segment, m.strftime("%Y-%m"), word,
                          round(size * rng.uniform(0.8, 1.2), 2)])
     frame = pd.DataFrame(rows, columns=COST_HEADERS)
+    # the file keeps the P&L's year and the month before it (drawn over two years, so the
+    # draws of the kept months do not depend on how much is kept)
+    frame = frame[frame["月份"] >= (end - timedelta(days=395)).strftime("%Y-%m")] \
+        .reset_index(drop=True)
     recent = frame["月份"] > (end - timedelta(days=365)).strftime("%Y-%m")
     for key, ratio in (("core_below_cost", 1.3), ("strategic_break_even", 0.985)):
         cid = plants[key][0]
