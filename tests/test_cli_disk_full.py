@@ -119,8 +119,11 @@ def full_disk(config: Path, tmp_path: Path):
         pytest.skip(f"cannot mount a small tmpfs here (needs root and mount): {exc}")
     try:
         for name in ("tierwise.toml", "accounts.csv", "orders.xlsx", "survey.csv",
-                     "tierwise.duckdb"):
+                     "contracts.csv", "costs.csv", "tierwise.duckdb"):
             shutil.copy2(config.parent / name, mount / name)
+        # the demo's contracts and costs carry planted bad rows: their rejects files, as the
+        # fixture's ingest wrote them (an ingest writes them again before the store)
+        shutil.copytree(config.parent / "rejects", mount / "rejects")
         filler = mount / "filler"
         with filler.open("wb") as handle:
             try:

@@ -274,7 +274,7 @@ def test_b2b_is_deterministic(b2b, tmp_path):
     generate_b2b(tmp_path)
     assert _files(out) == _files(tmp_path)
     assert manifest["files"] == ["accounts.csv", "orders.xlsx", "survey.csv", "leads.csv",
-                                 "manifest.json"]
+                                 "contracts.csv", "costs.csv", "manifest.json"]
 
 
 def test_b2b_files(b2b):

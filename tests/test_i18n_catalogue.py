@@ -10,6 +10,7 @@ from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, pair, t
 from tierwise.i18n.alert_words import ALERT_MESSAGES
 from tierwise.i18n.codes import CODE_MESSAGES
 from tierwise.i18n.feedback_words import FEEDBACK_MESSAGES
+from tierwise.i18n.contract_words import CONTRACT_MESSAGES
 from tierwise.i18n.render import (
     WORD_COLUMNS,
     add_words,
@@ -29,6 +30,9 @@ from tierwise.lifecycle.policies import (
     WARNING_KINDS,
 )
 from tierwise.lifecycle.migration import MOVEMENTS
+from tierwise.lifecycle.renewals import CONTRACT_STATUSES
+from tierwise.config import COST_TYPES
+from tierwise.segments.cost_to_serve import MARGIN_CHECKS, PNL_STATUSES
 from tierwise.models.clv import NOTES
 from tierwise.models.segment_maps import DEFAULT_SEGMENT, DEFAULT_SEGMENT_MAP, EIGHT_CLASSES, \
     PROBLEM_GROUPS
@@ -48,7 +52,7 @@ def test_every_key_has_both_languages_with_the_same_fields() -> None:
 
 def test_the_parts_do_not_shadow_each_other() -> None:
     parts = [set(CODE_MESSAGES), set(REPORT_MESSAGES), set(WEB_MESSAGES), set(ALERT_MESSAGES),
-             set(FEEDBACK_MESSAGES)]
+             set(FEEDBACK_MESSAGES), set(CONTRACT_MESSAGES)]
     assert sum(map(len, parts)) == len(MESSAGES)
 
 
@@ -75,6 +79,10 @@ def _storable_codes() -> dict[str, list[str]]:
         "period_unit": ["month", "quarter"],
         "reason": ["chance", "below", "not_below", "rhythm", "alive", "protected", "warning",
                    "text"],
+        "contract_status": list(CONTRACT_STATUSES),
+        "margin_check": list(MARGIN_CHECKS),
+        "pnl_status": list(PNL_STATUSES),
+        "cost_type": list(COST_TYPES),
         "ka": ["rank", "cap", "cap_added", "gated", "gate", "status.lost", "status.archived",
                "manual_add", "manual_add_gated", "manual_remove"],
     }

@@ -42,6 +42,9 @@ def test_every_builtin_alias_maps_to_its_canonical_name():
         kind = "leads" if canonical in ("captured_at", "lead_source", "fit", "engagement") \
             else kind
         kind = "feedback" if canonical in ("received_at", "text", "resolved") else kind
+        kind = "contracts" if canonical in ("contract_id", "starts_at", "ends_at", "value",
+                                            "product") else kind
+        kind = "costs" if canonical in ("segment", "period", "cost_type") else kind
         for alias in aliases:
             hm = mapped([alias], kind=kind)
             assert hm.canonical.get(canonical) == 0, (alias, canonical)

@@ -14,7 +14,7 @@ pytest.importorskip("fastapi")
 
 PAGES = {"/": "key-figures", "/customers": "customer-table", "/customers/C10029": None,
          "/key-accounts": "key-types", "/calls": "calls-page", "/prospects": "prospects-section",
-         "/migration": "migration-matrix",
+         "/migration": "migration-matrix", "/contracts": "contracts-page",
          "/campaigns": "campaign-table", "/campaigns/1": "campaign-detail", "/runs": "runs-table",
          "/loyalty": "no-loyalty",  # the demo B2B supplier has no [loyalty] levels
          "/key-accounts/selection": "no-selection-proposal"}

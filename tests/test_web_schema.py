@@ -36,6 +36,7 @@ def api_schema(signed_in):
 OPERATIONS = [("GET", "/api/overview"), ("GET", "/api/customers"),
               ("GET", "/api/customers/{customer_id}"), ("GET", "/api/key-accounts"),
               ("GET", "/api/calls"), ("GET", "/api/prospects"), ("GET", "/api/migration"),
+              ("GET", "/api/contracts"),
               ("GET", "/api/runs"),
               ("GET", "/api/campaigns"), ("POST", "/api/campaigns"),
               ("GET", "/api/campaigns/{campaign_id}"),

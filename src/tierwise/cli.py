@@ -15,6 +15,8 @@ from rich.markup import escape
 from .cli_alerts import alerts_app
 from .cli_alerts import watch as watch_command
 from .cli_campaigns import campaign_app
+from .cli_contracts import contracts as contracts_command
+from .cli_contracts import pnl as pnl_command
 from .cli_loyalty import loyalty_app
 from .cli_selection import register as register_selection
 from .cli_feedback import feedback as feedback_command
@@ -60,6 +62,8 @@ app.command("serve")(serve)
 app.add_typer(alerts_app, name="alerts")
 app.command("watch")(watch_command)
 app.command("feedback")(feedback_command)
+app.command("contracts")(contracts_command)
+app.command("pnl")(pnl_command)
 
 def _show_version(value: bool) -> None:
     if value:

@@ -65,9 +65,10 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
     are rejected. The library reads no clock: without ``today`` there is no such check (the CLI
     passes the calendar date).
 
-    The optional survey (``[sources.survey]``) and feedback (``[sources.feedback]``) are read
-    with the same rules; their rows whose customer is not known (stored, in the customers
-    source, or created from orders) are rejected.
+    The optional survey (``[sources.survey]``), feedback (``[sources.feedback]``), contracts and
+    costs (``[sources.contracts]``, ``[sources.costs]``) are read with the same rules; their rows
+    whose customer is not known (stored, in the customers source, or created from orders) are
+    rejected.
     The whole ingest is one transaction: either every input lands or none does.
 
     ``sources`` reads these inputs instead of the configured ones (``tierwise watch`` passes
@@ -96,8 +97,9 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
             survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
         if feedback is not None:
             feedback = reject_unknown_customers(feedback, known, rejects_dir=cfg.rejects_dir)
+        extra = _read_b2b(cfg, progress, today, sources, known)
         result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads,
-                                                          feedback)
+                                                          feedback, *extra.values())
                                        if r is not None])
         progress("writing to the store")
         with store.transaction():
@@ -115,6 +117,7 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
                 counts = store.upsert_feedback(feedback.frame, source=feedback.report.source)
                 store.record_ingest(feedback.report.to_dict(), counts)
                 result.stored[f"feedback:{feedback.report.source}"] = counts
+            _store_b2b(store, extra, result)
         result.totals = store.counts()
     return result
 
@@ -153,7 +156,7 @@ def _read(cfg: Config, kind: str, progress: Progress, today: dt.date | None = No
     source = getattr(sources or cfg.sources, kind)
     if source is None:
         return None
-    progress(f"reading {'the ' + kind if kind in ('survey', 'feedback') else kind}")
+    progress(f"reading {'the ' + kind if kind in ('survey', 'feedback', 'costs') else kind}")
     return read_source(source, kind=kind, intake=cfg.intake, timezone=cfg.timezone,
                        as_of=cfg.as_of, base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir,
                        today=today)
@@ -169,6 +172,29 @@ def _store_leads(store: Store, leads: IntakeResult, result: IngestResult) -> Non
     counts = store.upsert_leads(leads.frame, source=leads.report.source)
     store.record_ingest(leads.report.to_dict(), counts)
     result.stored[f"leads:{leads.report.source}"] = counts
+
+
+def _read_b2b(cfg: Config, progress: Progress, today: dt.date | None,
+              sources: SourcesConfig | None, known: set[str]) -> dict[str, IntakeResult]:
+    """Contracts and costs (``[sources.contracts]``, ``[sources.costs]``), their rows of unknown
+    customers rejected (a cost booked to a segment names no customer: it passes)."""
+    out = {}
+    for kind in ("contracts", "costs"):
+        read = _read(cfg, kind, progress, today, sources)
+        if read is not None:
+            out[kind] = reject_unknown_customers(read, known, rejects_dir=cfg.rejects_dir,
+                                                 optional=kind == "costs")
+    return out
+
+
+def _store_b2b(store: Store, extra: dict[str, IntakeResult], result: IngestResult) -> None:
+    from .store.contracts import write_contracts, write_costs
+
+    for kind, read in extra.items():
+        write = write_contracts if kind == "contracts" else write_costs
+        counts = write(store.con, read.frame, source=read.report.source)
+        store.record_ingest(read.report.to_dict(), counts)
+        result.stored[f"{kind}:{read.report.source}"] = counts
 
 
 def _known_customers(ids: set[str]) -> pd.DataFrame:
@@ -283,6 +309,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         _add_loyalty(cfg, store, snap, as_of)
         _add_prospects(cfg, store, snap, as_of)
         _add_feedback(cfg, store, snap, as_of)
+        _add_contracts(cfg, store, snap, as_of)
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
                                progress=progress)
         snap.tables.update(bt.tables())
@@ -293,7 +320,8 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         progress("tasks from the advice")
         tasks = prepare_tasks(cfg, store, snap.customers, snap.tables.get("warnings"), as_of,
                               prospects=snap.tables.get("prospects"),
-                              complaints=snap.tables.get("open_complaints"))
+                              complaints=snap.tables.get("open_complaints"),
+                              renewals=snap.tables.get("contracts"))
         summary = {**frame_summary(results), **_advice_summary(snap.meta),
                    "tasks_created": tasks.summary().get("created")}
         progress(f"writing snapshot {period} ({len(results)} customers)")
@@ -385,6 +413,14 @@ def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None
                                    cfg.prospects, as_of)
     snap.tables.update(tables)
     snap.meta["prospects"] = info
+def _add_contracts(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+    """Renewals (:mod:`tierwise.lifecycle.renewals`) and cost to serve
+    (:mod:`tierwise.segments.cost_to_serve`), when the store holds contracts or costs."""
+    from .lifecycle.renewals import renewal_step
+    from .segments.cost_to_serve import cost_to_serve_step
+
+    renewal_step(store.con, snap, as_of, cfg.contracts)
+    cost_to_serve_step(store.con, snap, as_of, cfg.cost_to_serve)
 
 
 def _advice_summary(meta: dict[str, Any]) -> dict[str, Any]:

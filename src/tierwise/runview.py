@@ -22,6 +22,9 @@ mean one thing on the dashboard and another in the report:
   NPS and response rate by tier, segment, store and manager, their trend, complaints by category
   and tier, open complaints, comment keywords (whole business only, except the open complaints,
   which follow the scope);
+- **contracts**, **renewal_rates**, **segment_cost_pnl** and **key_account_margins**: the run's
+  renewals and cost to serve (:mod:`tierwise.lifecycle.renewals`,
+  :mod:`tierwise.segments.cost_to_serve`; rates and the P&L for the whole business only);
 - **inputs**: the latest read-in of each input before the run (its data quality);
 - **outlook**: per customer, what every sales list carries (:data:`OUTLOOK_COLUMNS`): the
   purchase likelihood in the run's horizon (:meth:`RunView.purchase_horizon_days`), the expected
@@ -211,6 +214,41 @@ class RunView:
             tables["open_complaints"] = frame[frame["customer_key"].isin(keys)] \
                 .reset_index(drop=True)
         return tables
+    def contracts(self, statuses: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+        """The run's contracts of the in-scope customers (:mod:`tierwise.lifecycle.renewals`),
+        with each customer's ``name``, ``account_manager``, ``tier`` and ``key_account_type``;
+        only those of ``statuses`` when given. None when the run has no contracts."""
+        table = self._table("contracts")
+        if table is None:
+            return None
+        if statuses is not None:
+            table = table[table["status"].isin(list(statuses))]
+        return table.merge(self._who(), on="customer_key", how="inner")
+
+    def renewal_rates(self) -> pd.DataFrame | None:
+        """The renewal rate overall and by tier; None when the scope is not the whole business
+        (the rates count every customer) or the run has no contracts."""
+        return self._table("renewal_rates") if self.scope.whole else None
+
+    def segment_cost_pnl(self) -> pd.DataFrame | None:
+        """Each segment's P&L (:func:`tierwise.segments.cost_to_serve.segment_cost_pnl`); None as
+        for :meth:`renewal_rates`, or when the run has no costs."""
+        return self._table("segment_cost_pnl") if self.scope.whole else None
+
+    def key_account_margins(self) -> pd.DataFrame | None:
+        """The in-scope key accounts' margin after cost to serve against their pricing guidance
+        (:func:`tierwise.segments.cost_to_serve.key_account_margins`); None without costs."""
+        table = self._table("key_account_margins")
+        if table is None or not len(table):
+            return table
+        keys = self._who()["customer_key"]
+        return table[table["customer_key"].isin(keys)].reset_index(drop=True)
+
+    def _who(self) -> pd.DataFrame:
+        where, args = self._where()
+        return self.con.execute(
+            "SELECT customer_key, name, account_manager, tier, key_account_type "
+            f"FROM snapshot_customers WHERE {where}", args).df()
 
     def inputs(self) -> pd.DataFrame:
         """The data the run was made from: the latest read-in of each input before the run

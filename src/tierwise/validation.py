@@ -51,7 +51,7 @@ def validate_config(cfg: Config, *, today: dt.date | None = None,
     if cfg.sources.orders is None:
         found.problems.append(f"{where}: no [sources.orders] section: add one with "
                               "path = 'orders.csv'")
-    for kind in ("customers", "orders", "survey", "leads", "feedback"):
+    for kind in ("customers", "orders", "survey", "leads", "feedback", "contracts", "costs"):
         source = getattr(cfg.sources, kind)
         if source is None:
             continue

@@ -19,6 +19,7 @@ module             sections
 ``alerts``         ``[alerts]``, ``[watch]``
 ``loyalty``        ``[loyalty]`` (levels customers climb, rewards by rule)
 ``feedback``       ``[feedback]``
+``contracts``      ``[contracts]``, ``[cost_to_serve]``
 =================  ==========================================================================
 
 Every name is importable from ``tierwise.config`` as before the split.
@@ -109,6 +110,11 @@ from .feedback import (
     COMPLAINT_TIERS,
     FeedbackConfig,
 )
+from .contracts import (
+    COST_TYPES,
+    ContractsConfig,
+    CostToServeConfig,
+)
 from .alerts import (
     ALERT_RULES,
     WEBHOOK_FORMATS,
@@ -152,6 +158,8 @@ class Config(_Section):
     watch: WatchConfig = Field(default_factory=WatchConfig)
     loyalty: LoyaltyConfig = Field(default_factory=LoyaltyConfig)
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig)
+    cost_to_serve: CostToServeConfig = Field(default_factory=CostToServeConfig)
 
     # Set by load_config: the folder relative paths are resolved against, and the file itself.
     base_dir: Annotated[Path, Field(exclude=True)] = Path(".")
@@ -243,10 +251,13 @@ __all__ = [
     "CANONICAL_CUSTOMER_COLUMNS",
     "CANONICAL_LEAD_COLUMNS",
     "CANONICAL_ORDER_COLUMNS",
+    "COST_TYPES",
     "CREDIT_RATING_MAPPING",
     "CampaignDefaultsConfig",
     "ClusteringConfig",
     "Config",
+    "ContractsConfig",
+    "CostToServeConfig",
     "CriterionConfig",
     "EngineConfig",
     "FeedbackConfig",

@@ -56,8 +56,8 @@ class SourceConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    """The inputs: orders (required by ingest); customers, a survey, leads and feedback
-    (optional)."""
+    """The inputs: orders (required by ingest); customers, a survey, leads, feedback, contracts
+    and costs (optional)."""
 
     orders: SourceConfig | None = Field(
         None, description="orders: customer_id, ordered_at, amount (+ cost, channel, agent ...)")
@@ -73,6 +73,12 @@ class SourcesConfig(_Section):
     feedback: SourceConfig | None = Field(
         None, description="optional complaints and comments: customer_id, received_at, channel, "
                           "category, text, resolved; read with the same [intake] rules")
+    contracts: SourceConfig | None = Field(
+        None, description="optional B2B contracts: customer_id, starts_at, ends_at, value "
+                          "(+ contract_id, product); see docs/contracts.md")
+    costs: SourceConfig | None = Field(
+        None, description="optional cost to serve: customer_id or segment, period, cost_type "
+                          "(visits, discounts, service, logistics, other), amount")
 
 
 class IntakeConfig(_Section):

@@ -1,4 +1,5 @@
-"""Seeded demo data of a B2B supplier: accounts (CSV), orders (Excel), a survey and leads (CSV).
+"""Seeded demo data of a B2B supplier: accounts (CSV), orders (Excel), a survey and leads (CSV),
+plus contracts and costs to serve (CSV; :mod:`tierwise.demo.b2b_contracts`).
 
 Account sizes are heavy-tailed (a few accounts make most of the revenue). Planted, and named in the
 manifest:
@@ -32,6 +33,7 @@ import pandas as pd
 
 from . import _names as N
 from .b2b_leads import write_leads
+from .b2b_contracts import write_contracts_and_costs
 from .restaurant import SPRING_FESTIVAL, _write_manifest, _years_before
 
 ACCOUNT_COLUMNS = [
@@ -113,6 +115,10 @@ def generate_b2b(out_dir: str | Path, *, accounts: int = 300, years: int = 3,
         result[name] = sorted(ids[idx].tolist())
     result["refunds"] = refunds
     result.update(leads)
+    # contracts and costs: their own generator (seed + 3041), so the files above are unchanged
+    extra = write_contracts_and_costs(out, orders, result, end=end, seed=seed)
+    result["files"][4:4] = extra.pop("files")
+    result.update(extra)
     _write_manifest(out / "manifest.json", result)
     result["paths"] = [str((out / f).resolve()) for f in result["files"]]
     return result

@@ -171,6 +171,18 @@ path = "accounts.csv"
 [sources.survey]
 path = "survey.csv"
 
+# Contracts and costs to serve (docs/contracts.md): renewals due within 90 days become tasks;
+# each segment's P&L and each key account's margin after cost to serve, against its pricing.
+# 合同与服务成本：90 天内到期的合同生成续约任务；细分损益与关键客户扣除服务成本后的利润。
+[sources.contracts]
+path = "contracts.csv"
+
+[sources.costs]
+path = "costs.csv"
+
+[contracts]
+reminder_days = 90
+
 [store]
 path = "tierwise.duckdb"
 """

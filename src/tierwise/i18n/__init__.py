@@ -9,6 +9,7 @@ at render time (the way Django and Babel keep messages out of models). Five part
 * :mod:`.web_words`: the dashboard's own words;
 * :mod:`.alert_words`: the sentences of alerts and the weekly digest;
 * :mod:`.feedback_words`: satisfaction and feedback (report section, command, web page).
+* :mod:`.contract_words`: contracts, renewals and cost to serve.
 
 :func:`t` looks a key up; :mod:`.render` adds the words of a stored frame's codes.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from .alert_words import ALERT_MESSAGES
 from .codes import CODE_FAMILIES, CODE_MESSAGES
 from .feedback_words import FEEDBACK_MESSAGES
+from .contract_words import CONTRACT_MESSAGES
 from .report_words import REPORT_MESSAGES
 from .web_words import WEB_MESSAGES
 
@@ -27,7 +29,8 @@ LANGUAGES = ("zh", "en")
 
 #: Every key -> {"zh": ..., "en": ...}; a test checks each has both languages.
 MESSAGES: dict[str, dict[str, str]] = {**CODE_MESSAGES, **REPORT_MESSAGES, **WEB_MESSAGES,
-                                       **ALERT_MESSAGES, **FEEDBACK_MESSAGES}
+                                       **ALERT_MESSAGES, **FEEDBACK_MESSAGES,
+                                       **CONTRACT_MESSAGES}
 
 
 def t(key: str, lang: str, **fields: Any) -> str:

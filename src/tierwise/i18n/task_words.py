@@ -28,6 +28,12 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_reason.campaign_follow_up": {
         "zh": "活动“{campaign}”中使用了优惠券：回访，争取成为常客",
         "en": "used the coupon of campaign '{campaign}': follow up to make them a regular"},
+    "task_reason.contract_renewal": {
+        "zh": "合同 {contract_id} 将于 {ends_at} 到期（还有 {days} 天）：商谈续约",
+        "en": "contract {contract_id} ends on {ends_at} ({days} days left): talk renewal"},
+    "task_reason.contract_overdue": {
+        "zh": "合同 {contract_id} 已于 {ends_at} 到期，尚未续约：尽快商谈续约",
+        "en": "contract {contract_id} ended on {ends_at} and is not renewed: talk renewal now"},
     "task_reason.follow_up": {"zh": "约定的回访（{on} 记录：{outcome}）",
                               "en": "follow-up agreed on {on} ({outcome})"},
     "task_reason.complaint": {"zh": "投诉跟进（{on}）：按服务等级优先处理",
@@ -52,6 +58,7 @@ TASK_MESSAGES: dict[str, dict[str, str]] = {
     "task_kind.first_purchase": {"zh": "首次消费周年", "en": "first-purchase anniversary"},
     "task_kind.campaign_follow_up": {"zh": "活动回访", "en": "campaign follow-up"},
     "task_kind.prospect_followup": {"zh": "潜在客户跟进", "en": "prospect follow-up"},
+    "task_kind.contract_renewal": {"zh": "合同续约", "en": "contract renewal"},
     "task_kind.follow_up": {"zh": "约定回访", "en": "follow-up"},
     "task_kind.complaint": {"zh": "投诉跟进", "en": "complaint follow-up"},
     "task_kind.promise_unkept": {"zh": "未如约回来", "en": "did not come back"},

@@ -86,12 +86,30 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
              "description", "comment", "feedback"),
     "resolved": ("是否解决", "是否已解决", "已解决", "处理结果", "处理状态", "resolved",
                  "is_resolved", "closed"),
+    "contract_id": ("合同编号", "合同号", "合同ID", "合同代码", "contract id", "contract_id",
+                    "contract_no", "contract"),
+    "starts_at": ("开始日期", "合同开始日期", "起始日期", "生效日期", "签约日期", "start",
+                  "start_date", "starts_at", "start date", "begin_date"),
+    "ends_at": ("结束日期", "合同结束日期", "到期日期", "到期日", "终止日期", "截止日期", "end",
+                "end_date", "ends_at", "end date", "expiry", "expiry_date", "expires_at"),
+    "value": ("合同金额", "合同价值", "合同额", "金额", "value", "contract value",
+              "contract_value", "amount"),
+    "product": ("产品", "合同产品", "产品名称", "产品线", "product", "product_name",
+                "product line"),
+    "segment": ("细分", "客户细分", "细分市场", "客户群", "segment"),
+    "period": ("期间", "月份", "会计期间", "费用月份", "日期", "period", "month", "date"),
+    "cost_type": ("费用类型", "成本类型", "费用类别", "费用项目", "类型", "cost type",
+                  "cost_type", "type", "category"),
 }
 
 #: Canonical columns of the optional survey input (CSAT 1-5 or NPS 0-10 scores).
 SURVEY_COLUMNS = ("customer_id", "answered_at", "score", "comment")
 #: Canonical columns of the optional feedback input (complaints and comments).
 FEEDBACK_COLUMNS = ("customer_id", "received_at", "channel", "category", "text", "resolved")
+#: Canonical columns of the optional contracts input (docs/contracts.md).
+CONTRACT_COLUMNS = ("contract_id", "customer_id", "starts_at", "ends_at", "value", "product")
+#: Canonical columns of the optional costs input: a cost to serve a customer or a segment.
+COST_COLUMNS = ("customer_id", "segment", "period", "cost_type", "amount")
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": ("customer_id", "ordered_at", "amount"),
@@ -99,6 +117,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "survey": ("customer_id", "answered_at", "score"),
     "leads": ("customer_id", "captured_at"),
     "feedback": ("customer_id", "received_at", "text"),
+    "contracts": ("customer_id", "starts_at", "ends_at", "value"),
+    "costs": ("period", "cost_type", "amount"),
 }
 CANONICAL: dict[str, tuple[str, ...]] = {
     "orders": CANONICAL_ORDER_COLUMNS,
@@ -106,10 +126,13 @@ CANONICAL: dict[str, tuple[str, ...]] = {
     "survey": SURVEY_COLUMNS,
     "leads": CANONICAL_LEAD_COLUMNS,
     "feedback": FEEDBACK_COLUMNS,
+    "contracts": CONTRACT_COLUMNS,
+    "costs": COST_COLUMNS,
 }
 #: How messages name one row of a kind whose unmatched headers are ignored, and the kind itself.
 _NOUNS = {"orders": ("an order", "orders"), "survey": ("a survey", "the survey"),
-          "leads": ("a lead", "leads"), "feedback": ("a feedback", "the feedback")}
+          "leads": ("a lead", "leads"), "feedback": ("a feedback", "the feedback"),
+          "contracts": ("a contract", "the contracts"), "costs": ("a cost", "the costs")}
 RESERVED = frozenset({"_source", "_line", "created_from_orders", "is_refund"})
 
 
@@ -157,7 +180,8 @@ def _positions(norms: list[str], target: str, free: set[int]) -> list[int]:
 
 def map_headers(headers: list[str], *, kind: str, explicit: dict[str, str],
                 aliases: dict[str, list[str]], label: str, section: str) -> HeaderMap:
-    """Map ``headers`` for ``kind`` ('orders' / 'customers' / 'survey'); never raises.
+    """Map ``headers`` for ``kind`` ('orders' / 'customers' / 'survey' / 'contracts' /
+    'costs'); never raises.
 
     Problems (an explicit header that is not there, required columns not found) are collected in
     ``problems`` / ``missing``; :func:`raise_problems` turns them into one DataContractError.
@@ -354,6 +378,8 @@ def raise_problems(hm: HeaderMap, *, label: str, section: str) -> None:
 __all__ = [
     "BUILTIN_ALIASES",
     "CANONICAL",
+    "CONTRACT_COLUMNS",
+    "COST_COLUMNS",
     "REQUIRED",
     "SURVEY_COLUMNS",
     "HeaderMap",

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..config import CANONICAL_CUSTOMER_COLUMNS, CANONICAL_LEAD_COLUMNS, IntakeConfig, SourceConfig
 from ..errors import DataContractError
 from .contracts import RowChecks, summarise_bad_rows
+from .contract_rows import contract_rows, cost_rows
 from .databases import read_database, source_label
 from .headers import HeaderMap, map_headers, missing_message, raise_problems
 from .lines import (
@@ -50,7 +51,7 @@ from .values import (
     to_series,
 )
 
-Kind = Literal["orders", "customers", "survey", "leads", "feedback"]
+Kind = Literal["orders", "customers", "survey", "leads", "feedback", "contracts", "costs"]
 ORDER_TEXT = ("channel", "agent", "store", "status")
 #: Customer columns holding a date (read like ``ordered_at``, rejected when unreadable).
 CUSTOMER_DATES = ("joined_at", "birthday")
@@ -182,9 +183,11 @@ class _Rows:
             self.checks.out_of_range(parsed, self.hm.label(name), name, *within)
         return parsed.values
 
-    def date(self, name: str, *, required: bool, floor: bool = True) -> Parsed | None:
+    def date(self, name: str, *, required: bool, floor: bool = True,
+             future: bool = True) -> Parsed | None:
         """``name`` read as dates; ``floor``: dates before ``[intake] earliest_date`` are
-        rejected (not for a birthday, which is rightly decades back)."""
+        rejected (not for a birthday, which is rightly decades back); ``future``: dates after
+        as_of and the day of ingest are rejected (not for a contract's end, which is ahead)."""
         s = self.col(name)
         if s is None:
             return None
@@ -200,10 +203,11 @@ class _Rows:
         if required:
             self.checks.empty(parsed.empty, self.hm.label(name), name)
         self.checks.invalid(parsed, self.hm.label(name), name, "a date")
-        self.checks.future(parsed, self.hm.label(name), name, self.as_of,
-                           self.intake.future_tolerance_days)
-        self.checks.after_today(parsed, self.hm.label(name), name, self.today,
-                                self.intake.future_tolerance_days)
+        if future:
+            self.checks.future(parsed, self.hm.label(name), name, self.as_of,
+                               self.intake.future_tolerance_days)
+            self.checks.after_today(parsed, self.hm.label(name), name, self.today,
+                                    self.intake.future_tolerance_days)
         if floor:
             self.checks.before(parsed, self.hm.label(name), name, self.intake.earliest_date)
         return parsed
@@ -430,7 +434,7 @@ def _feedback(r: _Rows) -> pd.DataFrame:
 
 
 _BUILDERS = {"orders": _orders, "customers": _customers, "survey": _survey, "leads": _leads,
-             "feedback": _feedback}
+             "feedback": _feedback, "contracts": contract_rows, "costs": cost_rows}
 
 
 def _extra(r: _Rows, pos: int) -> pd.Series | np.ndarray | None:
@@ -506,7 +510,8 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
     kind
         ``"orders"``, ``"customers"``, ``"survey"`` (``customer_id``, ``answered_at``,
         ``score`` in 0-10, optional ``comment``) or ``"feedback"`` (``customer_id``,
-        ``received_at``, ``text``, optional ``channel``, ``category``, ``resolved``).
+        ``received_at``, ``text``, optional ``channel``, ``category``, ``resolved``),
+        ``"contracts"`` or ``"costs"`` (:mod:`tierwise.io.contract_rows`).
     intake
         Rules for values (decimal mark, date format, refunds, tolerance, aliases).
     timezone
@@ -675,14 +680,18 @@ def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
 
 
 def reject_unknown_customers(result: IntakeResult, known: set[str] | pd.Index, *,
-                             rejects_dir: Path) -> IntakeResult:
+                             rejects_dir: Path, optional: bool = False) -> IntakeResult:
     """Reject the rows (e.g. survey answers) whose ``customer_id`` is not a known customer.
 
     The rows are removed from ``result.frame``, appended to the source's rejects file with their
     line and reason, and counted in the report (``rows_in == accepted + rejected`` still holds).
     Unlike orders, such rows never create customers: an answer cannot say who its customer is.
+    ``optional``: rows without a ``customer_id`` pass (a cost booked to a segment).
     """
-    missing = ~result.frame["customer_id"].isin(pd.Index(list(known))).to_numpy()
+    ids = result.frame["customer_id"]
+    missing = ~ids.isin(pd.Index(list(known))).to_numpy()
+    if optional:
+        missing &= ids.notna().to_numpy()
     if not missing.any():
         return result
     return _reject_rows(result, missing, rejects_dir,

@@ -11,7 +11,9 @@
 * :func:`migration_matrix`: who moved up, down, in and out between two snapshots.
 * :func:`early_warnings`: key and major accounts whose orders fell off or who went silent.
 * :func:`cohort_table`, :func:`retention_table`: cohorts by first-purchase month and the
-  repeat-purchase and churn rates by tier, segment and store (:mod:`.retention`).
+  repeat-purchase and churn rates by tier, segment and store (:mod:`.retention`);
+* :func:`contract_status`, :func:`renewal_rates`: B2B contracts due for renewal and the renewal
+  rate by tier (:mod:`.renewals`, docs/contracts.md).
 
 Every threshold lives in :mod:`tierwise.config` (sections ``activity``, ``lifecycle``,
 ``attendance``, ``monitoring``); ``docs/lifecycle.md`` has a worked example of each method.
@@ -46,6 +48,7 @@ from .policies import (
     state_policy,
     state_policy_table,
 )
+from .renewals import CONTRACT_STATUSES, contract_status, renewal_rates
 from .retention import CHURNED_STATES, cohort_table, retention_table
 from .rhythm import ModeChoice, Rhythm, choose_mode, rhythm_probability, rhythm_states
 from .rhythm_curve import RhythmCurve, fit_rhythm_curve, rhythm_curve_sample
@@ -53,6 +56,9 @@ from .states import activity_mode, classify_activity, early_decline_flags, lifec
 from .warnings import early_warnings, period_windows
 
 __all__ = [
+    "CONTRACT_STATUSES",
+    "contract_status",
+    "renewal_rates",
     "ACTIVITY_STATES",
     "CHURNED_STATES",
     "cohort_table",

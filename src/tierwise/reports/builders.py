@@ -22,13 +22,14 @@ from ..tiering.policies import TIER_NAMES
 from .backtest import backtest_section
 from .selection import selection_section
 from .feedback import feedback_section
+from .contracts import contracts_section, pnl_section
 from .catalogue import LANGUAGES, t
 from .structure import Figure, Report, Section, Table, label_names
 
 #: The report's sections in reading order: the overview, then who to call and why, then detail.
 SECTION_KEYS = ("summary", "call", "pyramid", "rfm", "clv", "pareto", "key", "selection", "big",
-                "prospects", "activity", "retention", "feedback", "backtest", "attendance", "segments",
-                "migration", "warnings", "campaigns", "loyalty")
+                "prospects", "activity", "retention", "feedback", "backtest", "attendance",
+                "segments", "contracts", "pnl", "migration", "warnings", "campaigns", "loyalty")
 
 
 def build_report(store: Store, run: int | str = "latest", lang: str | None = None) -> Report:
@@ -46,7 +47,8 @@ def build_report(store: Store, run: int | str = "latest", lang: str | None = Non
                 "warnings": _warnings, "call": _call_list, "big": _big_accounts,
                 "campaigns": _campaigns, "backtest": backtest_section,
                 "retention": _retention, "loyalty": _loyalty, "selection": selection_section,
-                "prospects": _prospects, "feedback": feedback_section}
+                "prospects": _prospects, "feedback": feedback_section,
+                "contracts": contracts_section, "pnl": pnl_section}
     sections = {key: builders[key](ctx) for key in SECTION_KEYS}
     config = meta.get("config") or {}
     return Report(title=t("report.title", lang, name=config.get("name") or store.path.stem),
@@ -127,7 +129,8 @@ def _summary(c: _Context) -> Section:
     if len(quality):
         for key in ("rows_in", "accepted", "rejected"):
             s.figures.append(Figure(key, c.t(f"fig.{key}"), int(quality[key].sum()), "integer"))
-        kinds = {k: c.t(f"val.{k}") for k in ("orders", "customers", "survey", "feedback")}
+        kinds = {k: c.t(f"val.{k}") for k in ("orders", "customers", "survey", "feedback",
+                                               "contracts", "costs")}
         quality = quality.assign(kind=quality["kind"].map(lambda k: kinds.get(k, k)))
         s.tables.append(c.make("quality", "summary.quality", quality))
     return s

@@ -48,6 +48,9 @@ FORMATS: dict[str, str] = {
     "answers": "integer", "csat_answers": "integer", "csat": "number", "satisfied": "percent",
     "nps_answers": "integer", "nps": "number", "items": "integer", "complaints": "integer",
     "open_complaints": "integer", "open_days": "integer", "comments": "integer",
+    "days_left": "integer", "ended": "integer", "renewed": "integer", "ended_value": "currency",
+    "renewed_value": "currency", "cost_to_serve": "currency", "margin_after_cost": "currency",
+    "days_to_renewal": "integer",
 }
 
 

@@ -11,9 +11,12 @@ clusters described in words.
 
 from .clustering import BehaviourClusters, describe_profile
 from .rules import Rule, column_kind, parse_rule
+from .cost_to_serve import key_account_margins, segment_cost_pnl
 from .schemes import Playbook, Scheme, Segment, SegmentNode, assign_segments, segment_pnl
 
 __all__ = [
+    "key_account_margins",
+    "segment_cost_pnl",
     "BehaviourClusters",
     "Playbook",
     "Rule",

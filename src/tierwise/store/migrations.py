@@ -381,6 +381,35 @@ MIGRATIONS: list[Migration] = [
             line BIGINT NOT NULL
         );
     """),
+    # B2B contracts and costs to serve (docs/contracts.md): the two inputs, and per customer the
+    # next contract end, the days to it, the cost to serve and the margin after it
+    ("0090_contracts_costs", """
+        CREATE TABLE contracts (
+            customer_key BIGINT NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            contract_id VARCHAR NOT NULL,
+            starts_at DATE NOT NULL,
+            ends_at DATE NOT NULL,
+            value DOUBLE NOT NULL,
+            product VARCHAR,
+            source VARCHAR NOT NULL,
+            line BIGINT NOT NULL
+        );
+        CREATE TABLE costs (
+            customer_key BIGINT,
+            customer_id VARCHAR,
+            segment VARCHAR,
+            period DATE NOT NULL,
+            cost_type VARCHAR NOT NULL,
+            amount DOUBLE NOT NULL,
+            source VARCHAR NOT NULL,
+            line BIGINT NOT NULL
+        );
+        ALTER TABLE snapshot_customers ADD COLUMN contract_end DATE;
+        ALTER TABLE snapshot_customers ADD COLUMN days_to_renewal BIGINT;
+        ALTER TABLE snapshot_customers ADD COLUMN cost_to_serve DOUBLE;
+        ALTER TABLE snapshot_customers ADD COLUMN margin_after_cost DOUBLE;
+    """),
     # leads (docs/prospects.md): prospects without purchases from [sources.leads]; a lead is
     # also a customer row (its key), so prospects flow through snapshots, tasks and pages
     ("0095_leads", """

@@ -10,7 +10,7 @@ from __future__ import annotations
 #: finds closes itself (``reason_gone``).
 RUN_REASONS: tuple[str, ...] = ("warning", "call", "visit", "wake_up", "birthday", "joined",
                                 "first_purchase", "campaign_follow_up", "prospect_followup",
-                                "open_complaint")
+                                "open_complaint", "contract_renewal")
 #: Reasons that come from recorded outcomes: they stay open until someone records what happened.
 OUTCOME_REASONS: tuple[str, ...] = ("follow_up", "complaint", "promise_unkept")
 #: Every task reason.

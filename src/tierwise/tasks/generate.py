@@ -23,6 +23,10 @@
   complaint (:mod:`tierwise.feedback.complaints`), one task per customer naming the oldest
   complaint and how many are open, due ``warning_due_days`` after the as-of date, high. When
   the complaints are resolved in a later import, the next run closes the task (reason gone).
+* ``contract_renewal``: a customer with a contract due for renewal (ending within
+  ``[contracts] reminder_days``, or ended within its grace days, not renewed;
+  :mod:`tierwise.lifecycle.renewals`), the soonest one, due as the renewals table says, high
+  when the contract ends within 30 days, else medium.
 
 Customers told "do not contact" or "archive" get none of these. Each task names its assignee:
 the account manager, else the segment owner, else the assignee of the customer's main store or
@@ -108,7 +112,8 @@ def next_occasion(day: Any, as_of: dt.date, horizon: int) -> tuple[dt.date, int]
 def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: TasksConfig,
                as_of: dt.date, *, redeemers: pd.DataFrame | None = None,
                prospects: pd.DataFrame | None = None, prospect_due_days: int = 7,
-               complaints: pd.DataFrame | None = None) -> pd.DataFrame:
+               complaints: pd.DataFrame | None = None,
+               renewals: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tasks a run's advice calls for (rules in the module notes).
 
     Parameters
@@ -132,6 +137,9 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
     complaints
         The run's ``open_complaints`` table (``customer_key``, ``received_at``, ``category``),
         oldest first, or None.
+    renewals
+        The run's ``contracts`` table (:func:`tierwise.lifecycle.renewals.contract_status`):
+        contracts whose status is ``due`` or ``overdue`` get a task.
 
     Returns
     -------
@@ -191,6 +199,7 @@ def plan_tasks(customers: pd.DataFrame, warnings: pd.DataFrame | None, cfg: Task
             if int(r["customer_key"]) in by_key.index:
                 add(r["customer_key"], "prospect_followup",
                     {"grade": r["grade"], "score": _plain(round(float(r["score"]), 1))}, due, 2)
+    _renewal_rows(renewals, by_key, add)
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
@@ -226,6 +235,22 @@ def _complaint_rows(known: set[int], complaints: pd.DataFrame | None, due: dt.da
                 {"on": str(c["received_at"])[:10], "count": int(counts[c["customer_key"]]),
                  "category": None if category is None or pd.isna(category) else str(category)},
                 due, 1)
+def _renewal_rows(renewals: pd.DataFrame | None, by_key: pd.DataFrame, add: Any) -> None:
+    """One ``contract_renewal`` task per customer: its soonest contract due for renewal."""
+    from ..lifecycle.renewals import REMIND_STATUSES
+
+    if renewals is None or not len(renewals) or "status" not in renewals:
+        return
+    due = renewals[renewals["status"].isin(REMIND_STATUSES)].sort_values("days_left")
+    for r in due.drop_duplicates("customer_key").to_dict("records"):
+        if int(r["customer_key"]) not in by_key.index:
+            continue
+        days = int(r["days_left"])
+        args = {"contract_id": str(r["contract_id"]), "ends_at": str(r["ends_at"])[:10],
+                "days": days, "value": _plain(r.get("value")),
+                "product": None if pd.isna(r.get("product")) else str(r.get("product"))}
+        add(r["customer_key"], "contract_renewal", args, pd.Timestamp(r["due"]).date(),
+            1 if days <= 30 else 2)
 
 
 def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:

@@ -150,13 +150,15 @@ class TaskStep:
 def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                   warnings: pd.DataFrame | None, as_of: dt.date,
                   prospects: pd.DataFrame | None = None, *,
-                  complaints: pd.DataFrame | None = None) -> TaskStep:
+                  complaints: pd.DataFrame | None = None,
+                  renewals: pd.DataFrame | None = None) -> TaskStep:
     """Decide the run's task changes (module notes); nothing is written here.
 
     ``customers`` is the run's per-customer frame (codes); ``prospects`` the run's open
     prospects, best first (:mod:`tierwise.tiering.prospects`): those of a
     ``[prospects] followup_grades`` grade get a follow-up; ``complaints`` the run's
-    ``open_complaints`` table (:mod:`tierwise.feedback`), or None.
+    ``open_complaints`` table (:mod:`tierwise.feedback`), or None; ``renewals`` the run's
+    ``contracts`` table (contracts due for renewal get a task).
     """
     if not cfg.tasks.enabled:
         return TaskStep("skipped", reason="[tasks] enabled = false")
@@ -168,7 +170,7 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                       redeemers=_redeemers(store, as_of, cfg.tasks.campaign_follow_up_days),
                       prospects=_followups(prospects, cfg),
                       prospect_due_days=cfg.prospects.followup_due_days,
-                      complaints=complaints)
+                      complaints=complaints, renewals=renewals)
     from_outcomes, checks = _outcome_tasks(store, frame, cfg, as_of)
     plan = pd.concat([plan, from_outcomes], ignore_index=True) if len(from_outcomes) else plan
     plan = plan.drop_duplicates(["customer_key", "reason"])

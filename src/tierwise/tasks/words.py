@@ -44,15 +44,18 @@ def reason_text(reason: str, args: Any, lang: str) -> str:
         since = t("task_reason.visit_never", lang) if days is None \
             else t("task_reason.visit_since", lang, days=days)
         return t(key, lang, since=since)
+    if reason == "contract_renewal" and int(a.get("days") or 0) < 0:
+        return t("task_reason.contract_overdue", lang, contract_id=a.get("contract_id", "?"),
+                 ends_at=a.get("ends_at", "?"))
     if reason == "follow_up":
         return t(key, lang, on=a.get("on", "?"), outcome=outcome_name(a.get("outcome"), lang))
     if reason == "open_complaint":
         category = a.get("category") or t("feedback.no_category", lang)
         return t(key, lang, category=category, on=a.get("on", "?"), count=a.get("count", "?"))
     if reason in ("complaint", "promise_unkept", "birthday", "joined", "first_purchase",
-                  "campaign_follow_up", "prospect_followup"):
+                  "campaign_follow_up", "prospect_followup", "contract_renewal"):
         fields = {"on": "?", "days": "?", "date": "?", "years": "?", "campaign": "?",
-                  "grade": "?", "score": "?", **a}
+                  "grade": "?", "score": "?", "contract_id": "?", "ends_at": "?", **a}
         return t(key, lang, **{k: fields[k] for k in _fields(key)})
     return t(key, lang)
 

@@ -28,6 +28,7 @@ from .models import (
     CampaignIn,
     CampaignOut,
     CampaignsOut,
+    ContractsOut,
     CustomerDetailOut,
     CustomersOut,
     ErrorOut,
@@ -347,6 +348,29 @@ def feedback_data(ctx: WebContext, viewer: Viewer, run: int | None, lang: str | 
     info = run_of(ctx, run)
     with ctx.ensure_loaded().reader() as con:
         return q.feedback(con, viewer, info, lang or info.language or "en")
+@router.get("/contracts", response_model=ContractsOut, responses=READ_ERRORS)
+def contracts(
+    request: Request, run: RunParam = None,
+    status: Annotated[Literal["due", "all"], Query(
+        description="due: contracts due for renewal; all: every contract")] = "due",
+) -> dict:
+    """Your customers' contracts due for renewal and your key accounts' margin after cost to
+    serve; the renewal rates and the segment P&L for admins (they cover every customer)."""
+    ctx, viewer = _viewer(request)
+    return contracts_data(ctx, viewer, run, status)
+
+
+def contracts_data(ctx: WebContext, viewer: Viewer, run: int | None, status: str) -> dict:
+    from ..contracts_view import contracts_view, pnl_view
+
+    info = run_of(ctx, run)
+    scope = q.scope_of(viewer)
+    with ctx.ensure_loaded().reader() as con:
+        return q.json_safe({
+            "run": info.to_dict(),
+            "contracts": contracts_view(con, info.run_id, scope,
+                                        statuses=None if status == "all" else ("due", "overdue")),
+            "pnl": pnl_view(con, info.run_id, scope)})
 
 
 @router.get("/migration", response_model=MigrationOut, responses=READ_ERRORS)

@@ -282,6 +282,11 @@ class CustomerOut(_Out):
     refund_count: Count
     refund_amount: Number
     margin_total: Number
+    contract_end: dt.date | None = Field(None, description="the soonest end of a contract in "
+                                                           "force, not renewed")
+    days_to_renewal: Count = None
+    cost_to_serve: Number = Field(None, description="costs to serve in the P&L window")
+    margin_after_cost: Number = Field(None, description="gross margin minus cost to serve")
     days_since_last: Count
     visits_30d: Count
     visits_b1: Count
@@ -543,6 +548,112 @@ class ProspectsOut(_Out):
     items: list[ProspectRow]
     conversions: list[ConversionRow]
     check: list[GradeCheckRow]
+# -- contracts and cost to serve (docs/contracts.md) -----------------------------------------------
+class ContractRow(_Out):
+    customer_id: str
+    name: Text
+    account_manager: Text
+    tier: Text
+    tier_zh: Text
+    tier_en: Text
+    key_account_type: Text
+    key_account_type_zh: Text
+    key_account_type_en: Text
+    contract_id: str
+    product: Text
+    starts_at: dt.date
+    ends_at: dt.date
+    value: Number
+    days_left: int = Field(description="days from the as-of date to the contract's end "
+                                       "(negative once ended)")
+    status: str = Field(description="due, overdue, active, upcoming, renewed or lapsed")
+    status_zh: Text
+    status_en: Text
+    renewed_by: Text = Field(description="the follow-on contract, when renewed")
+    due: dt.date | None = Field(description="when the renewal task is due (due, overdue)")
+
+
+class RenewalRateRow(_Out):
+    tier: str = Field(description="a tier, or 'all'")
+    tier_zh: Text
+    tier_en: Text
+    ended: int
+    renewed: int
+    renewal_rate: Number
+    ended_value: Number
+    renewed_value: Number
+    renewal_rate_value: Number
+
+
+class ContractsPart(_Out):
+    available: bool = Field(description="false when the run has no contracts")
+    reminder_days: Count
+    counts: dict[str, int] = Field(description="the viewer's contracts by status")
+    items: list[ContractRow]
+    rates: list[RenewalRateRow] = Field(description="whole business only (admins)")
+
+
+class SegmentPnlRow(_Out):
+    segment: Text = Field(description="None on the total row")
+    segment_zh: Text = Field(description="the segment's Chinese name, when configured")
+    total: bool
+    segment_owner: Text
+    customers: int
+    revenue: Number
+    gross_margin: Number
+    gross_margin_rate: Number
+    cost_visits: Number
+    cost_discounts: Number
+    cost_service: Number
+    cost_logistics: Number
+    cost_other: Number
+    costs: Number
+    contribution: Number
+    contribution_rate: Number
+    break_even_revenue: Number
+    break_even_gap: Number
+    status: Text = Field(description="below_break_even, near_break_even or above_break_even")
+    status_zh: Text
+    status_en: Text
+
+
+class KeyAccountMarginRow(_Out):
+    customer_id: str
+    name: Text
+    account_manager: Text
+    key_account_type: Text
+    key_account_type_zh: Text
+    key_account_type_en: Text
+    segment: Text
+    revenue: Number
+    gross_margin: Number
+    cost_to_serve: Number
+    margin_after_cost: Number
+    margin_rate: Number
+    floor: Number = Field(description="the least margin rate the pricing guidance allows")
+    check: str = Field(description="below_guidance, near_break_even, ok or no_revenue")
+    check_zh: Text
+    check_en: Text
+
+
+class PnlWindow(_Out):
+    start: Text
+    days: Count
+    core_min_margin: Number
+    strategic_min_margin: Number
+
+
+class PnlPart(_Out):
+    available: bool = Field(description="false when the run has no costs to serve")
+    window: PnlWindow
+    segments: list[SegmentPnlRow] = Field(description="whole business only (admins)")
+    key_accounts: list[KeyAccountMarginRow]
+
+
+class ContractsOut(_Out):
+    run: RunOut
+    contracts: ContractsPart
+    pnl: PnlPart
 
 
 class WarningRow(_Out):
@@ -718,8 +829,8 @@ class TaskOut(_Out):
     phone: Text = Field(description="masked unless the role may see phone numbers in full")
     reason: str = Field(description="the reason's code (warning, call, visit, wake_up, "
                                     "birthday, joined, first_purchase, campaign_follow_up, "
-                                    "prospect_followup, follow_up, complaint, "
-                                    "promise_unkept)")
+                                    "prospect_followup, open_complaint, contract_renewal, "
+                                    "follow_up, complaint, promise_unkept)")
     reason_args: dict[str, Any] | None = Field(description="the reason's figures")
     reason_text: str = Field(description="the reason in words, in the page's language")
     kind: str

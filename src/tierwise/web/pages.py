@@ -381,6 +381,16 @@ def task_outcome(
     return RedirectResponse(f"{target}{sep}saved={done['outcome']}#timeline", status_code=303)
 
 
+@router.get("/contracts")
+def contracts(request: Request, run: RunParam = None,
+              status: Literal["due", "all"] = "due", lang: LangParam = None) -> HTMLResponse:
+    ctx, viewer = _page(request)
+    data = api.contracts_data(ctx, viewer, run, status)
+    return render(request, "contracts.html", viewer=viewer, page="contracts",
+                  run_language=data["run"]["language"], data=data, runs=_runs(ctx),
+                  shown=status)
+
+
 @router.get("/migration")
 def migration(request: Request, to_run: RunParam = None, from_run: RunParam = None,
               by: Literal[q.MIGRATION_BY] = "tier",  # type: ignore[valid-type]
