@@ -313,8 +313,12 @@ def test_the_default_prospect_settings_keep_the_config_hash_of_older_stores() ->
     plain = parse_config({})
     old = plain.model_dump(mode="json", exclude={"sources", "store", "language", "as_of",
                                                  "campaigns", "web", "tasks", "alerts", "watch",
-                                                 "loyalty", "prospects"})
+                                                 "loyalty", "prospects", "feedback",
+                                                 "contracts", "cost_to_serve"})
     blob = json.dumps(old, sort_keys=True, ensure_ascii=False).encode()
     assert plain.config_hash() == hashlib.sha256(blob).hexdigest()[:12]
     assert parse_config({"prospects": {"grade_cuts": [70, 50, 30]}}).config_hash() \
+        != plain.config_hash()
+    # so does changing the renewal reminders (contracts' defaults hash as before too)
+    assert parse_config({"contracts": {"reminder_days": 60}}).config_hash() \
         != plain.config_hash()

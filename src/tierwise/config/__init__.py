@@ -197,7 +197,13 @@ class Config(_Section):
                                                        else ("loyalty",)),
                                                      # the default prospect scorecard: as before
                                                      *(() if self.prospects != ProspectsConfig()
-                                                       else ("prospects",))})
+                                                       else ("prospects",)),
+                                                     # default renewal and cost-to-serve rules
+                                                     *(() if self.contracts != ContractsConfig()
+                                                       else ("contracts",)),
+                                                     *(() if self.cost_to_serve
+                                                       != CostToServeConfig()
+                                                       else ("cost_to_serve",))})
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
