@@ -1,7 +1,8 @@
 """docs/seeds_audit.md: every item of the source articles, with its status and where it is done.
 
 The file is issue 19's evidence: a row per item, status Y (works, and where), P (what works and
-why the rest belongs to another system), N (with a reason) or ``pending:19.N``. These tests keep
+why the rest belongs to another system) or N (with a reason); no row is pending any more (issue 19
+items 2-6 are merged and their rows were checked on the demo). These tests keep
 it honest as the code moves: totals equal the rows, every P and N row has its reason, and every
 command, report section, web page and file a Y row names exists. They also check the two small
 gaps the audit closed outside the report: the worked example of the problem groups in
@@ -20,7 +21,7 @@ import pytest
 from conftest import ROOT
 
 AUDIT = ROOT / "docs" / "seeds_audit.md"
-STATUSES = {"Y", "P", "N", *(f"pending:19.{n}" for n in range(2, 7))}
+STATUSES = {"Y", "P", "N"}
 #: Words that say where the rest of a P item lives (another system, or people's work).
 ELSEWHERE = ("belong", "organisation", "outside", "people", "HR", "market", "CRM", "ERP", "POS",
              "accounting", "operations", "calendar", "strategy", "sales work", "analyst",
@@ -100,14 +101,13 @@ def test_no_n_row_without_a_reason() -> None:
         assert len(row["where"]) >= 20, row["id"]
 
 
-def test_pending_rows_are_listed_under_their_item() -> None:
+def test_no_row_is_pending_and_the_legend_says_so() -> None:
+    """Issue 19's items 2-6 are merged: every row is Y, P or N, and the file no longer offers
+    a pending status or a list of pending items."""
     text = AUDIT.read_text(encoding="utf-8")
-    listed = text.split("## Pending items", 1)[1].split("\n## ", 1)[0]
-    for number in range(2, 7):
-        ids = [r["id"] for r in ROWS if r["status"] == f"pending:19.{number}"]
-        line = next((ln for ln in listed.splitlines() if ln.startswith(f"- **19.{number}**")),
-                    "")
-        assert line.endswith(", ".join(ids)) if ids else not line, number
+    assert not [r["id"] for r in ROWS if r["status"].startswith("pending")]
+    assert "pending:19" not in text
+    assert "## Pending items" not in text
 
 
 def _cli_commands() -> dict[str, set[str]]:
