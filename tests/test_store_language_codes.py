@@ -46,12 +46,27 @@ def old_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = root / "b2b"
     generate_b2b(data, accounts=60, end=LAST_RUN)
     config = data / "tierwise.toml"
-    config.write_text(B2B_CONFIG.format(end=LAST_RUN), encoding="utf-8")
+    config.write_text(_without_newer_sections(B2B_CONFIG.format(end=LAST_RUN)), encoding="utf-8")
     for args in (("ingest",), ("run", "--as-of", FIRST_RUN.isoformat()),
                  ("run", "--as-of", LAST_RUN.isoformat())):
         done = run_cli(*args, "--config", str(config), cwd=data, env=env)
         assert done.code == 0, done.stderr
     return config
+
+
+#: Sections the demo's config gained after the release (its config check refuses them).
+NEWER = ("[sources.contracts]", "[sources.costs]", "[contracts]", "[cost_to_serve]")
+
+
+def _without_newer_sections(text: str) -> str:
+    """The config without the tables the release does not know (each up to the next table)."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.strip() in NEWER
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
 
 
 def _old_words(path: Path) -> tuple[dict[int, pd.DataFrame], dict[tuple[int, str], dict]]:
