@@ -287,14 +287,14 @@ def cross_sell_hints(con: duckdb.DuckDBPyConnection, as_of: dt.date, groups: pd.
 
 def product_breadth(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Per customer with purchase lines up to ``as_of``: ``distinct_products`` and
-    ``distinct_categories`` bought (refund lines left out); ``distinct_categories`` is NULL
-    for everyone when no line carries a category."""
+    ``distinct_categories`` bought (refund lines left out; a product bought and returned was
+    still bought); ``distinct_categories`` is NULL for a customer none of whose lines carries a
+    category."""
     return con.execute(f"""
         WITH l AS (SELECT customer_key, {_PRODUCT} AS product, category FROM order_lines
                    WHERE ordered_at <= ? AND NOT is_refund),
-        any_category AS (SELECT bool_or(category IS NOT NULL) AS yes FROM l)
         SELECT customer_key, count(DISTINCT product) AS distinct_products,
-               CASE WHEN (SELECT yes FROM any_category) THEN count(DISTINCT category)
+               CASE WHEN count(category) > 0 THEN count(DISTINCT category)
                END AS distinct_categories
         FROM l GROUP BY customer_key ORDER BY customer_key
     """, [as_of]).df()
