@@ -161,6 +161,7 @@ def test_call_list_carries_each_customers_favourite_products(retail, ingested, l
     with Store(folder / "tierwise.duckdb", read_only=True) as store:
         report = build_report(store, lang=lang)
         favourites = store.snapshot().set_index("customer_id")["favourite_products"]
+        hints = store.snapshot().set_index("customer_id")["cross_sell"]
     tables = report["call"].tables
     assert tables
     for table in tables:
@@ -170,6 +171,75 @@ def test_call_list_carries_each_customers_favourite_products(retail, ingested, l
         assert frame["favourite_products"].notna().all()
         assert table.header("favourite_products") == ("常点 / 常买" if lang == "zh"
                                                       else "Favourite products")
+        # what to offer: the tier's common products the customer never bought
+        assert "cross_sell" in frame
+        assert frame["cross_sell"].tolist() == \
+            hints.loc[frame["customer_id"].astype(str)].tolist()
+        assert table.header("cross_sell") == ("可推荐（同层级常买、本人未买过）" if lang == "zh"
+                                              else "Cross-sell (tier buys, never bought)")
+
+
+def test_cross_sell_hints_and_breadth_on_the_demo(retail, ingested):
+    """Each hint is a product of the customer's tier they never bought, with its share of the
+    tier's buyers; the breadth is the distinct products of the customer's purchase lines."""
+    folder, _ = retail
+    with Store(folder / "tierwise.duckdb", read_only=True) as store:
+        snap = store.snapshot()
+        as_of = store.con.execute("SELECT max(as_of) FROM runs").fetchone()[0]
+        lines = store.con.execute(
+            "SELECT c.customer_id, coalesce(l.product_name, l.product_id) AS product "
+            "FROM order_lines l JOIN customers c USING (customer_key) "
+            "WHERE NOT l.is_refund AND l.ordered_at <= ?", [as_of]).df()
+    bought = lines.groupby("customer_id")["product"].agg(set)
+    snap = snap.set_index("customer_id")
+    breadth = snap["distinct_products"].dropna().astype(int)
+    assert breadth.to_dict() == bought.map(len).to_dict()
+    members = snap["tier"].dropna()
+    members = members[members.index.isin(bought.index)]
+    shares = {t: pd.Series([p for c in members.index[members == t] for p in bought[c]])
+              .value_counts() / (members == t).sum() for t in members.unique()}
+    with_hints = snap["cross_sell"].dropna()
+    assert len(with_hints) >= 0.9 * len(members)
+    for cid, text in with_hints.items():
+        hints = [h.rsplit(" (", 1) for h in text.split("; ")]
+        assert 1 <= len(hints) <= 3
+        share = shares[members[cid]]
+        for product, pct in hints:
+            assert product not in bought[cid]
+            assert int(pct.rstrip("%)")) == round(100 * share[product])
+        # nothing the customer never bought is more common in the tier than the hints
+        missed = share[~share.index.isin(bought[cid])]
+        assert share[hints[0][0]] == missed.max()
+
+
+def test_web_calls_carry_favourites_and_hints(retail, ingested):
+    pytest.importorskip("fastapi")
+    from _web_store import PASSWORD, client, client_class
+    from tierwise.web import create_app
+    from tierwise.web.accounts import add_user
+
+    folder, _ = retail
+    cfg = load_config(folder / "tierwise.toml")
+    with Store(cfg.store_path) as store:
+        if not store.con.execute("SELECT count(*) FROM web_users").fetchone()[0]:
+            add_user(store, "admin", "admin", PASSWORD)
+        snap = store.snapshot().set_index("customer_id")
+    app = create_app(cfg)
+    with client_class()(app):
+        admin = client(app, "admin")
+        calls = admin.get("/api/calls").json()
+        rows = calls["warnings"] + calls["wake_up"]
+        assert rows and any(r["cross_sell"] for r in rows)
+        for row in rows:
+            for column in ("favourite_products", "cross_sell"):
+                want = snap.loc[row["customer_id"], column]
+                assert row[column] == (None if pd.isna(want) else want)
+        shown = next(r for r in rows if r["cross_sell"])
+        for lang, header in (("zh", "可推荐（同层级常买、本人未买过）"),
+                             ("en", "Cross-sell (tier buys, never bought)")):
+            page = admin.get("/calls", params={"lang": lang}).text
+            assert header in page
+            assert f'<td class="cross-sell">{shown["cross_sell"]}</td>' in page
 
 
 def test_the_same_rows_under_another_name_are_recognised(retail, ingested, tmp_path):

@@ -233,6 +233,7 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     from .engine import connect_engine
     from .engine.orders import OrderTable
     from .features import feature_expr, rfm_expr
+    from .features.breadth import add_breadth, relationship_breadth
     from .snapshot import build_snapshot
 
     progress(f"computing features as of {as_of} on {cfg.engine.backend}")
@@ -244,11 +245,14 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
             progress(f"keeping the features in {cfg.engine.results_table}")
             engine.materialize(expr)  # results stay in the warehouse too
         features = engine.to_pandas(expr)
+        orders = OrderTable.of(orders_engine, as_of)
+        # products, categories and channels bought: metrics a scorecard criterion may name
+        features = add_breadth(features, relationship_breadth(store, orders, as_of))
         # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
         history = engine.to_pandas(rfm_expr(engine.orders(), back))
         # every later step over orders runs its aggregates where the features ran
         return build_snapshot(cfg, features=features, customers=store.customer_frame(),
-                              orders=OrderTable.of(orders_engine, as_of),
+                              orders=orders,
                               as_of=as_of, previous=previous,
                               overrides=store.key_account_overrides(), progress=progress,
                               surveys=store.surveys_frame(as_of),
@@ -362,14 +366,20 @@ def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | N
 
 #: Per-customer groupings the run's ``top_products`` table ranks products in.
 TOP_PRODUCT_GROUPS = ("tier", "segment", "activity_state")
+#: The per-customer grouping whose common products are a customer's cross-sell hints.
+CROSS_SELL_GROUP = "tier"
 
 
 def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
-    """Favourite products per customer and top products per tier / segment, from order lines."""
+    """Favourite products and cross-sell hints per customer and top products per tier /
+    segment, from order lines."""
     if not store.has_order_lines():
         return
     fav = store.favourite_products(as_of)
     snap.customers = snap.customers.merge(fav, on="customer_key", how="left")
+    # what the customer's tier commonly buys and they never did: the call's cross-sell hint
+    hints = store.cross_sell_hints(as_of, snap.customers, by=CROSS_SELL_GROUP)
+    snap.customers = snap.customers.merge(hints, on="customer_key", how="left")
     snap.tables["top_products"] = store.top_products(as_of, snap.customers,
                                                      by=TOP_PRODUCT_GROUPS)
 

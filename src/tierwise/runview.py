@@ -29,7 +29,9 @@ mean one thing on the dashboard and another in the report:
 - **outlook**: per customer, what every sales list carries (:data:`OUTLOOK_COLUMNS`): the
   purchase likelihood in the run's horizon (:meth:`RunView.purchase_horizon_days`), the expected
   date of the next purchase (:mod:`tierwise.lifecycle.next_purchase`), the Chinese 8-class RFM
-  class, the problem group, the cluster profile and the key-account type, as stored codes.
+  class, the problem group, the cluster profile and the key-account type, as stored codes;
+- **items**: per customer, what to talk about from the order lines (:data:`ITEM_COLUMNS`): the
+  favourite products and the cross-sell hints (what the tier buys and the customer never did).
 
 A :class:`Scope` narrows every figure to the customers a viewer may see (the web passes its
 viewer's); the default is every customer.
@@ -84,6 +86,8 @@ _SUMMARY_SQL = ", ".join([
 OUTLOOK_COLUMNS: tuple[str, ...] = (
     "purchase_likelihood", "next_purchase_expected", "rfm_class_cn", "problem_group",
     "cluster_profile", "key_account_type")
+#: Per customer, what to talk about from the order lines (NULL without lines).
+ITEM_COLUMNS: tuple[str, ...] = ("favourite_products", "cross_sell")
 #: The SQL of each outlook column over ``snapshot_customers`` (NULL when the run lacks it).
 _OUTLOOK_SQL = {"next_purchase_expected": NEXT_PURCHASE_SQL}
 #: Steps of the Pareto curve the read model gives (5 % of customers each).
@@ -275,24 +279,34 @@ class RunView:
         """``customer_id`` and :data:`OUTLOOK_COLUMNS` of the in-scope customers (of
         ``customer_ids`` only, when given), in customer-id order; a column the run's snapshot
         lacks is NULL."""
+        frame = self._per_customer(OUTLOOK_COLUMNS, customer_ids)
+        frame["next_purchase_expected"] = pd.to_datetime(frame["next_purchase_expected"])
+        return frame
+
+    def items(self, customer_ids: list[str] | None = None) -> pd.DataFrame:
+        """``customer_id`` and :data:`ITEM_COLUMNS` (favourite products, cross-sell hints) of
+        the in-scope customers (of ``customer_ids`` only), in customer-id order; NULL where the
+        run has none (no order lines, or a run made before the hints existed)."""
+        return self._per_customer(ITEM_COLUMNS, customer_ids)
+
+    def _per_customer(self, columns: tuple[str, ...], customer_ids: list[str] | None
+                      ) -> pd.DataFrame:
         where, args = self._where()
         have = {r[0] for r in self.con.execute(
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_name = 'snapshot_customers'").fetchall()}
         needs = {"next_purchase_expected": {"last_purchase", "expected_gap_days"}}
         parts = [f"{_OUTLOOK_SQL.get(c, c) if needs.get(c, {c}) <= have else 'NULL'} AS {c}"
-                 for c in OUTLOOK_COLUMNS]
+                 for c in columns]
         if customer_ids is not None and len(customer_ids) == 1:  # one customer: by its index
             where += " AND customer_id = ?"
             args.append(str(customer_ids[0]))
         elif customer_ids is not None:
             where += " AND list_contains(?, customer_id)"
             args.append([str(i) for i in customer_ids])
-        frame = self.con.execute(
+        return self.con.execute(
             f"SELECT customer_id, {', '.join(parts)} FROM snapshot_customers WHERE {where} "
             "ORDER BY customer_id", args).df()
-        frame["next_purchase_expected"] = pd.to_datetime(frame["next_purchase_expected"])
-        return frame
 
     def key_accounts_config(self) -> KeyAccountsConfig:
         """The run's ``[key_accounts]`` settings (its pricing guidance, say), as the run was
@@ -365,5 +379,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["EVERYONE", "OUTLOOK_COLUMNS", "PARETO_POINTS", "SUMMARY_COLUMNS", "SUMMARY_FIGURES", "RunView", "Scope",
+__all__ = ["EVERYONE", "ITEM_COLUMNS", "OUTLOOK_COLUMNS", "PARETO_POINTS", "SUMMARY_COLUMNS", "SUMMARY_FIGURES", "RunView", "Scope",
            "frame_summary", "pareto_of", "pyramid_rows", "summary_of"]

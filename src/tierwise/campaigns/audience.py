@@ -405,7 +405,8 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     ``valid_until``, ``campaign``, then what every sales list carries, from the campaign's run
     (:meth:`tierwise.runview.RunView.outlook`): ``purchase_likelihood`` (a purchase in the run's
     purchase horizon, to 4 decimals: a long fraction could read as a phone number) and ``next_purchase_expected`` (last purchase + the customer's own
-    expected gap). Nothing in it tells who is in the control group.
+    expected gap), and ``cross_sell`` when the run has hints from order lines (what the
+    customer's tier buys and they never did). Nothing in it tells who is in the control group.
     """
     from ..runview import RunView
 
@@ -414,13 +415,18 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     if not with_contacts:
         frame["phone"] = frame["phone"].map(mask_phone)
     ids = frame["customer_id"].astype(str)
-    outlook = RunView(store.con, campaign.run_id).outlook(ids.tolist()).set_index("customer_id")
-    return frame.assign(face_value=campaign.face_value, valid_from=campaign.window_start,
-                        valid_until=campaign.window_end, campaign=campaign.name,
-                        purchase_likelihood=ids.map(outlook["purchase_likelihood"])
-                        .round(4).to_numpy(),
-                        next_purchase_expected=ids.map(outlook["next_purchase_expected"])
-                        .dt.date.to_numpy())
+    view = RunView(store.con, campaign.run_id)
+    outlook = view.outlook(ids.tolist()).set_index("customer_id")
+    out = frame.assign(face_value=campaign.face_value, valid_from=campaign.window_start,
+                       valid_until=campaign.window_end, campaign=campaign.name,
+                       purchase_likelihood=ids.map(outlook["purchase_likelihood"])
+                       .round(4).to_numpy(),
+                       next_purchase_expected=ids.map(outlook["next_purchase_expected"])
+                       .dt.date.to_numpy())
+    hints = view.items(ids.tolist()).set_index("customer_id")["cross_sell"]
+    if hints.notna().any():  # order lines: what to offer with the coupon
+        out["cross_sell"] = ids.map(hints).to_numpy()
+    return out
 
 
 def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Path | None = None,

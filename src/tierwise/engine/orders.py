@@ -275,6 +275,18 @@ class OrderTable:
         return got.astype({"orders": "int64", "customers": "int64", "revenue": "float64",
                            "margin": "float64"})
 
+    def distinct_channels(self, as_of: dt.date) -> pd.Series:
+        """Per customer with a purchase through a named channel up to ``as_of``: the number of
+        distinct channels bought through (refunds left out; empty when no order has one)."""
+        if "channel" not in self.table.columns:
+            return pd.Series(dtype="int64", name="distinct_channels")
+        t = self.upto(as_of)
+        text = t.channel.cast("string").strip()
+        t = t.filter(~t.is_refund & text.notnull() & (text != "")).mutate(label=text)
+        got = self._run(t.group_by("customer_key").aggregate(n=t.label.nunique()))
+        return got.set_index("customer_key")["n"].sort_index().astype("int64").rename(
+            "distinct_channels")
+
     def has_labels(self, dimensions: Sequence[str]) -> bool:
         """Whether any order carries one of ``dimensions`` (not NULL)."""
         present = [d for d in dimensions if d in self.table.columns]

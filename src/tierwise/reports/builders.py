@@ -292,12 +292,14 @@ def _with_outlook(c: _Context, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[
         lambda v: name_of("rfm_class", v, c.lang)).to_numpy()
     out["problem_group"] = ids.map(outlook["problem_group"]).map(
         lambda v: name_of("problem_group", v, c.lang)).to_numpy()
-    if "favourite_products" in c.snapshot:  # from order lines: what to ask about on the call
-        favourites = c.snapshot.set_index(c.snapshot["customer_id"].astype(str))[
-            "favourite_products"]
-        favourites = ids.map(favourites[~favourites.index.duplicated()])
-        if favourites.notna().any():
-            out["favourite_products"] = favourites.to_numpy()
+    # from order lines: what to ask about on the call, and what to offer (what the customer's
+    # tier buys and they never did)
+    for column in ("favourite_products", "cross_sell"):
+        if column in c.snapshot:
+            items = c.snapshot.set_index(c.snapshot["customer_id"].astype(str))[column]
+            items = ids.map(items[~items.index.duplicated()])
+            if items.notna().any():
+                out[column] = items.to_numpy()
     headers: dict[str, str] = {}
     _likelihood_header(c, headers)
     return out, headers
@@ -885,7 +887,8 @@ def _call_list(c: _Context, n_calls: int = 50, n_wake_up: int = 30) -> Section:
             cols = ["customer_id", "name", "account_manager", "tier", "activity_state",
                     "clv_predicted", "purchase_likelihood", "last_purchase",
                     "next_purchase_expected", "rfm_class", "problem_group",
-                    "favourite_products", "why", "actions", "segment_owner", "playbook"]
+                    "favourite_products", "cross_sell", "why", "actions", "segment_owner",
+                    "playbook"]
             s.tables.append(c.make("wake_up", "call.wake_up",
                                    frame[[col for col in cols if col in frame]], heads))
             s.figures.append(Figure("wake_up", c.t("fig.wake_up"), len(frame), "integer"))

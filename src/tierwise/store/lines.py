@@ -9,7 +9,9 @@ carrying its ``order_id``. Here, in DuckDB:
 - :func:`link_refunds` points each refund at the order it cancels: the order whose id is the
   refund's id without its cancellation prefix (``C536379`` -> ``536379``), else the customer's
   latest earlier purchase holding most of the refunded products;
-- :func:`favourite_products` and :func:`top_products` read the lines up to an as-of date.
+- :func:`favourite_products` and :func:`top_products` read the lines up to an as-of date;
+- :func:`cross_sell_hints` names what customers of the same tier buy and a customer never bought,
+  and :func:`product_breadth` counts the distinct products and categories each customer bought.
 """
 
 from __future__ import annotations
@@ -233,4 +235,70 @@ def top_products(con: duckdb.DuckDBPyConnection, as_of: dt.date, groups: pd.Data
         con.unregister("run_groups")
 
 
-__all__ = ["LINE_FIELDS", "favourite_products", "link_refunds", "top_products", "write_orders"]
+def cross_sell_hints(con: duckdb.DuckDBPyConnection, as_of: dt.date, groups: pd.DataFrame, *,
+                     by: str = "tier", top: int = 3, min_buyers: int = 2,
+                     separator: str = "; ") -> pd.DataFrame:
+    """What customers of the same group commonly buy and this customer never bought.
+
+    ``groups`` has ``customer_key`` and the ``by`` column (a run's per-customer results). Among
+    the group's members with order lines up to ``as_of``, a product's share is the number of
+    members who bought it (a purchase line, refunded or not) over the members; a member's hints
+    are the products of their group they never bought, largest share first (then by name),
+    bought by at least ``min_buyers`` members. Returns ``customer_key``, ``cross_sell``: at most
+    ``top`` hints as ``product (share %)``, joined by ``separator``; customers without a hint are
+    left out.
+
+    Examples
+    --------
+    Three customers of tier ``key``: 1 and 2 bought tea and cake, 3 bought tea only. Cake is
+    bought by 2 of the 3: it is customer 3's hint, at 67 %.
+    """
+    if by not in groups:
+        return pd.DataFrame(columns=["customer_key", "cross_sell"])
+    con.register("run_groups", groups[["customer_key", by]].rename(columns={by: "grp"}))
+    try:
+        return con.execute(f"""
+            WITH bought AS (
+                SELECT DISTINCT customer_key, {_PRODUCT} AS product FROM order_lines
+                WHERE ordered_at <= ? AND NOT is_refund AND {_PRODUCT} IS NOT NULL),
+            members AS (
+                SELECT DISTINCT customer_key, CAST(grp AS VARCHAR) AS grp FROM run_groups
+                WHERE grp IS NOT NULL AND customer_key IN (SELECT customer_key FROM bought)),
+            size AS (SELECT grp, count(*) AS n FROM members GROUP BY grp),
+            popular AS (
+                SELECT m.grp, b.product, count(*) AS buyers
+                FROM members m JOIN bought b USING (customer_key)
+                GROUP BY ALL HAVING count(*) >= ?),
+            hints AS (
+                SELECT m.customer_key, p.product, p.buyers / s.n AS share,
+                       row_number() OVER (PARTITION BY m.customer_key
+                                          ORDER BY p.buyers DESC, p.product) AS rn
+                FROM members m JOIN popular p USING (grp) JOIN size s USING (grp)
+                WHERE NOT EXISTS (SELECT 1 FROM bought b WHERE b.customer_key = m.customer_key
+                                  AND b.product = p.product))
+            SELECT customer_key,
+                   string_agg(printf('%s (%d%%)', product, CAST(round(100 * share) AS INTEGER)),
+                              ? ORDER BY rn) AS cross_sell
+            FROM hints WHERE rn <= ? GROUP BY customer_key ORDER BY customer_key
+        """, [as_of, min_buyers, separator, top]).df()
+    finally:
+        con.unregister("run_groups")
+
+
+def product_breadth(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Per customer with purchase lines up to ``as_of``: ``distinct_products`` and
+    ``distinct_categories`` bought (refund lines left out; a product bought and returned was
+    still bought); ``distinct_categories`` is NULL for a customer none of whose lines carries a
+    category."""
+    return con.execute(f"""
+        WITH l AS (SELECT customer_key, {_PRODUCT} AS product, category FROM order_lines
+                   WHERE ordered_at <= ? AND NOT is_refund),
+        SELECT customer_key, count(DISTINCT product) AS distinct_products,
+               CASE WHEN count(category) > 0 THEN count(DISTINCT category)
+               END AS distinct_categories
+        FROM l GROUP BY customer_key ORDER BY customer_key
+    """, [as_of]).df()
+
+
+__all__ = ["LINE_FIELDS", "cross_sell_hints", "favourite_products", "link_refunds",
+           "product_breadth", "top_products", "write_orders"]

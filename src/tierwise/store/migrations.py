@@ -445,4 +445,12 @@ MIGRATIONS: list[Migration] = [
             note VARCHAR
         );
     """),
+    # cross-sell hints and the breadth of a relationship (docs/lines.md): what the customer's
+    # tier buys and they never did, and how many products, categories, channels they bought
+    ("0105_relationship_breadth", """
+        ALTER TABLE snapshot_customers ADD COLUMN cross_sell VARCHAR;
+        ALTER TABLE snapshot_customers ADD COLUMN distinct_products BIGINT;
+        ALTER TABLE snapshot_customers ADD COLUMN distinct_categories BIGINT;
+        ALTER TABLE snapshot_customers ADD COLUMN distinct_channels BIGINT;
+    """),
 ]

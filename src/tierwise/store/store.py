@@ -26,7 +26,14 @@ from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
 from .leads import first_orders, leads_frame, new_lead_customers, write_leads
 from .feedback_rows import feedback_frame, upsert_feedback
-from .lines import favourite_products, link_refunds, top_products, write_orders
+from .lines import (
+    cross_sell_hints,
+    favourite_products,
+    link_refunds,
+    product_breadth,
+    top_products,
+    write_orders,
+)
 from ..i18n.render import NAMES_TABLE, add_words, strip_table_words, strip_words, table_words
 from .migrations import MIGRATIONS
 
@@ -198,6 +205,15 @@ class Store:
                      top: int = 5) -> pd.DataFrame:
         """Best-selling products per tier, segment ... (columns of ``groups``) up to ``as_of``."""
         return top_products(self.con, as_of, groups, by=by, top=top)
+
+    def cross_sell_hints(self, as_of: dt.date, groups: pd.DataFrame, *, by: str = "tier",
+                         top: int = 3) -> pd.DataFrame:
+        """Each customer's ``cross_sell``: what the ``by`` group buys and they never bought."""
+        return cross_sell_hints(self.con, as_of, groups, by=by, top=top)
+
+    def product_breadth(self, as_of: dt.date) -> pd.DataFrame:
+        """Each customer's ``distinct_products`` and ``distinct_categories`` from the lines."""
+        return product_breadth(self.con, as_of)
 
     def has_order_lines(self) -> bool:
         return bool(_scalar(self.con, "SELECT EXISTS (SELECT 1 FROM order_lines)"))

@@ -287,6 +287,13 @@ class CustomerOut(_Out):
     days_to_renewal: Count = None
     cost_to_serve: Number = Field(None, description="costs to serve in the P&L window")
     margin_after_cost: Number = Field(None, description="gross margin minus cost to serve")
+    favourite_products: Text = Field(None, description="most often bought products (order lines)")
+    cross_sell: Text = Field(None, description="up to 3 products the customer's tier commonly "
+                                               "buys and they never bought, with the share of "
+                                               "the tier's buyers buying each")
+    distinct_products: Count = Field(None, description="distinct products bought (order lines)")
+    distinct_categories: Count = Field(None, description="distinct categories bought")
+    distinct_channels: Count = Field(None, description="distinct channels bought through")
     days_since_last: Count
     visits_30d: Count
     visits_b1: Count
@@ -671,6 +678,8 @@ class WarningRow(_Out):
     next_purchase_expected: dt.date | None = None
     rfm_class_cn: Text = None
     problem_group: Text = None
+    favourite_products: Text = None
+    cross_sell: Text = None
 
 
 class CallRow(_Out):
@@ -690,6 +699,8 @@ class CallRow(_Out):
     next_purchase_expected: dt.date | None = None
     rfm_class_cn: Text = None
     problem_group: Text = None
+    favourite_products: Text = None
+    cross_sell: Text = None
 
 
 class FeedbackFigure(_Out):

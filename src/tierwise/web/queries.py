@@ -30,7 +30,7 @@ import pandas as pd
 from ..config import PYRAMID_TIERS
 from ..i18n.render import NAMES_TABLE, add_words_to_rows, table_words
 from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES, WAKE_UP_STATES
-from ..runview import RunView, Scope
+from ..runview import ITEM_COLUMNS, RunView, Scope
 from ..tiering.policies import TIER_NAMES
 from .access import Viewer
 from .errors import NotFound
@@ -338,16 +338,19 @@ def with_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
                  rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` (each with a ``customer_id``) with every sales list's columns from the read
     model: ``purchase_likelihood``, ``next_purchase_expected``, ``rfm_class_cn``,
-    ``problem_group`` (codes; the page names them)."""
+    ``problem_group`` (codes; the page names them), and what to talk about from the order
+    lines: ``favourite_products`` and ``cross_sell`` (NULL without lines)."""
     if not rows:
         return rows
-    outlook = RunView(con, run.run_id, scope_of(viewer)).outlook(
-        [str(r["customer_id"]) for r in rows]).set_index("customer_id")
+    view = RunView(con, run.run_id, scope_of(viewer))
+    ids = [str(r["customer_id"]) for r in rows]
+    outlook = view.outlook(ids).set_index("customer_id").join(
+        view.items(ids).set_index("customer_id"))
     for row in rows:
         key = str(row["customer_id"])
         found = outlook.loc[key] if key in outlook.index else None
         for column in ("purchase_likelihood", "next_purchase_expected", "rfm_class_cn",
-                       "problem_group"):
+                       "problem_group", *ITEM_COLUMNS):
             value = clean(found[column]) if found is not None else None
             row[column] = value.date() if isinstance(value, dt.datetime) else value
     return rows
