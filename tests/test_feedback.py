@@ -122,13 +122,18 @@ def small_store(tmp_path: Path) -> Store:
     for i, (key, day, shop) in enumerate(orders):
         con.execute("INSERT INTO orders (order_id, customer_key, ordered_at, amount, store, "
                     "is_refund) VALUES (?, ?, ?, 100, ?, FALSE)", [f"o{i}", key, day, shop])
-    answers = [(1, "2026-10-02", 5, "csat.csv"), (1, "2026-10-10", 3, "csat.csv"),
-               (2, "2026-09-03", 4, "csat.csv"), (4, "2024-01-05", 1, "csat.csv"),
-               (1, "2026-10-11", 10, "nps.csv"), (3, "2026-08-02", 8, "nps.csv"),
-               (3, "2026-08-03", 2, "nps.csv")]
-    for i, (key, day, score, source) in enumerate(answers):
-        con.execute("INSERT INTO surveys VALUES (?, ?, ?, ?, NULL, ?, ?)",
-                    [key, f"c{key}", day, score, source, i + 2])
+    # (customer, day, score, source, taste, service, setting): aspects where asked
+    answers = [(1, "2026-10-02", 5, "csat.csv", 5, 4, None),
+               (1, "2026-10-10", 3, "csat.csv", 4, 2, None),
+               (2, "2026-09-03", 4, "csat.csv", None, 3, 5),
+               (4, "2024-01-05", 1, "csat.csv", 1, 1, 1),
+               (1, "2026-10-11", 10, "nps.csv", None, None, None),
+               (3, "2026-08-02", 8, "nps.csv", None, 1, None),
+               (3, "2026-08-03", 2, "nps.csv", None, None, None)]
+    for i, (key, day, score, source, *aspects) in enumerate(answers):
+        con.execute("INSERT INTO surveys (customer_key, customer_id, answered_at, score, "
+                    "source, line, taste, service, setting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [key, f"c{key}", day, score, source, i + 2, *aspects])
     yield store
     store.close()
 
@@ -157,6 +162,12 @@ def test_satisfaction_by_hand(small_store: Store) -> None:
     # main store: the store of most purchase days (customer 1: A twice, B once)
     assert rows.loc[("store", "A")]["customers"] == 3  # customers 1, 3 and 4
     assert rows.loc[("account_manager", "王")]["respondents"] == 2
+    # aspect means over the answers that carry them (customer 4's 2024 answer is outside)
+    assert (everyone["taste"], everyone["service"], everyone["setting"]) == pytest.approx(
+        (4.5, 2.5, 5.0))  # taste 5, 4; service 4, 2, 3, 1; setting 5
+    assert (key["taste"], key["service"]) == pytest.approx((4.5, 3.0))
+    assert pd.isna(major["taste"]) and major["service"] == pytest.approx(1.0)
+    assert rows.loc[("store", "B")]["service"] == pytest.approx(3.0)  # customer 2
     forced = satisfaction_table(small_store.con, AS_OF, CUSTOMERS, scale="csat")
     assert forced.loc[forced["by"] == "all", "nps_answers"].item() == 0
 
@@ -168,9 +179,36 @@ def test_satisfaction_trend_by_month(small_store: Store) -> None:
     assert everyone.loc["2026-10", "csat"] == pytest.approx(4.0)
     assert everyone.loc["2026-10", "nps"] == pytest.approx(100.0)
     assert everyone.loc["2026-08", "nps"] == pytest.approx(-50.0)  # 8 passive, 2 detractor
+    assert everyone.loc["2026-10", "service"] == pytest.approx(3.0)  # 4 and 2
+    assert pd.isna(everyone.loc["2026-08", "taste"])
 
 
 # -- intake ---------------------------------------------------------------------------------------
+def test_survey_aspect_columns_are_read_and_checked_like_the_score(tmp_path: Path) -> None:
+    text = ("会员卡号,调查日期,满意度,口味,服务,环境,评价\n"
+            "8801,2026-10-01,4,5,2,4,上菜慢\n"
+            "8802,2026-10-02,5,,,,\n"
+            "8803,2026-10-03,3,4,7,3,\n"
+            "8804,2026-10-04,4,好,3,3,\n"
+            "8805,2026-10-05,2,3,1,0,太吵\n")
+    (tmp_path / "问卷.csv").write_text(text, encoding="utf-8")
+    result = read_source(SourceConfig(path=Path("问卷.csv")), kind="survey",
+                         intake=IntakeConfig(), timezone="Asia/Shanghai", as_of=AS_OF,
+                         base_dir=tmp_path, rejects_dir=tmp_path / "rejects")
+    report = result.report
+    assert (report.rows_in, report.accepted, report.rejected) == (5, 2, 3)
+    assert report.columns["口味"] == "taste" and report.columns["环境"] == "setting"
+    frame = result.frame
+    assert frame[["taste", "service", "setting"]].iloc[0].tolist() == [5.0, 2.0, 4.0]
+    assert frame[["taste", "service", "setting"]].iloc[1].isna().all()  # not asked: empty
+    rejects = pd.read_csv(report.rejects_file, dtype=str, encoding="utf-8-sig")
+    reasons = dict(zip(rejects["line"].astype(int), rejects["reason"], strict=True))
+    assert sorted(reasons) == [4, 5, 6]
+    assert "服务" in reasons[4] and "1-5" in reasons[4]
+    assert "口味" in reasons[5] and "not a number" in reasons[5]
+    assert "环境" in reasons[6] and "1-5" in reasons[6]
+
+
 def test_feedback_intake_accepts_or_rejects_every_row_with_line_and_reason(tmp_path: Path) -> None:
     text = ("会员卡号,投诉日期,渠道,类别,投诉内容,是否解决\r\n"
             "8801,2026-10-01,电话,上菜速度,上菜太慢,否\r\n"

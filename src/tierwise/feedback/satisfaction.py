@@ -10,6 +10,8 @@ date, over the last ``[feedback] window_days`` days (the *window*):
 * **NPS** = (promoters 9-10 - detractors 0-6) / NPS answers x 100, in points (-100 .. 100);
 * **response rate** = customers who bought in the window and answered in it / customers who
   bought in the window;
+* an **aspect** score (taste, service, setting: 1-5, optional columns of the survey) is
+  averaged over the answers that carry it, whatever the scale of the overall score;
 * a customer's **store** is the store of most of their purchase days (as in
   :mod:`tierwise.lifecycle.retention`); tier, segment and account manager are the run's.
 
@@ -26,9 +28,13 @@ import pandas as pd
 
 #: The groupings of the satisfaction table, in the order they are shown.
 SATISFACTION_BY: tuple[str, ...] = ("all", "tier", "segment", "store", "account_manager")
+#: The aspect scores (1-5) an answer may carry beside its overall score; a group's mean of each.
+ASPECTS: tuple[str, ...] = ("taste", "service", "setting")
 SATISFACTION_COLUMNS = ["by", "group", "customers", "buyers", "respondents", "response_rate",
-                        "answers", "csat_answers", "csat", "satisfied", "nps_answers", "nps"]
-TREND_COLUMNS = ["month", "by", "group", "answers", "csat", "satisfied", "nps_answers", "nps"]
+                        "answers", "csat_answers", "csat", "satisfied", "nps_answers", "nps",
+                        *ASPECTS]
+TREND_COLUMNS = ["month", "by", "group", "answers", "csat", "satisfied", "nps_answers", "nps",
+                 *ASPECTS]
 
 #: The store of most of each customer's purchase days up to the as-of date (ties: first name).
 MAIN_STORE_SQL = """
@@ -39,7 +45,7 @@ MAIN_STORE_SQL = """
 
 _ANSWERS = """
     answers AS (
-        SELECT customer_key, answered_at, score,
+        SELECT customer_key, answered_at, score, taste, service, setting,
                CASE WHEN ? <> 'auto' THEN ?
                     WHEN max(score) OVER (PARTITION BY source) > 5 THEN 'nps'
                     ELSE 'csat' END AS scale
@@ -52,7 +58,8 @@ _SCORES = """
         AS satisfied,
     count(*) FILTER (WHERE a.scale = 'nps') AS nps_answers,
     100.0 * avg(CASE WHEN a.score >= 9 THEN 1.0 WHEN a.score <= 6 THEN -1.0 ELSE 0.0 END)
-        FILTER (WHERE a.scale = 'nps') AS nps"""
+        FILTER (WHERE a.scale = 'nps') AS nps,
+    avg(a.taste) AS taste, avg(a.service) AS service, avg(a.setting) AS setting"""
 
 
 def _people(con: duckdb.DuckDBPyConnection, customers: pd.DataFrame) -> None:
@@ -91,8 +98,9 @@ def satisfaction_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, customers
         :data:`SATISFACTION_COLUMNS`: ``by`` (:data:`SATISFACTION_BY`), ``group`` (a tier code,
         segment, store or manager; ``all``), ``customers``, ``buyers`` (bought in the window),
         ``respondents`` (answered in the window), ``response_rate``, ``answers``,
-        ``csat_answers``, ``csat``, ``satisfied``, ``nps_answers``, ``nps``; a group without
-        answers of a scale has that scale's figures empty.
+        ``csat_answers``, ``csat``, ``satisfied``, ``nps_answers``, ``nps``, and the mean
+        ``taste``, ``service``, ``setting`` (:data:`ASPECTS`); a group without answers of a
+        scale (or of an aspect) has those figures empty.
     """
     start = as_of - dt.timedelta(days=window_days - 1)
     _people(con, customers)
@@ -123,7 +131,8 @@ def satisfaction_table(con: duckdb.DuckDBPyConnection, as_of: dt.date, customers
             SELECT c."by", c."group", c.customers, c.buyers, c.respondents,
                    CASE WHEN c.buyers > 0 THEN c.buyers_answered / c.buyers END AS response_rate,
                    coalesce(s.answers, 0) AS answers, coalesce(s.csat_answers, 0) AS csat_answers,
-                   s.csat, s.satisfied, coalesce(s.nps_answers, 0) AS nps_answers, s.nps
+                   s.csat, s.satisfied, coalesce(s.nps_answers, 0) AS nps_answers, s.nps,
+                   s.taste, s.service, s.setting
             FROM counts c LEFT JOIN scores s USING ("by", "group")""",
             [scale, scale, as_of, as_of, start, as_of, start, start]).df()
     finally:
@@ -161,5 +170,5 @@ def satisfaction_trend(con: duckdb.DuckDBPyConnection, as_of: dt.date, customers
     return out[TREND_COLUMNS]
 
 
-__all__ = ["MAIN_STORE_SQL", "SATISFACTION_BY", "SATISFACTION_COLUMNS", "TREND_COLUMNS",
+__all__ = ["ASPECTS", "MAIN_STORE_SQL", "SATISFACTION_BY", "SATISFACTION_COLUMNS", "TREND_COLUMNS",
            "satisfaction_table", "satisfaction_trend"]

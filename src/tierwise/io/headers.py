@@ -73,6 +73,10 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
                     "answer_date", "survey_date", "date"),
     "score": ("满意度", "评分", "满意度评分", "得分", "score", "csat", "nps", "rating"),
     "comment": ("评价", "意见", "评语", "comment", "comments", "feedback"),
+    # optional aspect scores of a survey answer (1-5), e.g. a restaurant's questionnaire
+    "taste": ("口味", "菜品口味", "口味评分", "taste", "food"),
+    "service": ("服务", "服务质量", "服务评分", "service"),
+    "setting": ("环境", "用餐环境", "环境评分", "setting", "ambience", "atmosphere"),
     # leads (docs/prospects.md): a lead's id is the id it buys under once it converts
     "captured_at": ("获取日期", "线索日期", "录入日期", "创建日期", "创建时间", "captured_at",
                     "lead_date", "created", "created_at", "date"),
@@ -102,8 +106,10 @@ BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
                   "cost_type", "type", "category"),
 }
 
+#: Optional aspect scores (1-5) a survey answer may carry beside its overall score.
+SURVEY_ASPECTS = ("taste", "service", "setting")
 #: Canonical columns of the optional survey input (CSAT 1-5 or NPS 0-10 scores).
-SURVEY_COLUMNS = ("customer_id", "answered_at", "score", "comment")
+SURVEY_COLUMNS = ("customer_id", "answered_at", "score", "comment", *SURVEY_ASPECTS)
 #: Canonical columns of the optional feedback input (complaints and comments).
 FEEDBACK_COLUMNS = ("customer_id", "received_at", "channel", "category", "text", "resolved")
 #: Canonical columns of the optional contracts input (docs/contracts.md).

@@ -24,7 +24,7 @@ from ..errors import DataContractError
 from .contracts import RowChecks, summarise_bad_rows
 from .contract_rows import contract_rows, cost_rows
 from .databases import read_database, source_label
-from .headers import HeaderMap, map_headers, missing_message, raise_problems
+from .headers import SURVEY_ASPECTS, HeaderMap, map_headers, missing_message, raise_problems
 from .lines import (
     cancel_prefixed,
     check_lines,
@@ -60,6 +60,9 @@ CUSTOMER_TEXT = tuple(c for c in CANONICAL_CUSTOMER_COLUMNS
 #: Valid survey scores: CSAT 1-5 and NPS 0-10 both fit (``intake`` is shared by every input).
 SCORE_RANGE = (0.0, 10.0, "a score is CSAT 1-5 or NPS 0-10: fix the value or remove the row")
 #: A lead's fit is a 1-5 rating; its engagement a count of touches (calls, visits, replies ...).
+#: An aspect score (taste, service, setting) is a 1-5 rating.
+ASPECT_RANGE = (1.0, 5.0, "an aspect score (taste, service, setting) is 1-5: fix the value or "
+                "leave the cell empty")
 FIT_RANGE = (1.0, 5.0, "fit is a 1-5 rating: fix the value or leave the cell empty")
 ENGAGEMENT_RANGE = (0.0, 1e6, "engagement counts touches (0 or more): fix the value or leave "
                               "the cell empty")
@@ -364,13 +367,16 @@ def _customers(r: _Rows) -> pd.DataFrame:
 
 
 def _survey(r: _Rows) -> pd.DataFrame:
-    """Survey answers: who, when (a date, checked against as_of), score, comment."""
+    """Survey answers: who, when (a date, checked against as_of), score, comment and the
+    optional aspect scores (taste, service, setting: 1-5, empty when not asked)."""
     ids = r.customer_ids()
     parsed = r.date("answered_at", required=True)
     score = r.amount("score", required=True, within=SCORE_RANGE)
+    aspects = {name: r.amount(name, required=False, within=ASPECT_RANGE)
+               for name in SURVEY_ASPECTS}
     return pd.DataFrame({"customer_id": to_series(ids, r.frame.index, empty_as_na=False),
                          "answered_at": _dates(parsed, r), "score": score,
-                         "comment": r.text("comment")}, index=r.frame.index)
+                         "comment": r.text("comment"), **aspects}, index=r.frame.index)
 
 
 def _leads(r: _Rows) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from ..feedback.satisfaction import ASPECTS
 from ..i18n import LANGUAGES, MESSAGES, name_of, t
 from ..runview import RunView
 from .structure import Figure, Section, Table
@@ -25,6 +26,12 @@ OPEN_SHOWN = ["customer_id", "name", "tier", "store", "account_manager", "receiv
               "open_days", "channel", "category", "text"]
 KEYWORDS_SHOWN = ["grouping", "group_name", "keyword", "comments", "share", "complaints",
                   "open_complaints", "example"]
+
+
+def _aspects(frame: pd.DataFrame, shown: list[str]) -> list[str]:
+    """``shown`` plus the aspect scores (taste, service, setting) some answer carries; runs
+    stored before aspects were read have none."""
+    return shown + [a for a in ASPECTS if a in frame and frame[a].notna().any()]
 
 
 def _names(c: Any, by: str, group: Any) -> Any:
@@ -65,10 +72,10 @@ def feedback_section(c: Any) -> Section:
                 if row[key] is not None and row[key] == row[key]:
                     s.figures.append(Figure(key, c.t(f"fig.{key}"), float(row[key]), fmt))
         s.tables.append(c.make("satisfaction", "feedback.satisfaction",
-                               _grouped(c, sat)[SATISFACTION_SHOWN]))
+                               _grouped(c, sat)[_aspects(sat, SATISFACTION_SHOWN)]))
     if "satisfaction_trend" in tables:
         trend = _grouped(c, tables["satisfaction_trend"])
-        s.tables.append(c.make("trend", "feedback.trend", trend[TREND_SHOWN]))
+        s.tables.append(c.make("trend", "feedback.trend", trend[_aspects(trend, TREND_SHOWN)]))
     if "open_complaints" in tables:
         open_ = tables["open_complaints"]
         s.figures.append(Figure("open_complaints", c.t("fig.open_complaints"), len(open_),

@@ -46,6 +46,7 @@ FORMATS: dict[str, str] = {
     "gap_to_next": "number", "reached": "percent",
     "buyers": "integer", "respondents": "integer", "response_rate": "percent",
     "answers": "integer", "csat_answers": "integer", "csat": "number", "satisfied": "percent",
+    "taste": "number", "service": "number", "setting": "number",
     "nps_answers": "integer", "nps": "number", "items": "integer", "complaints": "integer",
     "open_complaints": "integer", "open_days": "integer", "comments": "integer",
     "days_left": "integer", "ended": "integer", "renewed": "integer", "ended_value": "currency",

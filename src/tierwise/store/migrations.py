@@ -453,4 +453,11 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE snapshot_customers ADD COLUMN distinct_categories BIGINT;
         ALTER TABLE snapshot_customers ADD COLUMN distinct_channels BIGINT;
     """),
+    # survey aspect scores (docs/feedback.md): taste, service and setting of an answer, 1-5,
+    # empty when the questionnaire did not ask them
+    ("0115_survey_aspects", """
+        ALTER TABLE surveys ADD COLUMN taste DOUBLE;
+        ALTER TABLE surveys ADD COLUMN service DOUBLE;
+        ALTER TABLE surveys ADD COLUMN setting DOUBLE;
+    """),
 ]

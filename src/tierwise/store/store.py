@@ -34,6 +34,7 @@ from .lines import (
     top_products,
     write_orders,
 )
+from ..io.headers import SURVEY_ASPECTS
 from ..i18n.render import NAMES_TABLE, add_words, strip_table_words, strip_words, table_words
 from .migrations import MIGRATIONS
 
@@ -229,7 +230,8 @@ class Store:
         ----------
         frame
             Accepted survey rows (``customer_id``, ``answered_at``, ``score``, ``comment``,
-            ``_line``), as :func:`tierwise.io.read_source` returns them with ``kind="survey"``.
+            ``_line``; optional aspect scores ``taste``, ``service``, ``setting``), as
+            :func:`tierwise.io.read_source` returns them with ``kind="survey"``.
             Every ``customer_id`` must already be a stored customer (intake rejects the others).
         source
             The source label (file or URL) the rows came from.
@@ -244,7 +246,9 @@ class Store:
             "answered_at": frame["answered_at"],
             "score": pd.to_numeric(frame["score"]),
             "comment": frame.get("comment"),
-            "line": frame["_line"] if "_line" in frame else range(1, len(frame) + 1)})
+            "line": frame["_line"] if "_line" in frame else range(1, len(frame) + 1),
+            **{a: pd.to_numeric(frame[a]) if a in frame else float("nan")
+               for a in SURVEY_ASPECTS}})
         con = self.con
         con.register("incoming_surveys", incoming)
         try:
@@ -261,10 +265,12 @@ class Store:
             before = _scalar(con, "SELECT count(*) FROM surveys WHERE source = ?", [source])
             con.execute("DELETE FROM surveys WHERE source = ?", [source])
             con.execute("""
-                INSERT INTO surveys
-                SELECT c.customer_key, i.customer_id, CAST(i.answered_at AS DATE),
-                       CAST(i.score AS DOUBLE), CAST(i.comment AS VARCHAR), ?,
-                       CAST(i.line AS BIGINT)
+                INSERT INTO surveys BY NAME
+                SELECT c.customer_key, i.customer_id, CAST(i.answered_at AS DATE) AS answered_at,
+                       CAST(i.score AS DOUBLE) AS score, CAST(i.comment AS VARCHAR) AS comment,
+                       ? AS source, CAST(i.line AS BIGINT) AS line,
+                       CAST(i.taste AS DOUBLE) AS taste, CAST(i.service AS DOUBLE) AS service,
+                       CAST(i.setting AS DOUBLE) AS setting
                 FROM incoming_surveys i JOIN customers c USING (customer_id)
             """, [source])
         finally:
