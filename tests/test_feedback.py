@@ -324,6 +324,14 @@ def test_the_planted_story_is_found(demo: Path, manifest: dict) -> None:
         recent = satisfaction_table(store.con, info["as_of"], snap, window_days=90)
     stores = recent[(recent["by"] == "store") & (recent["csat_answers"] >= 5)].set_index("group")
     assert stores["csat"].idxmin() == store_name
+    # and of its aspects service (服务) is the one that falls: the lowest of the stores, and
+    # at the store well under taste and setting (slow food, not bad food)
+    aspect = manifest["survey_planted_aspect"][0]
+    assert aspect == "service" and stores["service"].idxmin() == store_name
+    planted = stores.loc[store_name]
+    assert planted["service"] <= min(planted["taste"], planted["setting"]) - 0.5
+    others = stores.drop(index=store_name)
+    assert ((others["service"] - others["taste"]).abs() < 0.5).all()
     assert tables["satisfaction"].loc[0, "by"] == "all"
 
 
@@ -385,6 +393,11 @@ def test_the_command_shows_the_section_in_both_languages(demo: Path) -> None:
     assert [t["key"] for t in data["tables"]] == ["counts"]
     assert [c["header"] for c in data["tables"][0]["columns"]] == [
         "Category", "Tier", "Items", "Complaints", "Open"]
+    aspects = run_cli("feedback", "--lang", "en", "--show", "satisfaction", "--json", cwd=demo)
+    assert aspects.code == 0, aspects.stderr
+    headers = [c["header"] for c in aspects.json()["tables"][0]["columns"]]
+    assert headers[-3:] == ["Taste", "Service", "Setting"]
+    assert "口味" in zh.stdout and "环境" in zh.stdout
     bad = run_cli("feedback", "--show", "everything", cwd=demo)
     assert bad.code != 0 and "use one of: satisfaction, trend" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -402,6 +415,7 @@ def test_the_report_has_the_section_in_both_languages(demo: Path, tmp_path: Path
             assert done.code == 0, done.stderr
         page = (tmp_path / f"r-{lang}.html").read_text(encoding="utf-8")
         assert title in page and header in page and "上菜慢" in page
+        assert {"zh": "口味", "en": "Taste"}[lang] in page
         book = load_workbook(tmp_path / f"r-{lang}.xlsx")
         assert title in book.sheetnames
         cells = [c for row in book[title].iter_rows(values_only=True) for c in row if c]
@@ -434,6 +448,7 @@ def test_the_web_page_and_its_json_twin(demo: Path, tmp_path: Path) -> None:
         assert 'id="nav-feedback"' in zh
         en = admin.get("/feedback?lang=en").text
         assert "Open complaints (key and major customers, oldest first)" in en
+        assert "Service" in en and "Setting" in en  # the aspect columns
         # an account manager sees only their customers' open complaints, no business-wide table
         manager = client(app, "sunli").get("/api/feedback").json()
         assert [t["key"] for t in manager["tables"]] == ["open"]

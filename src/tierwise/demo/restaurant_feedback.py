@@ -4,15 +4,17 @@ Drawn from their own seeded generator (``seed + 3041``: 1009 feeds the loyalty d
 member and visit files, so those stay byte-identical. Both files look like the other exports
 (GBK, Chinese headers, CRLF):
 
-* ``survey.csv`` (会员卡号, 调查日期, 满意度, 评价): CSAT 1-5 answers of about a third of the
-  members who visited in the last year, on or just after a visit;
+* ``survey.csv`` (会员卡号, 调查日期, 满意度, 评价, 口味, 服务, 环境): CSAT 1-5 answers of about a
+  third of the members who visited in the last year, on or just after a visit, with aspect
+  scores drawn afterwards from their own generator (``seed + 3049``);
 * ``feedback.csv`` (会员卡号, 反馈日期, 渠道, 类别, 反馈内容, 是否解决): complaints and comments of
   about one member in ten, in seven categories, most older complaints resolved.
 
 The planted story: the most valuable recent members whose main store is 上海徐家汇店 complain in
 the last 60 days that the food comes slowly (category 上菜速度, texts about 上菜慢, none
 resolved), they score 1-2 in the survey, and that store's other survey scores drop in the last
-90 days. The manifest names them
+90 days, where the service aspect scores 1-2 while taste and setting score as at the other
+stores (elsewhere each aspect follows the answer's score). The manifest names them
 (``feedback_planted_customers``), the store and the keyword (``上菜``), and the lines of the
 messy rows each file carries (an unknown member, an empty text, a resolved value that is not
 yes/no; a score of 11).
@@ -29,6 +31,9 @@ import pandas as pd
 from . import _names as N
 
 SURVEY_HEADERS = ["会员卡号", "调查日期", "满意度", "评价"]
+#: Aspect scores (1-5) each answer carries after 评价: taste, service, setting.
+ASPECT_HEADERS = ["口味", "服务", "环境"]
+PLANTED_ASPECT = "service"
 FEEDBACK_HEADERS = ["会员卡号", "反馈日期", "渠道", "类别", "反馈内容", "是否解决"]
 PLANTED_STORE = "上海徐家汇店"
 PLANTED_CATEGORY = "上菜速度"
@@ -101,6 +106,27 @@ def _survey(rng: np.random.Generator, visits: pd.DataFrame, members: pd.DataFram
     return _with_messy(frame, messy, "调查日期")
 
 
+def _with_aspects(rng: np.random.Generator, survey: pd.DataFrame, members: pd.DataFrame,
+                  start: date, ndays: int) -> pd.DataFrame:
+    """口味, 服务 and 环境 beside each answer's score: mostly the score, a point off in three
+    answers of ten; but at the planted store in the last 90 days service scores 1 or 2 (the
+    food comes slowly) while taste and setting score as anywhere else.
+    ``rng`` is the aspects' own generator, so the other columns stay as they were."""
+    n = len(survey)
+    score = pd.to_numeric(survey["满意度"]).clip(1, 5).to_numpy()
+    store = survey["会员卡号"].map(members.set_index("id")["store"]).to_numpy()
+    day = np.array([(date.fromisoformat(d) - start).days for d in survey["调查日期"]])
+    low = (store == PLANTED_STORE) & (day >= ndays - 90)
+    taste, service, setting = (np.clip(score + rng.choice([-1, 0, 1], n, p=[0.15, 0.7, 0.15]),
+                                       1, 5) for _ in range(3))
+    # the planted store: food and room as good as anywhere, service slow
+    taste = np.where(low, rng.choice(5, n, p=CSAT_P) + 1, taste)
+    setting = np.where(low, rng.choice(5, n, p=CSAT_P) + 1, setting)
+    service = np.where(low, rng.choice([1, 2], n, p=[0.6, 0.4]), service)
+    return survey.assign(**{h: v.astype(int).astype(str) for h, v in
+                            zip(ASPECT_HEADERS, (taste, service, setting), strict=True)})
+
+
 def _feedback(rng: np.random.Generator, members: pd.DataFrame, planted: pd.DataFrame,
               start: date, ndays: int) -> tuple[pd.DataFrame, list[int]]:
     cats = list(TEXTS)
@@ -154,14 +180,16 @@ def write_restaurant_feedback(out: Path, *, visits: pd.DataFrame, ids: np.ndarra
     planted = _planted(members, ndays)
     survey, survey_messy = _survey(rng, visits, members, planted, start, ndays)
     feedback, feedback_messy = _feedback(rng, members, planted, start, ndays)
+    survey = _with_aspects(np.random.default_rng(seed + 3049), survey, members, start, ndays)
     for name, frame in (("survey.csv", survey), ("feedback.csv", feedback)):
         frame.to_csv(out / name, index=False, encoding="gbk", lineterminator="\r\n")
     return {"feedback_planted_customers": sorted(planted["id"].tolist()),
             "feedback_planted_store": [PLANTED_STORE],
             "feedback_planted_category": [PLANTED_CATEGORY],
             "feedback_planted_keyword": [PLANTED_KEYWORD],
+            "survey_planted_aspect": [PLANTED_ASPECT],
             "survey_messy_lines": survey_messy, "feedback_messy_lines": feedback_messy}
 
 
-__all__ = ["FEEDBACK_HEADERS", "PLANTED_KEYWORD", "PLANTED_STORE", "SURVEY_HEADERS",
-           "write_restaurant_feedback"]
+__all__ = ["ASPECT_HEADERS", "FEEDBACK_HEADERS", "PLANTED_KEYWORD", "PLANTED_STORE",
+           "SURVEY_HEADERS", "write_restaurant_feedback"]
