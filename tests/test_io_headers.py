@@ -38,7 +38,8 @@ def test_every_builtin_alias_maps_to_its_canonical_name():
         kind = "orders" if canonical in ("ordered_at", "amount", "order_id", "store", "channel",
                                          "cost", "margin", "status", "agent", *LINE_COLUMNS) \
             else "customers"
-        kind = "survey" if canonical in ("answered_at", "score", "comment") else kind
+        kind = "survey" if canonical in ("answered_at", "score", "comment", "taste", "service",
+                                         "setting") else kind
         kind = "leads" if canonical in ("captured_at", "lead_source", "fit", "engagement") \
             else kind
         kind = "feedback" if canonical in ("received_at", "text", "resolved") else kind

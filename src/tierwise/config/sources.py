@@ -65,7 +65,8 @@ class SourcesConfig(_Section):
         None, description="customers: customer_id and attributes (name, account_manager ...)")
     survey: SourceConfig | None = Field(
         None, description="optional survey answers: customer_id, answered_at, score (CSAT 1-5 "
-                          "or NPS 0-10), comment; read with the same [intake] rules as orders")
+                          "or NPS 0-10), comment, aspect scores taste, service, setting (1-5); "
+                          "read with the same [intake] rules as orders")
     leads: SourceConfig | None = Field(
         None, description="optional leads (prospects without purchases): customer_id, "
                           "captured_at, and lead_source, fit (1-5), engagement, size, industry "
