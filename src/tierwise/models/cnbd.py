@@ -206,27 +206,12 @@ class _RhythmModel(FittedModelMixin):
         With ``k`` fixed, ``litt`` is optional: it adds only a constant to the log-likelihood,
         which is NaN without it (the parameters are the same).
         """
-        x, rec, T = purchase_summary(summary, self.label)
-        ks = self._ks()
-        if ks == (1,):
-            litt_sum = 0.0
-        elif len(ks) == 1 and "litt" not in summary.columns:
-            # a fixed k: litt only adds a constant to the log-likelihood, the fit needs none
-            litt_sum = float("nan")
-        else:
-            litt_sum = self._litt_sum(summary, x)
-        div = time_divisor(self.time_unit)
-        scale = T.max()
-        comp = compress(x, rec, T)
-        cols = (comp.columns[0], comp.columns[1] / scale, comp.columns[2] / scale)
-        unit_scale = scale / div
-        sum_x = float(np.sum(x))
+        x, ks, comp, cols, unit_scale, k_term = self._inputs(summary)
         best, by_k, x0, falls = None, {}, np.zeros(4), 0
         for k in ks:
             fit, hist = self._fit_k(comp, cols, k, x0)
             ll_rest, _ = _ll_grad(np.exp(fit.log_params), hist)
-            ll = (ll_rest - k * sum_x * np.log(unit_scale)
-                  + (k - 1) * (litt_sum - sum_x * np.log(div)) - sum_x * math.lgamma(k))
+            ll = ll_rest + k_term(k)
             by_k[k] = float(ll)
             if best is None or ll > best[0]:
                 best, falls = (ll, k, fit), 0
@@ -246,6 +231,33 @@ class _RhythmModel(FittedModelMixin):
         self.k_ = int(k)
         self.log_likelihood_by_k_ = by_k
         return self
+
+    def _inputs(self, summary: pd.DataFrame) -> tuple:
+        """What every rhythm fit starts from: ``x``, the k to try, the compressed histories with
+        their columns in units of the longest ``T``, that scale in the model's time unit, and
+        ``k_term(k)``, the part of the log-likelihood outside the compressed sum (the Erlang
+        constant, the ``litt`` term and the change of time unit)."""
+        x, rec, T = purchase_summary(summary, self.label)
+        ks = self._ks()
+        if ks == (1,):
+            litt_sum = 0.0
+        elif len(ks) == 1 and "litt" not in summary.columns:
+            # a fixed k: litt only adds a constant to the log-likelihood, the fit needs none
+            litt_sum = float("nan")
+        else:
+            litt_sum = self._litt_sum(summary, x)
+        div = time_divisor(self.time_unit)
+        scale = T.max()
+        comp = compress(x, rec, T)
+        cols = (comp.columns[0], comp.columns[1] / scale, comp.columns[2] / scale)
+        unit_scale = scale / div
+        sum_x = float(np.sum(x))
+
+        def k_term(k: int) -> float:
+            return (-k * sum_x * np.log(unit_scale)
+                    + (k - 1) * (litt_sum - sum_x * np.log(div)) - sum_x * math.lgamma(k))
+
+        return x, ks, comp, cols, unit_scale, k_term
 
     def _ks(self) -> tuple[int, ...]:
         if self.k is not None:

@@ -68,10 +68,8 @@ from scipy.special import betainc, digamma, expit, gammaln
 
 from tierwise.errors import FitError
 from tierwise.models._summary import (
-    compress,
     dot,
     fit_compressed,
-    purchase_summary,
     record_fit,
     time_divisor,
 )
@@ -308,27 +306,13 @@ class ParetoCNBD(_RhythmModel):
 
     def fit(self, summary: pd.DataFrame):
         """Fit on ``frequency``, ``recency``, ``T`` (days) and, to choose ``k > 1``, ``litt``."""
-        x, rec, T = purchase_summary(summary, self.label)
-        ks = self._ks()
-        if ks == (1,):
-            litt_sum = 0.0
-        elif len(ks) == 1 and "litt" not in summary.columns:
-            litt_sum = float("nan")
-        else:
-            litt_sum = self._litt_sum(summary, x)
-        div = time_divisor(self.time_unit)
-        scale = T.max()
-        comp = compress(x, rec, T)
-        cols = (comp.columns[0], comp.columns[1] / scale, comp.columns[2] / scale)
-        unit_scale = scale / div
-        sum_x = float(np.sum(x))
+        x, ks, comp, cols, unit_scale, k_term = self._inputs(summary)
         n_par = 5 if self.trial else 4
         best, by_k, x0, falls = None, {}, np.zeros(n_par), 0
         for k in ks:
             fit, hist = self._fit_one(comp, cols, k, x0)
             ll_rest, _ = _ll_grad(_theta_from(fit.log_params, self.trial)[0], hist, self.trial)
-            ll = (ll_rest - k * sum_x * np.log(unit_scale)
-                  + (k - 1) * (litt_sum - sum_x * np.log(div)) - sum_x * math.lgamma(k))
+            ll = ll_rest + k_term(k)
             by_k[k] = float(ll)
             if best is None or ll > best[0]:
                 best, falls = (ll, k, fit), 0
