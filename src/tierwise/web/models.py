@@ -820,6 +820,8 @@ class TargetRow(_Out):
                                                           "horizon), from the campaign's run")
     next_purchase_expected: dt.date | None = Field(
         None, description="last purchase + the customer's own expected gap")
+    message: Text = Field(None, description="the campaign's message text merged for this "
+                                            "target (campaigns with a message only)")
 
 
 class TargetsOut(_Out):
