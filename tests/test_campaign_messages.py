@@ -3,6 +3,7 @@ and ``tierwise campaign create --message`` / ``export`` end to end on the restau
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -200,3 +201,37 @@ def test_long_messages_and_playbook_messages_on_the_demo(restaurant: Path) -> No
     for row in exported.itertuples():
         assert row.message == by_segment[segment[row.customer_id]]
 
+
+
+@pytest.mark.slow
+def test_web_target_list_carries_the_message(restaurant: Path) -> None:
+    pytest.importorskip("fastapi")
+    from _web_store import PASSWORD, client
+    from tierwise import load_config
+    from tierwise.web import create_app
+    from tierwise.web.accounts import add_user
+
+    made = campaign_cli("campaign", "create", "--min-days-since-last", "40", "--face-value", "30",
+                        "--cooldown-days", "0", "--message", "{name|会员}您好，{city}店送您{face_value}元券",
+                        "--json", cwd=restaurant)
+    assert made.returncode == 0, made.stderr
+    c = json.loads(made.stdout)
+    cfg = load_config(restaurant / "tierwise.toml")
+    with Store(cfg.store_path) as store:
+        add_user(store, "msgadmin", "admin", PASSWORD)
+        control = set(store.con.execute(
+            "SELECT customer_id FROM campaign_members WHERE campaign_id = ? AND \"group\" = "
+            "'control'", [c["campaign_id"]]).df()["customer_id"])
+        snap = store.snapshot(c["run_id"])
+    city = dict(zip(snap["customer_id"].astype(str), snap["city"].fillna(""), strict=True))
+    browser = client(create_app(cfg), "msgadmin")
+    with browser:
+        answer = browser.get(f"/campaigns/{c['campaign_id']}/targets.csv")
+        api = browser.get(f"/api/campaigns/{c['campaign_id']}/targets")
+    assert answer.status_code == 200, answer.text
+    rows = pd.read_csv(io.StringIO(answer.content.decode("utf-8-sig")), dtype=str)
+    assert len(rows) == c["n_target"] and not control & set(rows["customer_id"])
+    for row in rows.itertuples():
+        assert row.message.endswith(f"您好，{city[row.customer_id]}店送您30元券")  # no city: ""
+    assert api.status_code == 200, api.text
+    assert [i["message"] for i in api.json()["items"]] == list(rows["message"])
