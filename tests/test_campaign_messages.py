@@ -228,6 +228,13 @@ def test_web_target_list_carries_the_message(restaurant: Path) -> None:
     with browser:
         answer = browser.get(f"/campaigns/{c['campaign_id']}/targets.csv")
         api = browser.get(f"/api/campaigns/{c['campaign_id']}/targets")
+        bad = browser.post("/api/campaigns", json={"min_days_since_last": 40, "face_value": 30,
+                                                   "message": "{store}您好"})
+        good = browser.post("/api/campaigns", json={"max_days_since_last": 39, "face_value": 30,
+                                                    "message": "{name}您好"})
+    assert 400 <= bad.status_code < 500 and "unknown placeholder {store}" in bad.text, bad.text
+    assert good.status_code == 201, good.text
+    assert good.json()["meta"]["message"] == "{name}您好"
     assert answer.status_code == 200, answer.text
     rows = pd.read_csv(io.StringIO(answer.content.decode("utf-8-sig")), dtype=str)
     assert len(rows) == c["n_target"] and not control & set(rows["customer_id"])
@@ -235,3 +242,22 @@ def test_web_target_list_carries_the_message(restaurant: Path) -> None:
         assert row.message.endswith(f"您好，{city[row.customer_id]}店送您30元券")  # no city: ""
     assert api.status_code == 200, api.text
     assert [i["message"] for i in api.json()["items"]] == list(rows["message"])
+
+
+@pytest.mark.slow
+def test_a_follow_up_step_keeps_the_message(restaurant: Path) -> None:
+    made = campaign_cli("campaign", "create", "--as-of", "2026-08-31", "--min-days-since-last",
+                        "40", "--face-value", "20",
+                        "--cooldown-days", "0", "--message", "{name|会员}，再送您{face_value}元",
+                        "--json", cwd=restaurant)
+    assert made.returncode == 0, made.stderr
+    step = campaign_cli("campaign", "follow-up", str(json.loads(made.stdout)["campaign_id"]),
+                        "--face-value", "10", "--json", cwd=restaurant)
+    assert step.returncode == 0, step.stderr
+    s = json.loads(step.stdout)
+    shown = campaign_cli("campaign", "export", str(s["campaign_id"]), "-o", "step.csv",
+                         cwd=restaurant)
+    assert shown.returncode == 0, shown.stderr
+    exported = pd.read_csv(restaurant / "step.csv", dtype=str, encoding="utf-8-sig")
+    assert len(exported) == s["n_target"]
+    assert exported["message"].str.endswith("，再送您10元").all()
