@@ -8,6 +8,7 @@ import string
 import pytest
 from tierwise.i18n import CODE_FAMILIES, LANGUAGES, MESSAGES, name_of, pair, t
 from tierwise.i18n.alert_words import ALERT_MESSAGES
+from tierwise.i18n.campaign_words import CAMPAIGN_MESSAGES
 from tierwise.i18n.codes import CODE_MESSAGES
 from tierwise.i18n.feedback_words import FEEDBACK_MESSAGES
 from tierwise.i18n.contract_words import CONTRACT_MESSAGES
@@ -52,7 +53,7 @@ def test_every_key_has_both_languages_with_the_same_fields() -> None:
 
 def test_the_parts_do_not_shadow_each_other() -> None:
     parts = [set(CODE_MESSAGES), set(REPORT_MESSAGES), set(WEB_MESSAGES), set(ALERT_MESSAGES),
-             set(FEEDBACK_MESSAGES), set(CONTRACT_MESSAGES)]
+             set(FEEDBACK_MESSAGES), set(CONTRACT_MESSAGES), set(CAMPAIGN_MESSAGES)]
     assert sum(map(len, parts)) == len(MESSAGES)
 
 

@@ -97,6 +97,11 @@ def create(
         help="Window start (default: the day after the snapshot's as-of date).")] = None,
     end: Annotated[str | None, typer.Option(
         help="Window end (default: start + campaigns.window_days - 1).")] = None,
+    message: Annotated[str | None, typer.Option(
+        "--message", help="Message text merged per target in the export, e.g. "
+                          "'{name}您好，{favourite_product|招牌菜}等您回来', or 'playbook' for each "
+                          "segment's playbook message (campaigns.message).")]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Draw a campaign's audience from a snapshot, hold out a control group, store it."""
@@ -112,11 +117,11 @@ def create(
     settings = campaign_settings(
         cfg.campaigns, face_value=face_value, message_unit_cost=message_cost,
         gross_margin=margin, control_share=control_share, seed=seed,
-        cooldown_days=cooldown_days, exclude_states=_states(exclude_state))
+        cooldown_days=cooldown_days, exclude_states=_states(exclude_state), message=message)
     with Store(cfg.store_path) as store:
         campaign = create_campaign(store, filt, settings, name=name, run=_run_ref(run_id),
                                    as_of=_date(as_of, "--as-of"), start=_date(start, "--start"),
-                                   end=_date(end, "--end"))
+                                   end=_date(end, "--end"), segments=cfg.segments)
     data = campaign.to_dict()
     if as_json:
         print_json(data)
@@ -219,21 +224,49 @@ def export(
         "--out", "-o", help="Output file (default: campaign-<id>-targets.<format>).")] = None,
     with_contacts: Annotated[bool, typer.Option(
         "--with-contacts", help="Write full phone numbers (masked by default).")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="zh | en (default: the campaign run's language).", show_default=False)]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the target list (never the control group) for an SMS or marketing tool."""
-    from .campaigns import export_targets
+    """Write the target list (never the control group) for an SMS or marketing tool, with the
+    campaign's message text merged per target (column message) when it has one."""
+    from .campaigns import export_targets, get_campaign
+    from .campaigns.messages import SMS_SEGMENT_CHARS
+    from .i18n import t
     from .store import Store
     cfg = load(config)
+    if lang not in (None, "zh", "en"):
+        raise ConfigError(f"--lang {lang!r} is not a language", "use zh or en")
     with Store(cfg.store_path, read_only=True) as store:
         written = export_targets(store, campaign_id, fmt=fmt, out=out_path,
                                  with_contacts=with_contacts)
+        if lang is None:
+            run = get_campaign(store, campaign_id).run_id
+            lang = (store.run_info(run).get("meta") or {}).get("language") or "en"
+    lang = lang if lang in ("zh", "en") else "en"
     if as_json:
         print_json({"path": str(written.path), "rows": written.rows,
-                           "contacts": "full" if with_contacts else "masked"})
+                    "contacts": "full" if with_contacts else "masked",
+                    "control_not_listed": written.control, "messages": written.messages})
         return
-    say(f"wrote {written.rows:,} targets to {written.path}"
-               + ("" if with_contacts else " (phones masked; --with-contacts for full numbers)"))
+    say(t("campaign_message.written", lang, rows=written.rows, path=written.path)
+        + ("" if with_contacts else t("campaign_message.masked", lang)))
+    say(t("campaign_message.control", lang, control=written.control))
+    msgs = written.messages
+    if msgs is None:
+        say(t("campaign_message.none", lang))
+        return
+    say(t("campaign_message.count", lang, messages=msgs["messages"], longest=msgs["longest"]))
+    if msgs.get("no_text"):
+        say("[yellow]" + t("campaign_message.no_text", lang, count=msgs["no_text"])
+            + "[/yellow]")
+    if msgs["over_one_sms"]:
+        say("[yellow]" + t("campaign_message.over", lang, over=msgs["over_one_sms"],
+                           limit=SMS_SEGMENT_CHARS) + "[/yellow]")
+    for name, count in msgs["empty_fields"].items():
+        say("[yellow]" + t("campaign_message.empty", lang, count=count, field=name)
+            + "[/yellow]")
 
 
 @campaign_app.command("results")

@@ -21,6 +21,7 @@ See ``docs/campaigns.md`` for the worked example.
 """
 
 from .audience import (
+    TargetsWritten,
     EXPORT_FORMATS,
     Audience,
     AudienceFilter,
@@ -79,6 +80,7 @@ __all__ = [
     "RegularGroup",
     "ResultsImport",
     "SeriesEvaluation",
+    "TargetsWritten",
     "StepOutcome",
     "add_follow_up",
     "build_audience",

@@ -37,6 +37,15 @@ from ..io.sheets import neutralise_frame, write_frame_xlsx
 from ..privacy import mask_phone
 from ..store import Store
 from . import repository as repo
+from .messages import (
+    PLACEHOLDERS,
+    PLAYBOOK,
+    Messages,
+    Template,
+    parse_template,
+    playbook_templates,
+    render_messages,
+)
 from .repository import Campaign
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -331,7 +340,7 @@ def _window(as_of: dt.date, start: dt.date | None, end: dt.date | None,
 def create_campaign(store: Store, filt: AudienceFilter, settings: CampaignDefaultsConfig, *,
                     name: str | None = None, run: int | str = "latest",
                     as_of: dt.date | None = None, start: dt.date | None = None,
-                    end: dt.date | None = None) -> Campaign:
+                    end: dt.date | None = None, segments: Any = None) -> Campaign:
     """Draw a campaign's audience from a snapshot and store it with its settings.
 
     Parameters
@@ -349,6 +358,9 @@ def create_campaign(store: Store, filt: AudienceFilter, settings: CampaignDefaul
     start, end
         The campaign window (default: the day after the snapshot's as-of date, for
         ``window_days`` days).
+    segments
+        The ``[segments]`` config: needed when ``settings.message`` is ``'playbook'`` (each
+        target gets its segment's playbook message as the template).
 
     Returns
     -------
@@ -390,7 +402,8 @@ def create_campaign(store: Store, filt: AudienceFilter, settings: CampaignDefaul
         n_target=audience.n_target, n_control=audience.n_control,
         meta={"filter": filt.describe(), "exclude_states": settings.exclude_states,
               "exclude_policies": getattr(settings, "exclude_policies", []),
-              "exclusions": audience.exclusion_counts(), "warnings": audience.warnings},
+              "exclusions": audience.exclusion_counts(), "warnings": audience.warnings,
+              **_message_meta(settings.message, segments)},
         series_id=campaign_id, step=1)
     repo.insert_campaign(store, campaign, audience.members, audience.exclusions)
     return campaign
@@ -407,6 +420,9 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     purchase horizon, to 4 decimals: a long fraction could read as a phone number) and ``next_purchase_expected`` (last purchase + the customer's own
     expected gap), and ``cross_sell`` when the run has hints from order lines (what the
     customer's tier buys and they never did). Nothing in it tells who is in the control group.
+    A campaign with a message template (``meta["message"]``) adds ``message``: the text merged
+    for each target (:mod:`tierwise.campaigns.messages`); its counts are in
+    ``frame.attrs["messages"]``.
     """
     from ..runview import RunView
 
@@ -426,7 +442,49 @@ def target_list(store: Store, campaign_id: int, *, with_contacts: bool = False) 
     hints = view.items(ids.tolist()).set_index("customer_id")["cross_sell"]
     if hints.notna().any():  # order lines: what to offer with the coupon
         out["cross_sell"] = ids.map(hints).to_numpy()
+    if campaign.meta.get("message"):
+        merged = target_messages(store, campaign, ids)
+        out["message"] = merged.texts
+        out.attrs["messages"] = merged.to_dict()
     return out
+
+
+def _message_meta(message: str | None, segments: Any) -> dict[str, Any]:
+    """What a campaign stores of its message: the template, or every segment's (``playbook``)."""
+    if not message:
+        return {}
+    if message != PLAYBOOK:
+        return {"message": message}
+    by_segment = playbook_templates(segments) if segments is not None else {}
+    if not by_segment:
+        raise ConfigError("--message playbook: no segment in [segments] has a playbook message",
+                          "set message in a segment's playbook, or give the text itself")
+    return {"message": PLAYBOOK, "message_by_segment": by_segment}
+
+
+def target_messages(store: Store, campaign: Campaign, ids: pd.Series) -> Messages:
+    """The campaign's message merged for the customers ``ids`` (values from its run's snapshot)."""
+    where = f"campaign {campaign.campaign_id}"
+    template: Template | dict[str, Template]
+    if campaign.meta["message"] == PLAYBOOK:
+        template = {seg: parse_template(text, where=f"{where}, segment {seg!r}")
+                    for seg, text in campaign.meta.get("message_by_segment", {}).items()}
+    else:
+        template = parse_template(campaign.meta["message"], where=where)
+    snap = store.snapshot(campaign.run_id).drop_duplicates("customer_id")
+    snap = snap.assign(customer_id=snap["customer_id"].astype(str)).set_index("customer_id")
+    rows = pd.DataFrame(index=range(len(ids)))
+    for name in PLACEHOLDERS:
+        if name == "favourite_product":
+            col = snap["favourite_products"].str.split(";").str[0].str.strip() \
+                if "favourite_products" in snap else None
+        else:
+            col = snap[name] if name in snap else None
+        rows[name] = ids.map(col).to_numpy() if col is not None else None
+    rows["face_value"] = campaign.face_value
+    rows["valid_until"] = campaign.window_end.isoformat()
+    rows["campaign"] = campaign.name
+    return render_messages(template, rows)
 
 
 def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Path | None = None,
@@ -440,6 +498,7 @@ def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Pat
         raise ConfigError(f"--format {fmt!r} is not supported",
                           f"use one of: {', '.join(EXPORT_FORMATS)}")
     frame = target_list(store, campaign_id, with_contacts=with_contacts)
+    messages = frame.attrs.get("messages")
     path = Path(out) if out else Path(f"campaign-{campaign_id}-targets.{fmt}")
     with replacing(path) as tmp:
         if fmt == "csv":
@@ -447,13 +506,24 @@ def export_targets(store: Store, campaign_id: int, *, fmt: str = "csv", out: Pat
         else:
             text = frame.astype("object").where(frame.notna(), None)
             write_frame_xlsx(text, tmp, sheet_name="targets")
-    return Written(path, len(frame))
+    return TargetsWritten(path, len(frame), messages=messages,
+                          control=repo.get_campaign(store, campaign_id).n_control)
+
+
+@dataclass(frozen=True)
+class TargetsWritten(Written):
+    """A written target list: its messages' counts (None: no message) and the control group's
+    size (held out: not in the list, no message)."""
+
+    messages: dict[str, Any] | None = None
+    control: int = 0
 
 
 __all__ = [
     "EXPORT_FORMATS",
     "Audience",
     "AudienceFilter",
+    "TargetsWritten",
     "build_audience",
     "campaign_settings",
     "create_campaign",
@@ -462,5 +532,6 @@ __all__ = [
     "match_audience",
     "pick_run",
     "split_control",
+    "target_messages",
     "target_list",
 ]

@@ -198,7 +198,8 @@ def add_follow_up(store: Store, campaign_id: int, settings: CampaignDefaultsConf
         n_control=int((kept["group"] == "control").sum()),
         meta={"filter": audience_text,
               "follows": last.campaign_id, "exclude_states": [], "exclude_policies": [],
-              "exclusions": excluded["rule"].value_counts().to_dict(), "warnings": warnings},
+              "exclusions": excluded["rule"].value_counts().to_dict(), "warnings": warnings,
+              **{k: last.meta[k] for k in ("message", "message_by_segment") if k in last.meta}},
         series_id=first.campaign_id, step=last.step + 1, after_days=after)
     repo.insert_campaign(store, step, kept, excluded)
     return step

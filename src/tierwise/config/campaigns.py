@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from ..errors import ConfigError
+
 from ._base import _Section, _known_codes
 
 
@@ -34,6 +36,11 @@ class CampaignDefaultsConfig(_Section):
         default_factory=list,
         description="activity states never contacted, besides the policies (this used to be "
                     "['dead']; set it to keep excluding by state)")
+    message: str | None = Field(
+        None, description="message text for the SMS gateway, merged per target in the target "
+                          "list: placeholders {name}, {favourite_product|招牌菜} (with a default) "
+                          "... see docs/campaigns.md; 'playbook': each target's segment playbook "
+                          "message; not set: no message column")
     window_days: int = Field(
         30, ge=1, description="campaign window length when no end date is given (start: the day "
                               "after the snapshot's as-of date)")
@@ -55,6 +62,18 @@ class CampaignDefaultsConfig(_Section):
         from ..lifecycle.policies import POLICY_CODES  # data module; imported late
 
         return _known_codes(value, POLICY_CODES, "activity policy(ies)")
+
+    @field_validator("message")
+    @classmethod
+    def _message_reads(cls, value: str | None) -> str | None:
+        if value is not None and value != "playbook":
+            from ..campaigns.messages import parse_template  # the template lives with campaigns
+
+            try:
+                parse_template(value, where="message")
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("exclude_states")
     @classmethod

@@ -10,6 +10,7 @@ at render time (the way Django and Babel keep messages out of models). Five part
 * :mod:`.alert_words`: the sentences of alerts and the weekly digest;
 * :mod:`.feedback_words`: satisfaction and feedback (report section, command, web page).
 * :mod:`.contract_words`: contracts, renewals and cost to serve.
+* :mod:`.campaign_words`: campaign message text in the target-list export.
 
 :func:`t` looks a key up; :mod:`.render` adds the words of a stored frame's codes.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from .alert_words import ALERT_MESSAGES
+from .campaign_words import CAMPAIGN_MESSAGES
 from .codes import CODE_FAMILIES, CODE_MESSAGES
 from .feedback_words import FEEDBACK_MESSAGES
 from .contract_words import CONTRACT_MESSAGES
@@ -30,7 +32,7 @@ LANGUAGES = ("zh", "en")
 #: Every key -> {"zh": ..., "en": ...}; a test checks each has both languages.
 MESSAGES: dict[str, dict[str, str]] = {**CODE_MESSAGES, **REPORT_MESSAGES, **WEB_MESSAGES,
                                        **ALERT_MESSAGES, **FEEDBACK_MESSAGES,
-                                       **CONTRACT_MESSAGES}
+                                       **CONTRACT_MESSAGES, **CAMPAIGN_MESSAGES}
 
 
 def t(key: str, lang: str, **fields: Any) -> str:

@@ -210,6 +210,8 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "campaigns.segments": {"zh": "细分", "en": "Segments"},
     "campaigns.face_value": {"zh": "券面值", "en": "Coupon face value"},
     "campaigns.message_cost": {"zh": "每条短信成本", "en": "Cost per message"},
+    "campaigns.message": {"zh": "短信文案（占位符如 {name}；对照组不发）",
+                          "en": "Message text (placeholders like {name}; none for the control group)"},
     "campaigns.margin": {"zh": "毛利率（0-1）", "en": "Gross margin (0-1)"},
     "campaigns.control_share": {"zh": "对照组比例（0-1）", "en": "Control share (0-1)"},
     "campaigns.submit": {"zh": "创建", "en": "Create"},

@@ -428,7 +428,8 @@ def campaign_create(body: CampaignIn, request: Request,
 
 def create_campaign(ctx: WebContext, viewer: Viewer, body: CampaignIn) -> dict:
     with ctx.store.writing() as store:
-        created = web_campaigns.create(store, viewer, body, ctx.settings.campaigns)
+        created = web_campaigns.create(store, viewer, body, ctx.settings.campaigns,
+                                       segments=ctx.settings.segments)
     ctx.ensure_loaded().refresh(force=True)
     return created
 

@@ -92,7 +92,7 @@ def targets(store: Store, con: duckdb.DuckDBPyConnection, viewer: Viewer, campai
 
 
 def create(store: Store, viewer: Viewer, data: CampaignIn,
-           defaults: CampaignDefaultsConfig) -> dict[str, Any]:
+           defaults: CampaignDefaultsConfig, segments: Any = None) -> dict[str, Any]:
     """Create a campaign from a filter (admins only); settings left empty come from the config.
 
     Raises
@@ -116,9 +116,10 @@ def create(store: Store, viewer: Viewer, data: CampaignIn,
     settings = campaign_settings(defaults, face_value=data.face_value,
                                  message_unit_cost=data.message_unit_cost,
                                  gross_margin=data.gross_margin,
-                                 control_share=data.control_share)
+                                 control_share=data.control_share, message=data.message or None)
     campaign = create_campaign(store, filt, settings, name=data.name or None,
-                               run=data.run_id if data.run_id is not None else "latest")
+                               run=data.run_id if data.run_id is not None else "latest",
+                               segments=segments)
     return campaign.to_dict()
 
 

@@ -64,10 +64,13 @@ def report_file(ctx: WebContext, viewer: Viewer, run_id: int, fmt: str, lang: st
 
 def targets_csv(items: list[dict[str, Any]]) -> bytes:
     """The target list as CSV in UTF-8 with a BOM (Excel then reads Chinese names right);
-    formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`)."""
+    formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`). A campaign with a
+    message text adds the ``message`` column, as ``tierwise campaign export`` does."""
     out = io.StringIO()
     columns = ["customer_id", "name", "phone", "face_value", "valid_from", "valid_until",
                "campaign", "purchase_likelihood", "next_purchase_expected"]
+    if any(item.get("message") is not None for item in items):
+        columns.append("message")
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: neutralise(v) for k, v in item.items()} for item in items)

@@ -806,6 +806,9 @@ class CampaignIn(BaseModel):
     message_unit_cost: float | None = Field(None, ge=0, le=1e6)
     gross_margin: float | None = Field(None, ge=0, le=1)
     control_share: float | None = Field(None, ge=0, lt=1)
+    message: str | None = Field(None, max_length=1000, description="message text merged per "
+                                "target, e.g. '{name}您好' (campaigns.message; 'playbook': each "
+                                "segment's playbook message)")
 
 
 class TargetRow(_Out):
@@ -820,6 +823,8 @@ class TargetRow(_Out):
                                                           "horizon), from the campaign's run")
     next_purchase_expected: dt.date | None = Field(
         None, description="last purchase + the customer's own expected gap")
+    message: Text = Field(None, description="the campaign's message text merged for this "
+                                            "target (campaigns with a message only)")
 
 
 class TargetsOut(_Out):

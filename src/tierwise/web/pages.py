@@ -431,11 +431,12 @@ def create_campaign(
     message_unit_cost: Annotated[str, Form(max_length=30)] = "",
     gross_margin: Annotated[str, Form(max_length=30)] = "",
     control_share: Annotated[str, Form(max_length=30)] = "",
+    message: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     ctx, viewer = _page(request)
     request.state.session.check_csrf(csrf_token)
     fields = {"name": name.strip() or None, "states": states or None, "tiers": tiers or None,
-              "segments": segments or None}
+              "segments": segments or None, "message": message.strip() or None}
     for key, text in (("min_days_since_last", min_days_since_last),
                       ("max_days_since_last", max_days_since_last), ("face_value", face_value),
                       ("message_unit_cost", message_unit_cost), ("gross_margin", gross_margin),
