@@ -239,3 +239,20 @@ def test_campaign_targets_carry_the_hints(ran, tmp_path):
         hints = store.snapshot().set_index("customer_id")["cross_sell"]
     assert "cross_sell" in targets
     assert targets["cross_sell"].tolist() == hints.loc[targets["customer_id"]].tolist()
+
+
+def test_web_target_list_csv_carries_cross_sell_like_the_cli_export() -> None:
+    """The web's targets.csv has the cross-sell column when the run has hints, as
+    ``tierwise campaign export`` does, and leaves it out when none has one."""
+    import csv
+    import io
+
+    from tierwise.web.downloads import targets_csv
+
+    base = {"customer_id": "C1", "name": "王", "phone": "138****0000", "face_value": 20}
+    with_hint = targets_csv([{**base, "cross_sell": "p4 (50%)"}, {**base, "customer_id": "C2",
+                                                                   "cross_sell": None}])
+    rows = list(csv.DictReader(io.StringIO(with_hint.decode("utf-8-sig"))))
+    assert [r["cross_sell"] for r in rows] == ["p4 (50%)", ""]
+    without = targets_csv([{**base, "cross_sell": None}])
+    assert "cross_sell" not in without.decode("utf-8-sig").splitlines()[0]

@@ -64,13 +64,14 @@ def report_file(ctx: WebContext, viewer: Viewer, run_id: int, fmt: str, lang: st
 
 def targets_csv(items: list[dict[str, Any]]) -> bytes:
     """The target list as CSV in UTF-8 with a BOM (Excel then reads Chinese names right);
-    formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`). A campaign with a
-    message text adds the ``message`` column, as ``tierwise campaign export`` does."""
+    formula-like text is neutralised (:func:`tierwise.io.sheets.neutralise`). As in
+    ``tierwise campaign export``, a run with order lines adds ``cross_sell`` (what the customer's
+    tier buys and they never did) and a campaign with a message text adds ``message``."""
     out = io.StringIO()
     columns = ["customer_id", "name", "phone", "face_value", "valid_from", "valid_until",
                "campaign", "purchase_likelihood", "next_purchase_expected"]
-    if any(item.get("message") is not None for item in items):
-        columns.append("message")
+    columns += [c for c in ("cross_sell", "message")
+                if any(item.get(c) is not None for item in items)]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: neutralise(v) for k, v in item.items()} for item in items)
