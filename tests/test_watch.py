@@ -212,3 +212,48 @@ backoff_seconds = 0.01
     alerts = _posts(hook)[0]
     assert len(alerts) == 2 and alerts[1]["period"] == "2026-10", output
     assert (inbox / "processed" / "visits-2026-10.csv").exists()
+
+
+def test_contracts_costs_and_feedback_exports_dropped_into_the_inbox_are_read_as_such(
+        tmp_path: Path) -> None:
+    """Each kind of export is recognised by its name (``合同*`` contracts, ``费用*`` costs,
+    ``评价*`` feedback) and read with that kind's rules: the B2B example's bad contract and
+    cost rows land in rejects files, the good ones in the store."""
+    from tierwise import load_config
+    from tierwise.watch import file_kind
+
+    b2b = ROOT / "examples" / "b2b"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (tmp_path / "tierwise.toml").write_text("""
+name = "Example B2B"
+language = "zh"
+period = "quarter"
+[watch]
+inbox = "inbox"
+settle_seconds = 0
+send_alerts = false
+""", encoding="utf-8")
+    cfg = load_config(tmp_path / "tierwise.toml")
+    assert [file_kind(cfg, n) for n in ("合同-2026.csv", "costs_q3.xlsx", "评价导出.csv",
+                                        "survey-10.csv", "客户.csv", "订单.xlsx")] == [
+        "contracts", "costs", "feedback", "survey", "customers", "orders"]
+    _drop(inbox, "客户.csv", (b2b / "accounts.csv").read_bytes(), age=300)
+    _drop(inbox, "订单.xlsx", (b2b / "orders.xlsx").read_bytes(), age=200)
+    _drop(inbox, "合同-2026.csv", (b2b / "contracts.csv").read_bytes(), age=100)
+    _drop(inbox, "费用-2026.csv", (b2b / "costs.csv").read_bytes(), age=50)
+    done = run_cli("watch", "--once", "--json", "--today", "2026-10-05", cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    files = {f["file"]: f for f in done.json()["files"]}
+    assert {name: (f["kind"], f["status"]) for name, f in files.items()} == {
+        "客户.csv": ("customers", "ingested"), "订单.xlsx": ("orders", "ingested"),
+        "合同-2026.csv": ("contracts", "ingested"), "费用-2026.csv": ("costs", "ingested")}
+    contracts, costs = files["合同-2026.csv"], files["费用-2026.csv"]
+    for f in (contracts, costs):
+        assert f["rows_in"] == f["accepted"] + f["rejected"] and f["rejected"] >= 1
+        assert Path(f["rejects_file"]).exists()
+    assert "HT-C10017-202411-X" in Path(contracts["rejects_file"]).read_text(encoding="utf-8-sig")
+    with Store(tmp_path / "tierwise.duckdb", read_only=True) as store:
+        q = store.con.execute
+        assert q("SELECT count(*) FROM contracts").fetchall()[0][0] == contracts["accepted"]
+        assert q("SELECT count(*) FROM costs").fetchall()[0][0] == costs["accepted"]

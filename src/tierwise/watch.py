@@ -108,12 +108,17 @@ def waiting_files(cfg: Config, *, now: float | None = None) -> list[Path]:
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
+#: The inbox's kinds of file besides orders, each with its ``[watch] <kind>_files`` patterns,
+#: in the order they are tried (a name matching none is an orders export).
+FILE_KINDS = ("customers", "leads", "survey", "feedback", "contracts", "costs")
+
+
 def file_kind(cfg: Config, name: str) -> str:
-    """``customers`` when ``name`` matches ``[watch] customers_files``, ``leads`` when it
-    matches ``leads_files``, else ``orders``."""
-    if _matches(name, cfg.watch.customers_files):
-        return "customers"
-    return "leads" if _matches(name, cfg.watch.leads_files) else "orders"
+    """The input ``name`` is read as: the first of :data:`FILE_KINDS` whose
+    ``[watch] <kind>_files`` patterns it matches (``customers*``, ``leads*``, ``survey*``,
+    ``feedback*``, ``contracts*``, ``costs*`` and their Chinese names), else ``orders``."""
+    return next((kind for kind in FILE_KINDS
+                 if _matches(name, getattr(cfg.watch, f"{kind}_files"))), "orders")
 
 
 def source_for(cfg: Config, path: Path, kind: str) -> SourcesConfig:

@@ -201,6 +201,21 @@ class WatchConfig(_Section):
     leads_files: list[str] = Field(
         default_factory=lambda: ["leads*", "线索*"],
         description="names of lead exports (read like [sources.leads]; docs/prospects.md)")
+    survey_files: list[str] = Field(
+        default_factory=lambda: ["survey*", "问卷*"],
+        description="names of survey answer exports (read like [sources.survey])")
+    feedback_files: list[str] = Field(
+        default_factory=lambda: ["feedback*", "reviews*", "评价*", "反馈*"],
+        description="names of feedback / review exports (read like [sources.feedback]; "
+                    "docs/feedback.md)")
+    contracts_files: list[str] = Field(
+        default_factory=lambda: ["contracts*", "合同*"],
+        description="names of contract exports (read like [sources.contracts]; "
+                    "docs/contracts.md)")
+    costs_files: list[str] = Field(
+        default_factory=lambda: ["costs*", "费用*", "成本*"],
+        description="names of cost-to-serve exports (read like [sources.costs]; "
+                    "docs/contracts.md)")
     interval_minutes: float = Field(15.0, gt=0, description="minutes between two passes of "
                                                             "'tierwise watch' (--interval "
                                                             "overrides)")
@@ -210,7 +225,8 @@ class WatchConfig(_Section):
     send_alerts: bool = Field(True, description="send alerts (and the weekly digest) after each "
                                                 "pass")
 
-    @field_validator("patterns", "customers_files", "leads_files")
+    @field_validator("patterns", "customers_files", "leads_files", "survey_files",
+                     "feedback_files", "contracts_files", "costs_files")
     @classmethod
     def _globs(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if not v.strip() or "/" in v or "\\" in v]
