@@ -264,3 +264,42 @@ def test_one_job_at_a_time_and_a_failed_job_says_why(admin, exports: Path) -> No
     assert "[sources.orders]" in job["message"] and "Traceback" not in job["message"]
     page = test_client.get("/setup")
     assert 'id="job-message"' in page.text and "sources.orders" in page.text
+
+
+
+def test_a_contracts_export_is_uploaded_and_confirmed_beside_the_orders(admin) -> None:
+    """The B2B example's accounts and orders, then its contracts file: detected (Chinese
+    headers), its bad row shown before confirming, and after the job the contracts are in the
+    store and the config has ``[sources.contracts]``."""
+    from conftest import ROOT
+
+    test_client, folder, _ = admin
+    b2b = ROOT / "examples" / "b2b"
+    for name, kind in (("orders.xlsx", "orders"), ("accounts.csv", "customers")):
+        found = _upload(test_client, name, (b2b / name).read_bytes(), kind).json()
+        assert found["ready"], found
+        started = test_client.post(f"/api/setup/uploads/{found['token']}/confirm")
+        assert started.status_code == 202, (name, started.text)
+        job = _wait(test_client)
+        assert job["status"] == "done", job
+    answer = _upload(test_client, "合同导出.csv", (b2b / "contracts.csv").read_bytes(),
+                     "contracts")
+    assert answer.status_code == 201, answer.text
+    found = answer.json()
+    assert found["kind"] == "contracts" and found["ready"]
+    assert found["columns"]["starts_at"] == "开始日期" and found["columns"]["value"] == "合同金额"
+    assert "contract_id" in found["mappable"] and "ends_at" in found["required"]
+    assert (found["rows_in"], found["rejected"]) == (49, 1)
+    assert found["first_rejects"][0]["values"][0] == "HT-C10017-202411-X"
+    page = test_client.get(f"/setup/uploads/{found['token']}")
+    assert page.status_code == 200, page.text
+    assert 'id="detected-kind">Contracts<' in page.text or 'id="detected-kind">合同<' in page.text
+    assert 'value="costs"' in test_client.get("/setup").text  # offered in the upload form
+    started = test_client.post(f"/api/setup/uploads/{found['token']}/confirm")
+    assert started.status_code == 202, started.text
+    job = _wait(test_client)
+    assert job["status"] == "done", job
+    cfg = load_config(folder / "tierwise.toml")
+    assert cfg.sources.contracts.columns["customer_id"] == "客户编号"
+    with Store(cfg.store_path, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM contracts").fetchall()[0][0] == 48

@@ -103,7 +103,8 @@ def write_source(config_path: Path, kind: str, file_path: Path, columns: dict[st
     config_path
         The config file (created when it does not exist).
     kind
-        ``"orders"``, ``"customers"``, ``"survey"`` or ``"feedback"``.
+        One of :data:`tierwise.uploads.preview.KINDS` (orders, customers, survey, feedback,
+        leads, contracts, costs).
     file_path
         The confirmed file; written relative to the config's folder when inside it.
     columns

@@ -102,6 +102,40 @@ def read_job(store_path: Path) -> dict[str, Any] | None:
     return state
 
 
+#: Seconds a new job waits for a finished job's process to exit (it writes "done" or
+#: "failed" first, then lets go of the lock as it exits).
+EXIT_WAIT_SECONDS = 15.0
+
+
+def _take_lock(fd: int, store_path: Path) -> bool:
+    """Take the store's job lock; while its holder has already written that it finished, wait
+    for that process to exit rather than refuse (the page showed "done": a confirm right
+    after it must not be told a job is running)."""
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            state = read_job(store_path) or {}
+            if state.get("status") == "running" or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
+def job_running(store_path: Path) -> bool:
+    """Whether a setup job holds the store's lock (a finished job's process that is still
+    exiting is waited for, up to :data:`EXIT_WAIT_SECONDS`)."""
+    _, lock, _ = job_files(store_path)
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    while _locked(lock):
+        if (read_job(store_path) or {}).get("status") == "running" \
+                or time.monotonic() > deadline:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def start_job(config_path: Path, store_path: Path, *, kind: str, file_name: str, user: str,
               today: dt.date) -> dict[str, Any]:
     """Start ingest and run of ``config_path`` in a child process; returns the job's state.
@@ -114,11 +148,9 @@ def start_job(config_path: Path, store_path: Path, *, kind: str, file_name: str,
     state_path, lock, log = job_files(store_path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not _take_lock(fd, store_path):
         os.close(fd)
-        raise JobRunning(read_job(store_path)) from None
+        raise JobRunning(read_job(store_path))
     try:
         state = {"job_id": dt.datetime.now().strftime("%Y%m%d%H%M%S-") + secrets.token_hex(3),
                  "kind": kind, "file": file_name, "user": user, "status": "running",
@@ -215,5 +247,5 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["PHASES", "JobRunning", "job_files", "read_job", "run_job", "start_job",
+__all__ = ["PHASES", "JobRunning", "job_files", "job_running", "read_job", "run_job", "start_job",
            "write_state"]

@@ -16,25 +16,33 @@ from typing import Any
 
 from ..config import (
     CANONICAL_CUSTOMER_COLUMNS,
+    CANONICAL_LEAD_COLUMNS,
     CANONICAL_ORDER_COLUMNS,
     IntakeConfig,
     SourceConfig,
 )
 from ..errors import DataContractError
 from ..io.detect import Detection, detect_source
-from ..io.headers import FEEDBACK_COLUMNS, REQUIRED, SURVEY_COLUMNS
+from ..io.headers import (
+    CONTRACT_COLUMNS,
+    COST_COLUMNS,
+    FEEDBACK_COLUMNS,
+    REQUIRED,
+    SURVEY_COLUMNS,
+)
 from ..io.intake import check_source
 from ..io.readers import read_file
 from ..io.values import raw_text
 
 #: The inputs a file can be uploaded for (the sources of the config).
-KINDS = ("orders", "customers", "survey", "feedback")
+KINDS = ("orders", "customers", "survey", "feedback", "leads", "contracts", "costs")
 #: Canonical columns offered in the mapping form, per kind (required ones first).
 MAPPABLE: dict[str, tuple[str, ...]] = {
     kind: (*REQUIRED[kind], *(c for c in names if c not in REQUIRED[kind]))
     for kind, names in (("orders", CANONICAL_ORDER_COLUMNS),
                         ("customers", CANONICAL_CUSTOMER_COLUMNS), ("survey", SURVEY_COLUMNS),
-                        ("feedback", FEEDBACK_COLUMNS))}
+                        ("feedback", FEEDBACK_COLUMNS), ("leads", CANONICAL_LEAD_COLUMNS),
+                        ("contracts", CONTRACT_COLUMNS), ("costs", COST_COLUMNS))}
 SAMPLE_ROWS = 5
 FIRST_REJECTS = 20
 
@@ -92,7 +100,8 @@ def preview_upload(path: Path, kind: str, *, intake: IntakeConfig, timezone: str
     path
         The uploaded file (CSV in any common encoding, .xlsx or .parquet).
     kind
-        ``"orders"``, ``"customers"``, ``"survey"`` or ``"feedback"``.
+        One of :data:`KINDS`: ``"orders"``, ``"customers"``, ``"survey"``, ``"feedback"``,
+        ``"leads"``, ``"contracts"`` or ``"costs"``.
     intake, timezone
         The config's ``[intake]`` rules and time zone (the dry run applies them as ingest would).
     columns

@@ -1,7 +1,7 @@
 """Setup from the browser: ``/setup`` (pages) and ``/api/setup`` (their JSON twins). Admins only.
 
-An admin uploads an export (orders, customers, a survey or feedback), sees what was detected and what an
-ingest would reject, may change the column mapping, and confirms; the config is written and
+An admin uploads an export (orders, customers, a survey, feedback, leads, contracts or costs),
+sees what was detected and what an ingest would reject, may change the column mapping, and confirms; the config is written and
 ingest and run happen in a background job whose progress the page shows (a small script polls
 ``GET /api/setup/job``; the page works without it, showing the state at load). While the store
 has no admin, ``/setup/first-admin?code=...`` (the code ``tierwise serve`` prints) creates one.

@@ -23,14 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import load_config
 from ..errors import DataContractError
 from ..uploads import KINDS, UploadPreview, preview_upload, read_job, start_job, write_source
-from ..uploads.jobs import JobRunning, _locked, job_files
+from ..uploads.jobs import JobRunning, job_running
 from .context import WebContext
 from .errors import NotFound, WebError
 
 #: File names the setup page takes (the readers know them by content too).
 EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
-Kind = Literal["orders", "customers", "survey", "feedback"]
+Kind = Literal["orders", "customers", "survey", "feedback", "leads", "contracts", "costs"]
 
 
 class UploadTooLarge(WebError):
@@ -204,8 +204,7 @@ def job_state(ctx: WebContext) -> dict[str, Any] | None:
 def confirm(ctx: WebContext, pending: Pending, user: str, *, today: dt.date,
             language: str | None) -> dict[str, Any]:
     """Write the upload into the config and start ingest and run (see the module docstring)."""
-    _, lock, _ = job_files(ctx.store.path)
-    if _locked(lock):
+    if job_running(ctx.store.path):
         raise Busy(str(JobRunning(read_job(ctx.store.path))))
     found = preview(ctx, pending, today=today)
     if not found.ready:
