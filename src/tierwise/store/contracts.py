@@ -11,22 +11,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ..errors import StoreError
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
-    return int(con.execute(sql, params or []).fetchall()[0][0] or 0)
-
-
-def _known(con: duckdb.DuckDBPyConnection, table: str, what: str) -> None:
-    missing = con.execute(
-        f"SELECT count(*), min(i.customer_id) FROM {table} i WHERE i.customer_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = i.customer_id)"
-    ).fetchall()[0]
-    if missing[0]:
-        raise StoreError(f"{missing[0]} {what} name customers the store does not know "
-                         f"(first: {missing[1]!r})",
-                         "ingest customers first; intake rejects unknown customers")
+from .source_rows import replace_source_rows
 
 
 def write_contracts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source: str
@@ -42,26 +27,16 @@ def write_contracts(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, sour
                              for c in ("contract_id", "customer_id", "starts_at", "ends_at",
                                        "value", "product")})
     incoming["line"] = frame["_line"].to_numpy() if "_line" in frame else range(1, len(frame) + 1)
-    con.register("incoming_contracts", incoming)
-    try:
-        _known(con, "incoming_contracts", "contracts")
-        replaced = _scalar(con, "SELECT count(*) FROM contracts WHERE contract_id IN "
-                                "(SELECT contract_id FROM incoming_contracts)")
-        before = _scalar(con, "SELECT count(*) FROM contracts WHERE source = ? OR contract_id IN "
-                              "(SELECT contract_id FROM incoming_contracts)", [source])
-        con.execute("DELETE FROM contracts WHERE source = ? OR contract_id IN "
-                    "(SELECT contract_id FROM incoming_contracts)", [source])
-        con.execute("""
+    # a contract id that comes again from another source replaces the stored one
+    return replace_source_rows(
+        con, "contracts", incoming, source=source, what="contracts", same=("contract_id",),
+        scope="source = ? OR contract_id IN (SELECT contract_id FROM {incoming})", insert="""
             INSERT INTO contracts
             SELECT c.customer_key, i.customer_id, i.contract_id, CAST(i.starts_at AS DATE),
                    CAST(i.ends_at AS DATE), CAST(i.value AS DOUBLE), CAST(i.product AS VARCHAR),
                    ?, CAST(i.line AS BIGINT)
             FROM incoming_contracts i JOIN customers c USING (customer_id)
-        """, [source])
-    finally:
-        con.unregister("incoming_contracts")
-    return {"inserted": len(incoming) - replaced, "replaced": replaced,
-            "removed": before - replaced}
+        """)
 
 
 def write_costs(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source: str
@@ -77,25 +52,14 @@ def write_costs(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source: 
         "segment": frame["segment"].astype("object"), "period": frame["period"],
         "cost_type": frame["cost_type"].astype("object"), "amount": frame["amount"],
         "line": frame["_line"].to_numpy() if "_line" in frame else range(1, len(frame) + 1)})
-    con.register("incoming_costs", incoming)
-    try:
-        _known(con, "incoming_costs", "costs")
-        replaced = _scalar(con, "SELECT count(*) FROM incoming_costs i SEMI JOIN "
-                                "(SELECT * FROM costs WHERE source = ?) s "
-                                "USING (line, period, cost_type)", [source])
-        before = _scalar(con, "SELECT count(*) FROM costs WHERE source = ?", [source])
-        con.execute("DELETE FROM costs WHERE source = ?", [source])
-        con.execute("""
-            INSERT INTO costs
-            SELECT c.customer_key, i.customer_id, CAST(i.segment AS VARCHAR),
-                   CAST(i.period AS DATE), i.cost_type, CAST(i.amount AS DOUBLE), ?,
-                   CAST(i.line AS BIGINT)
-            FROM incoming_costs i LEFT JOIN customers c USING (customer_id)
-        """, [source])
-    finally:
-        con.unregister("incoming_costs")
-    return {"inserted": len(incoming) - replaced, "replaced": replaced,
-            "removed": before - replaced}
+    return replace_source_rows(con, "costs", incoming, source=source, what="costs",
+                               same=("line", "period", "cost_type"), insert="""
+        INSERT INTO costs
+        SELECT c.customer_key, i.customer_id, CAST(i.segment AS VARCHAR),
+               CAST(i.period AS DATE), i.cost_type, CAST(i.amount AS DOUBLE), ?,
+               CAST(i.line AS BIGINT)
+        FROM incoming_costs i LEFT JOIN customers c USING (customer_id)
+    """)
 
 
 def contracts_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

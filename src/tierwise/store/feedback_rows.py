@@ -11,15 +11,11 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ..errors import StoreError
+from .source_rows import replace_source_rows
 
 #: What :func:`feedback_frame` returns.
 FEEDBACK_FRAME_COLUMNS = ("customer_key", "customer_id", "received_at", "channel", "category",
                           "text", "resolved", "source", "line")
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
-    return int(con.execute(sql, params or []).fetchall()[0][0])
 
 
 def upsert_feedback(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *,
@@ -36,30 +32,14 @@ def upsert_feedback(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *,
         "text": frame["text"].astype("object"),
         "resolved": resolved.astype("object").where(resolved.notna(), None),
         "line": frame["_line"] if "_line" in frame else range(1, len(frame) + 1)})
-    con.register("incoming_feedback", incoming)
-    try:
-        missing = con.execute("SELECT count(*), min(i.customer_id) FROM incoming_feedback i "
-                              "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
-        if missing[0]:
-            raise StoreError(f"{missing[0]} feedback rows name customers the store does not know "
-                             f"(first: {missing[1]!r})",
-                             "ingest customers first; intake rejects unknown customers")
-        replaced = _count(con, "SELECT count(*) FROM incoming_feedback i SEMI JOIN "
-                               "(SELECT * FROM feedback WHERE source = ?) f "
-                               "USING (customer_id, received_at, line)", [source])
-        before = _count(con, "SELECT count(*) FROM feedback WHERE source = ?", [source])
-        con.execute("DELETE FROM feedback WHERE source = ?", [source])
-        con.execute("""
-            INSERT INTO feedback
-            SELECT c.customer_key, i.customer_id, CAST(i.received_at AS DATE),
-                   CAST(i.channel AS VARCHAR), CAST(i.category AS VARCHAR),
-                   CAST(i.text AS VARCHAR), CAST(i.resolved AS BOOLEAN), ?, CAST(i.line AS BIGINT)
-            FROM incoming_feedback i JOIN customers c USING (customer_id)
-        """, [source])
-    finally:
-        con.unregister("incoming_feedback")
-    return {"inserted": len(incoming) - replaced, "replaced": replaced,
-            "removed": before - replaced}
+    return replace_source_rows(con, "feedback", incoming, source=source, what="feedback rows",
+                               same=("customer_id", "received_at", "line"), insert="""
+        INSERT INTO feedback
+        SELECT c.customer_key, i.customer_id, CAST(i.received_at AS DATE),
+               CAST(i.channel AS VARCHAR), CAST(i.category AS VARCHAR),
+               CAST(i.text AS VARCHAR), CAST(i.resolved AS BOOLEAN), ?, CAST(i.line AS BIGINT)
+        FROM incoming_feedback i JOIN customers c USING (customer_id)
+    """)
 
 
 def feedback_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+from .source_rows import replace_source_rows
 
 #: Lead columns kept in the ``leads`` table besides the key, source and line.
 LEAD_FIELDS = ("customer_id", "captured_at", "name", "lead_source", "fit", "engagement",
@@ -40,28 +41,17 @@ def write_leads(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *,
     """
     incoming = pd.DataFrame({c: frame[c] if c in frame else None for c in LEAD_FIELDS})
     incoming["line"] = frame["_line"] if "_line" in frame else range(1, len(frame) + 1)
-    con.register("incoming_leads", incoming)
-    try:
-        replaced = con.execute("SELECT count(*) FROM incoming_leads i SEMI JOIN (SELECT * FROM "
-                               "leads WHERE source = ?) l USING (customer_id)",
-                               [source]).fetchall()[0][0]
-        before = con.execute("SELECT count(*) FROM leads WHERE source = ?",
-                             [source]).fetchall()[0][0]
-        con.execute("DELETE FROM leads WHERE source = ?", [source])
-        con.execute("""
-            INSERT INTO leads
-            SELECT c.customer_key, i.customer_id, CAST(i.captured_at AS DATE),
-                   CAST(i.name AS VARCHAR), CAST(i.lead_source AS VARCHAR),
-                   CAST(i.fit AS DOUBLE), CAST(i.engagement AS DOUBLE),
-                   CAST(i.industry AS VARCHAR), CAST(i.size AS VARCHAR),
-                   CAST(i.region AS VARCHAR), CAST(i.city AS VARCHAR),
-                   CAST(i.account_manager AS VARCHAR), ?, CAST(i.line AS BIGINT)
-            FROM incoming_leads i JOIN customers c USING (customer_id)
-        """, [source])
-    finally:
-        con.unregister("incoming_leads")
-    return {"inserted": len(incoming) - replaced, "replaced": replaced,
-            "removed": before - replaced}
+    return replace_source_rows(con, "leads", incoming, source=source, what="leads",
+                               same=("customer_id",), check_customers=False, insert="""
+        INSERT INTO leads
+        SELECT c.customer_key, i.customer_id, CAST(i.captured_at AS DATE),
+               CAST(i.name AS VARCHAR), CAST(i.lead_source AS VARCHAR),
+               CAST(i.fit AS DOUBLE), CAST(i.engagement AS DOUBLE),
+               CAST(i.industry AS VARCHAR), CAST(i.size AS VARCHAR),
+               CAST(i.region AS VARCHAR), CAST(i.city AS VARCHAR),
+               CAST(i.account_manager AS VARCHAR), ?, CAST(i.line AS BIGINT)
+        FROM incoming_leads i JOIN customers c USING (customer_id)
+    """)
 
 
 def leads_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pd.DataFrame:

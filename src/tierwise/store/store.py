@@ -26,6 +26,7 @@ from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
 from .leads import first_orders, leads_frame, new_lead_customers, write_leads
 from .feedback_rows import feedback_frame, upsert_feedback
+from .source_rows import replace_source_rows
 from .lines import (
     cross_sell_hints,
     favourite_products,
@@ -249,34 +250,17 @@ class Store:
             "line": frame["_line"] if "_line" in frame else range(1, len(frame) + 1),
             **{a: pd.to_numeric(frame[a]) if a in frame else float("nan")
                for a in SURVEY_ASPECTS}})
-        con = self.con
-        con.register("incoming_surveys", incoming)
-        try:
-            missing = con.execute(
-                "SELECT count(*), min(i.customer_id) FROM incoming_surveys i "
-                "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
-            if missing[0]:
-                raise StoreError(f"{missing[0]} survey answers name customers the store does not "
-                                 f"know (first: {missing[1]!r})",
-                                 "ingest customers first; intake rejects unknown customers")
-            replaced = _scalar(con, "SELECT count(*) FROM incoming_surveys i SEMI JOIN "
-                                    "(SELECT * FROM surveys WHERE source = ?) s "
-                                    "USING (customer_id, answered_at, line)", [source])
-            before = _scalar(con, "SELECT count(*) FROM surveys WHERE source = ?", [source])
-            con.execute("DELETE FROM surveys WHERE source = ?", [source])
-            con.execute("""
-                INSERT INTO surveys BY NAME
-                SELECT c.customer_key, i.customer_id, CAST(i.answered_at AS DATE) AS answered_at,
-                       CAST(i.score AS DOUBLE) AS score, CAST(i.comment AS VARCHAR) AS comment,
-                       ? AS source, CAST(i.line AS BIGINT) AS line,
-                       CAST(i.taste AS DOUBLE) AS taste, CAST(i.service AS DOUBLE) AS service,
-                       CAST(i.setting AS DOUBLE) AS setting
-                FROM incoming_surveys i JOIN customers c USING (customer_id)
-            """, [source])
-        finally:
-            con.unregister("incoming_surveys")
-        return {"inserted": len(incoming) - replaced, "replaced": replaced,
-                "removed": before - replaced}
+        return replace_source_rows(self.con, "surveys", incoming, source=source,
+                                   what="survey answers", same=("customer_id", "answered_at",
+                                                                "line"), insert="""
+            INSERT INTO surveys BY NAME
+            SELECT c.customer_key, i.customer_id, CAST(i.answered_at AS DATE) AS answered_at,
+                   CAST(i.score AS DOUBLE) AS score, CAST(i.comment AS VARCHAR) AS comment,
+                   ? AS source, CAST(i.line AS BIGINT) AS line,
+                   CAST(i.taste AS DOUBLE) AS taste, CAST(i.service AS DOUBLE) AS service,
+                   CAST(i.setting AS DOUBLE) AS setting
+            FROM incoming_surveys i JOIN customers c USING (customer_id)
+        """)
 
     def upsert_leads(self, frame: pd.DataFrame, *, source: str,
                      also_known: set[str] | None = None) -> dict[str, int]:
