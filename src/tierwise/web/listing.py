@@ -24,8 +24,11 @@ phone digits contain its digits; letters are compared in lower case.
 from __future__ import annotations
 
 import bisect
+import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -36,13 +39,13 @@ import pyarrow.compute as pc
 from ..config import PYRAMID_TIERS
 from ..i18n.render import NAMES_TABLE, add_words_to_rows
 from .access import Viewer
+from .columns import Columns, load_array, load_arrow, save_array, save_arrow
 from .queries import (
     LIST_COLUMNS,
     PHONE_DIGITS_SQL,
     SORTS,
     CustomerQuery,
     RunInfo,
-    clean,
     customer_not_found,
     phone_digits,
     phone_like,
@@ -54,11 +57,9 @@ CODED = ("account_manager", "segment", "segment_level1", "segment_owner", "tier"
          "activity_state")
 #: What the list reads, filters and sorts on.
 _LOAD = tuple(dict.fromkeys((*LIST_COLUMNS, *CODED, "key_account", "p_alive", "frequency")))
-#: A text column with fewer distinct values than rows over this is held dictionary-encoded.
-_REPEATS = 4
-#: Columns read at a time when whole rows are arranged.
-_READ_COLUMNS = 12
 _NO_ROWS = np.empty(0, dtype=np.int32)
+#: The file of an index folder written last (a folder without it is unfinished).
+_INDEX_MANIFEST = "index.json"
 #: Positions of the sort order read at a time when a page is picked from a large selection.
 _BLOCK = 1 << 16
 
@@ -77,6 +78,23 @@ class SearchIndex:
         self._names = _Grams(pc.utf8_lower(names.fill_null("")), (1, 2))
         self._ids = _Grams(pc.utf8_lower(ids), (3,))
         self._phones = _Grams(phones.fill_null(""), (3,))
+
+    def save(self, folder: Path) -> None:
+        for name, grams in self._parts():
+            grams.save(folder / f"search-{name}")
+
+    @classmethod
+    def load(cls, folder: Path) -> SearchIndex:
+        """The index :meth:`save` wrote into ``folder``, memory-mapped."""
+        out = cls.__new__(cls)
+        out._names = _Grams.load(folder / "search-names", (1, 2))
+        out._ids = _Grams.load(folder / "search-ids", (3,))
+        out._phones = _Grams.load(folder / "search-phones", (3,))
+        out._size = len(out._ids.values)
+        return out
+
+    def _parts(self) -> tuple[tuple[str, _Grams], ...]:
+        return (("names", self._names), ("ids", self._ids), ("phones", self._phones))
 
     def find(self, text: str) -> np.ndarray:
         """The positions (rising) of the customers the text matches (see the module doc)."""
@@ -99,9 +117,12 @@ class SearchIndex:
 class _Grams:
     """Which strings of a column contain which n-grams (the sizes given), in CSR form."""
 
-    def __init__(self, values: pa.Array, sizes: tuple[int, ...]) -> None:
+    def __init__(self, values: pa.Array, sizes: tuple[int, ...],
+                 grams: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """``grams``: keys, starts and rows saved by :meth:`save` (default: computed)."""
         self.values, self.sizes = values, sizes
-        self._keys, self._starts, self._rows = _grams(values, sizes)
+        self._keys, self._starts, self._rows = grams if grams is not None else \
+            _grams(values, sizes)
         #: The strings too short to have n-grams, and their positions.
         self._short: dict[str, list[int]] = {}
         short = np.flatnonzero(pc.less(pc.utf8_length(values), min(sizes))
@@ -109,6 +130,18 @@ class _Grams:
         for at, value in zip(short.tolist(), values.take(pa.array(short)).to_pylist(),
                              strict=True):
             self._short.setdefault(value, []).append(at)
+
+    def save(self, path: Path) -> None:
+        save_arrow(path, self.values)
+        for part, array in zip(("keys", "starts", "rows"),
+                               (self._keys, self._starts, self._rows), strict=True):
+            save_array(path.with_name(f"{path.name}-{part}"), array)
+
+    @classmethod
+    def load(cls, path: Path, sizes: tuple[int, ...]) -> _Grams:
+        return cls(load_arrow(path), sizes, tuple(  # type: ignore[arg-type]
+            load_array(path.with_name(f"{path.name}-{part}"))
+            for part in ("keys", "starts", "rows")))
 
     def find(self, q: str) -> np.ndarray:
         """Positions (rising) of the strings containing ``q``."""
@@ -235,23 +268,74 @@ class CustomerIndex:
             Columns(table.drop_columns(["phone_digits"]))
 
     @classmethod
-    def build(cls, con: duckdb.DuckDBPyConnection, run: RunInfo) -> CustomerIndex:
+    def build(cls, con: duckdb.DuckDBPyConnection, run: RunInfo,
+              source: tuple[str, list[Any]] | None = None) -> CustomerIndex:
         """Read the run's rows (in ``customer_id`` order) and arrange them.
 
         The list's columns are read first, the whole rows then a few columns at a time, so
         that no more than a slice of the run is held twice while it is arranged. ``con``
-        should be in a transaction, so that every read sees the same rows.
+        should be in a transaction, so that every read sees the same rows. ``source``: where
+        the rows are, as a ``FROM`` clause that ends with its order, and its parameters
+        (default: the run's rows of ``snapshot_customers``, see :func:`_rows_of`).
         """
-        order = "ORDER BY customer_id, rowid"  # the same order in every read
-        table = con.sql(f"SELECT {', '.join(_LOAD)}, {PHONE_DIGITS_SQL} AS phone_digits "
-                        f"FROM snapshot_customers WHERE run_id = ? {order}",
-                        params=[run.run_id]).to_arrow_table()
-        names = [r[0] for r in con.execute(
-            "SELECT column_name FROM (DESCRIBE snapshot_customers)").fetchall()
-            if r[0] != "run_id"]
-        columns = Columns.read(con, f"snapshot_customers WHERE run_id = ? {order}",
-                               [run.run_id], names)
+        source, params = source or _rows_of(run)
+        table = _list_table(con, source, params)
+        columns = Columns.read(con, source, params, _row_columns(con, source, params))
         return cls(run, table, columns, run_table(con, run.run_id, NAMES_TABLE, words=False))
+
+    @classmethod
+    def write(cls, con: duckdb.DuckDBPyConnection, run: RunInfo,
+              source: tuple[str, list[Any]], folder: Path) -> None:
+        """Arrange the run's rows as :meth:`build` does and write the result into ``folder``
+        (:meth:`open` maps it back). The whole rows are written a column at a time, so only
+        the list's columns are held in memory at once. The caller makes it atomic (a folder
+        written under another name, then renamed)."""
+        sql, params = source
+        index = cls(run, _list_table(con, sql, params), Columns(pa.table({})))
+        folder.mkdir(parents=True, exist_ok=True)
+        save_arrow(folder / "ids", index._ids)
+        save_array(folder / "key", index._key)
+        codes = {}
+        for column, (array, lookup) in index._codes.items():
+            save_array(folder / f"code-{column}", array)
+            codes[column] = sorted(lookup, key=lookup.__getitem__)
+        for (sort, direction), order in index._orders.items():
+            save_array(folder / f"order-{sort}-{direction}", order)
+        index.search.save(folder)
+        size, finds_rows = index.size, index.finds_rows
+        del index
+        Columns.write(con, sql, params, _row_columns(con, sql, params), folder / "rows")
+        (folder / _INDEX_MANIFEST).write_text(json.dumps(
+            {"size": size, "finds_rows": finds_rows, "codes": codes,
+             "sorts": list(SORTS)}), encoding="utf-8")
+
+    @classmethod
+    def open(cls, folder: Path, run: RunInfo, names: Any = None) -> CustomerIndex:
+        """The index :meth:`write` wrote into ``folder``, memory-mapped: opening it reads a
+        few small files; the arrays are read from disk as requests touch them.
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``folder`` holds no finished index.
+        """
+        manifest = json.loads((folder / _INDEX_MANIFEST).read_text(encoding="utf-8"))
+        out = cls.__new__(cls)
+        out.run, out.names = run, names
+        out.size, out.finds_rows = manifest["size"], manifest["finds_rows"]
+        out._ids = load_arrow(folder / "ids")
+        out._key = load_array(folder / "key")
+        out._codes = {column: (load_array(folder / f"code-{column}"),
+                               {v: i for i, v in enumerate(values)})
+                      for column, values in manifest["codes"].items()}
+        out._sort_keys = {}
+        out._orders = {(sort, direction): load_array(folder / f"order-{sort}-{direction}")
+                       for sort in manifest["sorts"] for direction in ("asc", "desc")}
+        out._masks = OrderedDict()
+        out._lock = threading.Lock()
+        out.search = SearchIndex.load(folder)
+        out._columns = Columns.open(folder / "rows")
+        return out
 
     def _worded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return add_words_to_rows(rows, self.names, self.run.language)
@@ -422,114 +506,6 @@ class _Ids:
         return self._ids[i].as_py()
 
 
-class Columns:
-    """A table's columns, read back as rows of JSON-ready Python values (see :func:`clean`).
-
-    A text column that repeats (fewer distinct values than a quarter of the rows) is held as
-    integer codes and one list of its distinct values, numbers and booleans as NumPy arrays,
-    the rest (ids, names, dates) as Arrow arrays. Reading a few rows then costs microseconds a
-    value; pyarrow's ``to_pylist`` of a dictionary-encoded column, or its ``take``, cost tens
-    of microseconds a column whatever the rows.
-    """
-
-    def __init__(self, table: pa.Table) -> None:
-        self.names = tuple(table.column_names)
-        self._columns = {name: _column(column.combine_chunks())
-                         for name, column in zip(self.names, table.columns, strict=True)}
-
-    @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, source: str, params: list[Any],
-             names: list[str]) -> Columns:
-        """``SELECT names FROM source`` (``source`` ends with its ``ORDER BY``), read a few
-        columns at a time."""
-        out = cls(pa.table({}))
-        for start in range(0, len(names), _READ_COLUMNS):
-            group = names[start:start + _READ_COLUMNS]
-            quoted = ", ".join('"' + name.replace('"', '""') + '"' for name in group)
-            table = con.sql(f"SELECT {quoted} FROM {source}", params=params).to_arrow_table()
-            for name, column in zip(group, table.columns, strict=True):
-                out._columns[name] = _column(column.combine_chunks())
-            del table
-        out.names = tuple(names)
-        return out
-
-    def row(self, at: int) -> dict[str, Any]:
-        return {name: column.one(at) for name, column in self._columns.items()}
-
-    def rows(self, picked: np.ndarray, names: tuple[str, ...]) -> list[dict[str, Any]]:
-        """The rows at positions ``picked``, with the columns ``names``."""
-        values = [self._columns[name].many(picked) for name in names]
-        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _column(array: pa.Array) -> _Coded | _Numbers | _Arrow:
-    kind = array.type
-    if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and \
-            pc.count_distinct(array).as_py() * _REPEATS < len(array):
-        return _Coded(array)
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return _Numbers(array)
-    return _Arrow(array)
-
-
-class _Coded:
-    """Codes and the distinct values (the last one None, for code -1)."""
-
-    def __init__(self, array: pa.Array) -> None:
-        encoded = array.dictionary_encode()
-        self.values = [*encoded.dictionary.to_pylist(), None]
-        self.codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False
-                                                            ).astype(np.int32)
-
-    def one(self, at: int) -> Any:
-        return self.values[self.codes[at]]
-
-    def many(self, picked: np.ndarray) -> list[Any]:
-        values = self.values
-        return [values[c] for c in self.codes[picked].tolist()]
-
-
-class _Numbers:
-    """Numbers or booleans; NULL, NaN and infinities read as None."""
-
-    def __init__(self, array: pa.Array) -> None:
-        floating = pa.types.is_floating(array.type)
-        zero = False if pa.types.is_boolean(array.type) else 0
-        self.data = array.fill_null(zero).to_numpy(zero_copy_only=False)
-        missing = array.is_null().to_numpy(zero_copy_only=False)
-        if floating:
-            missing = missing | ~np.isfinite(self.data)
-        self.missing = missing if missing.any() else None
-
-    def one(self, at: int) -> Any:
-        if self.missing is not None and self.missing[at]:
-            return None
-        return self.data[at].item()
-
-    def many(self, picked: np.ndarray) -> list[Any]:
-        values = self.data[picked].tolist()
-        if self.missing is not None:
-            for i in np.flatnonzero(self.missing[picked]).tolist():
-                values[i] = None
-        return values
-
-
-class _Arrow:
-    """Any other type, read through pyarrow (dates, times, decimals, unique texts)."""
-
-    def __init__(self, array: pa.Array) -> None:
-        self.array = array
-        #: Texts need no cleaning; other types may hold NaT or NaN.
-        self.text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-
-    def one(self, at: int) -> Any:
-        return clean(self.array[at].as_py())
-
-    def many(self, picked: np.ndarray) -> list[Any]:
-        values = self.array.take(pa.array(picked, type=pa.int64())).to_pylist()
-        return values if self.text else [clean(v) for v in values]
-
-
 def _and(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
     return other if mask is None else mask & other
 
@@ -560,6 +536,23 @@ def _sort_key(name: str, table: pa.Table) -> np.ndarray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
 
 
+def _rows_of(run: RunInfo) -> tuple[str, list[Any]]:
+    """The run's rows in the store's tables (or a copy of them), in ``customer_id`` order."""
+    return "snapshot_customers WHERE run_id = ? ORDER BY customer_id, rowid", [run.run_id]
+
+
+def _list_table(con: duckdb.DuckDBPyConnection, source: str, params: list[Any]) -> pa.Table:
+    """What the list reads, filters, sorts and searches on, in the order of ``source``."""
+    return con.sql(f"SELECT {', '.join(_LOAD)}, {PHONE_DIGITS_SQL} AS phone_digits "
+                   f"FROM {source}", params=params).to_arrow_table()
+
+
+def _row_columns(con: duckdb.DuckDBPyConnection, source: str, params: list[Any]) -> list[str]:
+    """Every column of the rows but ``run_id``."""
+    names = con.sql(f"SELECT * FROM {source} LIMIT 0", params=params).columns
+    return [name for name in names if name != "run_id"]
+
+
 class IndexShelf:
     """The index of the latest run, built once per new run and replaced when a newer comes."""
 
@@ -571,14 +564,23 @@ class IndexShelf:
         index = self._index
         return index if index is not None and index.run.run_id == run_id else None
 
-    def update(self, con: duckdb.DuckDBPyConnection, latest: RunInfo | None) -> None:
-        """Build the index of ``latest`` unless it is already there (None: drop it)."""
+    def update(self, con: duckdb.DuckDBPyConnection, latest: RunInfo | None,
+               place: Callable[[], Path] | None = None) -> None:
+        """The index of ``latest`` unless it is already there (None: drop it): opened from the
+        folder ``place()`` returns (it writes it first when missing), else built in memory
+        from ``con``'s ``snapshot_customers``."""
         with self._lock:
-            if latest is not None and self.get(latest.run_id) is not None:
+            if latest is not None and self._index is not None and self._index.run == latest:
                 return
             self._index = None  # let the old one go first: one index in memory at a time
-            if latest is not None:
+            if latest is None:
+                return
+            if place is None:
                 self._index = CustomerIndex.build(con, latest)
+                return
+            folder = place()
+            self._index = CustomerIndex.open(
+                folder, latest, run_table(con, latest.run_id, NAMES_TABLE, words=False))
 
 
 __all__ = ["CODED", "Columns", "CustomerIndex", "IndexShelf", "SearchIndex"]

@@ -1,19 +1,23 @@
-"""The server's own copy of the snapshots, and brief, one-at-a-time access to the store itself.
+"""The server's own copy of the store's small tables, the runs' customers as files beside the
+store, and brief, one-at-a-time access to the store itself.
 
 DuckDB lets one process write a file or several read it, never both at once, and a ``tierwise
 run`` holds the write lock for the whole run. So the server never keeps the store open: it keeps
 a private DuckDB file (:class:`SnapshotCache`) with the tables pages read (``runs``,
-``snapshot_customers``, ``run_tables``, ``ingests``, ``web_users``) and every request reads that
-copy. When the store file changes (its size or modification time, or its write-ahead log's), the
-copy is brought up to date: the store is attached read-only for as long as the copy takes, new
-runs are copied, runs that disappeared (a re-run replaces its run) are dropped, the small tables
-are copied whole, all in one transaction of the copy, so requests see the old state or the new,
-never a mix. While a writer holds the store, the copy stays as it was and the server keeps serving
-it; the next look after the writer commits shows the new run.
+``run_tables``, ``ingests``, ``web_users``, copied) and ``snapshot_customers``, a view of the
+runs' customers as Parquet files beside the store (:mod:`tierwise.web.runfiles`): each run's
+file is written once, by the first server that sees the run, and kept, so a start copies the
+small tables only. Every request reads that copy. When the store file changes (its size or
+modification time, or its write-ahead log's), the copy is brought up to date: the store is
+attached read-only for as long as the update takes, new runs are written out, the small tables
+copied whole and the view pointed at the runs there are now, all in one transaction of the
+copy, so requests see the old state or the new, never a mix. While a writer holds the store,
+the copy stays as it was and the server keeps serving it; the next look after the writer
+commits shows the new run.
 
-Each run's customers are copied in ``customer_id`` order, so a look-up by id reads one block of
-the copy (DuckDB skips blocks whose id range cannot match), and lists push the viewer's scope,
-filters, sort and page into one query.
+Each run's customers are written in ``customer_id`` order, in small row groups, so a look-up by
+id reads one group of each file (DuckDB skips groups whose id range cannot match), and lists
+push the viewer's scope, filters, sort and page into one query.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from ..store import Store
 from ..store.store import is_lock_conflict
 from .accounts import User, load_users
 from .listing import IndexShelf
-from .queries import list_runs
+from .queries import RunInfo, list_runs
+from .runfiles import RunFiles
 
 log = logging.getLogger("tierwise.web")
 T = TypeVar("T")
@@ -70,9 +75,13 @@ def from_memory(work: Callable[[], T]) -> T:
 #: Copied whole at every refresh (they are small).
 WHOLE_TABLES = ("runs", "ingests", "web_users")
 #: Copied run by run (a run never changes once committed; a re-run gets a new id).
-PER_RUN_TABLES = ("snapshot_customers", "run_tables")
-#: Sort order of each run's rows in the copy.
-_ORDER = {"snapshot_customers": "customer_id", "run_tables": "name"}
+PER_RUN_TABLES = ("run_tables",)
+#: Read from each run's file beside the store (see tierwise.web.runfiles), through a view.
+RUN_FILE_TABLE = "snapshot_customers"
+#: The copy's empty table with the store's columns of :data:`RUN_FILE_TABLE` (the view's types).
+_SHAPE = "snapshot_shape"
+#: DuckDB's memory for the copy (exports of a run spill to disk beyond it).
+MEMORY_LIMIT = "1GB"
 
 
 class StoreFile:
@@ -132,7 +141,11 @@ class SnapshotCache:
         self.users: dict[str, User] = {}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._signature: tuple[Any, ...] | None = None
-        self._runs: set[int] = set()
+        #: Each run's id and the key of its files (see tierwise.web.runfiles).
+        self._runs: dict[int, str] = {}
+        #: Files of runs the previous state of the copy still read (removed at the next one).
+        self._leaving: set[tuple[int, str]] = set()
+        self.files: RunFiles | None = None
         self._refreshing = threading.Lock()
         self._memo: dict[Any, Any] = {}
         self._memo_lock = threading.Lock()
@@ -145,7 +158,9 @@ class SnapshotCache:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         for stale in (self.file, self.file.with_name(self.file.name + ".wal")):
             stale.unlink(missing_ok=True)
-        self._con = duckdb.connect(str(self.file))
+        self._con = duckdb.connect(str(self.file), config={"memory_limit": MEMORY_LIMIT})
+        self._con.execute("SET parquet_metadata_cache = true")  # a file's footer read once
+        self.files = RunFiles.beside(self.store.path, self.file.parent / "runs")
 
     def close(self) -> None:
         if self._con is not None:
@@ -242,11 +257,20 @@ class SnapshotCache:
         try:
             cursor.begin()
             runs = list_runs(cursor)
-            self.shelf.update(cursor, runs[0] if runs else None)
+            latest = runs[0] if runs else None
+            self.shelf.update(cursor, latest, self._arranged(cursor, latest))
         except Exception:  # memory, a damaged copy: lists fall back to SQL, which still works
             log.exception("could not arrange the latest run's customer list in memory")
         finally:
             cursor.close()
+
+    def _arranged(self, cursor: duckdb.DuckDBPyConnection, run: RunInfo | None
+                  ) -> Callable[[], Path] | None:
+        """How to find (or first write) the run's arranged list beside the store."""
+        if run is None or self.files is None or run.run_id not in self._runs:
+            return None
+        files, key = self.files, self._runs[run.run_id]
+        return lambda: files.arranged(cursor, run, key)
 
     def _attach(self) -> None:
         path = str(self.store.path).replace("'", "''")
@@ -272,42 +296,74 @@ class SnapshotCache:
         have = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
         ).fetchall()}
-        if not {"runs", *PER_RUN_TABLES} <= have:
+        if not {"runs", RUN_FILE_TABLE, *PER_RUN_TABLES} <= have:
             raise StoreError(f"{self.store.path.name} is not a tierwise store with runs",
                              "run 'tierwise run' first")
         # Tables are created in a transaction of their own: DuckDB 2.0 does not show a large
         # insert made in the same transaction as the CREATE TABLE it fills.
         rebuilt = self._ensure_tables(have)
+        columns = _columns(con, "src", RUN_FILE_TABLE)
+        runs = {r[0]: RunFiles.key(r, columns) for r in con.execute(
+            "SELECT run_id, created_at, n_customers, config_hash FROM src.runs").fetchall()}
+        for run_id, key in sorted(runs.items()):  # before the transaction: files, not tables
+            self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
         con.begin()
         try:
             for table in WHOLE_TABLES:
                 if table in have:
                     con.execute(f"DELETE FROM main.{table}")
                     con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM src.{table}")
-            runs = {r[0] for r in con.execute("SELECT run_id FROM src.runs").fetchall()}
-            known = set() if rebuilt else self._runs
-            for run_id in sorted(known - runs):
+            known = set() if rebuilt else set(self._runs.items())
+            for run_id in sorted({r for r, _ in known - set(runs.items())}):
                 for table in PER_RUN_TABLES:
                     con.execute(f"DELETE FROM main.{table} WHERE run_id = ?", [run_id])
-            for run_id in sorted(runs - known):
+            for run_id in sorted({r for r, _ in set(runs.items()) - known}):
                 for table in PER_RUN_TABLES:
                     con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM src.{table} "
-                                f"WHERE run_id = ? ORDER BY {_ORDER[table]}", [run_id])
+                                f"WHERE run_id = ? ORDER BY name", [run_id])
+            self._point_view(runs)
             con.commit()
         except BaseException:
             con.rollback()
             raise
+        kept = set(runs.items())
+        self.files.forget(kept | self._leaving)  # the previous state's readers may be reading
+        self._leaving = set(self._runs.items()) - kept
         self._runs = runs
 
+    def _point_view(self, runs: dict[int, str]) -> None:
+        """``snapshot_customers``: the runs' files, with the store's column types."""
+        con = self._con
+        shape = _columns(con, self._catalog(), _SHAPE)
+        if not runs:
+            con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
+                        f"SELECT * FROM main.{_SHAPE}")
+            return
+        files = ", ".join("'" + str(self.files.rows(run_id, key)).replace("'", "''") + "'"
+                          for run_id, key in sorted(runs.items()))
+        source = f"read_parquet([{files}])"
+        found = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * "
+                                 f"FROM {source})").fetchall())
+        picked = []
+        for name, kind in shape:
+            quoted = '"' + name.replace('"', '""') + '"'
+            picked.append(quoted if found.get(name) == kind
+                          else f"CAST({quoted} AS {kind}) AS {quoted}")
+        con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
+                    f"SELECT {', '.join(picked)} FROM {source}")
+
     def _ensure_tables(self, have: set[str]) -> bool:
-        """Create the copy's tables like the store's; True when they were (re)created empty.
+        """Create the copy's tables like the store's; True when the run-by-run ones were
+        (re)created empty.
 
         A store upgraded by a newer tierwise may carry more columns: then the copy starts over
         (requests see it empty until the data transaction that follows commits).
         """
         con = self._con
-        stale = [t for t in (*WHOLE_TABLES, *PER_RUN_TABLES) if t in have
-                 and _columns(con, self._catalog(), t) != _columns(con, "src", t)]
+        tables = {t: t for t in (*WHOLE_TABLES, *PER_RUN_TABLES) if t in have}
+        tables[_SHAPE] = RUN_FILE_TABLE
+        stale = [t for t, source in tables.items()
+                 if _columns(con, self._catalog(), t) != _columns(con, "src", source)]
         if not stale:
             return False
         rebuilt = any(t in PER_RUN_TABLES for t in stale)
@@ -315,10 +371,8 @@ class SnapshotCache:
         try:
             for table in stale:
                 con.execute(f"DROP TABLE IF EXISTS main.{table}")
-                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM src.{table} LIMIT 0")
-                if table == "snapshot_customers":  # one customer's rows without a scan
-                    con.execute("CREATE INDEX snapshot_customer_id ON main.snapshot_customers "
-                                "(customer_id)")
+                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM src.{tables[table]} "
+                            "LIMIT 0")
             if rebuilt:
                 for table in PER_RUN_TABLES:
                     con.execute(f"DELETE FROM main.{table}")
@@ -392,5 +446,5 @@ def private_folder(configured: Path | None) -> tuple[Path, bool]:
     return folder, True
 
 
-__all__ = ["ON_LOOP", "PER_RUN_TABLES", "WHOLE_TABLES", "NeedsThread", "Refresher",
+__all__ = ["ON_LOOP", "PER_RUN_TABLES", "RUN_FILE_TABLE", "WHOLE_TABLES", "NeedsThread", "Refresher",
            "SnapshotCache", "StoreFile", "from_memory", "private_folder"]
