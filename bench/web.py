@@ -29,6 +29,13 @@ What it does:
      about as much CPU as the server, so their latencies include waiting for the client's own
      event loop.
 
+``--startup`` measures only the start: seconds until ready, the server's CPU seconds and peak
+RSS (VmHWM) at that moment, first for a start with no run files beside the store (what a new
+run costs once), then ``--starts`` times with them, alternating with the code of ``--before``
+(another tree, e.g. ``git archive main``) when given::
+
+    PYTHONPATH=src python bench/web.py --startup --before /tmp/webstart-before
+
 It prints p50 / p95 / p99 latency per endpoint and role (wrk: the median over the rounds, and
 the range of the p95s), the ratio of each p95 to the reference's p95 in the same round, the
 throughput, the server's CPU time per request (wrk) and its peak RSS.
@@ -126,8 +133,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(config: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def start_server(config: Path, port: int, src: Path = ROOT / "src"
+                 ) -> subprocess.Popen[bytes]:
+    """``tierwise serve`` (the code in ``src``), once ``/api/health`` says it is loaded."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
     proc = subprocess.Popen([sys.executable, "-m", "tierwise", "serve", "-c", str(config),
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -144,6 +153,44 @@ def start_server(config: Path, port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.5)
     proc.kill()
     raise SystemExit("the server did not load the store within 10 minutes")
+
+
+def startup(config: Path, before: Path | None, starts: int) -> None:
+    """Ready time, CPU seconds and peak RSS of ``tierwise serve`` from start to ready: this
+    tree's code (first with no run files beside the store: the once-per-run cost; then with
+    them) and, when given, the code in ``before`` (``git archive main``), alternating."""
+    from tierwise.config import load_config
+
+    runs = load_config(config).store_path
+    files = runs.with_name(runs.name + ".web-runs")
+    kinds = [("after, cold", ROOT / "src")]
+    for _ in range(starts):
+        kinds += [("after", ROOT / "src")] + ([("before", before / "src")] if before else [])
+    got: dict[str, list[tuple[float, float, float]]] = {}
+    for kind, src in kinds:
+        if kind == "after, cold":
+            shutil.rmtree(files, ignore_errors=True)
+        port = free_port()
+        started = time.perf_counter()
+        server = start_server(config, port, src)
+        ready = time.perf_counter() - started
+        cpu, rss = cpu_seconds(server.pid), peak_rss_mb(server.pid) or float("nan")
+        server.terminate()
+        server.wait(timeout=30)
+        got.setdefault(kind, []).append((ready, cpu, rss))
+        print(f"  {kind:<12} ready {ready:6.1f} s  CPU {cpu:6.1f} s  peak RSS {rss:7,.0f} MB",
+              flush=True)
+    print(f"\nstart-up, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; medians")
+    print(f"{'code':<12} {'starts':>6} {'ready s':>8} {'CPU s':>7} {'peak RSS MB':>12}")
+    medians = {}
+    for kind, rows in got.items():
+        medians[kind] = [statistics.median(r[i] for r in rows) for i in range(3)]
+        ready, cpu, rss = medians[kind]
+        print(f"{kind:<12} {len(rows):>6} {ready:>8.1f} {cpu:>7.1f} {rss:>12,.0f}")
+    if "before" in medians:
+        after, base = medians["after"], medians["before"]
+        print(f"after / before: ready {after[0] / base[0]:.2f}, CPU {after[1] / base[1]:.2f}, "
+              f"peak RSS {after[2] / base[2]:.2f}")
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -265,7 +312,17 @@ def main() -> None:
                         help="wrk: rounds over every endpoint and role (default 3)")
     parser.add_argument("--requests", type=int, default=1000,
                         help="httpx: requests per endpoint and role (default 1000)")
+    parser.add_argument("--startup", action="store_true",
+                        help="measure start-up only (ready time, CPU, peak RSS), see --before")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="--startup: a tree of the code to compare with (e.g. git archive "
+                             "main | tar -x -C /tmp/before), started alternately")
+    parser.add_argument("--starts", type=int, default=3,
+                        help="--startup: starts of each code (default 3)")
     args = parser.parse_args()
+    if args.startup:
+        startup(build_store(int(args.customers)), args.before, args.starts)
+        return
     if args.client == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk); or --client httpx")
     n = int(args.customers)

@@ -1,5 +1,6 @@
 """The server's copy of the store: complete for runs bigger than a DuckDB row group, updated run
-by run, and it never keeps the store open."""
+by run, and it never keeps the store open; each run's files beside the store are written once,
+kept across starts, and made again when they no longer match the store."""
 
 from __future__ import annotations
 
@@ -77,6 +78,8 @@ def test_runs_are_added_and_dropped_one_by_one(store: Path, tmp_path: Path) -> N
             assert con.execute("SELECT run_id, count(*) FROM snapshot_customers GROUP BY 1"
                                ).fetchall() == [(2, 1000)]
         assert not cache.refresh()
+        assert cache.refresh(force=True)  # run 1's files outlive the state that read them
+        assert _run_files(store) == {2}
     finally:
         cache.close()
 
@@ -91,5 +94,71 @@ def test_the_store_is_free_between_refreshes(store: Path, tmp_path: Path) -> Non
         cache.refresh()
         with Store(store, lock_timeout=0) as writer:  # no wait: nothing holds the file
             writer.con.execute("SELECT 1").fetchall()
+    finally:
+        cache.close()
+
+
+def _run_files(store: Path) -> set[int]:
+    """The runs that have files beside the store."""
+    return {int(p.name.split("-")[1]) for p in store.with_name(store.name + ".web-runs").iterdir()
+            if p.name.startswith("run-")}
+
+
+def _started(store: Path, folder: Path):
+    from tierwise.web.snapshots import SnapshotCache, StoreFile
+
+    cache = SnapshotCache(StoreFile(store), folder)
+    cache.open()
+    assert cache.refresh()
+    return cache
+
+
+def test_a_second_start_reads_the_files_the_first_wrote(store: Path, tmp_path: Path) -> None:
+    cache = _started(store, tmp_path / "first")
+    cache.close()
+    written = {p.name: p.stat().st_mtime_ns
+               for p in store.with_name(store.name + ".web-runs").iterdir()}
+    assert len(written) == 2  # the rows and the arranged list
+    cache = _started(store, tmp_path / "second")
+    try:
+        assert {p.name: p.stat().st_mtime_ns
+                for p in store.with_name(store.name + ".web-runs").iterdir()} == written
+        assert cache.shelf.get(1).size == ROWS
+        with cache.reader() as con:
+            assert con.execute("SELECT count(*) FROM snapshot_customers WHERE run_id = 1"
+                               ).fetchall() == [(ROWS,)]
+    finally:
+        cache.close()
+
+
+def test_files_that_no_longer_match_the_store_are_made_again(store: Path,
+                                                             tmp_path: Path) -> None:
+    """A store replaced by another with the same run id: the old run's files are not read."""
+    _started(store, tmp_path / "first").close()
+    files = store.with_name(store.name + ".web-runs")
+    con = duckdb.connect(str(store))
+    con.execute("DELETE FROM snapshot_customers")
+    con.execute("DELETE FROM runs")
+    con.close()
+    _add_run(store, 1, dt.date(2026, 3, 31), rows=10)
+    cache = _started(store, tmp_path / "second")
+    try:
+        assert cache.shelf.get(1).size == 10
+        with cache.reader() as con:
+            assert con.execute("SELECT count(*) FROM snapshot_customers").fetchall() == [(10,)]
+        assert cache.refresh(force=True)
+        assert len(list(files.glob("run-1-*.parquet"))) == 1
+        assert len(list(files.glob("run-1-*.index"))) == 1
+    finally:
+        cache.close()
+
+
+def test_an_unfinished_arranged_list_is_made_again(store: Path, tmp_path: Path) -> None:
+    _started(store, tmp_path / "first").close()
+    (manifest,) = store.with_name(store.name + ".web-runs").glob("*.index/index.json")
+    manifest.unlink()  # as a server stopped while writing it leaves it
+    cache = _started(store, tmp_path / "second")
+    try:
+        assert manifest.exists() and cache.shelf.get(1).size == ROWS
     finally:
         cache.close()

@@ -170,3 +170,42 @@ def test_a_page_of_any_selection_is_the_sorted_selection_cut(store, seed: int) -
                 assert got.tolist() == expected[offset:offset + size], (sort, offset, size)
     finally:
         listing._BLOCK = original
+
+
+@pytest.mark.parametrize("run_id", [1, 2])
+def test_an_index_from_files_answers_like_the_one_in_memory(store, run_id: int,
+                                                             tmp_path: Path) -> None:
+    """The run's rows written beside the store, arranged into files and memory-mapped back:
+    every page and every row the same as the index built in memory (and so as the SQL)."""
+    import duckdb
+
+    from tierwise.i18n.render import NAMES_TABLE
+    from tierwise.web.errors import NotFound
+    from tierwise.web.listing import CustomerIndex
+    from tierwise.web.queries import CustomerQuery, run_info, run_table
+    from tierwise.web.runfiles import RunFiles
+
+    run = run_info(store.con, run_id)
+    built = CustomerIndex.build(store.con, run)
+    files = RunFiles(tmp_path)
+    assert files.export(store.con, "snapshot_customers", run_id, "k")
+    assert not files.export(store.con, "snapshot_customers", run_id, "k")  # once per run
+    folder = files.arranged(duckdb.connect(), run, "k")
+    opened = CustomerIndex.open(folder, run,
+                                run_table(store.con, run_id, NAMES_TABLE, words=False))
+    assert opened.size == built.size and opened.finds_rows
+    for viewer, params in itertools.product(_viewers(), QUERIES):
+        query = CustomerQuery(**params)
+        assert opened.page(viewer, query) == built.page(viewer, query), (viewer.name, params)
+    ids = [r[0] for r in store.con.execute(
+        "SELECT customer_id FROM snapshot_customers WHERE run_id = ?", [run_id]).fetchall()]
+    for viewer in _viewers():
+        for customer_id in [*ids, "no such id"]:
+            try:
+                expected = built.row(viewer, customer_id)
+            except NotFound:
+                with pytest.raises(NotFound):
+                    opened.row(viewer, customer_id)
+                continue
+            assert opened.row(viewer, customer_id) == expected
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
