@@ -147,7 +147,7 @@ def test_files_that_no_longer_match_the_store_are_made_again(store: Path,
         with cache.reader() as con:
             assert con.execute("SELECT count(*) FROM snapshot_customers").fetchall() == [(10,)]
         assert cache.refresh(force=True)
-        assert len(list(files.glob("run-1-*.parquet"))) == 1
+        assert len(list(files.glob("run-1-*.duckdb"))) == 1
         assert len(list(files.glob("run-1-*.index"))) == 1
     finally:
         cache.close()

@@ -188,9 +188,12 @@ def test_an_index_from_files_answers_like_the_one_in_memory(store, run_id: int,
     run = run_info(store.con, run_id)
     built = CustomerIndex.build(store.con, run)
     files = RunFiles(tmp_path)
-    assert files.export(store.con, "snapshot_customers", run_id, "k")
-    assert not files.export(store.con, "snapshot_customers", run_id, "k")  # once per run
-    folder = files.arranged(duckdb.connect(), run, "k")
+    con = duckdb.connect()  # as the server's copy: the store attached read-only
+    con.execute(f"ATTACH '{store.path}' AS src (READ_ONLY)")
+    assert files.export(con, "src.snapshot_customers", run_id, "k")
+    assert not files.export(con, "src.snapshot_customers", run_id, "k")  # once per run
+    files.attach(con, run_id, "k")
+    folder = files.arranged(con, run, "k")
     opened = CustomerIndex.open(folder, run,
                                 run_table(store.con, run_id, NAMES_TABLE, words=False))
     assert opened.size == built.size and opened.finds_rows

@@ -5,8 +5,8 @@ DuckDB lets one process write a file or several read it, never both at once, and
 run`` holds the write lock for the whole run. So the server never keeps the store open: it keeps
 a private DuckDB file (:class:`SnapshotCache`) with the tables pages read (``runs``,
 ``run_tables``, ``ingests``, ``web_users``, copied) and ``snapshot_customers``, a view of the
-runs' customers as Parquet files beside the store (:mod:`tierwise.web.runfiles`): each run's
-file is written once, by the first server that sees the run, and kept, so a start copies the
+runs' customers as files beside the store (:mod:`tierwise.web.runfiles`), attached read-only:
+each run's file is written once, by the first server that sees the run, and kept, so a start copies the
 small tables only. Every request reads that copy. When the store file changes (its size or
 modification time, or its write-ahead log's), the copy is brought up to date: the store is
 attached read-only for as long as the update takes, new runs are written out, the small tables
@@ -15,9 +15,9 @@ copy, so requests see the old state or the new, never a mix. While a writer hold
 the copy stays as it was and the server keeps serving it; the next look after the writer
 commits shows the new run.
 
-Each run's customers are written in ``customer_id`` order, in small row groups, so a look-up by
-id reads one group of each file (DuckDB skips groups whose id range cannot match), and lists
-push the viewer's scope, filters, sort and page into one query.
+Each run's customers are written in ``customer_id`` order with an index of the ids, so a
+look-up by id reads one block of each file, and lists push the viewer's scope, filters, sort and
+page into one query.
 """
 
 from __future__ import annotations
@@ -159,7 +159,6 @@ class SnapshotCache:
         for stale in (self.file, self.file.with_name(self.file.name + ".wal")):
             stale.unlink(missing_ok=True)
         self._con = duckdb.connect(str(self.file), config={"memory_limit": MEMORY_LIMIT})
-        self._con.execute("SET parquet_metadata_cache = true")  # a file's footer read once
         self.files = RunFiles.beside(self.store.path, self.file.parent / "runs")
 
     def close(self) -> None:
@@ -307,6 +306,7 @@ class SnapshotCache:
             "SELECT run_id, created_at, n_customers, config_hash FROM src.runs").fetchall()}
         for run_id, key in sorted(runs.items()):  # before the transaction: files, not tables
             self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
+            self.files.attach(con, run_id, key)
         con.begin()
         try:
             for table in WHOLE_TABLES:
@@ -327,30 +327,18 @@ class SnapshotCache:
             con.rollback()
             raise
         kept = set(runs.items())
+        for run_id, key in self._leaving - kept:  # the previous state's readers were done
+            con.execute(f"DETACH DATABASE IF EXISTS {RunFiles.alias(run_id, key)}")
         self.files.forget(kept | self._leaving)  # the previous state's readers may be reading
         self._leaving = set(self._runs.items()) - kept
         self._runs = runs
 
     def _point_view(self, runs: dict[int, str]) -> None:
-        """``snapshot_customers``: the runs' files, with the store's column types."""
-        con = self._con
-        shape = _columns(con, self._catalog(), _SHAPE)
-        if not runs:
-            con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
-                        f"SELECT * FROM main.{_SHAPE}")
-            return
-        files = ", ".join("'" + str(self.files.rows(run_id, key)).replace("'", "''") + "'"
-                          for run_id, key in sorted(runs.items()))
-        source = f"read_parquet([{files}])"
-        found = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * "
-                                 f"FROM {source})").fetchall())
-        picked = []
-        for name, kind in shape:
-            quoted = '"' + name.replace('"', '""') + '"'
-            picked.append(quoted if found.get(name) == kind
-                          else f"CAST({quoted} AS {kind}) AS {quoted}")
-        con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
-                    f"SELECT {', '.join(picked)} FROM {source}")
+        """``snapshot_customers``: the runs' files (attached before), one after another."""
+        parts = [f"SELECT * FROM {RunFiles.alias(run_id, key)}.{RUN_FILE_TABLE}"
+                 for run_id, key in sorted(runs.items())]
+        self._con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
+                          + (" UNION ALL ".join(parts) or f"SELECT * FROM main.{_SHAPE}"))
 
     def _ensure_tables(self, have: set[str]) -> bool:
         """Create the copy's tables like the store's; True when the run-by-run ones were
