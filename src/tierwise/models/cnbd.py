@@ -501,7 +501,8 @@ def simulate_cnbd(params: dict, T_days, seed: int = 0, time_unit: str = "days",
 def simulate_purchases(T_days: np.ndarray, lam: np.ndarray, p: np.ndarray, active: np.ndarray,
                        gaps: Any, rng: np.random.Generator, *, integer_days: bool = True,
                        holdout_days: float = 0.0,
-                       lifetime: np.ndarray | None = None) -> pd.DataFrame:
+                       lifetime: np.ndarray | None = None,
+                       shape: np.ndarray | None = None) -> pd.DataFrame:
     """The purchase days of simulated customers, as the summaries the rhythm models read.
 
     Every customer first buys at time 0; each of the ``active`` ones then waits ``gaps(size)``
@@ -509,7 +510,9 @@ def simulate_purchases(T_days: np.ndarray, lam: np.ndarray, p: np.ndarray, activ
     leaves with probability ``p``, until past ``T_days + holdout_days``. The simulators of
     :func:`simulate_cnbd` and :func:`tierwise.models.pause.simulate_pause` differ only in
     ``gaps`` and who starts active; :func:`tierwise.models.pareto_cnbd.simulate_pareto_cnbd`
-    passes ``p = 0`` and a ``lifetime`` per customer (no purchase after it).
+    passes ``p = 0`` and a ``lifetime`` per customer (no purchase after it);
+    :func:`tierwise.models.cnbd_mix.simulate_cnbd_mix` passes each customer's own gamma
+    ``shape`` (the unit-rate gaps are then ``Gamma(shape, 1)`` and ``gaps`` is not used).
     """
     n = len(T_days)
     freq, litt = np.zeros(n, dtype=np.int64), np.zeros(n)
@@ -519,7 +522,8 @@ def simulate_purchases(T_days: np.ndarray, lam: np.ndarray, p: np.ndarray, activ
     if lifetime is not None:
         end = np.minimum(end, lifetime)
     while active.size:
-        now[active] += gaps(active.size) / lam[active]
+        unit = gaps(active.size) if shape is None else rng.gamma(shape[active], 1.0)
+        now[active] += unit / lam[active]
         idx = active[now[active] <= end[active]]
         when = np.floor(now[idx]) if integer_days else now[idx]
         later = when > T_days[idx]
