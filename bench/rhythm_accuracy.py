@@ -13,10 +13,13 @@ rhythm (no such breaks), to show how much of the rhythm models' edge the breaks 
 ``--quick`` runs only the 90-day holdout. ``--pause`` adds MBG/CNBD-k with pauses
 (``tierwise.models.pause``, not a candidate of ``auto``) fitted on the same split, and its gain
 over the better Poisson model; ``--pareto-cnbd`` adds Pareto/CNBD-k without and with a
-trial-only share (``tierwise.models.pareto_cnbd``) the same way; ``--kind monthly_shoppers`` runs another business;
+trial-only share (``tierwise.models.pareto_cnbd``) the same way; ``--per-customer-k`` adds
+MBG/CNBD-k with each customer's own ``k`` (``tierwise.models.cnbd_mix``, "mix") the same way;
+``--kind monthly_shoppers`` runs another business;
 ``--generated-only`` skips the strict-rhythm table; ``--errors`` prints MAE, RMSE, total bias
 and log-likelihood of MBG/CNBD-k and the Pareto/CNBD-k models on the diners as generated; ``--cdnow`` instead prints the holdout
-MAE of Pareto/NBD, MBG/CNBD-k, MBG/CNBD-k with pauses and the Pareto/CNBD-k models on the CDNOW sample (39 + 39 weeks).
+MAE of Pareto/NBD, MBG/CNBD-k, MBG/CNBD-k with pauses, the Pareto/CNBD-k models and MBG/CNBD-k
+with a per-customer ``k`` on the CDNOW sample (39 + 39 weeks).
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ import pandas as pd
 
 from tierwise.demo.rhythm import BUSINESS_KINDS, generate_rhythm_business
 from tierwise.models import select_model
+from tierwise.models.cnbd_mix import MBGCNBDMix
 from tierwise.models.pareto_cnbd import ParetoCNBD, ParetoCNBDTrial
 from tierwise.models.pause import MBGCNBDPause
 from tierwise.models.validation import calibration_holdout, holdout_errors
 
 MODELS = ("bgnbd", "pareto", "mbgnbd", "bgcnbd", "mbgcnbd")
-EXTRAS = {"pause": MBGCNBDPause, "pcnbd": ParetoCNBD, "pcnbdq": ParetoCNBDTrial}
+EXTRAS = {"pause": MBGCNBDPause, "pcnbd": ParetoCNBD, "pcnbdq": ParetoCNBDTrial,
+          "mix": MBGCNBDMix}
 
 
 def table(kind, holds: tuple[int, ...], extras: tuple[str, ...] = ()) -> None:
@@ -100,7 +105,7 @@ def cdnow() -> None:
                            "amount": raw["amount"]})
     ch = calibration_holdout(orders, "1997-09-30", "1998-06-30")
     print("| model | holdout MAE | params |\n|---|---:|---|")
-    for model in (ParetoNBD, MBGCNBD, MBGCNBDPause, ParetoCNBD, ParetoCNBDTrial):
+    for model in (ParetoNBD, MBGCNBD, MBGCNBDPause, ParetoCNBD, ParetoCNBDTrial, MBGCNBDMix):
         fitted = model(time_unit="weeks").fit(ch.summary)
         mae = holdout_errors(fitted, ch).aggregate["purchases_mae"]
         params = ", ".join(f"{k} {v:.4g}" for k, v in fitted.params_.items())
@@ -118,7 +123,8 @@ def main() -> int:
         errors(kind, holds)
         return 0
     extras = (("pause",) if "--pause" in sys.argv else ()) + (
-        ("pcnbd", "pcnbdq") if "--pareto-cnbd" in sys.argv else ())
+        ("pcnbd", "pcnbdq") if "--pareto-cnbd" in sys.argv else ()) + (
+        ("mix",) if "--per-customer-k" in sys.argv else ())
     print(f"### {name} as generated (breaks in {kind.break_prob:.0%} of gaps)\n")
     table(kind, holds, extras)
     if "--generated-only" not in sys.argv:

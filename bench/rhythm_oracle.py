@@ -3,6 +3,7 @@
 Run from the repository root::
 
     PYTHONPATH=src /work/main/.venv/bin/python bench/rhythm_oracle.py [--quick] [--kind monthly_shoppers]
+    PYTHONPATH=src /work/main/.venv/bin/python bench/rhythm_oracle.py --ablate [--quick]
 
 The oracle knows what no model can: each customer's own parameters as the generator drew them
 (mean gap, gamma shape ``k`` of the gaps, leaving rate, whether a trial-only customer) and the
@@ -12,6 +13,12 @@ given the customer's observed history (the last purchase and the silence since),
 Monte Carlo (``DRAWS`` futures per customer, rejection on "no purchase between the last purchase
 and the end of calibration"). Its MAE is a floor for any model's MAE of expected values on this
 data (up to Monte Carlo noise): if even the oracle gains less than 10 % over BG/NBD, no model can.
+
+``--ablate`` asks which of the rhythm oracle's pieces of knowledge carry its edge: it reruns the
+rhythm oracle (``ABLATE_DRAWS`` futures per customer) with every customer's ``k`` replaced by the
+business's, without breaks in its forecast, and without breaks but with each mean gap stretched
+by the breaks' average extra length (so the forecast rate is right again), next to MBG/CNBD-k and
+MBG/CNBD-k with a per-customer ``k`` (``tierwise.models.cnbd_mix``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from tierwise.demo.rhythm import BUSINESS_KINDS, BusinessKind, generate_rhythm_b
 from tierwise.models import select_model
 
 DRAWS = 2000
+ABLATE_DRAWS = 1000
 START = date(2023, 1, 1)
 
 
@@ -118,9 +126,67 @@ def run(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
             "oracle_bias": float(pred.sum() / actual.sum() - 1.0)}
 
 
+def ablate(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
+    """Holdout MAE of the rhythm oracle with one piece of its knowledge taken away at a time."""
+    import dataclasses
+
+    from tierwise.models import MBGCNBD
+    from tierwise.models.cnbd_mix import MBGCNBDMix
+    from tierwise.models.validation import calibration_holdout, holdout_errors
+
+    b = BUSINESS_KINDS[kind]
+    end = pd.Timestamp("2024-12-31")
+    cal = end - pd.Timedelta(days=hold)
+    data = generate_rhythm_business(kind, customers=customers, seed=seed)
+    ch = calibration_holdout(data.orders, cal, end)
+    s = ch.summary
+    truth = data.truth.set_index("customer_id").loc[s.index]
+    o = data.orders[data.orders["ordered_at"] < cal + pd.Timedelta(days=1)]
+    last = ((o.groupby("customer_id")["ordered_at"].max() - pd.Timestamp(START))
+            .dt.total_seconds() / 86400.0).loc[s.index].to_numpy()
+    C = float((cal - pd.Timestamp(START)).days + 1)
+    H = float((end.date() - START).days + 1)
+    mean_gap, k = truth["mean_gap_days"].to_numpy(), truth["k"].to_numpy()
+    trial = truth["one_and_done"].to_numpy()
+    rates = posterior_rates(b, last - truth["first_day"].to_numpy(), ABLATE_DRAWS, seed)
+    actual = s["purchases_holdout"].to_numpy()
+    no_breaks = dataclasses.replace(b, break_prob=0.0)
+    stretch = 1.0 + b.break_prob * 3.0  # a break adds 2-4 mean gaps, 3 on average
+    variants = {
+        "rhythm oracle": (b, mean_gap, k),
+        "business k": (b, mean_gap, np.full_like(k, b.k)),
+        "no breaks": (no_breaks, mean_gap, k),
+        "no breaks, stretched gap": (no_breaks, mean_gap * stretch, k),
+    }
+    out = {}
+    for name, (bb, mg, kk) in variants.items():
+        pred = oracle_forecast(bb, last, mg, kk, rates, trial, C, H, seed, ABLATE_DRAWS)
+        out[name] = (float(np.mean(np.abs(pred - actual))), float(pred.sum() / actual.sum() - 1))
+    for name, model in (("mbgcnbd", MBGCNBD), ("mix", MBGCNBDMix)):
+        agg = holdout_errors(model(time_unit="weeks").fit(s), ch).aggregate
+        out[name] = (agg["purchases_mae"], agg["purchases_total_relative_error"])
+    return out
+
+
+def main_ablate(kind: str, holds: tuple[int, ...]) -> None:
+    names = ("mbgcnbd", "mix", "rhythm oracle", "business k", "no breaks",
+             "no breaks, stretched gap")
+    print(f"### {kind}: which knowledge carries the rhythm oracle's edge (MAE, total bias)\n")
+    print("| holdout days | seed | " + " | ".join(names) + " |")
+    print("|---:|---:|" + "---:|" * len(names))
+    for hold in holds:
+        for seed in range(4):
+            r = ablate(kind, hold, seed)
+            print(f"| {hold} | {seed} | " + " | ".join(
+                f"{r[n][0]:.3f} ({r[n][1]:+.1%})" for n in names) + " |", flush=True)
+
+
 def main() -> int:
     kind = sys.argv[sys.argv.index("--kind") + 1] if "--kind" in sys.argv else "weekly_diners"
     holds = (90,) if "--quick" in sys.argv else (90, 184)
+    if "--ablate" in sys.argv:
+        main_ablate(kind, holds)
+        return 0
     print(f"### {kind}: oracle (true parameters and process) against the fitted models\n")
     print("| holdout days | seed | bgnbd | pareto | mbgcnbd | oracle | oracle bias | "
           "rhythm oracle | mbgcnbd gain | oracle gain | rhythm oracle gain |")
