@@ -119,17 +119,29 @@ class MBGCNBDMix(FittedModelMixin):
                           - x * math.lgamma(k) for k in ks], axis=1)
         n = float(len(x))
 
+        best = {"f": np.inf, "v": None}
+
         def objective(v):
             ll, grad = _mix_ll_grad(v, ks, hists, comp.inverse, const)
             # the likelihood does not change when every logit moves by the same amount: this
             # term, zero at the optimum, pins their sum to 0 (and keeps the Hessian regular)
             gauge = float(np.sum(v[4:]))
-            return -ll / n + 0.5 * gauge ** 2, np.concatenate([-grad[:4] / n,
-                                                                -grad[4:] / n + gauge])
+            f = -ll / n + 0.5 * gauge ** 2
+            if f < best["f"]:
+                best.update(f=f, v=np.array(v, dtype=float))
+            return f, np.concatenate([-grad[:4] / n, -grad[4:] / n + gauge])
 
         v0 = np.concatenate([[0.0, np.log(float(np.mean(rec[x > 0] / x[x > 0])) / scale), 0.0,
                               0.0], np.zeros(len(ks))])
-        fit = fit_log_params(objective, v0, n, self.label)
+        try:
+            fit = fit_log_params(objective, v0, n, self.label)
+        except FitError:
+            # a mixture's likelihood is flat along the weights of classes hardly used, and
+            # L-BFGS can stop there by its step-size rule; once more from the best point found
+            # (a fresh curvature estimate) before giving up
+            if best["v"] is None:
+                raise
+            fit = fit_log_params(objective, best["v"], n, self.label)
         theta = np.exp(fit.log_params[:4]) * np.array([1.0, unit_scale, 1.0, 1.0])
         weights = _softmax(fit.log_params[4:])
         # delta method: d theta / d log theta = theta; d w / d logit_j = w (e_j - w)
