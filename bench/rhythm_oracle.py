@@ -17,7 +17,10 @@ data (up to Monte Carlo noise): if even the oracle gains less than 10 % over BG/
 ``--ablate`` asks which of the rhythm oracle's pieces of knowledge carry its edge: it reruns the
 rhythm oracle (``ABLATE_DRAWS`` futures per customer) with every customer's ``k`` replaced by the
 business's, without breaks in its forecast, and without breaks but with each mean gap stretched
-by the breaks' average extra length (so the forecast rate is right again), next to MBG/CNBD-k and
+by the breaks' average extra length (so the forecast rate is right again), and finally without
+breaks and with the mean gap no longer known but drawn from its posterior given the customer's
+own calibration gaps (:func:`posterior_gaps`: the generator's lognormal prior, gamma gaps of the
+customer's true ``k``, breaks folded into the gap as a model has to), next to MBG/CNBD-k and
 MBG/CNBD-k with a per-customer ``k`` (``tierwise.models.cnbd_mix``).
 """
 
@@ -61,7 +64,8 @@ def oracle_forecast(b: BusinessKind, last, mean_gap, k, rate, trial, C: float, H
     rng = np.random.default_rng(1000 + seed)
     n = len(last)
     shape = (n, draws)
-    mg, kk = np.repeat(mean_gap[:, None], draws, 1), np.repeat(k[:, None], draws, 1)
+    mg = mean_gap if np.ndim(mean_gap) == 2 else np.repeat(mean_gap[:, None], draws, 1)
+    kk = np.repeat(k[:, None], draws, 1)
     rate = rate if np.ndim(rate) == 2 else rate[:, None]
     leave = last[:, None] + rng.exponential(1.0, shape) / rate
     t = last[:, None] + _gaps(rng, b, mg, kk)
@@ -126,6 +130,30 @@ def run(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
             "oracle_bias": float(pred.sum() / actual.sum() - 1.0)}
 
 
+def posterior_gaps(b: BusinessKind, x, span, k, draws: int, seed: int = 0) -> np.ndarray:
+    """Mean gaps drawn from their posterior given ``x`` gaps summing to ``span`` days.
+
+    Prior: the generator's lognormal around the business's gap; likelihood: ``x`` gamma gaps of
+    shape ``k`` and mean ``m`` (``m**(-k x) exp(-k span / m)``), breaks not modelled. Sampling
+    importance resampling from ``8 draws`` prior draws per customer. The silence since the last
+    purchase is accounted for later, by :func:`oracle_forecast`'s rejection step.
+    """
+    rng = np.random.default_rng(3000 + seed)
+    out = np.empty((len(x), draws))
+    for lo in range(0, len(x), 500):  # in blocks: 8 x draws prior draws per customer
+        xs, ss, ks = x[lo:lo + 500], span[lo:lo + 500], k[lo:lo + 500]
+        n = len(xs)
+        prior = b.gap_days * np.exp(rng.normal(0.0, b.gap_spread, (n, 8 * draws)))
+        log_w = -(ks * xs)[:, None] * np.log(prior) - (ks * ss)[:, None] / prior
+        cdf = np.cumsum(np.exp(log_w - log_w.max(axis=1, keepdims=True)), axis=1)
+        rows = np.arange(n)[:, None]
+        flat = (cdf / cdf[:, -1:] + rows).ravel()  # rows side by side on one increasing axis
+        pos = np.searchsorted(flat, (rng.random((n, draws)) + rows).ravel()).reshape(n, draws)
+        idx = np.minimum(pos - rows * 8 * draws, 8 * draws - 1)
+        out[lo:lo + n] = np.take_along_axis(prior, idx, axis=1)
+    return out
+
+
 def ablate(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
     """Holdout MAE of the rhythm oracle with one piece of its knowledge taken away at a time."""
     import dataclasses
@@ -157,6 +185,8 @@ def ablate(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
         "business k": (b, mean_gap, np.full_like(k, b.k)),
         "no breaks": (no_breaks, mean_gap, k),
         "no breaks, stretched gap": (no_breaks, mean_gap * stretch, k),
+        "no breaks, gap from data": (no_breaks, posterior_gaps(
+            b, s["frequency"].to_numpy(), s["recency"].to_numpy(), k, ABLATE_DRAWS, seed), k),
     }
     out = {}
     for name, (bb, mg, kk) in variants.items():
@@ -170,7 +200,7 @@ def ablate(kind: str, hold: int, seed: int, customers: int = 3000) -> dict:
 
 def main_ablate(kind: str, holds: tuple[int, ...]) -> None:
     names = ("mbgcnbd", "mix", "rhythm oracle", "business k", "no breaks",
-             "no breaks, stretched gap")
+             "no breaks, stretched gap", "no breaks, gap from data")
     print(f"### {kind}: which knowledge carries the rhythm oracle's edge (MAE, total bias)\n")
     print("| holdout days | seed | " + " | ".join(names) + " |")
     print("|---:|---:|" + "---:|" * len(names))
