@@ -263,9 +263,10 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
 def _orders_engine(engine: Any, store: Store) -> contextlib.AbstractContextManager[Any]:
     """The engine the run's order aggregates run on (:class:`~tierwise.engine.orders.OrderTable`).
 
-    The configured engine when its orders table carries every column a run reads (DuckDB: the
-    store's own table); otherwise (a Spark staging export or a warehouse table holds the
-    feature columns only, without channel and agent) the store's table through DuckDB.
+    The configured engine when its orders table carries every column a run reads: the store's
+    own table, the Spark staging export and a pushed warehouse table all do
+    (``engine.EXPORT_COLUMNS``). Only a warehouse table the user keeps (``push_orders =
+    false``) without ``channel`` / ``agent`` falls back to the store's table through DuckDB.
     """
     from .engine import DuckDBEngine
 
