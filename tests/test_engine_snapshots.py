@@ -271,7 +271,13 @@ def test_spark_reading_the_orders_where_they_live_stores_the_same_snapshot(duckd
                          '[engine]\nbackend = "spark"\nurl = "local[2]"\n'
                          'orders_path = "orders_parquet"\n')
     assert snapshot_differences(duckdb_runs["seeded"], store) == []
-    assert not list((tmp_path / "seeded" / "rejects").glob("orders_parquet.*"))
+    # the rows the intake rejected from the CSV (dated after as_of) are rejected here too
+    ingested = pd.read_csv(tmp_path / "seeded" / "rejects" / "orders.orders.rejects.csv")
+    spark_rejects = pd.read_csv(tmp_path / "seeded" / "rejects" /
+                                "orders_parquet.orders.rejects.csv")
+    assert len(ingested) > 0
+    assert sorted(spark_rejects["bon"]) == sorted(ingested["bon"])
+    assert spark_rejects["reason"].str.contains("is after as_of").all()
 
 
 @pytest.mark.parametrize("business", list(BUSINESSES))

@@ -10,8 +10,9 @@ the store does not know is rejected (ingest the customers first).
 
 Checks (the intake's, where Spark can make them row by row): customer_id present and known;
 ordered_at a date (a DATE or TIMESTAMP column, or ISO text ``YYYY-MM-DD``), not before
-``[intake] earliest_date``; amount a number, its absolute value at most ``[intake] max_amount``;
-cost and margin numbers when present. A refund is a negative amount or a status listed in
+``[intake] earliest_date`` nor after the config's ``as_of`` (+ ``future_tolerance_days``);
+amount a number, its absolute value at most ``[intake] max_amount``; cost and margin numbers
+when present. A refund is a negative amount or a status listed in
 ``[intake] refund_statuses``. Not done here (ingest the file to get them): order lines
 (``quantity`` / ``unit_price`` columns are refused), cancellation prefixes, and the intake's
 de-duplication of repeated orders.
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
     from ..config import Config
 
 _SECTION = "sources.orders"
+
+
+def _days(n: int) -> dt.timedelta:
+    import datetime
+
+    return datetime.timedelta(days=n)
 
 
 @dataclass
@@ -64,6 +71,9 @@ class SparkOrdersSource:
     aliases: dict[str, list[str]] = field(default_factory=dict)
     refund_statuses: tuple[str, ...] = ()
     earliest_date: dt.date | None = None
+    #: Rows dated after this day are rejected (the config's ``as_of`` plus
+    #: ``[intake] future_tolerance_days``; None: no such check).
+    latest_date: dt.date | None = None
     max_amount: float = 1e10
     decimal: str = "."
     timezone: str = "UTC"
@@ -85,6 +95,8 @@ class SparkOrdersSource:
                    aliases=dict(cfg.intake.aliases),
                    refund_statuses=tuple(s.strip().lower() for s in cfg.intake.refund_statuses),
                    earliest_date=cfg.intake.earliest_date, max_amount=cfg.intake.max_amount,
+                   latest_date=None if cfg.as_of is None else cfg.as_of + _days(
+                       cfg.intake.future_tolerance_days),
                    decimal=cfg.intake.decimal, timezone=cfg.timezone,
                    rejects_dir=cfg.rejects_dir)
 
@@ -216,6 +228,11 @@ def _checked(raw: Any, mapped: dict[str, str], source: SparkOrdersSource, F: Any
         checks.append((date < F.lit(source.earliest_date),
                        F.lit(f"ordered_at is before [intake] earliest_date = "
                              f"{source.earliest_date}")))
+    if source.latest_date is not None:
+        checks.append((date > F.lit(source.latest_date),
+                       F.concat(F.lit("ordered_at "), date.cast("string"),
+                                F.lit(f" is after as_of (+ [intake] future_tolerance_days) = "
+                                      f"{source.latest_date}"))))
     reason = None
     for failed, why in reversed(checks):
         reason = F.when(failed, why) if reason is None else F.when(failed, why).otherwise(reason)
