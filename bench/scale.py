@@ -6,6 +6,8 @@ Not a test. Run from the repository root::
     PYTHONPATH=src python bench/scale.py --sizes 1e6,5e6
     PYTHONPATH=src python bench/scale.py --sizes 1e6 --profile  # cProfile of the run, top 60
     PYTHONPATH=src python bench/scale.py --cdnow  # value.fit_sample on CDNOW master: same results?
+    PYTHONPATH=src python bench/scale.py --sizes 1e6 --fresh --engine spark \
+        --parquet-dir bench/out/orders_parquet      # Spark local[2] reading a partitioned folder
 
 The orders are those of ``bench/features.py`` (seeded: ~10 orders per customer, 3 years, 2 %
 refunds, costs partly known), plus a channel per order; every customer gets a row in the
@@ -18,6 +20,11 @@ Each measurement runs in a fresh subprocess:
 - ``run``: :func:`tierwise.pipeline.run`; the step times are taken from its progress messages
   (each step lasts until the next message), and the peak RSS of each step from ``VmHWM``, reset
   at each message (``/proc/self/clear_refs``); the whole run's peak is the largest of them.
+- ``--engine spark --parquet-dir DIR``: the same orders also written as a Parquet folder
+  partitioned by month (``month=YYYY-MM/``, with ``customer_id`` and ``channel`` columns), read by
+  Spark ``local[2]`` through ``[engine] orders_path`` (the store keeps its copy for the steps
+  that read it). The peak RSS of each step is then the Python process's plus the Spark JVM's
+  (its children's ``VmHWM``, reset at each message too).
 - ``hand``: the hand-written DuckDB RFM query of ``bench/features.py`` over the same store's
   orders table, measured in the same invocation, so the ratio ``run / hand`` is comparable
   across machines and loads.
@@ -50,6 +57,38 @@ path = "{store}"
 [engine]
 backend = "duckdb"
 """
+SPARK_ENGINE = """[engine]
+backend = "spark"
+url = "local[2]"
+orders_path = "{parquet_dir}"
+"""
+
+
+def _children() -> list[int]:
+    """Every process below this one (the Spark JVM and its helpers)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    mine, grew = {os.getpid()}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in mine and pid not in mine}
+        mine |= more
+        grew = bool(more)
+    return sorted(mine - {os.getpid()})
+
+
+def _hwm_of(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _hwm_mb() -> float:
@@ -60,10 +99,16 @@ def _hwm_mb() -> float:
 
 
 def _reset_hwm() -> None:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:  # not Linux, or not allowed: the peaks are then cumulative
-        pass
+    for pid in ["self", *_children()]:
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:  # not Linux, or not allowed: the peaks are then cumulative
+            pass
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS since the last reset, plus its children's (the Spark JVM)."""
+    return _hwm_mb() + sum(_hwm_of(pid) for pid in _children())
 
 
 def _measure_build(parquet: str, store_path: str) -> dict:
@@ -100,7 +145,7 @@ def _measure_run(config: str, profile: str | None) -> dict:
         nonlocal last, last_cpu
         now, cpu = time.perf_counter(), time.process_time()
         if steps:
-            steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_hwm_mb())
+            steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_peak_mb())
         steps.append({"step": message})
         last, last_cpu = now, cpu
         _reset_hwm()
@@ -115,7 +160,7 @@ def _measure_run(config: str, profile: str | None) -> dict:
         prof.disable()
         prof.dump_stats(profile)
     now, cpu = time.perf_counter(), time.process_time()
-    steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_hwm_mb())
+    steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_peak_mb())
     return {"seconds": now - t0, "cpu_seconds": cpu - cpu0, "steps": steps,
             "customers": result.n_customers,
             "run_id": result.run_id}
@@ -150,13 +195,42 @@ def run_child(kind: str, *args: str) -> dict:
     return result
 
 
-def bench_size(n: int, profile: bool, fresh: bool = False) -> dict:
+def _write_parquet_dir(parquet: Path, folder: Path) -> dict:
+    """The bench orders as a cluster keeps them: a folder partitioned by month."""
+    import shutil
+
+    import duckdb
+
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT order_id, 'c' || customer_key AS customer_id, ordered_at, amount, cost, "
+        "margin, CASE hash(order_id) % 3 WHEN 0 THEN 'store' WHEN 1 THEN 'online' "
+        "ELSE 'phone' END AS channel, CASE WHEN is_refund THEN 'refunded' END AS status, "
+        f"strftime(ordered_at, '%Y-%m') AS month FROM read_parquet('{parquet}')) "
+        f"TO '{folder}' (FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)")
+    con.close()
+    return {"seconds": time.perf_counter() - t0,
+            "files": len(list(folder.rglob("*.parquet")))}
+
+
+def bench_size(n: int, profile: bool, fresh: bool = False, engine: str = "duckdb",
+               parquet_dir: Path | None = None) -> dict:
     parquet = OUT / f"orders_{n}.parquet"
     if not parquet.exists():
         run_child("generate", str(n), str(parquet))
     store = OUT / f"scale_{n}.duckdb"
-    config = OUT / f"scale_{n}.toml"
-    config.write_text(CONFIG.format(store=store.name))
+    config = OUT / f"scale_{n}{'_spark' if engine == 'spark' else ''}.toml"
+    text = CONFIG.format(store=store.name)
+    if engine == "spark":
+        folder = (parquet_dir or OUT / f"orders_{n}_parquet").resolve()
+        if not folder.exists() or fresh:
+            made = run_child("parquet_dir", str(parquet), str(folder))
+            print(f"  wrote {folder} ({made['files']} files) in {made['seconds']:.1f} s",
+                  flush=True)
+        text = text.split("[engine]")[0] + SPARK_ENGINE.format(parquet_dir=folder)
+    config.write_text(text)
     if fresh:  # no previous run: every measured run then does the same work
         for suffix in ("", ".wal"):
             Path(str(store) + suffix).unlink(missing_ok=True)
@@ -248,6 +322,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="rebuild the store first (no previous run to compare with)")
     parser.add_argument("--cdnow", action="store_true",
                         help="only the check of value.fit_sample on CDNOW master")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: local[2] reading the orders from --parquet-dir")
+    parser.add_argument("--parquet-dir", type=Path, default=None,
+                        help="with --engine spark: the partitioned Parquet folder (written "
+                             "from the generated orders when missing or with --fresh)")
     args = parser.parse_args(argv)
     if args.cdnow:
         cdnow_sample_check()
@@ -258,9 +337,9 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     for n in (int(float(s)) for s in args.sizes.split(",") if s.strip()):
         print(f"{n:,} orders", flush=True)
-        results[n] = bench_size(n, args.profile, args.fresh)
+        results[n] = bench_size(n, args.profile, args.fresh, args.engine, args.parquet_dir)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    (OUT / "scale_results.json").write_text(json.dumps(
+    (OUT / f"scale_results{'_spark' if args.engine == 'spark' else ''}.json").write_text(json.dumps(
         {str(k): v for k, v in results.items()}, indent=2))
 
 
@@ -275,6 +354,8 @@ def _child(argv: list[str]) -> None:
         result = _measure_run(args[0], args[1] or None)
     elif kind == "hand":
         result = _measure_hand(*args)
+    elif kind == "parquet_dir":
+        result = _write_parquet_dir(Path(args[0]), Path(args[1]))
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
     print(json.dumps(result))

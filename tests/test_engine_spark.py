@@ -127,3 +127,87 @@ def test_connect_engine_spark_stages_under_the_configured_folder(spark, tmp_path
     assert len(engine.to_pandas(engine.orders())) == len(HAND_ROWS)
     engine.close()
     assert not staged.exists()
+
+
+# ---- [engine] orders_path: orders read where they live -------------------------------------
+
+
+def _source(path, **kwargs):
+    import pandas as pd
+
+    from tierwise.engine import SparkOrdersSource
+
+    customers = pd.DataFrame({"customer_id": ["M1", "M2"], "customer_key": [1, 2]})
+    return SparkOrdersSource(path=str(path), customers=customers,
+                             refund_statuses=("refunded",), **kwargs)
+
+
+def test_orders_path_checks_each_row_and_writes_the_rejects(spark, tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from tierwise.engine import SparkEngine
+    from tierwise.io.rejects import read_rejects
+
+    rows = pd.DataFrame({
+        "会员卡号": ["M1", " ", "M1", "M2", "M2", "M9", "M1", "M2"],
+        "消费时间": ["2024-01-05", "2024-01-06", "2024-02-31", "2024-01-07", "2024-01-08",
+                 "2024-01-09", "1979-12-31", "2024-01-10"],
+        "消费金额": ["20.5", "3", "4", "abc", "2e12", "7", "8", "9"],
+        "状态": [None, None, None, None, None, None, None, "Refunded"]})
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    rows.to_parquet(folder / "part-0.parquet", index=False)
+    source = _source(folder, rejects_dir=tmp_path / "rejects",
+                     earliest_date=dt.date(1980, 1, 1))
+    engine = SparkEngine(None, session=spark, source=source)
+    try:
+        got = engine.to_pandas(engine.orders()).sort_values("ordered_at")
+        assert got["customer_key"].tolist() == [1, 2]
+        assert got["amount"].tolist() == [20.5, 9.0]
+        assert got["is_refund"].tolist() == [False, True]  # a status listed as a refund
+    finally:
+        engine.close()
+    rejects = read_rejects(source.rejects_file)
+    assert source.rejects_file == tmp_path / "rejects" / "orders.orders.rejects.csv"
+    assert rejects["line"].astype(int).tolist() == [2, 3, 4, 5, 6, 7]
+    assert all(str(s).endswith("part-0.parquet") for s in rejects["source"])
+    reasons = rejects["reason"].tolist()
+    assert reasons[0] == "customer_id is missing"
+    assert "2024-02-31 is not a date" in reasons[1]
+    assert "abc is not a number" in reasons[2]
+    assert "max_amount" in reasons[3]
+    assert "M9 is not in the store" in reasons[4]
+    assert "earliest_date" in reasons[5]
+    assert sum(source.rejected.values()) == 6
+    assert rejects["消费金额"].tolist()[2] == "abc"  # the original value, as read
+
+
+def test_orders_path_names_the_missing_column_and_refuses_order_lines(spark, tmp_path):
+    import pandas as pd
+
+    from tierwise.engine import SparkEngine
+    from tierwise.errors import ConfigError, DataContractError
+
+    path = tmp_path / "orders.parquet"
+    pd.DataFrame({"member": ["M1"], "ordered_at": ["2024-01-05"]}).to_parquet(path)
+    with pytest.raises(DataContractError, match=r"amount.*\[sources\.orders\.columns\]"):
+        SparkEngine(None, session=spark, source=_source(path, columns={"customer_id": "member"}))
+    lines = tmp_path / "lines.parquet"
+    pd.DataFrame({"customer_id": ["M1"], "ordered_at": ["2024-01-05"], "amount": [2.0],
+                  "quantity": [2]}).to_parquet(lines)
+    with pytest.raises(ConfigError, match="order lines"):
+        SparkEngine(None, session=spark, source=_source(lines))
+    with pytest.raises(DataContractError, match="not found"):
+        SparkEngine(None, session=spark, source=_source(tmp_path / "nowhere"))
+
+
+def test_orders_path_needs_the_spark_backend():
+    from pydantic import ValidationError
+
+    from tierwise.config import EngineConfig
+
+    with pytest.raises(ValidationError, match="Spark engine only"):
+        EngineConfig(backend="postgres", orders_path="orders/")
+    assert EngineConfig(backend="spark", orders_path="orders/").orders_path == "orders/"

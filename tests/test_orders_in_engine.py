@@ -24,6 +24,7 @@ from tierwise.engine import DuckDBEngine
 from tierwise.engine.orders import OrderTable
 from tierwise.lifecycle import attendance_sheet, early_warnings
 from tierwise.lifecycle.states import _from_orders, window_visits
+from tierwise.pipeline import RUN_ORDER_COLUMNS
 from tierwise.tiering.big_accounts import big_account_tables, channel_contribution
 
 AS_OF = dt.date(2024, 6, 20)  # mid-month and mid-quarter: the windows are cut "to date"
@@ -47,8 +48,11 @@ def seeded_orders(n_customers: int = 300, seed: int = 16) -> pd.DataFrame:
     amount[refund] = -np.round(amount[refund] * rng.random(refund.sum()), 2)
     cost = np.where(rng.random(n) < 0.5, np.round(amount * 0.6, 2), np.nan)
     margin = np.where(rng.random(n) < 0.2, np.round(amount * 0.3, 2), np.nan)
-    channel = rng.choice(np.array(["store", "online", " phone ", "", None], dtype=object), n,
-                         p=[0.4, 0.3, 0.15, 0.05, 0.1])
+    # labels a warehouse may mangle: case (MySQL's default collation groups 'Store' with
+    # 'store'), Chinese, a comma and quotes (CSV loading), the text 'NULL' (a NULL marker)
+    channel = rng.choice(np.array(["store", "online", " phone ", "", None, "Store", "门店",
+                                   'a,"b"', "NULL"], dtype=object), n,
+                         p=[0.34, 0.26, 0.12, 0.05, 0.1, 0.04, 0.04, 0.03, 0.02])
     agent = rng.choice(np.array(["A-1", "B-2", None], dtype=object), n, p=[0.3, 0.2, 0.5])
     return pd.DataFrame({
         "order_id": [f"o{i}" for i in range(n)], "customer_key": keys.astype("int64"),
@@ -174,56 +178,74 @@ def test_without_channels_there_is_no_contribution_table(orders, reference, fram
         con.close()
 
 
+def _store_with(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose ``orders`` table is laid out as the store's (what the engines
+    export and push)."""
+    con, _ = _duckdb_table(orders)
+    return con
+
+
 @pytest.mark.postgres
 def test_postgres_matches_pandas(orders, reference, frame):
-    import ibis
+    """Through the run's path: the store's orders pushed to PostgreSQL, read by the engine."""
+    from tierwise.engine import PostgresEngine
 
     conn = pg_connection()
     name = unique_name("orders")
-    backend = ibis.connect(PG_URL)
+    con = _store_with(orders)
+    engine = PostgresEngine(PG_URL, name, unique_name("results"))
     try:
-        with duckdb.connect() as con:
-            con.execute(DDL)
-            con.register("incoming", orders[COLUMNS])
-            typed = con.sql("SELECT order_id, customer_key, ordered_at::DATE AS ordered_at, "
-                            "amount, cost, margin, is_refund, channel, agent "
-                            "FROM incoming").to_arrow_table()
-        backend.create_table(name, typed)
-        check_all(reference, frame, OrderTable(backend.table(name), backend.to_pandas,
-                                               as_of=AS_OF))
+        assert engine.push_orders(con) == len(orders)
+        assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
+        check_all(reference, frame, OrderTable.of(engine, AS_OF))
     finally:
-        backend.drop_table(name, force=True)
-        backend.disconnect()
+        engine.close()
+        con.close()
+        with conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
         conn.close()
 
 
 @pytest.mark.mysql
-def test_mysql_matches_pandas(orders, reference, frame):
-    import ibis
-
+@pytest.mark.parametrize("method", ["load", "insert"])
+def test_mysql_matches_pandas(orders, reference, frame, method):
+    """Through the run's path: the store's orders pushed to MariaDB / MySQL (``LOAD DATA`` and
+    ``INSERT`` batches), read by the engine."""
     from tierwise.engine import MySQLEngine
 
     conn = mysql_connection()
     name = unique_name("orders")
-    rows = [tuple(None if pd.isna(v) else v for v in (
-        r.order_id, int(r.customer_key), r.ordered_at.date(), float(r.amount), r.cost,
-        r.margin, bool(r.is_refund), r.channel, r.agent))
-        for r in orders[COLUMNS].itertuples()]
+    con = _store_with(orders)
+    engine = MySQLEngine(MYSQL_URL, name, unique_name("results"))
+    try:
+        assert engine.push_orders(con, method=method) == len(orders)
+        assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
+        check_all(reference, frame, OrderTable.of(engine, AS_OF))
+    finally:
+        engine.close()
+        con.close()
+        with conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS `{name}`")
+        conn.close()
+
+
+@pytest.mark.mysql
+def test_mysql_table_kept_without_labels_reads_the_features_columns(orders):
+    """A warehouse table the user keeps without channel / agent: the engine's orders lack them
+    (the run then reads the labels from the store), it does not fail."""
+    from tierwise.engine import MySQLEngine
+
+    conn = mysql_connection()
+    name = unique_name("orders")
     try:
         with conn.cursor() as cur:
-            cur.execute(f"CREATE TABLE `{name}` (order_id VARCHAR(20), customer_key BIGINT, "
-                        "ordered_at DATE, amount DOUBLE, cost DOUBLE, margin DOUBLE, "
-                        "is_refund BOOLEAN, channel VARCHAR(20), agent VARCHAR(20))")
-            cur.executemany(f"INSERT INTO `{name}` VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            rows)
-        schema = ibis.schema({"order_id": "string", "customer_key": "int64",
-                              "ordered_at": "date", "amount": "float64", "cost": "float64",
-                              "margin": "float64", "is_refund": "boolean",
-                              "channel": "string", "agent": "string"})
+            cur.execute(f"CREATE TABLE `{name}` (customer_key BIGINT, ordered_at DATE, "
+                        "amount DOUBLE, cost DOUBLE, margin DOUBLE, is_refund BOOLEAN)")
+            cur.execute(f"INSERT INTO `{name}` VALUES (1, '2024-01-05', 20, NULL, NULL, 0)")
         engine = MySQLEngine(MYSQL_URL, name, unique_name("results"))
         try:
-            check_all(reference, frame, OrderTable(ibis.table(schema, name=name),
-                                                   engine.to_pandas, as_of=AS_OF))
+            assert "channel" not in engine.orders().columns
+            assert OrderTable.of(engine, AS_OF).visits(AS_OF, 365).to_dict() == {1: 1}
         finally:
             engine.close()
     finally:
@@ -234,21 +256,23 @@ def test_mysql_matches_pandas(orders, reference, frame):
 
 @pytest.mark.spark
 def test_spark_matches_pandas(orders, reference, frame, tmp_path):
+    """Through the run's path: the store's orders exported to Parquet, read by Spark."""
     if importlib.util.find_spec("pyspark") is None:
         pytest.skip("pyspark is not installed (pip install 'tierwise[spark]')")
-    from tierwise.engine import SparkEngine, java_available, spark_session
+    from tierwise.engine import SparkEngine, export_orders_parquet, java_available, spark_session
 
     if not java_available():
         pytest.skip("no Java runtime (JAVA_HOME or java on the PATH) for Spark")
-    con, _ = _duckdb_table(orders)
+    con = _store_with(orders)
     path = tmp_path / "orders.parquet"
-    con.execute(f"COPY orders TO '{path}' (FORMAT parquet)")
+    assert export_orders_parquet(con, path) == len(orders)
     con.close()
     session = spark_session("local[2]", shuffle_partitions=2,
                             warehouse_dir=tmp_path / "warehouse",
                             conf={"spark.default.parallelism": "2"})
     try:
         engine = SparkEngine(path, session=session)
+        assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
         check_all(reference, frame, OrderTable.of(engine, AS_OF))
         engine.close()
     finally:

@@ -238,7 +238,8 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
 
     progress(f"computing features as of {as_of} on {cfg.engine.backend}")
     back = as_of - dt.timedelta(days=cfg.activity.policy_horizon_days)
-    with connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders) as engine, \
+    with connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders,
+                        orders_source=_orders_source(cfg, store)) as engine, \
             _orders_engine(engine, store) as orders_engine:
         expr = feature_expr(engine.orders(), as_of, period=cfg.period)
         if keep_features and cfg.engine.backend in ("postgres", "mysql"):
@@ -260,12 +261,22 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                               outcomes=outcomes)
 
 
+def _orders_source(cfg: Config, store: Store) -> Any:
+    """``[engine] orders_path``: the orders Spark reads where they live (None: the store's)."""
+    if cfg.engine.orders_path is None:
+        return None
+    from .engine.spark_source import SparkOrdersSource
+
+    return SparkOrdersSource.from_config(cfg, store.customer_frame())
+
+
 def _orders_engine(engine: Any, store: Store) -> contextlib.AbstractContextManager[Any]:
     """The engine the run's order aggregates run on (:class:`~tierwise.engine.orders.OrderTable`).
 
-    The configured engine when its orders table carries every column a run reads (DuckDB: the
-    store's own table); otherwise (a Spark staging export or a warehouse table holds the
-    feature columns only, without channel and agent) the store's table through DuckDB.
+    The configured engine when its orders table carries every column a run reads: the store's
+    own table, the Spark staging export and a pushed warehouse table all do
+    (``engine.EXPORT_COLUMNS``). Only a warehouse table the user keeps (``push_orders =
+    false``) without ``channel`` / ``agent`` falls back to the store's table through DuckDB.
     """
     from .engine import DuckDBEngine
 

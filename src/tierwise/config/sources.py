@@ -129,4 +129,16 @@ class EngineConfig(_Section):
     staging_dir: Path | None = Field(
         None, description="spark: folder the store's orders are exported to as Parquet; must be "
                           "readable by every executor on a cluster (default: a local temp folder)")
+    orders_path: str | None = Field(
+        None, description="spark: read the orders from this Parquet file or (partitioned) folder, "
+                          "relative to the config file or a URL Spark reads (hdfs://, s3a://), "
+                          "mapped as [sources.orders] maps headers and checked row by row, "
+                          "instead of exporting the store's orders (docs/engines.md)")
     results_table: str = Field("tierwise_features", description="warehouse table for results")
+
+    @model_validator(mode="after")
+    def _orders_path_on_spark(self) -> EngineConfig:
+        if self.orders_path is not None and self.backend != "spark":
+            raise ValueError(f"orders_path is read by the Spark engine only; backend is "
+                             f"{self.backend!r}: set backend = 'spark' or remove orders_path")
+        return self

@@ -29,6 +29,7 @@ from ..errors import ConfigError
 from ._duckdb import DuckDBEngine, export_orders_parquet
 from .base import Engine, split_table_name
 from .spark import SparkEngine, java_available, spark_session
+from .spark_source import SparkOrdersSource
 from .warehouse import MySQLEngine, PostgresEngine, push_orders
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ class _StagedSparkEngine(SparkEngine):
 
 
 def connect_engine(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, *,
-                   push: bool = False) -> Engine:
+                   push: bool = False, orders_source: SparkOrdersSource | None = None
+                   ) -> Engine:
     """The engine ``cfg.backend`` names, wired to the store.
 
     Parameters
@@ -64,6 +66,9 @@ def connect_engine(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, *,
     push
         For ``postgres`` / ``mysql``: first load the store's orders into ``cfg.orders_table``
         (replacing it). Without it the warehouse table must already hold the orders.
+    orders_source
+        For ``spark``: read the orders from there (``[engine] orders_path``, see
+        :meth:`SparkOrdersSource.from_config`) instead of exporting the store's.
 
     Returns
     -------
@@ -91,6 +96,9 @@ def connect_engine(cfg: EngineConfig, con: duckdb.DuckDBPyConnection, *,
         from .spark import require_pyspark
 
         require_pyspark()
+        if orders_source is not None:
+            return SparkEngine(None, cfg.url or "local[2]", results_table=cfg.results_table,
+                               source=orders_source)
         base = None
         if cfg.staging_dir is not None:
             base = Path(cfg.staging_dir)
@@ -135,6 +143,7 @@ __all__ = [
     "MySQLEngine",
     "PostgresEngine",
     "SparkEngine",
+    "SparkOrdersSource",
     "connect_engine",
     "export_orders_parquet",
     "java_available",

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pandas as pd
 
+    from .spark_source import SparkOrdersSource
+
 ORDERS_VIEW = "tierwise_orders"
 
 
@@ -92,13 +94,16 @@ def spark_session(master: str = "local[2]", *, app_name: str = "tierwise",
 
 
 class SparkEngine(Engine):
-    """Features computed by Spark over orders in a Parquet file.
+    """Features computed by Spark over orders in Parquet.
 
     Parameters
     ----------
     orders_parquet
         The orders in Parquet with the store's columns (see
-        :func:`tierwise.engine.export_orders_parquet`).
+        :func:`tierwise.engine.export_orders_parquet`); None with ``source``.
+    source
+        Instead: orders read where they live, mapped and checked in Spark
+        (:class:`~tierwise.engine.spark_source.SparkOrdersSource`, ``[engine] orders_path``).
     master
         ``local[N]`` (default ``local[2]``) or a cluster URL; ignored when ``session`` is given.
     session
@@ -112,15 +117,20 @@ class SparkEngine(Engine):
 
     name = "spark"
 
-    def __init__(self, orders_parquet: Path | str, master: str = "local[2]", *,
+    def __init__(self, orders_parquet: Path | str | None, master: str = "local[2]", *,
                  session: Any = None, results_table: str = "tierwise_features",
-                 warehouse_dir: Path | str | None = None) -> None:
+                 warehouse_dir: Path | str | None = None,
+                 source: SparkOrdersSource | None = None) -> None:
         require_pyspark()
         import ibis
 
         split_table_name(results_table, key="engine.results_table")
-        self.orders_parquet = str(orders_parquet)
-        if "://" not in self.orders_parquet and not Path(self.orders_parquet).exists():
+        if (orders_parquet is None) == (source is None):
+            raise TypeError("give exactly one of orders_parquet or source")
+        self.source = source
+        self.orders_parquet = str(orders_parquet if source is None else source.path)
+        if source is None and "://" not in self.orders_parquet \
+                and not Path(self.orders_parquet).exists():
             raise DataContractError(f"orders Parquet {self.orders_parquet} not found",
                                     "export it with tierwise.engine.export_orders_parquet")
         self.results_table = results_table
@@ -136,8 +146,16 @@ class SparkEngine(Engine):
         self._backend = ibis.pyspark.connect(self.session)
         # one temporary view per engine: engines sharing a session must not see each other's
         self.orders_view = f"{ORDERS_VIEW}_{uuid.uuid4().hex[:10]}"
-        self._orders = self._backend.read_parquet(self.orders_parquet,
-                                                  table_name=self.orders_view)
+        self._frame = None
+        if source is None:
+            self._orders = self._backend.read_parquet(self.orders_parquet,
+                                                      table_name=self.orders_view)
+        else:  # read where the orders live, checked in Spark; kept for the run's many queries
+            from pyspark import StorageLevel
+
+            self._frame = source.read(self.session).persist(StorageLevel.MEMORY_AND_DISK)
+            self._frame.createOrReplaceTempView(self.orders_view)
+            self._orders = self._backend.table(self.orders_view)
         missing = [c for c in ORDER_COLUMNS if c not in self._orders.schema()]
         if missing:
             raise DataContractError(
@@ -165,6 +183,8 @@ class SparkEngine(Engine):
         frame.write.mode("overwrite").option("path", location).saveAsTable(name)
 
     def close(self) -> None:
+        if self._frame is not None:
+            self._frame.unpersist()
         if self._owns_session:
             self.session.stop()
         else:

@@ -38,12 +38,18 @@ if TYPE_CHECKING:
 _PG_TYPES = {
     "order_id": "TEXT", "customer_key": "BIGINT", "ordered_at": "DATE",
     "amount": "DOUBLE PRECISION", "cost": "DOUBLE PRECISION", "margin": "DOUBLE PRECISION",
-    "is_refund": "BOOLEAN",
+    "is_refund": "BOOLEAN", "channel": "TEXT", "agent": "TEXT",
 }
 _MYSQL_TYPES = {
     "order_id": "VARCHAR(255)", "customer_key": "BIGINT", "ordered_at": "DATE",
     "amount": "DOUBLE", "cost": "DOUBLE", "margin": "DOUBLE", "is_refund": "BOOLEAN",
+    # binary collation: MySQL's default (case- and accent-insensitive) would group 'Store' with
+    # 'store' where DuckDB, Spark, PostgreSQL and pandas keep them apart
+    "channel": "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+    "agent": "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 }
+#: Text columns of the orders a run groups by (channel and agent contributions).
+LABEL_COLUMNS = ("channel", "agent")
 _COPY_CHUNK = 1 << 20
 _INSERT_BATCH = 10_000
 
@@ -77,7 +83,8 @@ def _orders_csv(con: duckdb.DuckDBPyConnection, *, null: str, bool_as_int: bool,
             else c for c in EXPORT_COLUMNS]
     options = ["FORMAT csv", "HEADER false", f"NULLSTR '{null}'"]
     if quote_text:
-        options.append("FORCE_QUOTE (order_id)")
+        # quoted, a text 'NULL' stays text (the NULL string marks missing values)
+        options.append("FORCE_QUOTE (order_id, channel, agent)")
     fd, name = tempfile.mkstemp(prefix="tierwise-orders-", suffix=".csv")
     os.close(fd)
     path = Path(name)
@@ -329,8 +336,21 @@ class MySQLEngine(Engine):
         return push_orders_mysql(con, self.url, self.orders_table, method=method)
 
     def orders(self) -> ir.Table:
+        """The orders table: the features' columns, and ``channel`` / ``agent`` when the
+        warehouse table has them (a pushed table does; one kept by the user may not)."""
         schema, table = split_table_name(self.orders_table)
-        return ibis.table(ORDERS_SCHEMA, name=table, database=schema)
+        labels = {c: "string" for c in LABEL_COLUMNS if c in self._table_columns()}
+        return ibis.table(ibis.schema({**ORDERS_SCHEMA, **labels}), name=table,
+                          database=schema)
+
+    def _table_columns(self) -> set[str]:
+        """The columns of :attr:`orders_table` (looked up on each call: a push replaces it)."""
+        schema, table = split_table_name(self.orders_table)
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s",
+                        (schema, table))
+            return {str(r[0]).lower() for r in cur.fetchall()}
 
     def sql(self, expr: ir.Table) -> str:
         """The MySQL statement ``expr`` compiles to."""
@@ -376,7 +396,8 @@ def push_orders(con: duckdb.DuckDBPyConnection, url: str,
     PostgreSQL gets ``COPY ... FROM STDIN`` (CSV written by DuckDB, streamed by psycopg);
     MySQL / MariaDB gets ``LOAD DATA LOCAL INFILE``, or multi-row ``INSERT`` batches when the
     server refuses local files. The table has the columns ``order_id, customer_key,
-    ordered_at, amount, cost, margin, is_refund``.
+    ordered_at, amount, cost, margin, is_refund, channel, agent`` (``EXPORT_COLUMNS``): the
+    run's channel and agent aggregates run in the warehouse too.
 
     Parameters
     ----------
