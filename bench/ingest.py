@@ -4,6 +4,7 @@ Not a test. Run from the repository root::
 
     PYTHONPATH=src python bench/ingest.py --sizes 1e6            # 1M orders / 100k customers
     PYTHONPATH=src python bench/ingest.py --sizes 1e7 --repeat 3 # the issue's 10M / 1M
+    PYTHONPATH=src python bench/ingest.py --sizes 1e6 --src /tmp/base/src  # another tree
 
 The orders are those of ``bench/features.py`` (seeded; ~10 orders per customer, so 10M orders
 name 1M customers; 3 years; 2 % refunds as negative amounts; costs and margins partly known),
@@ -84,7 +85,7 @@ def _time_v(stderr: str) -> dict:
             "rss_mb": int(got["rss"]) / 1024}
 
 
-def measure(fmt: str, path: Path, n: int) -> dict:
+def measure(fmt: str, path: Path, n: int, src: Path = ROOT / "src") -> dict:
     """One ``tierwise ingest`` of ``path`` into a fresh store, under ``/usr/bin/time -v``."""
     work = OUT / f"ingest_{_size(n)}_{fmt}"
     work.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ def measure(fmt: str, path: Path, n: int) -> dict:
     proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "tierwise", "ingest",
                            "--config", str(config), "--json", "--today", TODAY],
                           capture_output=True, text=True, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
     if proc.returncode != 0:
         raise RuntimeError(f"ingest of {path} failed:\n{proc.stderr[-3000:]}")
     report = json.loads(proc.stdout)[0]
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1e6", help="comma-separated order counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs per file type")
     parser.add_argument("--formats", default="parquet,csv", help="parquet, csv or both")
+    parser.add_argument("--src", type=Path, default=ROOT / "src",
+                        help="the tierwise source tree to measure (e.g. an export of main)")
     args = parser.parse_args(argv)
     formats = args.formats.split(",")
     for n in (int(float(s)) for s in args.sizes.split(",")):
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         runs: dict[str, list[dict]] = {f: [] for f in formats}
         for _ in range(args.repeat):
             for fmt in formats:
-                one = measure(fmt, files[fmt], n)
+                one = measure(fmt, files[fmt], n, args.src)
                 print(json.dumps({"orders": n, "format": fmt, **one}), flush=True)
                 runs[fmt].append(one)
         print(f"\n{n:,} orders ({files['parquet'].stat().st_size / 2**20:.0f} MB Parquet, "

@@ -87,18 +87,10 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
         con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_keys)")
         con.execute("DELETE FROM order_lines WHERE order_id IN "
                     "(SELECT order_id FROM incoming_keys)")
-        text = ", ".join(f"CAST(arg_min(l.{c}, l._line) AS VARCHAR)" for c in _ORDER_TEXT)
-        con.execute(f"""
-            INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
-                                {", ".join(_ORDER_TEXT)}, is_refund, source)
-            SELECT l.order_id, arg_min(c.customer_key, l._line), CAST(min(l.ordered_at) AS DATE),
-                   sum(CAST(l.amount AS DOUBLE)), sum(CAST(l.cost AS DOUBLE)),
-                   sum(CAST(l.margin AS DOUBLE)), {text},
-                   bool_and(CAST(l.is_refund AS BOOLEAN)) OR sum(CAST(l.amount AS DOUBLE)) < 0,
-                   any_value(l.source)
-            FROM incoming_lines l JOIN customers c USING (customer_id)
-            GROUP BY l.order_id
-        """)
+        if not has_lines and n_orders == len(incoming):
+            _insert_orders_as_is(con)
+        else:
+            _insert_orders_summed(con)
         lines = 0
         if has_lines:
             con.execute("""
@@ -118,6 +110,37 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
     return {"inserted": n_orders - replaced - min(legacy, n_orders - replaced),
             "replaced": replaced + min(legacy, n_orders - replaced), "lines": lines,
             "overlap": overlap, "legacy_replaced": legacy}
+
+
+def _insert_orders_summed(con: duckdb.DuckDBPyConnection) -> None:
+    """One order per ``order_id`` of ``incoming_lines``: its lines summed."""
+    text = ", ".join(f"CAST(arg_min(l.{c}, l._line) AS VARCHAR)" for c in _ORDER_TEXT)
+    con.execute(f"""
+        INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
+                            {", ".join(_ORDER_TEXT)}, is_refund, source)
+        SELECT l.order_id, arg_min(c.customer_key, l._line), CAST(min(l.ordered_at) AS DATE),
+               sum(CAST(l.amount AS DOUBLE)), sum(CAST(l.cost AS DOUBLE)),
+               sum(CAST(l.margin AS DOUBLE)), {text},
+               bool_and(CAST(l.is_refund AS BOOLEAN)) OR sum(CAST(l.amount AS DOUBLE)) < 0,
+               any_value(l.source)
+        FROM incoming_lines l JOIN customers c USING (customer_id)
+        GROUP BY l.order_id
+    """)
+
+
+def _insert_orders_as_is(con: duckdb.DuckDBPyConnection) -> None:
+    """:func:`_insert_orders_summed` when every row is a whole order of its own: the same rows
+    without the grouping (a sum of one value is the value), which at millions of orders costs
+    most of the write and its memory."""
+    text = ", ".join(f"CAST(l.{c} AS VARCHAR)" for c in _ORDER_TEXT)
+    con.execute(f"""
+        INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
+                            {", ".join(_ORDER_TEXT)}, is_refund, source)
+        SELECT l.order_id, c.customer_key, CAST(l.ordered_at AS DATE), CAST(l.amount AS DOUBLE),
+               CAST(l.cost AS DOUBLE), CAST(l.margin AS DOUBLE), {text},
+               CAST(l.is_refund AS BOOLEAN) OR CAST(l.amount AS DOUBLE) < 0, l.source
+        FROM incoming_lines l JOIN customers c USING (customer_id)
+    """)
 
 
 def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dict[str, int]:
