@@ -146,21 +146,27 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
                                   timezone=cfg.timezone, as_of=cfg.as_of,
                                   base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir, today=today,
                                   batch_rows=batch_rows)
-    for i, batch in enumerate(batches):
-        progress("reading orders" if i == 0 else f"reading orders (batch {i + 1})")
-        created, batch = reconcile_customers(
-            _known_customers(known), batch, policy=cfg.intake.on_missing_customer,
-            rejects_dir=cfg.rejects_dir)
-        new = created[created["created_from_orders"].fillna(False).astype(bool)]
-        known.update(new["customer_id"])
-        if len(new):
-            store.upsert_customers(new, source=batch.report.source)
-        stored = store.upsert_orders(batch.frame, source=batch.report.source)
-        stored["customers_created"] = len(new)
-        for key, value in stored.items():
-            counts[key] = counts.get(key, 0) + value
-        report = batch.report if report is None else _add_batch(report, batch.report)
-    assert report is not None  # a source yields at least one batch
+    incoming = None
+    try:
+        for i, batch in enumerate(batches):
+            progress("reading orders" if i == 0 else f"reading orders (batch {i + 1})")
+            created, batch = reconcile_customers(
+                _known_customers(known), batch, policy=cfg.intake.on_missing_customer,
+                rejects_dir=cfg.rejects_dir)
+            new = created[created["created_from_orders"].fillna(False).astype(bool)]
+            known.update(new["customer_id"])
+            if len(new):
+                store.upsert_customers(new, source=batch.report.source)
+            counts["customers_created"] = counts.get("customers_created", 0) + len(new)
+            incoming = incoming or store.incoming_orders(source=batch.report.source)
+            incoming.add(batch.frame)
+            report = batch.report if report is None else _add_batch(report, batch.report)
+        assert report is not None and incoming is not None  # a source yields a batch
+        progress("writing orders to the store")
+        counts = {**incoming.write(), "customers_created": counts["customers_created"]}
+    finally:
+        if incoming is not None:
+            incoming.close()
     counts.update(store.link_refunds(cfg.intake.cancel_prefixes))
     _note_overlap(report, counts)
     store.record_ingest(report.to_dict(), counts)
