@@ -16,9 +16,11 @@ import pandas as pd
 from .config import Config, SourcesConfig
 from .errors import ConfigError
 from .io import (
+    BATCH_ROWS,
     IntakeReport,
     IntakeResult,
     read_source,
+    read_source_batches,
     reconcile_customers,
     reject_unknown_customers,
 )
@@ -58,7 +60,7 @@ RUN_ORDER_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund", "cost"
 
 
 def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _quiet,
-           sources: SourcesConfig | None = None) -> IngestResult:
+           sources: SourcesConfig | None = None, batch_rows: int = BATCH_ROWS) -> IngestResult:
     """Read the configured sources, write rejects files, and upsert accepted rows into the store.
 
     ``today`` is the day of ingest: rows dated after it (plus ``intake.future_tolerance_days``)
@@ -73,42 +75,43 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
 
     ``sources`` reads these inputs instead of the configured ones (``tierwise watch`` passes
     one file dropped into the inbox, read with its kind's settings); then orders may be absent.
+
+    Orders are read, checked and stored ``batch_rows`` rows at a time (bounded memory), with
+    the same rows accepted and rejected as reading them whole
+    (:func:`tierwise.io.read_source_batches`).
     """
     if sources is None and cfg.sources.orders is None:
         raise ConfigError(f"{cfg.config_file or 'config'}: no [sources.orders] section",
                           "add [sources.orders] with path = 'orders.csv' (see 'tierwise init')")
     sources = sources or cfg.sources
-    customers, orders, survey, leads, feedback = (
+    customers, survey, leads, feedback = (
         _read(cfg, kind, progress, today, sources)
-        for kind in ("customers", "orders", "survey", "leads", "feedback"))
+        for kind in ("customers", "survey", "leads", "feedback"))
     with Store(cfg.store_path) as store:
         known = set(store.customer_frame()["customer_id"])
-        customer_rows = customers.frame if customers is not None else None
-        if customer_rows is not None:
-            known |= set(customer_rows["customer_id"])
-        created = None
-        if orders is not None:
-            progress("checking orders against customers")
-            created, orders = reconcile_customers(
-                _known_customers(known), orders, policy=cfg.intake.on_missing_customer,
-                rejects_dir=cfg.rejects_dir)
-        known |= set(created["customer_id"]) if created is not None else set()
-        if survey is not None:
-            survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
-        if feedback is not None:
-            feedback = reject_unknown_customers(feedback, known, rejects_dir=cfg.rejects_dir)
-        extra = _read_b2b(cfg, progress, today, sources, known)
-        result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads,
-                                                          feedback, *extra.values())
-                                       if r is not None])
-        progress("writing to the store")
+        if customers is not None:
+            known |= set(customers.frame["customer_id"])
         with store.transaction():
             if customers is not None:
-                counts = store.upsert_customers(customers.frame, source=customers.report.source)
-                store.record_ingest(customers.report.to_dict(), counts)
-                result.stored[f"customers:{customers.report.source}"] = counts
+                customer_counts = store.upsert_customers(customers.frame,
+                                                         source=customers.report.source)
+                store.record_ingest(customers.report.to_dict(), customer_counts)
+            orders = None
+            if sources.orders is not None:
+                orders = _ingest_orders(cfg, store, sources, known, today, progress, batch_rows)
+            if survey is not None:
+                survey = reject_unknown_customers(survey, known, rejects_dir=cfg.rejects_dir)
+            if feedback is not None:
+                feedback = reject_unknown_customers(feedback, known, rejects_dir=cfg.rejects_dir)
+            extra = _read_b2b(cfg, progress, today, sources, known)
+            result = IngestResult(reports=[r.report for r in (customers, orders, survey, leads,
+                                                              feedback, *extra.values())
+                                           if r is not None])
+            progress("writing to the store")
+            if customers is not None:
+                result.stored[f"customers:{customers.report.source}"] = customer_counts
             if orders is not None:
-                _store_orders(cfg, store, orders, created, result)
+                result.stored[f"orders:{orders.report.source}"] = orders.counts
             if survey is not None:
                 _store_survey(store, survey, result)
             if leads is not None:
@@ -122,18 +125,63 @@ def ingest(cfg: Config, *, today: dt.date | None = None, progress: Progress = _q
     return result
 
 
-def _store_orders(cfg: Config, store: Store, orders: IntakeResult, created: pd.DataFrame | None,
-                  result: IngestResult) -> None:
-    new = created[created["created_from_orders"].fillna(False).astype(bool)] \
-        if created is not None and len(created) else None
-    if new is not None and len(new):
-        store.upsert_customers(new, source=orders.report.source)
-    counts = store.upsert_orders(orders.frame, source=orders.report.source)
+@dataclass
+class _OrdersIngested:
+    """The orders input's report over all its batches, and the store's counts."""
+
+    report: IntakeReport
+    counts: dict[str, int]
+
+
+def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set[str],
+                   today: dt.date | None, progress: Progress, batch_rows: int
+                   ) -> _OrdersIngested:
+    """Read, check and store the orders a batch at a time (bounded memory), inside the
+    ingest's transaction; customers they name that are not ``known`` are created (or their
+    orders rejected, ``on_missing_customer``) and added to ``known``; refunds are linked once
+    every batch is stored."""
+    report: IntakeReport | None = None
+    counts: dict[str, int] = {}
+    batches = read_source_batches(sources.orders, kind="orders", intake=cfg.intake,
+                                  timezone=cfg.timezone, as_of=cfg.as_of,
+                                  base_dir=cfg.base_dir, rejects_dir=cfg.rejects_dir, today=today,
+                                  batch_rows=batch_rows)
+    incoming = None
+    try:
+        for i, batch in enumerate(batches):
+            progress("reading orders" if i == 0 else f"reading orders (batch {i + 1})")
+            created, batch = reconcile_customers(
+                _known_customers(known), batch, policy=cfg.intake.on_missing_customer,
+                rejects_dir=cfg.rejects_dir)
+            new = created[created["created_from_orders"].fillna(False).astype(bool)]
+            known.update(new["customer_id"])
+            if len(new):
+                store.upsert_customers(new, source=batch.report.source)
+            counts["customers_created"] = counts.get("customers_created", 0) + len(new)
+            incoming = incoming or store.incoming_orders(source=batch.report.source)
+            incoming.add(batch.frame)
+            report = batch.report if report is None else _add_batch(report, batch.report)
+        assert report is not None and incoming is not None  # a source yields a batch
+        progress("writing orders to the store")
+        counts = {**incoming.write(), "customers_created": counts["customers_created"]}
+    finally:
+        if incoming is not None:
+            incoming.close()
     counts.update(store.link_refunds(cfg.intake.cancel_prefixes))
-    counts["customers_created"] = 0 if new is None else len(new)
-    _note_overlap(orders.report, counts)
-    store.record_ingest(orders.report.to_dict(), counts)
-    result.stored[f"orders:{orders.report.source}"] = counts
+    _note_overlap(report, counts)
+    store.record_ingest(report.to_dict(), counts)
+    return _OrdersIngested(report, counts)
+
+
+def _add_batch(report: IntakeReport, more: IntakeReport) -> IntakeReport:
+    """One report for two batches of an input: counts added, warnings not repeated."""
+    warnings = [*report.warnings, *(w for w in more.warnings if w not in report.warnings)]
+    return IntakeReport(source=report.source, kind=report.kind,
+                        rows_in=report.rows_in + more.rows_in,
+                        accepted=report.accepted + more.accepted,
+                        rejected=report.rejected + more.rejected,
+                        rejects_file=more.rejects_file or report.rejects_file,
+                        encoding=report.encoding, columns=report.columns, warnings=warnings)
 
 
 def _note_overlap(report: IntakeReport, counts: dict[str, int]) -> None:

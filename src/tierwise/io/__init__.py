@@ -4,7 +4,8 @@ Public entry points:
 
 - :func:`read_source` -> :class:`IntakeResult` (``frame`` + :class:`IntakeReport`): one file
   (CSV in UTF-8 / GBK / GB18030 ..., Excel .xlsx, Parquet) or one database table / query
-  (PostgreSQL, MySQL/MariaDB, DuckDB).
+  (PostgreSQL, MySQL/MariaDB, DuckDB). :func:`read_source_batches`: the same a batch of rows at
+  a time, for large orders files (bounded memory).
 - :func:`reconcile_customers`: orders whose customer is missing either create flagged customers or
   are rejected (``intake.on_missing_customer``).
 - :func:`reject_unknown_customers`: rows of other inputs (the optional survey) whose customer is
@@ -20,12 +21,14 @@ line numbers), ``headers`` (aliases -> canonical names), ``values`` (amounts, da
 
 from .headers import BUILTIN_ALIASES, normalize_header
 from .intake import (
+    BATCH_ROWS,
     IntakeReport,
     IntakeResult,
     SourceCheck,
     check_source,
     inspect_source,
     read_source,
+    read_source_batches,
     reconcile_customers,
     reject_unknown_customers,
 )
@@ -33,6 +36,7 @@ from .rejects import read_rejects, rejects_path
 from .values import parse_amount, parse_date
 
 __all__ = [
+    "BATCH_ROWS",
     "BUILTIN_ALIASES",
     "IntakeReport",
     "IntakeResult",
@@ -44,6 +48,7 @@ __all__ = [
     "parse_date",
     "read_rejects",
     "read_source",
+    "read_source_batches",
     "reconcile_customers",
     "reject_unknown_customers",
     "rejects_path",

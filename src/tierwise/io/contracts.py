@@ -13,6 +13,7 @@ Whole-file problems (missing required columns, unreadable files) are not row pro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,9 +155,11 @@ class RowChecks:
         self.add(f"{name}_range", mask, reasons, f"with {name} outside {low:g}-{high:g}",
                  shown[0], fix)
 
-    def _repeats(self, keys: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Among rows not yet rejected: (candidate rows, repeat mask, line of the first one)."""
-        cand = np.flatnonzero(~self.rejected)
+    def _repeats(self, keys: pd.Series, skip: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Among rows not yet rejected (nor in ``skip``): (candidate rows, repeat mask, line
+        of the first one)."""
+        cand = np.flatnonzero(~self.rejected if skip is None else ~self.rejected & ~skip)
         if len(cand) < 2:
             return None
         sub = keys.iloc[cand].reset_index(drop=True)
@@ -172,18 +175,34 @@ class RowChecks:
         first_line = self.lines[cand][~dup][firsts.get_indexer(sub[dup])]
         return cand, dup, first_line
 
-    def duplicates(self, ids: pd.Series, column: str, name: str) -> None:
-        """Later rows repeating an id of an earlier accepted row."""
-        found = self._repeats(ids)
-        if found is None:
+    def duplicates(self, ids: pd.Series, column: str, name: str,
+                   earlier: Callable[[pd.Series], np.ndarray] | None = None) -> None:
+        """Later rows repeating an id of an earlier accepted row.
+
+        ``earlier`` gives, per id, the line of an accepted row before these rows (an earlier
+        batch of the same input) or -1: such repeats name that line.
+        """
+        seen = np.full(self.n, -1, dtype=np.int64)
+        if earlier is not None:
+            cand = np.flatnonzero(~self.rejected)
+            if len(cand):
+                seen[cand] = earlier(ids.iloc[cand].reset_index(drop=True))
+        found = self._repeats(ids, skip=seen >= 0)
+        rows = np.flatnonzero(seen >= 0)
+        first = seen[rows]
+        if found is not None:
+            cand, dup, first_line = found
+            rows, first = np.concatenate([rows, cand[dup]]), np.concatenate([first, first_line])
+        if not len(rows):
             return
-        cand, dup, first_line = found
-        values = ids.iloc[cand[dup]].tolist()
+        order = np.argsort(rows, kind="stable")
+        rows, first = rows[order], first[order]
+        values = ids.iloc[rows].tolist()
         fix = f"give each row its own {name}, or remove the repeated row"
         reasons = [f"duplicate {name} {v!r} in {column} (first on line {ln}): {fix}"
-                   for v, ln in zip(values, first_line)]
+                   for v, ln in zip(values, first)]
         mask = np.zeros(self.n, dtype=bool)
-        mask[cand[dup]] = True
+        mask[rows] = True
         self.add(f"{name}_duplicate", mask, reasons, f"with a duplicate {name}", values[0], fix)
 
     def duplicate_lines(self, content: pd.Series, order_ids: pd.Series, column: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +37,7 @@ from .lines import (
     refund_mask,
     relax_required,
 )
-from .readers import RawTable, read_file
+from .readers import RawTable, read_file, read_file_batches
 from .rejects import FIXED, append_rejects, rejects_path, write_rejects
 from .values import (
     Parsed,
@@ -155,6 +156,7 @@ class _Rows:
     today: dt.date | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    batches: _Batches | None = None  # what earlier batches of the same input settled
 
     @property
     def n(self) -> int:
@@ -194,14 +196,17 @@ class _Rows:
         s = self.col(name)
         if s is None:
             return None
+        settled = None if self.batches is None else self.batches.day_first.get(name)
         try:
             parsed = parse_date(s, timezone=self.timezone, date_format=self.intake.date_format,
-                                label=self.where(name), lines=self.lines)
+                                label=self.where(name), lines=self.lines, day_first=settled)
         except DataContractError as exc:
             if self.strict:
                 raise
             self.problems.append(str(exc))
             return None
+        if self.batches is not None and parsed.day_first is not None:
+            self.batches.day_first[name] = parsed.day_first
         self.warnings.extend(parsed.warnings)
         if required:
             self.checks.empty(parsed.empty, self.hm.label(name), name)
@@ -247,7 +252,8 @@ def _blank_rows(raw: RawTable) -> np.ndarray:
     return blank
 
 
-def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict, today=None) -> _Rows:
+def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict, today=None,
+          batches: _Batches | None = None) -> _Rows:
     section = _section(kind)
     if not raw.headers:
         raise DataContractError(f"{raw.label}: the input is empty (no header row)",
@@ -277,7 +283,7 @@ def _rows(raw: RawTable, *, source, kind, intake, timezone, as_of, strict, today
     return _Rows(raw=raw, hm=hm, keep=keep, frame=frame, lines=lines, intake=intake,
                  timezone=timezone, as_of=as_of, strict=strict,
                  checks=RowChecks(len(lines), lines, raw.label), today=today, problems=problems,
-                 warnings=warnings)
+                 warnings=warnings, batches=batches)
 
 
 def _refund_statuses(r: _Rows) -> tuple[pd.Series, np.ndarray]:
@@ -328,7 +334,8 @@ def _orders(r: _Rows) -> pd.DataFrame:
         check_lines(r, order_id, customer_id, has_ids=oid is not None)
     else:
         r.checks.duplicates(order_id, r.hm.label("order_id") if oid is not None
-                            else "the derived order ids", "order_id")
+                            else "the derived order ids", "order_id",
+                            earlier=None if r.batches is None else r.batches.first_lines)
     out = {"order_id": order_id, "customer_id": customer_id,
            "ordered_at": _dates(parsed, r), "amount": amount, "cost": cost, "margin": margin}
     for name in ORDER_TEXT:
@@ -483,9 +490,9 @@ def _rejects_frame(r: _Rows, reasons: list[str]) -> pd.DataFrame:
 
 def _process(raw: RawTable, *, source: SourceConfig, kind: str, intake: IntakeConfig,
              timezone: str, as_of: dt.date | None, strict: bool,
-             today: dt.date | None = None) -> _Outcome:
+             today: dt.date | None = None, batches: _Batches | None = None) -> _Outcome:
     r = _rows(raw, source=source, kind=kind, intake=intake, timezone=timezone, as_of=as_of,
-              strict=strict, today=today)
+              strict=strict, today=today, batches=batches)
     full = _BUILDERS[kind](r)
     ok = ~r.checks.rejected
     frame = full[ok].reset_index(drop=True) if not ok.all() else full.reset_index(drop=True)
@@ -561,6 +568,116 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
                    strict=True, today=today)
     out.report.rejects_file = write_rejects(out.rejects, rejects_path(rejects_dir, raw.stem, kind))
     return IntakeResult(out.frame, out.report, out.raw)
+
+
+#: Rows per batch when orders are read in batches (:func:`read_source_batches`).
+BATCH_ROWS = 1_000_000
+
+
+class _Batches:
+    """What the batches of one input share, so that reading it in batches rejects what
+    reading it whole rejects: the order ids accepted so far (with their lines; a later row
+    repeating one is a duplicate) and the day/month order its date columns settled."""
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.day_first: dict[str, bool] = {}
+        self._con = duckdb.connect()
+        self._con.execute("CREATE TABLE seen (order_id VARCHAR, line BIGINT)")
+
+    def first_lines(self, ids: pd.Series) -> np.ndarray:
+        """The line of an earlier batch's row with each id; -1 where there is none."""
+        probe = pa.table({"order_id": pa.array(ids, type=pa.large_string(), from_pandas=True),
+                          "pos": np.arange(len(ids), dtype=np.int64)})
+        self._con.register("probe", probe)
+        try:
+            got = self._con.execute("SELECT p.pos, s.line FROM probe p "
+                                    "JOIN seen s USING (order_id)").fetchnumpy()
+        finally:
+            self._con.unregister("probe")
+        out = np.full(len(ids), -1, dtype=np.int64)
+        out[np.asarray(got["pos"], dtype=np.int64)] = np.asarray(got["line"], dtype=np.int64)
+        return out
+
+    def accepted(self, frame: pd.DataFrame) -> None:
+        rows = pa.table({"order_id": pa.array(frame["order_id"], type=pa.large_string(),
+                                              from_pandas=True),
+                         "line": frame["_line"].to_numpy(np.int64)})
+        self._con.register("accepted_rows", rows)
+        try:
+            self._con.execute("INSERT INTO seen SELECT order_id, line FROM accepted_rows")
+        finally:
+            self._con.unregister("accepted_rows")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def read_source_batches(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timezone: str,
+                        as_of: dt.date | None, base_dir: Path, rejects_dir: Path,
+                        today: dt.date | None = None, batch_rows: int = BATCH_ROWS
+                        ) -> Iterator[IntakeResult]:
+    """:func:`read_source` a batch of about ``batch_rows`` rows at a time (bounded memory).
+
+    Each batch goes through the same reading and checks as a whole input; what the checks
+    judge across rows is carried from batch to batch, so the rows accepted and rejected, and
+    the reasons, are those of reading the input whole: an order id repeating one of an earlier
+    batch is a duplicate naming that line, and a date column keeps the day/month order its
+    first batches settled. Each yielded :class:`IntakeResult` counts its own batch; the
+    rejects file gathers every batch's. Order lines (line-level exports) are read whole: the
+    lines of one order are checked and summed together. CSV, Parquet: see
+    :func:`~tierwise.io.readers.read_file_batches`; Excel workbooks and databases are one batch.
+    """
+    batches = _Batches()
+    path: Path | None = None
+    try:
+        for i, raw in enumerate(_read_batches(source, kind, base_dir, intake, batch_rows)):
+            out = _process(raw, source=source, kind=kind, intake=intake, timezone=timezone,
+                           as_of=as_of, strict=True, today=today, batches=batches)
+            path = rejects_path(rejects_dir, raw.stem, kind)
+            if i == 0:
+                write_rejects(out.rejects, path)
+            elif len(out.rejects):
+                append_rejects(out.rejects, path)
+            out.report.rejects_file = path if path.exists() else None
+            if kind == "orders":
+                batches.accepted(out.frame)
+            yield IntakeResult(out.frame, out.report, out.raw)
+    finally:
+        batches.close()
+
+
+def _read_batches(source: SourceConfig, kind: str, base_dir: Path, intake: IntakeConfig,
+                  batch_rows: int) -> Iterator[RawTable]:
+    """The input's raw batches; one batch when it is not a file, or holds order lines."""
+    if source.url is not None:
+        yield _read(source, kind, base_dir)
+        return
+    path = Path(source.path).expanduser()
+    path = path if path.is_absolute() else Path(base_dir) / path
+    parts = read_file_batches(path, label=_label(source), fmt=source.format,
+                              encoding=source.encoding, delimiter=source.delimiter,
+                              sheet=source.sheet, section=_section(kind), batch_rows=batch_rows)
+    first = next(parts)
+    second = next(parts, None)
+    if second is None:
+        yield first
+        return
+    if kind != "orders" or _holds_lines(first, source, kind, intake):
+        del first, second, parts
+        yield _read(source, kind, base_dir)
+        return
+    yield first
+    yield second
+    yield from parts
+
+
+def _holds_lines(raw: RawTable, source: SourceConfig, kind: str, intake: IntakeConfig) -> bool:
+    hm = map_headers(raw.headers, kind=kind, explicit=dict(source.columns),
+                     aliases=dict(intake.aliases),
+                     label=raw.label, section=_section(kind))
+    return is_line_level(hm)
 
 
 @dataclass
@@ -741,6 +858,7 @@ __all__ = [
     "check_source",
     "inspect_source",
     "read_source",
+    "read_source_batches",
     "reconcile_customers",
     "reject_unknown_customers",
 ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,128 @@ def read_file(path: Path, *, label: str, fmt: str = "auto", encoding: str = "aut
                            section=section)
     table.warnings[:0] = notes
     return table
+
+
+def read_file_batches(path: Path, *, label: str, fmt: str = "auto", encoding: str = "auto",
+                      delimiter: str | None = None, sheet: str | int = 0,
+                      section: str = "sources", batch_rows: int = 1_000_000
+                      ) -> Iterator[RawTable]:
+    """:func:`read_file` in batches of about ``batch_rows`` rows, each a :class:`RawTable`
+    whose ``lines`` are the file's own line numbers (bounded memory for large files).
+
+    Parquet is read a batch at a time. A CSV file is read and decoded whole (the encoding is
+    told from all of it), then parsed a stretch of whole records at a time; a CSV whose quoted
+    fields span lines, whose quotes do not open or close fields, or whose lines end in a lone
+    ``\\r`` is parsed in one piece, as :func:`read_file` does. Excel workbooks are one batch.
+    The warnings of the reading (encoding notes) come with the first batch.
+    """
+    if path.exists() and path.is_file():
+        kind = detect_format(path, fmt)
+        if kind == "parquet":
+            yield from _parquet_batches(path, label=label, stem=path.stem, batch_rows=batch_rows)
+            return
+        if kind == "csv":
+            yield from _csv_batches(path, label=label, encoding=encoding, delimiter=delimiter,
+                                    section=section, batch_rows=batch_rows)
+            return
+    yield read_file(path, label=label, fmt=fmt, encoding=encoding, delimiter=delimiter,
+                    sheet=sheet, section=section)
+
+
+def _csv_batches(path: Path, *, label: str, encoding: str, delimiter: str | None, section: str,
+                 batch_rows: int) -> Iterator[RawTable]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
+                                "check that the file exists and is readable") from None
+    notes: list[str] = []
+    utf8, enc = decode_bytes(data, encoding, label=label, section=section, notes=notes)
+    del data
+    if delimiter is None:
+        delimiter = sniff_delimiter(utf8)
+    cuts = _record_cuts(utf8, delimiter, batch_rows)
+    if cuts is None:
+        table = read_csv_bytes(utf8, label=label, stem=path.stem, delimiter=delimiter,
+                               encoding=enc, section=section)
+        table.warnings[:0] = notes
+        yield table
+        return
+    header, body = utf8[:cuts[0]], cuts[0]
+    first_line = 2
+    for end in [*cuts[1:], len(utf8)]:
+        chunk = header + utf8[body:end]
+        table = read_csv_bytes(chunk, label=label, stem=path.stem, delimiter=delimiter,
+                               encoding=enc, section=section)
+        shift = first_line - 2
+        table.lines = table.lines + shift
+        if table.bad is not None and len(table.bad):
+            table.bad["_line"] = table.bad["_line"].to_numpy() + shift
+        if notes:
+            table.warnings[:0], notes = notes, []
+        first_line += utf8.count(b"\n", body, end)
+        body = end
+        yield table
+
+
+def _record_cuts(data: bytes, delim: str, batch_rows: int) -> list[int] | None:
+    """Byte offsets where the header ends and then every ``batch_rows`` lines a record starts;
+    ``None`` when the file must be parsed in one piece: it is small, a quoted field spans lines,
+    a quote neither opens nor closes a field, or a line ends in a lone ``\\r``.
+
+    With no quoted field spanning lines, every line is one record, so a cut after any line
+    ``\\n`` parses each stretch exactly as the whole file would be parsed.
+    """
+    if ord(delim) > 127 or data.count(b"\n") <= batch_rows + 1:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    if data.startswith((b"\n", b"\r\n")):
+        return None
+    if b'"' in data and not _quotes_within_lines(data, delim):
+        return None
+    cuts, pos = [], -1
+    while True:
+        pos = data.find(b"\n", pos + 1) if not cuts else _nth_newline(data, pos, batch_rows)
+        if pos < 0 or pos + 1 >= len(data):
+            break
+        cuts.append(pos + 1)
+    return cuts if len(cuts) > 1 else None
+
+
+def _nth_newline(data: bytes, pos: int, n: int) -> int:
+    for _ in range(n):
+        pos = data.find(b"\n", pos + 1)
+        if pos < 0:
+            return -1
+    return pos
+
+
+def _quotes_within_lines(data: bytes, delim: str, window: int = 1 << 26) -> bool:
+    """Every quote opens or closes a field (as :func:`_scan` checks) and every line holds
+    whole quoted fields; read a stretch of whole lines at a time."""
+    dcode, n = ord(delim), len(data)
+    buf = np.frombuffer(data, np.uint8)
+    a = 0
+    while a < n:
+        b = data.find(b"\n", min(n, a + window))
+        b = n if b < 0 else b + 1
+        q = np.flatnonzero(buf[a:b] == 34) + a
+        if len(q):
+            if len(q) % 2:
+                return False
+            opens, closes = q[0::2], q[1::2]
+            prev = buf[np.maximum(opens - 1, 0)]
+            nxt = buf[np.minimum(closes + 1, n - 1)]
+            if not (((opens == 0) | (prev == dcode) | (prev == 10) | (prev == 34)).all()
+                    and ((closes == n - 1) | (nxt == dcode) | (nxt == 13) | (nxt == 10)
+                         | (nxt == 34)).all()):
+                return False
+            nl = np.flatnonzero(buf[a:b] == 10) + a
+            if (np.searchsorted(q, nl) % 2).any():
+                return False
+        a = b
+    return True
 
 
 # ----------------------------------------------------------------------------------------- CSV
@@ -567,6 +690,31 @@ def _sheet_table(ws, *, label: str, stem: str) -> RawTable:
 # ------------------------------------------------------------------------------------- Parquet
 
 
+def _parquet_batches(path: Path, *, label: str, stem: str, batch_rows: int
+                     ) -> Iterator[RawTable]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        if pf.metadata.num_rows <= batch_rows:
+            yield read_parquet(path, label=label, stem=stem)
+            return
+        batches = pf.iter_batches(batch_size=batch_rows)
+        start = 1
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            table = arrow_to_raw(pa.Table.from_batches([batch]), label=label, stem=stem)
+            table.lines = table.lines + (start - 1)
+            start += batch.num_rows
+            yield table
+    except (pa.ArrowException, OSError) as exc:
+        raise DataContractError(f"{label}: cannot read as Parquet ({exc})",
+                                "check the file, or set format under [sources]") from None
+
+
 def read_parquet(path: Path, *, label: str, stem: str) -> RawTable:
     import pyarrow.parquet as pq
 
@@ -625,6 +773,7 @@ __all__ = [
     "detect_format",
     "read_csv_bytes",
     "read_file",
+    "read_file_batches",
     "read_parquet",
     "read_xlsx",
     "sniff_delimiter",

@@ -139,6 +139,7 @@ class Parsed:
     text: pa.Array
     hint: np.ndarray | None = None  # per row: '' or a fix
     warnings: list[str] = field(default_factory=list)
+    day_first: bool | None = None  # the day/month order the dates settled, if they had to
 
 
 _PLAIN = {".": r"^[+-]?(\d+(\.\d*)?|\.\d+)$", ",": r"^[+-]?(\d+(,\d*)?|,\d+)$"}
@@ -187,7 +188,7 @@ def parse_amount(s: pd.Series, *, decimal: str = ".", machine: bool = False) -> 
         vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
         empty = np.isnan(vals)
         invalid = ~empty & ~np.isfinite(vals)
-        return Parsed(np.where(invalid, np.nan, vals), empty, invalid, raw_text(s),
+        return Parsed(np.where(invalid, np.nan, vals), empty, invalid, _invalid_text(s, invalid),
                       np.full(n, "", dtype=object))
     decimal = "." if machine else decimal
     text = clean_text(s)
@@ -427,8 +428,12 @@ def _fast_iso(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fast, days, ok
 
 
-def _settle_dmy(a, b, y, *, label: str, text: pa.Array, lines: np.ndarray | None) -> bool:
-    """True for day/month, False for month/day; DataContractError when the column cannot tell."""
+def _settle_dmy(a, b, y, *, label: str, text: pa.Array, lines: np.ndarray | None,
+                settled: bool | None = None) -> bool:
+    """True for day/month, False for month/day; DataContractError when the column cannot tell.
+
+    ``settled``: the order earlier rows of the column settled (a file read in batches).
+    """
     _, dm = _days(y, b, a)
     _, md = _days(y, a, b)
     only_dm, only_md = dm & ~md, md & ~dm
@@ -443,6 +448,14 @@ def _settle_dmy(a, b, y, *, label: str, text: pa.Array, lines: np.ndarray | None
         raise DataContractError(
             f"{label}: dates mix day/month ({example(only_dm)}) and month/day "
             f"({example(only_md)}) order", fix + "; rows that do not match it are then rejected")
+    if settled is not None:
+        against = only_md if settled else only_dm
+        if against.any():
+            raise DataContractError(
+                f"{label}: dates mix {'day/month' if settled else 'month/day'} (earlier rows) "
+                f"and {'month/day' if settled else 'day/month'} ({example(against)}) order",
+                fix + "; rows that do not match it are then rejected")
+        return settled
     if only_dm.any():
         return True
     if only_md.any():
@@ -458,7 +471,8 @@ def _settle_dmy(a, b, y, *, label: str, text: pa.Array, lines: np.ndarray | None
 
 
 def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
-               label: str = "date column", lines: np.ndarray | None = None) -> Parsed:
+               label: str = "date column", lines: np.ndarray | None = None,
+               day_first: bool | None = None) -> Parsed:
     """Parse dates / timestamps to local business dates.
 
     Returns
@@ -467,6 +481,9 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
         ``values`` int64 days since 1970-01-01 (valid where not ``empty | invalid``); use
         :func:`to_date_series` for the frame column. ``warnings`` says how day/month order was
         settled, and whether written weekdays disagree with their dates.
+
+    ``day_first``: the day/month order earlier rows of the column settled (a file read in
+    batches); ``Parsed.day_first`` says the order these rows settled, if any.
 
     Raises
     ------
@@ -481,8 +498,8 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
         days = ts.to_numpy().astype("datetime64[D]").astype(np.int64)
         y = ts.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
         invalid = ~empty & ((y < 1900) | (y > 2199))
-        return Parsed(np.where(empty | invalid, 0, days), empty, invalid, raw_text(s),
-                      np.full(n, "", dtype=object))
+        return Parsed(np.where(empty | invalid, 0, days), empty, invalid,
+                      _invalid_text(s, invalid), np.full(n, "", dtype=object))
     numeric = is_numeric(s)
     shown = clean_text(s)
     text = pc.utf8_normalize(shown, "NFKC") if _non_ascii(shown) else shown
@@ -519,15 +536,29 @@ def parse_date(s: pd.Series, *, timezone: str, date_format: str | None = None,
         hint[idx] = np.where(sub_hint != "", sub_hint, hint[idx])
         todo[idx[matched]] = False
     if todo.any():
-        _dmy(text, todo, days, ok, hint, date_format=date_format, label=label, lines=lines,
-             warnings=warnings)
+        day_first = _dmy(text, todo, days, ok, hint, date_format=date_format, label=label,
+                         lines=lines, warnings=warnings, settled=day_first)
     invalid = ~empty & ~ok
     if invalid.any():
         _explain_invalid(text, invalid, hint, numeric)
     hint[invalid & (hint == "")] = _GENERIC_HINT
     if weekday is not None:
         _check_weekdays(weekday, days, ok, shown, label, lines, warnings)
-    return Parsed(np.where(ok, days, 0), empty, invalid, shown, hint, warnings)
+    return Parsed(np.where(ok, days, 0), empty, invalid, shown, hint, warnings, day_first)
+
+
+def _invalid_text(s: pd.Series, invalid: np.ndarray) -> pa.Array:
+    """``Parsed.text`` of typed values (numbers, dates): the text as read of the ``invalid``
+    rows, ``''`` elsewhere.
+
+    Only invalid rows are ever shown (a reason, a hint); writing every timestamp as text costs
+    seconds at millions of rows.
+    """
+    text = pa.repeat(pa.scalar("", pa.large_string()), len(s))
+    if not invalid.any():
+        return text
+    shown = raw_text(s.iloc[np.flatnonzero(invalid)])
+    return pc.replace_with_mask(text, pa.array(invalid), shown)
 
 
 def _set_weekdays_aside(text: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
@@ -599,22 +630,24 @@ def _with_format(text: pa.Array, date_format: str, label: str) -> pd.Series:
                                 "'%d/%m/%Y'") from None
 
 
-def _dmy(text, todo, days, ok, hint, *, date_format, label, lines, warnings) -> None:
+def _dmy(text, todo, days, ok, hint, *, date_format, label, lines, warnings,
+         settled: bool | None = None) -> bool | None:
+    """Read the day/month dates; returns the order they settled (``settled``, if given)."""
     idx = np.flatnonzero(todo)
     st = pc.extract_regex(pc.take(text, pa.array(idx)), _DMY)
     matched = pc.is_valid(st).to_numpy(zero_copy_only=False)
     if not matched.any():
-        return
+        return settled
     mi = idx[matched]
     st = pc.filter(st, pa.array(matched))
     st = pc.fill_null(st, pa.scalar({f.name: "" for f in st.type}, st.type))
     if date_format:
         hint[mi] = f"it does not match date_format = '{date_format}' in [intake]"
-        return
+        return settled
     a, b, y = (_ints(st.field(k)) for k in ("a", "b", "y"))
     sub_lines = None if lines is None else np.asarray(lines)[mi]
     day_first = _settle_dmy(a, b, y, label=label, text=pc.take(text, pa.array(mi)),
-                            lines=sub_lines)
+                            lines=sub_lines, settled=settled)
     d, m = (a, b) if day_first else (b, a)
     dd, good = _days(y, m, d)
     good &= _time_ok(*(_ints(st.field(k)) for k in ("H", "M", "S")))
@@ -624,6 +657,7 @@ def _dmy(text, todo, days, ok, hint, *, date_format, label, lines, warnings) -> 
         warnings.append(f"{label}: dates like {text[int(mi[0])].as_py()!r} read as {order} "
                         "(other dates in the column are only valid that way); set date_format "
                         "in [intake] to make it explicit")
+    return day_first
 
 
 def to_date_series(parsed: Parsed, index: pd.Index) -> pd.Series:

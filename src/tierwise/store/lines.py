@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
@@ -42,15 +42,14 @@ def _prepare(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, bool]:
     return incoming, has_lines
 
 
-def _drop_legacy_ids(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, source: str
-                     ) -> int:
+def _drop_legacy_ids(con: duckdb.DuckDBPyConnection, content_ids: bool, source: str) -> int:
     """Remove this source's orders stored under the old derived ids ``<file stem>:<line>``.
 
     Stores written before order ids came from content hold orders without an id of their own
     as ``<file stem>:<line>``. When the same file comes again with content-derived ids (they
     start with ``~``), its old rows are the same orders: they are replaced, not doubled.
     """
-    if not incoming["order_id"].astype(str).str.startswith("~").any():
+    if not content_ids:
         return 0
     prefix = PurePath(source).stem + ":"
     where = ("source = ? AND starts_with(order_id, ?) "
@@ -74,50 +73,152 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
     ids, replaced by the same orders under content-derived ids.
     """
     incoming, has_lines = _prepare(frame, source)
-    legacy = _drop_legacy_ids(con, incoming, source)
     con.register("incoming_lines", incoming)
     try:
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE incoming_keys AS
-            SELECT DISTINCT order_id FROM incoming_lines""")
-        n_orders = con.execute("SELECT count(*) FROM incoming_keys").fetchall()[0][0]
-        replaced, overlap = con.execute("""
-            SELECT count(*), count(*) FILTER (WHERE o.source IS DISTINCT FROM ?)
-            FROM orders o SEMI JOIN incoming_keys k USING (order_id)""", [source]).fetchall()[0]
-        con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_keys)")
-        con.execute("DELETE FROM order_lines WHERE order_id IN "
-                    "(SELECT order_id FROM incoming_keys)")
-        text = ", ".join(f"CAST(arg_min(l.{c}, l._line) AS VARCHAR)" for c in _ORDER_TEXT)
-        con.execute(f"""
-            INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
-                                {", ".join(_ORDER_TEXT)}, is_refund, source)
-            SELECT l.order_id, arg_min(c.customer_key, l._line), CAST(min(l.ordered_at) AS DATE),
-                   sum(CAST(l.amount AS DOUBLE)), sum(CAST(l.cost AS DOUBLE)),
-                   sum(CAST(l.margin AS DOUBLE)), {text},
-                   bool_and(CAST(l.is_refund AS BOOLEAN)) OR sum(CAST(l.amount AS DOUBLE)) < 0,
-                   any_value(l.source)
-            FROM incoming_lines l JOIN customers c USING (customer_id)
-            GROUP BY l.order_id
-        """)
-        lines = 0
-        if has_lines:
-            con.execute("""
-                INSERT INTO order_lines
-                SELECT l.order_id, row_number() OVER (PARTITION BY l.order_id ORDER BY l._line),
-                       c.customer_key, CAST(l.ordered_at AS DATE), CAST(l.product_id AS VARCHAR),
-                       CAST(l.product_name AS VARCHAR), CAST(l.category AS VARCHAR),
-                       CAST(l.quantity AS DOUBLE), CAST(l.unit_price AS DOUBLE),
-                       CAST(l.amount AS DOUBLE), CAST(l.is_refund AS BOOLEAN), l.source,
-                       CAST(l._line AS BIGINT)
-                FROM incoming_lines l JOIN customers c USING (customer_id)
-            """)
-            lines = len(incoming)
-        con.execute("DROP TABLE incoming_keys")
+        return _write_incoming(con, source=source, has_lines=has_lines,
+                               content_ids=_content_ids(incoming))
     finally:
         con.unregister("incoming_lines")
+
+
+def _content_ids(incoming: pd.DataFrame) -> bool:
+    return bool(incoming["order_id"].astype(str).str.startswith("~").any())
+
+
+class IncomingOrders:
+    """The orders of one input gathered a batch at a time, then written as :func:`write_orders`
+    writes one frame, in one statement each (memory bounded by a batch, not by the input).
+
+    Each batch is checked (every customer stored) and kept in a Parquet file in a temporary
+    folder beside the store; :meth:`write` replaces the orders from all of them. Use it inside
+    the caller's transaction, and :meth:`close` it (a context manager) to remove the folder.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, source: str, folder: Path) -> None:
+        import tempfile
+
+        self.con, self.source = con, source
+        self.folder = Path(tempfile.mkdtemp(prefix=".incoming-orders-", dir=folder))
+        self.parts: list[Path] = []
+        self.has_lines = self.content_ids = False
+
+    def __enter__(self) -> IncomingOrders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Keep one batch (canonical order columns, as :meth:`Store.upsert_orders` takes)."""
+        incoming, has_lines = _prepare(frame, self.source)
+        self.has_lines |= has_lines
+        self.content_ids |= _content_ids(incoming)
+        path = self.folder / f"part-{len(self.parts):05d}.parquet"
+        cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _INCOMING_TYPES)
+        self.con.register("incoming_batch", incoming)
+        try:
+            self.con.execute(f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' "
+                             "(FORMAT parquet)")
+        finally:
+            self.con.unregister("incoming_batch")
+        self.parts.append(path)
+
+    def write(self) -> dict[str, int]:
+        """Replace the orders of every batch; counts as :func:`write_orders` returns them."""
+        if not self.parts:
+            return {"inserted": 0, "replaced": 0, "lines": 0, "overlap": 0, "legacy_replaced": 0}
+        files = ", ".join(f"'{p}'" for p in self.parts)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW incoming_lines AS "
+                         f"SELECT * FROM read_parquet([{files}])")
+        try:
+            return _write_incoming(self.con, source=self.source, has_lines=self.has_lines,
+                                   content_ids=self.content_ids)
+        finally:
+            self.con.execute("DROP VIEW incoming_lines")
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+#: The columns of a batch kept by :class:`IncomingOrders`, with fixed types (a batch whose
+#: optional column is all empty would otherwise be typed apart from the others).
+_INCOMING_TYPES = (
+    ("order_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("ordered_at", "DATE"),
+    ("amount", "DOUBLE"), ("cost", "DOUBLE"), ("margin", "DOUBLE"),
+    *((c, "VARCHAR") for c in _ORDER_TEXT), ("is_refund", "BOOLEAN"), ("source", "VARCHAR"),
+    ("_line", "BIGINT"), ("product_id", "VARCHAR"), ("product_name", "VARCHAR"),
+    ("category", "VARCHAR"), ("quantity", "DOUBLE"), ("unit_price", "DOUBLE"))
+
+
+def _write_incoming(con: duckdb.DuckDBPyConnection, *, source: str, has_lines: bool,
+                    content_ids: bool) -> dict[str, int]:
+    """Replace the orders (and lines) of the relation ``incoming_lines``."""
+    legacy = _drop_legacy_ids(con, content_ids, source)
+    n_rows = con.execute("SELECT count(*) FROM incoming_lines").fetchall()[0][0]
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE incoming_keys AS
+        SELECT DISTINCT order_id FROM incoming_lines""")
+    n_orders = con.execute("SELECT count(*) FROM incoming_keys").fetchall()[0][0]
+    replaced, overlap = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE o.source IS DISTINCT FROM ?)
+        FROM orders o SEMI JOIN incoming_keys k USING (order_id)""", [source]).fetchall()[0]
+    con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_keys)")
+    con.execute("DELETE FROM order_lines WHERE order_id IN "
+                "(SELECT order_id FROM incoming_keys)")
+    if not has_lines and n_orders == n_rows:
+        _insert_orders_as_is(con)
+    else:
+        _insert_orders_summed(con)
+    lines = 0
+    if has_lines:
+        con.execute("""
+            INSERT INTO order_lines
+            SELECT l.order_id, row_number() OVER (PARTITION BY l.order_id ORDER BY l._line),
+                   c.customer_key, CAST(l.ordered_at AS DATE), CAST(l.product_id AS VARCHAR),
+                   CAST(l.product_name AS VARCHAR), CAST(l.category AS VARCHAR),
+                   CAST(l.quantity AS DOUBLE), CAST(l.unit_price AS DOUBLE),
+                   CAST(l.amount AS DOUBLE), CAST(l.is_refund AS BOOLEAN), l.source,
+                   CAST(l._line AS BIGINT)
+            FROM incoming_lines l JOIN customers c USING (customer_id)
+        """)
+        lines = n_rows
+    con.execute("DROP TABLE incoming_keys")
     return {"inserted": n_orders - replaced - min(legacy, n_orders - replaced),
             "replaced": replaced + min(legacy, n_orders - replaced), "lines": lines,
             "overlap": overlap, "legacy_replaced": legacy}
+
+
+def _insert_orders_summed(con: duckdb.DuckDBPyConnection) -> None:
+    """One order per ``order_id`` of ``incoming_lines``: its lines summed."""
+    text = ", ".join(f"CAST(arg_min(l.{c}, l._line) AS VARCHAR)" for c in _ORDER_TEXT)
+    con.execute(f"""
+        INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
+                            {", ".join(_ORDER_TEXT)}, is_refund, source)
+        SELECT l.order_id, arg_min(c.customer_key, l._line), CAST(min(l.ordered_at) AS DATE),
+               sum(CAST(l.amount AS DOUBLE)), sum(CAST(l.cost AS DOUBLE)),
+               sum(CAST(l.margin AS DOUBLE)), {text},
+               bool_and(CAST(l.is_refund AS BOOLEAN)) OR sum(CAST(l.amount AS DOUBLE)) < 0,
+               any_value(l.source)
+        FROM incoming_lines l JOIN customers c USING (customer_id)
+        GROUP BY l.order_id
+    """)
+
+
+def _insert_orders_as_is(con: duckdb.DuckDBPyConnection) -> None:
+    """:func:`_insert_orders_summed` when every row is a whole order of its own: the same rows
+    without the grouping (a sum of one value is the value), which at millions of orders costs
+    most of the write and its memory."""
+    text = ", ".join(f"CAST(l.{c} AS VARCHAR)" for c in _ORDER_TEXT)
+    con.execute(f"""
+        INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin,
+                            {", ".join(_ORDER_TEXT)}, is_refund, source)
+        SELECT l.order_id, c.customer_key, CAST(l.ordered_at AS DATE), CAST(l.amount AS DOUBLE),
+               CAST(l.cost AS DOUBLE), CAST(l.margin AS DOUBLE), {text},
+               CAST(l.is_refund AS BOOLEAN) OR CAST(l.amount AS DOUBLE) < 0, l.source
+        FROM incoming_lines l JOIN customers c USING (customer_id)
+    """)
 
 
 def link_refunds(con: duckdb.DuckDBPyConnection, prefixes: Sequence[str]) -> dict[str, int]:
@@ -300,5 +401,5 @@ def product_breadth(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFr
     """, [as_of]).df()
 
 
-__all__ = ["LINE_FIELDS", "cross_sell_hints", "favourite_products", "link_refunds",
-           "product_breadth", "top_products", "write_orders"]
+__all__ = ["LINE_FIELDS", "IncomingOrders", "cross_sell_hints", "favourite_products",
+           "link_refunds", "product_breadth", "top_products", "write_orders"]

@@ -28,6 +28,7 @@ from .leads import first_orders, leads_frame, new_lead_customers, write_leads
 from .feedback_rows import feedback_frame, upsert_feedback
 from .source_rows import replace_source_rows
 from .lines import (
+    IncomingOrders,
     cross_sell_hints,
     favourite_products,
     link_refunds,
@@ -182,6 +183,22 @@ class Store:
             replaced orders that had been stored from another source (the same orders, e.g. the
             same rows under another file name, recognised by their ids).
         """
+        self._check_customers(frame)
+        return write_orders(self.con, frame, source=source)
+
+    def incoming_orders(self, *, source: str) -> IncomingOrders:
+        """:meth:`upsert_orders` a batch at a time: ``add`` each batch (its customers checked
+        as here), then ``write`` once; memory is bounded by a batch. A context manager."""
+        store = self
+
+        class _Checked(IncomingOrders):
+            def add(self, frame: pd.DataFrame) -> None:
+                store._check_customers(frame)
+                super().add(frame)
+
+        return _Checked(self.con, source=source, folder=self.path.parent)
+
+    def _check_customers(self, frame: pd.DataFrame) -> None:
         con = self.con
         con.register("incoming_orders", frame[["customer_id"]])
         try:
@@ -193,7 +210,6 @@ class Store:
         if missing[0]:
             raise StoreError(f"{missing[0]} orders name customers the store does not know "
                              f"(first: {missing[1]!r})", "ingest customers before their orders")
-        return write_orders(con, frame, source=source)
 
     def link_refunds(self, cancel_prefixes: Sequence[str] = ("C",)) -> dict[str, int]:
         """Link refunds to the orders they cancel (``orders.refund_of``); see :mod:`.lines`."""
