@@ -46,6 +46,10 @@ CALIBRATION_COLUMNS = ["probability", "decile", "customers", "predicted", "actua
 PROBABILITIES = ("purchase_likelihood", "policy_probability")
 #: Policies expected to come back most, first (the order the backtest checks).
 POLICY_ORDER = ("maintain", "wake_up", "do_not_contact")
+#: What :func:`compare` reads of a replayed snapshot's customers; besides, the backtest reads
+#: its ``warnings`` table and its ``activity`` meta. The replay computes these only
+#: (``build_snapshot(replay=True)``).
+REPLAYED_COLUMNS = ("customer_key", *DIMENSIONS[1:-1], *PROBABILITIES)
 
 
 @dataclass
@@ -313,8 +317,10 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         The end of the comparison; the replay date is ``as_of - horizon_days``.
     snapshot_at
         ``(config, date) -> snapshot``: what the product says at a date from the orders up to
-        it (:func:`tierwise.pipeline.compute_snapshot` on this store, without keeping its
-        features); the backtest calls it with the replay date.
+        it (:func:`tierwise.pipeline.compute_snapshot` on this store with ``replay=True``:
+        without keeping its features, and computing only what the backtest reads,
+        :data:`REPLAYED_COLUMNS`, the ``warnings`` table and the ``activity`` meta); the
+        backtest calls it with the replay date.
     """
     b = cfg.backtest
     horizon = int(horizon_days or b.horizon_days or cfg.activity.policy_horizon_days)
@@ -333,19 +339,22 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     replay_cfg = cfg.model_copy(update={"value": cfg.value.model_copy(
         update={"purchase_horizon_days": horizon})})
     snap = snapshot_at(replay_cfg, start)
+    # what compare reads, and no more: the replay's whole frame is freed before the outcomes
+    replayed = snap.customers[[c for c in REPLAYED_COLUMNS if c in snap.customers]]
+    warned, activity = snap.tables.get("warnings"), snap.meta.get("activity") or {}
+    del snap
     after = outcomes(store.orders_frame(as_of, columns=OUTCOME_COLUMNS, after=start), start,
                      as_of)
-    activity = snap.meta.get("activity") or {}
     groups, calibration = compare(
-        snap.customers, after, snap.tables.get("warnings"),
+        replayed, after, warned,
         policy_calibration=activity.get("policy_basis") == "rhythm"
         and horizon == cfg.activity.policy_horizon_days)
     meta = {"status": "ran", "as_of": as_of.isoformat(), "replay_as_of": start.isoformat(),
             "horizon_days": horizon,
             "policy_horizon_days": cfg.activity.policy_horizon_days,
             "policy_floor": cfg.activity.policy_floor,
-            "activity_mode": (snap.meta.get("activity") or {}).get("mode"),
-            "policy_basis": (snap.meta.get("activity") or {}).get("policy_basis"),
+            "activity_mode": activity.get("mode"),
+            "policy_basis": activity.get("policy_basis"),
             "checks": checks(groups, calibration)}
     from .tasks.effect import contact_comparison
 
@@ -357,5 +366,5 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     return Backtest(as_of, start, horizon, groups, calibration, meta, contact)
 
 
-__all__ = ["Backtest", "OUTCOME_COLUMNS", "backtest_in_store", "headline", "skip_reason", "checks", "compare", "outcomes",
+__all__ = ["Backtest", "OUTCOME_COLUMNS", "REPLAYED_COLUMNS", "backtest_in_store", "headline", "skip_reason", "checks", "compare", "outcomes",
            "stored_backtest", "DIMENSIONS", "PROBABILITIES"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -269,14 +270,18 @@ class RunResult:
 
 def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                      previous: pd.DataFrame | None, progress: Progress = _quiet,
-                     keep_features: bool = True, outcomes: pd.DataFrame | None = None) -> Any:
+                     keep_features: bool = True, outcomes: pd.DataFrame | None = None,
+                     replay: bool = False) -> Any:
     """Features on the configured engine, then every result as of ``as_of`` (nothing stored).
 
     The backtest (:mod:`tierwise.backtest`) calls this with an earlier date: what the product
     would have said then, from the orders up to that date alone; it passes
     ``keep_features=False`` so that a warehouse's results table keeps the run's own features,
-    not the replay's. ``outcomes``: customers staff recorded as lost or moved away, archived
-    in the snapshot (the run passes them; a replay does not: it sees the orders alone).
+    not the replay's, and ``replay=True``: only what the backtest reads is computed
+    (:func:`tierwise.snapshot.build_snapshot`; no survey answers, and the relationship's
+    breadth only when the config names one of its metrics). ``outcomes``: customers staff
+    recorded as lost or moved away, archived in the snapshot (the run passes them; a replay
+    does not: it sees the orders alone).
     """
     from .engine import connect_engine
     from .engine.orders import OrderTable
@@ -296,7 +301,8 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
         features = engine.to_pandas(expr)
         orders = OrderTable.of(orders_engine, as_of)
         # products, categories and channels bought: metrics a scorecard criterion may name
-        features = add_breadth(features, relationship_breadth(store, orders, as_of))
+        if not replay or _names_breadth(cfg):
+            features = add_breadth(features, relationship_breadth(store, orders, as_of))
         # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
         history = engine.to_pandas(rfm_expr(engine.orders(), back))
         # every later step over orders runs its aggregates where the features ran
@@ -304,9 +310,18 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                               orders=orders,
                               as_of=as_of, previous=previous,
                               overrides=store.key_account_overrides(), progress=progress,
-                              surveys=store.surveys_frame(as_of),
+                              surveys=None if replay else store.surveys_frame(as_of),
                               headers=store.source_headers(), history=history,
-                              outcomes=outcomes)
+                              outcomes=outcomes, replay=replay)
+
+
+def _names_breadth(cfg: Config) -> bool:
+    """True when some setting names a breadth metric (a criterion's source, a gate, a rule):
+    then a replay computes them too, as the run does (it reads no other way)."""
+    from .features.breadth import BREADTH_COLUMNS
+
+    text = json.dumps(cfg.model_dump(mode="json"), ensure_ascii=False)
+    return any(column in text for column in BREADTH_COLUMNS)
 
 
 def _orders_source(cfg: Config, store: Store) -> Any:
@@ -402,9 +417,11 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
 
 def _replay(store: Store) -> Callable[[Config, dt.date], Any]:
     """What the product says at an earlier date, for the backtest: the snapshot from the orders
-    up to it, without keeping its features (a warehouse's results table keeps the run's own)."""
+    up to it, without keeping its features (a warehouse's results table keeps the run's own),
+    computing only what the backtest reads of it."""
     def snapshot_at(cfg: Config, date: dt.date) -> Any:
-        return compute_snapshot(cfg, store, date, previous=None, keep_features=False)
+        return compute_snapshot(cfg, store, date, previous=None, keep_features=False,
+                                replay=True)
     return snapshot_at
 
 

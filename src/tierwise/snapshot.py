@@ -291,9 +291,12 @@ def add_activity(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: 
     return frame, _jsonable(info)
 
 
-def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, lang: str
-              ) -> pd.DataFrame:
-    """Pyramid level and the general scorecard with its per-criterion contributions."""
+def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, lang: str,
+              *, replay: bool = False) -> pd.DataFrame:
+    """Pyramid level and the general scorecard with its per-criterion contributions.
+
+    ``replay``: without the contributions' JSON (the backtest reads the tier only).
+    """
     from .tiering import Pyramid, Scorecard
 
     pyramid = Pyramid(cfg.pyramid, scorecard=cfg.scorecard.criteria).fit(frame)
@@ -303,18 +306,23 @@ def add_tiers(frame: pd.DataFrame, cfg: Config, previous: pd.DataFrame | None, l
     if "score" not in tiered:
         tiered = pd.concat([tiered, Scorecard(cfg.scorecard.criteria).fit_transform(frame)],
                            axis=1)
-    tiered["score_contributions"] = _contributions(tiered, "score_", exclude={"score_flags"})
+    if not replay:
+        tiered["score_contributions"] = _contributions(tiered, "score_",
+                                                       exclude={"score_flags"})
     return tiered
 
 
-def add_key_accounts(frame: pd.DataFrame, cfg: Config, overrides: pd.DataFrame, lang: str
-                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
+def add_key_accounts(frame: pd.DataFrame, cfg: Config, overrides: pd.DataFrame, lang: str,
+                     *, replay: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Key accounts (``replay``: without the contributions' JSON; the backtest's replay needs
+    ``key_account`` only, because a key account is never silenced)."""
     from .tiering import select_key_accounts
 
     result = select_key_accounts(frame, cfg.key_accounts, overrides, lang=lang)
     out = result.frame
-    out["key_account_contributions"] = _contributions(
-        out, "key_account_score_", exclude={"key_account_score_flags"})
+    if not replay:
+        out["key_account_contributions"] = _contributions(
+            out, "key_account_score_", exclude={"key_account_score_flags"})
     return out, _jsonable(vars(result.report))
 
 
@@ -356,16 +364,21 @@ def _jsonable(value: Any) -> Any:
 
 def run_tables(frame: pd.DataFrame, cfg: Config, orders: pd.DataFrame, as_of: dt.date,
                previous: pd.DataFrame | None, lang: str,
-               surveys: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+               surveys: pd.DataFrame | None = None, *,
+               replay: bool = False) -> dict[str, pd.DataFrame]:
     """The run-level tables reports and the CLI show next to the per-customer results.
 
     The big-account tables (``key_account_review``, ``channel_contribution``,
-    ``manager_performance``) are added when their inputs exist.
+    ``manager_performance``) are added when their inputs exist. ``replay``: the early
+    ``warnings`` only (the one the backtest reads).
     """
     from .lifecycle import attendance_sheet, early_warnings, migration_matrix, state_policy_table
     from .models.pareto import pareto_curve
     from .tiering import big_account_tables, pyramid_summary, service_policy_table
 
+    if replay:
+        return {"warnings": early_warnings(frame, orders, as_of, cfg, prev=previous,
+                                           period=cfg.period)}
     value = cfg.pyramid.ranking or ("clv_predicted" if "clv_predicted" in frame else "total_amount")
     tables = {
         "pyramid": pyramid_summary(frame, value="total_amount", lang=lang),
@@ -393,7 +406,7 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
                    surveys: pd.DataFrame | None = None,
                    headers: list[str] | None = None,
                    history: pd.DataFrame | None = None,
-                   outcomes: pd.DataFrame | None = None) -> Snapshot:
+                   outcomes: pd.DataFrame | None = None, replay: bool = False) -> Snapshot:
     """Every result of one run, from the features the engine computed.
 
     ``orders`` holds ``customer_key``, ``ordered_at``, ``amount``, ``is_refund`` (and, for the
@@ -404,6 +417,14 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     policy horizon back (or None), for the rhythm's curve (:func:`add_activity`); ``outcomes``
     the customers staff recorded as lost or moved away
     (:func:`tierwise.tasks.loop.archived_by_outcome`), archived before key accounts are chosen.
+
+    ``replay`` (the backtest's snapshot one horizon back, :mod:`tierwise.backtest`): only what
+    the backtest reads (:data:`tierwise.backtest.REPLAYED_COLUMNS`, the ``warnings`` table, the
+    ``activity`` meta),
+    with the same values: value, activity, tiers, key accounts (a key account is never
+    silenced), the early warnings and the policies they change. No segments or clusters, no
+    contributions' JSON, no summary tables (pyramid, Pareto, attendance, migrations, the
+    big-account tables, RFM bins).
     """
     from .lifecycle import call_on_warnings, protect_accounts
     from .models.pareto import top_share
@@ -424,20 +445,25 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
 
         frame = apply_outcomes(frame, outcomes)
     progress("pyramid and scorecard")
-    frame = add_tiers(frame, cfg, previous, lang)
+    frame = add_tiers(frame, cfg, previous, lang, replay=replay)
     progress("key accounts")
-    frame, key_report = add_key_accounts(frame, cfg, overrides, lang)
+    frame, key_report = add_key_accounts(frame, cfg, overrides, lang, replay=replay)
     frame = protect_accounts(frame, cfg)
-    progress("segments and clusters")
-    frame, pnl = add_segments(frame, cfg)
+    pnl = None
+    if not replay:  # nothing the backtest reads depends on segments or clusters
+        progress("segments and clusters")
+        frame, pnl = add_segments(frame, cfg)
     progress("migrations, warnings, attendance")
-    tables = run_tables(frame, cfg, orders, as_of, previous, lang, surveys=surveys)
-    tables["rfm_bins"] = rfm_bins
+    tables = run_tables(frame, cfg, orders, as_of, previous, lang, surveys=surveys,
+                        replay=replay)
     frame = call_on_warnings(frame, tables["warnings"], cfg)
+    meta = {"language": lang, "value_model": _jsonable(value_info), "activity": activity_info,
+            "key_accounts": key_report}
+    if replay:
+        return Snapshot(frame, tables, meta)
+    tables["rfm_bins"] = rfm_bins
     if pnl is not None:
         tables["segment_pnl"] = pnl
-    meta = {"language": lang, "value_model": _jsonable(value_info), "activity": activity_info,
-            "key_accounts": key_report,
-            "pareto_top_share": top_share(frame["total_amount"], cfg.pareto.top),
-            "pareto_top": cfg.pareto.top}
+    meta.update({"pareto_top_share": top_share(frame["total_amount"], cfg.pareto.top),
+                 "pareto_top": cfg.pareto.top})
     return Snapshot(frame, tables, meta)

@@ -51,6 +51,12 @@ from .codes import OCCASIONS
 #: The columns of a plan (and of the rows :func:`tierwise.tasks.repository.sync_tasks` writes).
 PLAN_COLUMNS = ["customer_key", "customer_id", "reason", "reason_args", "assignee",
                 "assigned_by", "due", "priority"]
+#: The per-customer columns :func:`plan_tasks` reads (with :func:`assignee_of`); a run passes
+#: these only, not its whole snapshot frame.
+CUSTOMER_COLUMNS = ("customer_key", "customer_id", "activity_policy", "activity_state",
+                    "clv_predicted", "days_since_last", "account_manager", "segment_owner",
+                    "region", "main_store", "birthday", "joined_at", "first_purchase",
+                    "key_account", "last_contact")
 #: Policies that get no task: the customer is unlikely to buy, or archived.
 QUIET_POLICIES = ("do_not_contact", "archive")
 
@@ -288,4 +294,4 @@ def _plain(x: Any) -> Any:
     return x
 
 
-__all__ = ["PLAN_COLUMNS", "assignee_of", "next_occasion", "plan_tasks"]
+__all__ = ["CUSTOMER_COLUMNS", "PLAN_COLUMNS", "assignee_of", "next_occasion", "plan_tasks"]

@@ -33,7 +33,7 @@ import pandas as pd
 from ..config import Config
 from ..store import Store
 from .codes import ARCHIVING, CONTACTED, RUN_REASONS
-from .generate import PLAN_COLUMNS, assignee_of, plan_tasks
+from .generate import CUSTOMER_COLUMNS, PLAN_COLUMNS, assignee_of, plan_tasks
 from .repository import _has_tasks, _now
 
 
@@ -154,7 +154,8 @@ def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
                   renewals: pd.DataFrame | None = None) -> TaskStep:
     """Decide the run's task changes (module notes); nothing is written here.
 
-    ``customers`` is the run's per-customer frame (codes); ``prospects`` the run's open
+    ``customers`` is the run's per-customer frame (codes; only
+    :data:`~tierwise.tasks.generate.CUSTOMER_COLUMNS` are read); ``prospects`` the run's open
     prospects, best first (:mod:`tierwise.tiering.prospects`): those of a
     ``[prospects] followup_grades`` grade get a follow-up; ``complaints`` the run's
     ``open_complaints`` table (:mod:`tierwise.feedback`), or None; ``renewals`` the run's
@@ -211,12 +212,14 @@ def _followups(prospects: pd.DataFrame | None, cfg: Config) -> pd.DataFrame | No
 
 def _with_contact_columns(store: Store, customers: pd.DataFrame, as_of: dt.date,
                           cfg: Config) -> pd.DataFrame:
-    """The run's frame with each customer's ``birthday``, the date of the last outcome that
-    says they were contacted (``last_contact``: every outcome up to the as-of date, or every
-    outcome for the latest run, as :func:`archived_by_outcome` reads them) and, when
-    ``by_store`` is set, the store of most of their orders (``main_store``)."""
-    frame = customers.drop(columns=[c for c in ("birthday", "main_store", "last_contact")
-                                    if c in customers])
+    """The run's columns the tasks read (:data:`~tierwise.tasks.generate.CUSTOMER_COLUMNS`:
+    a small frame, not a copy of the run's ~100 columns) with each customer's ``birthday``,
+    the date of the last outcome that says they were contacted (``last_contact``: every
+    outcome up to the as-of date, or every outcome for the latest run, as
+    :func:`archived_by_outcome` reads them) and, when ``by_store`` is set, the store of most
+    of their orders (``main_store``)."""
+    added = ("birthday", "main_store", "last_contact")
+    frame = customers[[c for c in CUSTOMER_COLUMNS if c in customers and c not in added]]
     birthdays = store.con.execute("SELECT customer_key, birthday FROM customers "
                                   "WHERE birthday IS NOT NULL").df()
     frame = frame.merge(birthdays, on="customer_key", how="left")
