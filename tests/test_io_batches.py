@@ -180,6 +180,9 @@ def test_ingest_in_batches_stores_what_ingest_whole_stores(tmp_path):
                 "refunds"):
         assert one[key] == many[key], key
     assert whole.totals == parts.totals
+    created = [w for w in many["warnings"] if "created from orders" in w]
+    assert created == [w for w in one["warnings"] if "created from orders" in w]
+    assert len(created) == 1 and f" {one['customers_created']} customer(s)" in created[0]
 
 
 def test_ingest_failing_in_a_later_batch_leaves_the_store_as_it_was(tmp_path):

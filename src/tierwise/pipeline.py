@@ -25,6 +25,7 @@ from .io import (
     reconcile_customers,
     reject_unknown_customers,
 )
+from .io.intake import CREATED_NOTE, created_note
 from .backtest import Backtest, backtest_in_store
 from .backtest import headline as backtest_headline
 from .i18n.render import WORD_COLUMNS
@@ -161,8 +162,12 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
             counts["customers_created"] = counts.get("customers_created", 0) + len(new)
             incoming = incoming or store.incoming_orders(source=batch.report.source)
             incoming.add(batch.frame)
-            report = batch.report if report is None else _add_batch(report, batch.report)
+            report = batch.report if report is None else _add_batch(report, batch.report, i)
         assert report is not None and incoming is not None  # a source yields a batch
+        if i:  # one note with the input's total, not one per batch
+            report.warnings = [w for w in report.warnings if CREATED_NOTE not in w]
+            if counts["customers_created"]:
+                report.warnings.append(created_note(report.source, counts["customers_created"]))
         progress("writing orders to the store")
         counts = {**incoming.write(), "customers_created": counts["customers_created"]}
     finally:
@@ -174,9 +179,12 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
     return _OrdersIngested(report, counts)
 
 
-def _add_batch(report: IntakeReport, more: IntakeReport) -> IntakeReport:
-    """One report for two batches of an input: counts added, warnings not repeated."""
-    warnings = [*report.warnings, *(w for w in more.warnings if w not in report.warnings)]
+def _add_batch(report: IntakeReport, more: IntakeReport, index: int) -> IntakeReport:
+    """One report for two batches of an input: counts added, warnings not repeated; a later
+    batch's warning with its own figures says which batch (``index`` from 0) it is about."""
+    warnings = [*report.warnings,
+                *(w if CREATED_NOTE in w else f"{w} (batch {index + 1})"
+                  for w in more.warnings if w not in report.warnings)]
     return IntakeReport(source=report.source, kind=report.kind,
                         rows_in=report.rows_in + more.rows_in,
                         accepted=report.accepted + more.accepted,

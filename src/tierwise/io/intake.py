@@ -760,6 +760,15 @@ def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataF
     return new
 
 
+#: The words of the note that customers were created from orders (one per input).
+CREATED_NOTE = "were created from orders (created_from_orders = true)"
+
+
+def created_note(source: str, n: int) -> str:
+    """``<source>: <n> customer(s) not in the customers source were created from orders``."""
+    return f"{source}: {n} customer(s) not in the customers source {CREATED_NOTE}"
+
+
 def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
                         policy: Literal["create", "reject"], rejects_dir: Path
                         ) -> tuple[pd.DataFrame, IntakeResult]:
@@ -786,8 +795,7 @@ def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
         new = _new_customers(ofr, missing, base, orders.report.source)
         merged = new if old is None else pd.concat([old, new], ignore_index=True)
         if len(new):
-            note = (f"{orders.report.source}: {len(new)} customer(s) not in the customers source "
-                    "were created from orders (created_from_orders = true)")
+            note = created_note(orders.report.source, len(new))
             report = dataclasses.replace(orders.report,
                                          warnings=[*orders.report.warnings, note])
             orders = IntakeResult(ofr, report, orders.raw)
