@@ -357,3 +357,21 @@ def test_weekly_diners_fit_and_forecast_the_holdout():
     assert abs(report["purchases_total_relative_error"]) < 0.15
     bgnbd = holdout_errors(BetaGeo(time_unit="weeks").fit(ch.summary), ch).aggregate
     assert report["purchases_mae"] < 1.2 * bgnbd["purchases_mae"]
+
+
+def test_unidentified_parameters_get_no_standard_error_and_the_others_keep_theirs():
+    """A Hessian singular along (s, beta) only: those two get NaN, r and alpha the inverse of
+    their own block (held at the estimates), whatever rounding does to the full matrix."""
+    from tierwise.models._summary import _inverse_or_nan
+
+    block = np.array([[4.0, 1.0], [1.0, 3.0]])
+    hess = np.zeros((4, 4))
+    hess[:2, :2] = block
+    hess[2:, 2:] = np.array([[1.0, 1.0], [1.0, 1.0]]) * 2.0  # s and beta only as one direction
+    hess[2, 2] -= 1e-12  # rounding made it indefinite
+    out = _inverse_or_nan(hess)
+    np.testing.assert_allclose(out[:2, :2], np.linalg.inv(block))
+    assert np.isnan(out[2:, :]).all() and np.isnan(out[:, 2:]).all()
+    # positive definite: the plain inverse; flat in every direction: NaN throughout
+    np.testing.assert_allclose(_inverse_or_nan(np.eye(2) * 2.0), np.eye(2) / 2.0)
+    assert np.isnan(_inverse_or_nan(np.zeros((2, 2)))).all()

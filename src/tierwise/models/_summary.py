@@ -391,13 +391,42 @@ def numerical_hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     return 0.5 * (hess + hess.T)
 
 
+#: An eigenvalue of the Hessian this small against its largest is a direction the data do not
+#: tell apart (the Hessian is then singular up to rounding).
+FLAT_EIGENVALUE = 1e-8
+#: A parameter loading this much on such a direction is not identified by the data.
+FLAT_LOADING = 0.1
+
+
 def _inverse_or_nan(hess: np.ndarray) -> np.ndarray:
-    """Inverse of a positive definite matrix; NaN when it is not (flat or saddle point)."""
+    """Inverse of a positive definite matrix; where it is not, NaN for the parameters along the
+    directions the likelihood is flat in (or curves the wrong way), and the others' block
+    inverted with those held at their estimates (conditional standard errors).
+
+    Example: customers who never drop out leave Pareto/NBD's ``s`` and ``beta`` unidentified
+    (only ``beta -> infinity`` matters), while ``r`` and ``alpha`` are as well measured as ever;
+    whether the full Hessian rounds to positive definite or not must not decide whether ``r``
+    gets a standard error.
+    """
     try:
         np.linalg.cholesky(hess)
+        return np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        return np.full(hess.shape, np.nan)
-    return np.linalg.inv(hess)
+        pass
+    out = np.full(hess.shape, np.nan)
+    if not np.all(np.isfinite(hess)):
+        return out
+    values, vectors = np.linalg.eigh(hess)
+    flat = values <= FLAT_EIGENVALUE * max(float(np.abs(values).max()), 1e-300)
+    keep = ~(np.abs(vectors[:, flat]) > FLAT_LOADING).any(axis=1)
+    if keep.any() and keep.sum() < len(keep):
+        sub = hess[np.ix_(keep, keep)]
+        try:
+            np.linalg.cholesky(sub)
+        except np.linalg.LinAlgError:
+            return out
+        out[np.ix_(keep, keep)] = np.linalg.inv(sub)
+    return out
 
 
 class FittedModelMixin:
