@@ -111,16 +111,26 @@ def read_file(path: Path, *, label: str, fmt: str = "auto", encoding: str = "aut
             return read_xlsx(path, sheet=sheet, label=label, stem=stem, section=section)
         if kind == "parquet":
             return read_parquet(path, label=label, stem=stem)
-        data = path.read_bytes()
     except OSError as exc:
         raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
                                 "check that the file exists and is readable") from None
     notes: list[str] = []
-    utf8, enc = decode_bytes(data, encoding, label=label, section=section, notes=notes)
+    utf8, enc = _decoded(path, encoding, label=label, section=section, notes=notes)
     table = read_csv_bytes(utf8, label=label, stem=stem, delimiter=delimiter, encoding=enc,
                            section=section)
     table.warnings[:0] = notes
     return table
+
+
+def _decoded(path: Path, encoding: str, *, label: str, section: str, notes: list[str]
+             ) -> tuple[bytes, str]:
+    """A CSV file's bytes decoded (:func:`decode_bytes`), or a clear error when unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
+                                "check that the file exists and is readable") from None
+    return decode_bytes(data, encoding, label=label, section=section, notes=notes)
 
 
 def read_file_batches(path: Path, *, label: str, fmt: str = "auto", encoding: str = "auto",
@@ -151,14 +161,8 @@ def read_file_batches(path: Path, *, label: str, fmt: str = "auto", encoding: st
 
 def _csv_batches(path: Path, *, label: str, encoding: str, delimiter: str | None, section: str,
                  batch_rows: int) -> Iterator[RawTable]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
-                                "check that the file exists and is readable") from None
     notes: list[str] = []
-    utf8, enc = decode_bytes(data, encoding, label=label, section=section, notes=notes)
-    del data
+    utf8, enc = _decoded(path, encoding, label=label, section=section, notes=notes)
     if delimiter is None:
         delimiter = sniff_delimiter(utf8)
     cuts = _record_cuts(utf8, delimiter, batch_rows)
