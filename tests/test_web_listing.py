@@ -212,3 +212,29 @@ def test_an_index_from_files_answers_like_the_one_in_memory(store, run_id: int,
                 continue
             assert opened.row(viewer, customer_id) == expected
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.mark.parametrize("run_id", [1, 2])
+def test_the_outlook_from_a_row_is_the_read_models(store, run_id: int) -> None:
+    """The customer page reads the outlook from the customer's row (no query): for every
+    customer, the same figures as the read model's SQL (RunView.outlook), dates included."""
+    from tierwise.runview import OUTLOOK_COLUMNS, RunView
+    from tierwise.web.access import Viewer
+    from tierwise.web.listing import CustomerIndex
+    from tierwise.web.queries import clean, customer_row, outlook_of_row, run_info
+
+    run = run_info(store.con, run_id)
+    index = CustomerIndex.build(store.con, run)
+    admin = Viewer("admin", "admin", (), None, True)
+    sql = RunView(store.con, run_id).outlook().to_dict("records")
+    dated = 0
+    for expected in sql:
+        expected = {k: clean(v) for k, v in expected.items()}
+        nxt = expected["next_purchase_expected"]
+        expected["next_purchase_expected"] = nxt.date() if nxt is not None else None
+        dated += nxt is not None
+        for row in (customer_row(store.con, admin, run, expected["customer_id"]),
+                    index.row(admin, expected["customer_id"])):
+            got = outlook_of_row(row)
+            assert got == {c: expected[c] for c in OUTLOOK_COLUMNS}, expected["customer_id"]
+    assert len(sql) > 10 and dated > 10

@@ -226,16 +226,17 @@ def detail_data(ctx: WebContext, viewer: Viewer, run: int | None, customer_id: s
     cache = ctx.ensure_loaded()
     info = run_of(ctx, run)
 
-    def known() -> tuple[list[q.RunInfo], dict]:
+    def known() -> tuple[list[q.RunInfo], dict, q.OutlookSettings]:
         with cache.reader() as con:
-            return q.list_runs(con), q.service_policies_of(con, info.run_id)
+            return (q.list_runs(con), q.service_policies_of(con, info.run_id),
+                    q.outlook_settings(con, info))
 
-    runs, policies = cache.memo(("runs and policies", info.run_id), known)
+    runs, policies, outlook = cache.memo(("runs, policies, outlook", info.run_id), known)
     index = cache.shelf.get(info.run_id)
     row = index.row(viewer, customer_id) if index is not None and index.finds_rows else None
     with cache.reader(lookup=row is not None) as con:  # then only the history is read
         detail = q.customer_detail(con, viewer, info, customer_id, row=row, runs=runs,
-                                   service_policies=policies)
+                                   service_policies=policies, outlook=outlook)
     detail["loyalty"] = level_sentences(detail["customer"], ctx.settings.loyalty,
                                         info.language or "en")
     return detail

@@ -30,7 +30,7 @@ import pandas as pd
 from ..config import PYRAMID_TIERS
 from ..i18n.render import NAMES_TABLE, add_words_to_rows, table_words
 from ..lifecycle.policies import ACTIVITY_STATES, POLICIES, STATE_POLICIES, WAKE_UP_STATES
-from ..runview import ITEM_COLUMNS, RunView, Scope
+from ..runview import ITEM_COLUMNS, OUTLOOK_COLUMNS, RunView, Scope
 from ..tiering.policies import TIER_NAMES
 from .access import Viewer
 from .errors import NotFound
@@ -270,14 +270,14 @@ def customer_not_found(customer_id: str, run: RunInfo) -> NotFound:
 def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
                     customer_id: str, *, row: dict[str, Any] | None = None,
                     runs: list[RunInfo] | None = None,
-                    service_policies: dict[str, dict[str, Any]] | None = None
-                    ) -> dict[str, Any]:
+                    service_policies: dict[str, dict[str, Any]] | None = None,
+                    outlook: OutlookSettings | None = None) -> dict[str, Any]:
     """Everything about one customer in one run, their history and what to do next.
 
     ``row`` (the customer's row, already scoped to the viewer: :func:`customer_row`, or the
-    server's in-memory copy of the latest run), ``runs`` (every run) and ``service_policies``
-    (:func:`service_policies`) are read from ``con`` unless given: a server that keeps them at
-    hand saves a query each.
+    server's in-memory copy of the latest run), ``runs`` (every run), ``service_policies``
+    (:func:`service_policies`) and ``outlook`` (:func:`outlook_settings`) are read from ``con``
+    unless given: a server that keeps them at hand saves a query each.
 
     Raises
     ------
@@ -301,29 +301,56 @@ def customer_detail(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo
         service_policies = service_policies_of(con, run.run_id)
     return {"run": run.to_dict(), "customer": row, "history": history,
             "next_action": _next_action(row, service_policies),
-            "outlook": customer_outlook(con, viewer, run, row)}
+            "outlook": customer_outlook(con, viewer, run, row, outlook)}
+
+
+@dataclass(frozen=True)
+class OutlookSettings:
+    """What a run's customer pages share: the horizon of the purchase likelihood
+    (:meth:`tierwise.runview.RunView.purchase_horizon_days`) and the run's ``[key_accounts]``
+    settings (:meth:`tierwise.runview.RunView.key_accounts_config`), read once per run."""
+
+    purchase_horizon_days: int | None
+    key_accounts: Any
+
+
+def outlook_settings(con: duckdb.DuckDBPyConnection, run: RunInfo) -> OutlookSettings:
+    """The run's :class:`OutlookSettings` (from its stored meta)."""
+    view = RunView(con, run.run_id)
+    return OutlookSettings(view.purchase_horizon_days(), view.key_accounts_config())
 
 
 def customer_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
-                     row: dict[str, Any]) -> dict[str, Any]:
-    """What the customer is likely to do and which classes they fall in, from the read model
-    (:meth:`tierwise.runview.RunView.outlook`): purchase likelihood in the run's horizon, the
+                     row: dict[str, Any], settings: OutlookSettings | None = None
+                     ) -> dict[str, Any]:
+    """What the customer is likely to do and which classes they fall in, as the read model
+    (:meth:`tierwise.runview.RunView.outlook`) says: purchase likelihood in the run's horizon, the
     expected date of the next purchase (and whether it has already passed), the 8-class RFM
     class, the problem group, the cluster profile, this month's visits and mean spend per
-    10-day bucket, and the pricing guidance of a key account's kind (both languages)."""
+    10-day bucket, and the pricing guidance of a key account's kind (both languages).
+
+    The per-customer figures are read from ``row`` (the customer's whole row, which holds
+    every column they come from: :func:`outlook_of_row`), not queried again; ``settings``
+    (:func:`outlook_settings`) are read from ``con`` unless given.
+    """
     from ..tiering.key_accounts import pricing_guidance
 
-    view = RunView(con, run.run_id, scope_of(viewer))
-    found = view.outlook([row["customer_id"]]).to_dict("records")
-    item = {k: clean(v) for k, v in found[0].items()} if found else {}
+    item = outlook_of_row(row)
+    if item is None:  # a row the read model's rule cannot be applied to here: ask it
+        view = RunView(con, run.run_id, scope_of(viewer))
+        found = view.outlook([row["customer_id"]]).to_dict("records")
+        item = {k: clean(v) for k, v in found[0].items()} if found else {}
+        nxt = item.get("next_purchase_expected")
+        item["next_purchase_expected"] = nxt.date() if nxt is not None else None
+    settings = settings or outlook_settings(con, run)
     nxt = item.get("next_purchase_expected")
     kind = item.get("key_account_type") if row.get("key_account") else None
-    cfg = view.key_accounts_config() if kind in ("strategic", "core") else None
+    cfg = settings.key_accounts if kind in ("strategic", "core") else None
     return {
         "purchase_likelihood": item.get("purchase_likelihood"),
-        "purchase_horizon_days": view.purchase_horizon_days(),
-        "next_purchase_expected": nxt.date() if nxt is not None else None,
-        "behind_rhythm": (nxt.date() < run.as_of) if nxt is not None else None,
+        "purchase_horizon_days": settings.purchase_horizon_days,
+        "next_purchase_expected": nxt,
+        "behind_rhythm": (nxt < run.as_of) if nxt is not None else None,
         "rfm_class_cn": item.get("rfm_class_cn"), "problem_group": item.get("problem_group"),
         "cluster_profile": item.get("cluster_profile"),
         "cluster_profile_zh": row.get("cluster_profile_zh"),
@@ -332,6 +359,29 @@ def customer_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInf
         "pricing_zh": pricing_guidance(kind, "zh", cfg) if cfg is not None else None,
         "pricing_en": pricing_guidance(kind, "en", cfg) if cfg is not None else None,
     }
+
+
+def outlook_of_row(row: dict[str, Any]) -> dict[str, Any] | None:
+    """:data:`tierwise.runview.OUTLOOK_COLUMNS` of one customer from their row (a column the
+    row lacks is None), by the read model's rules: ``next_purchase_expected`` is the day of
+    ``last_purchase`` plus ``expected_gap_days`` rounded half away from zero (as DuckDB's
+    ``round``, :data:`tierwise.lifecycle.next_purchase.NEXT_PURCHASE_SQL`), a date. None when
+    ``last_purchase`` is neither a date nor a time (ask the read model then)."""
+    last, gap = row.get("last_purchase"), row.get("expected_gap_days")
+    if isinstance(last, dt.datetime):
+        last = last.date()
+    elif last is not None and not isinstance(last, dt.date):
+        return None
+    nxt = None
+    if last is not None and isinstance(gap, int | float) and math.isfinite(gap):
+        days = int(math.copysign(math.floor(abs(gap) + 0.5), gap))
+        try:
+            nxt = last + dt.timedelta(days=days)
+        except OverflowError:
+            return None
+    item = {column: row.get(column) for column in OUTLOOK_COLUMNS}
+    item["next_purchase_expected"] = nxt
+    return item
 
 
 def with_outlook(con: duckdb.DuckDBPyConnection, viewer: Viewer, run: RunInfo,
@@ -650,9 +700,10 @@ def _number(value: Any) -> float | None:
         else None
 
 
-__all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL", "SORTS",
-           "WAKE_UP_STATES", "CustomerQuery", "RunInfo", "calls", "clean", "customer_detail",
-           "customer_not_found", "customer_outlook", "customer_row", "service_policies_of",
-           "customer_page", "phone_digits", "phone_like",
-           "filter_options", "json_safe", "key_accounts", "list_runs", "migration", "overview",
-           "run_info", "run_table", "scope_of", "with_outlook"]
+__all__ = ["HISTORY_COLUMNS", "LIST_COLUMNS", "MIGRATION_BY", "PHONE_DIGITS_SQL",
+           "SORTS", "WAKE_UP_STATES", "CustomerQuery", "OutlookSettings", "RunInfo",
+           "calls", "clean", "customer_detail", "customer_not_found",
+           "customer_outlook", "customer_page", "customer_row", "filter_options",
+           "json_safe", "key_accounts", "list_runs", "migration", "outlook_of_row",
+           "outlook_settings", "overview", "phone_digits", "phone_like", "run_info",
+           "run_table", "scope_of", "service_policies_of", "with_outlook"]
