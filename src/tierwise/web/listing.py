@@ -205,16 +205,74 @@ def _key(codes: Any) -> Any:
 
 def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
-    """Keys, start offsets and positions (CSR) of every n-gram of every string."""
+    """Keys, start offsets and positions (CSR) of every n-gram of every string.
+
+    Each n-gram and its position are packed into one 64-bit number (the characters as codes of
+    the column's own alphabet, the position below them) and sorted in place: the same order as
+    sorting the keys and keeping each key's positions rising, without an index array or a copy
+    of the keys per sort. Sizes are taken in rising order, whose keys come in rising order
+    (:func:`_key`). An alphabet too large to pack falls back to :func:`_grams_unpacked`.
+    """
     values = values.cast(pa.large_string())
+    chars = _code_points(values)
+    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.arange(len(values), dtype=np.int32), lengths)
+    if not len(chars):
+        return np.empty(0, np.int64), np.zeros(1, np.int64), _NO_ROWS
+    present = np.zeros(int(chars.max()) + 1, dtype=bool)
+    present[chars] = True
+    alphabet = np.flatnonzero(present).astype(np.int64)
+    char_bits = max(1, (len(alphabet) - 1).bit_length())
+    row_bits = max(1, (len(values) - 1).bit_length())
+    if max(sizes) * char_bits + row_bits > 63:
+        return _grams_unpacked(chars.astype(np.int64), rows, sizes)
+    dense = (np.cumsum(present, dtype=np.int64) - 1)[chars].astype(np.uint64)
+    del chars, present
+    keys, starts, owners, done = [], [np.zeros(1, np.int64)], [], 0
+    for n in sorted(sizes):
+        m = len(dense) - n + 1
+        if m <= 0:
+            continue
+        packed = dense[:m].copy()
+        for j in range(1, n):
+            np.left_shift(packed, np.uint64(char_bits), out=packed)
+            np.bitwise_or(packed, dense[j:j + m], out=packed)
+        np.left_shift(packed, np.uint64(row_bits), out=packed)
+        np.bitwise_or(packed, rows[:m].astype(np.uint64), out=packed)
+        packed = packed[rows[:m] == rows[n - 1:]]  # the n characters of one string
+        if not len(packed):
+            continue
+        packed.sort()
+        if len(packed) > 1:
+            packed = packed[np.concatenate([[True], packed[1:] != packed[:-1]])]
+        gram = packed >> np.uint64(row_bits)
+        owners.append((packed & np.uint64((1 << row_bits) - 1)).astype(np.int32))
+        del packed
+        cuts = np.flatnonzero(np.diff(gram)) + 1
+        first = np.concatenate([[0], cuts]).astype(np.int64)
+        codes = [alphabet[((gram[first] >> np.uint64(char_bits * (n - 1 - j)))
+                           & np.uint64((1 << char_bits) - 1)).astype(np.int64)]
+                 for j in range(n)]
+        keys.append(np.asarray(_key(codes), dtype=np.int64))
+        starts.append(np.concatenate([cuts, [len(gram)]]).astype(np.int64) + done)
+        done += len(gram)
+    if not keys:  # no text long enough (a run without phone numbers, say)
+        return np.empty(0, np.int64), np.zeros(1, np.int64), _NO_ROWS
+    return np.concatenate(keys), np.concatenate(starts), np.concatenate(owners)
+
+
+def _code_points(values: pa.Array) -> np.ndarray:
+    """The code points of every character of a ``large_string`` array, one after another."""
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[
         values.offset:values.offset + len(values) + 1]
     data = values.buffers()[2]
     text = bytes(data)[offsets[0]:offsets[-1]] if data is not None else b""
-    chars = np.frombuffer(text.decode("utf-8").encode("utf-32-le"), dtype=np.uint32
-                          ).astype(np.int64)
-    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
-    rows = np.repeat(np.arange(len(values), dtype=np.int32), lengths)
+    return np.frombuffer(text.decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+
+
+def _grams_unpacked(chars: np.ndarray, rows: np.ndarray, sizes: tuple[int, ...]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_grams` for an alphabet too large to pack: keys and positions sorted apart."""
     keys, owners = [], []
     for n in sizes:
         if len(chars) < n:
@@ -223,7 +281,7 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
         keys.append(_key([chars[j:len(chars) - n + 1 + j] for j in range(n)])[same])
         owners.append(rows[:len(rows) - n + 1][same])
     key, row = (np.concatenate(keys), np.concatenate(owners)) if keys else ((), ())
-    if not len(key):  # no text long enough (a run without phone numbers, say)
+    if not len(key):
         return np.empty(0, np.int64), np.zeros(1, np.int64), _NO_ROWS
     order = np.argsort(key, kind="stable")  # equal keys keep their rows' (rising) order
     key, row = key[order], row[order]
@@ -248,8 +306,7 @@ class CustomerIndex:
         self.size = table.num_rows
         ids = table.column("customer_id").combine_chunks()
         #: Whether ids are unique and rising (as Python compares them): rows can be looked up.
-        self.finds_rows = ids.null_count == 0 and (self.size < 2 or bool(pc.all(pc.less(
-            ids.slice(0, self.size - 1), ids.slice(1))).as_py()))
+        self.finds_rows = _rising(ids)
         self._ids = ids
         self._codes = {c: _encode(table.column(c)) for c in CODED}
         self._key = np.asarray(table.column("key_account").fill_null(False).to_numpy(
@@ -287,23 +344,38 @@ class CustomerIndex:
     def write(cls, con: duckdb.DuckDBPyConnection, run: RunInfo,
               source: tuple[str, list[Any]], folder: Path) -> None:
         """Arrange the run's rows as :meth:`build` does and write the result into ``folder``
-        (:meth:`open` maps it back). The whole rows are written a column at a time, so only
-        the list's columns are held in memory at once. The caller makes it atomic (a folder
-        written under another name, then renamed)."""
+        (:meth:`open` maps it back), one column at a time: each column is read, arranged
+        (codes, sort orders, search index) and written before the next is read, so memory
+        holds one column and what is made of it, not the run. ``source`` must give its rows in
+        the same order at every read (a table's insertion order, or an ``ORDER BY`` of unique
+        keys). The caller makes it atomic (a folder written under another name, then
+        renamed)."""
         sql, params = source
-        index = cls(run, _list_table(con, sql, params), Columns(pa.table({})))
+
+        def column(expression: str) -> pa.Array:
+            return con.sql(f"SELECT {expression} FROM {sql}", params=params
+                           ).to_arrow_table().column(0).combine_chunks()
+
         folder.mkdir(parents=True, exist_ok=True)
-        save_arrow(folder / "ids", index._ids)
-        save_array(folder / "key", index._key)
+        ids = column("customer_id")
+        size = len(ids)
+        finds_rows = _rising(ids)
+        save_arrow(folder / "ids", ids)
+        _Grams(pc.utf8_lower(ids), (3,)).save(folder / "search-ids")
+        del ids
+        key = column("key_account").fill_null(False).to_numpy(zero_copy_only=False)
+        save_array(folder / "key", np.asarray(key, dtype=bool))
         codes = {}
-        for column, (array, lookup) in index._codes.items():
-            save_array(folder / f"code-{column}", array)
-            codes[column] = sorted(lookup, key=lookup.__getitem__)
-        for (sort, direction), order in index._orders.items():
-            save_array(folder / f"order-{sort}-{direction}", order)
-        index.search.save(folder)
-        size, finds_rows = index.size, index.finds_rows
-        del index
+        for name in CODED:
+            array, lookup = _encode(column(_quoted(name)))
+            save_array(folder / f"code-{name}", array)
+            codes[name] = sorted(lookup, key=lookup.__getitem__)
+        for sort in SORTS:
+            values = _sort_key(sort, pa.table({sort: column(_quoted(sort))}))
+            for direction in ("asc", "desc"):
+                save_array(folder / f"order-{sort}-{direction}", _ordered(values, direction))
+        _Grams(pc.utf8_lower(column("name").fill_null("")), (1, 2)).save(folder / "search-names")
+        _Grams(column(PHONE_DIGITS_SQL).fill_null(""), (3,)).save(folder / "search-phones")
         Columns.write(con, sql, params, _row_columns(con, sql, params), folder / "rows")
         (folder / _INDEX_MANIFEST).write_text(json.dumps(
             {"size": size, "finds_rows": finds_rows, "codes": codes,
@@ -420,10 +492,7 @@ class CustomerIndex:
         key = (sort, direction)
         with self._lock:
             if key not in self._orders:
-                values = self._sort_keys[sort]
-                ranked = -values if direction == "desc" else values
-                ranked = np.where(np.isnan(ranked), np.inf, ranked)
-                self._orders[key] = np.argsort(ranked, kind="stable").astype(np.int32)
+                self._orders[key] = _ordered(self._sort_keys[sort], direction)
             return self._orders[key]
 
     def _selection(self, viewer: Viewer, query: CustomerQuery
@@ -506,13 +575,33 @@ class _Ids:
         return self._ids[i].as_py()
 
 
+def _rising(ids: pa.Array) -> bool:
+    """Whether ``ids`` are unique and rising (as Python compares them) with no NULL."""
+    return ids.null_count == 0 and (len(ids) < 2 or bool(pc.all(pc.less(
+        ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()))
+
+
+def _ordered(values: np.ndarray, direction: str) -> np.ndarray:
+    """Every position, sorted by ``values`` (a :func:`_sort_key`; NaN last) and then by
+    position."""
+    ranked = -values if direction == "desc" else values
+    ranked = np.where(np.isnan(ranked), np.inf, ranked)
+    return np.argsort(ranked, kind="stable").astype(np.int32)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _and(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
     return other if mask is None else mask & other
 
 
-def _encode(column: pa.ChunkedArray) -> tuple[np.ndarray, dict[str, int]]:
+def _encode(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, dict[str, int]]:
     """Integer codes of a text column (-1 for NULL) and the code of each value."""
-    encoded = column.combine_chunks().dictionary_encode()
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = column.dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
     return codes, {v: i for i, v in enumerate(encoded.dictionary.to_pylist())}
 
