@@ -238,3 +238,26 @@ def test_the_outlook_from_a_row_is_the_read_models(store, run_id: int) -> None:
             got = outlook_of_row(row)
             assert got == {c: expected[c] for c in OUTLOOK_COLUMNS}, expected["customer_id"]
     assert len(sql) > 10 and dated > 10
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_runs_file_holds_its_rows_in_id_order(tmp_path: Path, shuffled: bool) -> None:
+    """Rows stored in id order are copied as they are, others sorted: either way the run's
+    file holds them in customer_id order (what the arranged list and its look-ups rely on)."""
+    import duckdb
+
+    from tierwise.web.runfiles import RunFiles, in_id_order
+
+    con = duckdb.connect()
+    ids = [f"C{i:05d}" for i in range(3000)]
+    stored = list(reversed(ids)) if shuffled else ids
+    con.execute("CREATE TABLE snap AS SELECT unnest(?) AS customer_id, 7 AS run_id, "
+                "range AS x FROM range(1)", [stored])
+    con.execute("INSERT INTO snap SELECT customer_id, 8, x FROM snap")  # another run
+    assert in_id_order(con, "snap", 7) is (not shuffled)
+    files = RunFiles(tmp_path)
+    assert files.export(con, "snap", 7, "k")
+    alias = files.attach(con, 7, "k")
+    got = [r[0] for r in con.execute(f"SELECT customer_id FROM {alias}.snapshot_customers"
+                                     ).fetchall()]
+    assert got == ids

@@ -306,7 +306,7 @@ class CustomerIndex:
         self.size = table.num_rows
         ids = table.column("customer_id").combine_chunks()
         #: Whether ids are unique and rising (as Python compares them): rows can be looked up.
-        self.finds_rows = _rising(ids)
+        self.finds_rows = rising(ids)
         self._ids = ids
         self._codes = {c: _encode(table.column(c)) for c in CODED}
         self._key = np.asarray(table.column("key_account").fill_null(False).to_numpy(
@@ -359,7 +359,7 @@ class CustomerIndex:
         folder.mkdir(parents=True, exist_ok=True)
         ids = column("customer_id")
         size = len(ids)
-        finds_rows = _rising(ids)
+        finds_rows = rising(ids)
         save_arrow(folder / "ids", ids)
         _Grams(pc.utf8_lower(ids), (3,)).save(folder / "search-ids")
         del ids
@@ -575,8 +575,9 @@ class _Ids:
         return self._ids[i].as_py()
 
 
-def _rising(ids: pa.Array) -> bool:
-    """Whether ``ids`` are unique and rising (as Python compares them) with no NULL."""
+def rising(ids: pa.Array) -> bool:
+    """Whether ``ids`` are unique and rising (as Python compares them) with no NULL: a
+    customer is then found by a binary search."""
     return ids.null_count == 0 and (len(ids) < 2 or bool(pc.all(pc.less(
         ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()))
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from .listing import _INDEX_MANIFEST, CustomerIndex
+from .listing import _INDEX_MANIFEST, CustomerIndex, rising
 from .queries import RunInfo
 
 log = logging.getLogger("tierwise.web")
@@ -96,10 +96,15 @@ class RunFiles:
         started = time.perf_counter()
         temporary = self._temporary(target)
         alias = f"export_{os.getpid()}_{threading.get_ident()}"
+        rows = f"SELECT * FROM {table} WHERE run_id = {int(run_id)}"
+        # A run's rows are usually stored in customer_id order already (the pipeline's
+        # results are): then they are copied as they are, not sorted again (sorting the
+        # ninety-odd columns of a million rows doubles the export's CPU).
+        ordered = in_id_order(con, table, run_id)
         con.execute(f"ATTACH '{_quoted(temporary)}' AS {alias}")
         try:
-            con.execute(f"CREATE TABLE {alias}.snapshot_customers AS SELECT * FROM {table} "
-                        f"WHERE run_id = {int(run_id)} ORDER BY customer_id, rowid")
+            con.execute(f"CREATE TABLE {alias}.snapshot_customers AS {rows}"
+                        + ("" if ordered else " ORDER BY customer_id, rowid"))
             con.execute(f"CREATE INDEX snapshot_customer_id ON {alias}.snapshot_customers "
                         "(customer_id)")
             con.execute(f"DETACH {alias}")
@@ -179,8 +184,16 @@ class RunFiles:
         return target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}")
 
 
+def in_id_order(con: duckdb.DuckDBPyConnection, table: str, run_id: int) -> bool:
+    """Whether the run's rows of ``table``, as scanned, have unique ids in rising order (a
+    read of the id column: a fraction of a second for a million rows)."""
+    ids = con.sql(f"SELECT customer_id FROM {table} WHERE run_id = {int(run_id)}"
+                  ).to_arrow_table().column(0).combine_chunks()
+    return rising(ids)
+
+
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-__all__ = ["FORMAT", "RunFiles"]
+__all__ = ["FORMAT", "RunFiles", "in_id_order"]
