@@ -155,38 +155,52 @@ def start_server(config: Path, port: int, src: Path = ROOT / "src"
     raise SystemExit("the server did not load the store within 10 minutes")
 
 
-def startup(config: Path, before: Path | None, starts: int) -> None:
+def startup(config: Path, before: Path | None, starts: int, cold_before: bool = False
+            ) -> None:
     """Ready time, CPU seconds and peak RSS of ``tierwise serve`` from start to ready: this
     tree's code (first with no run files beside the store: the once-per-run cost; then with
-    them) and, when given, the code in ``before`` (``git archive main``), alternating."""
+    them) and, when given, the code in ``before`` (``git archive main``), alternating;
+    ``cold_before``: a first start of ``before`` too. Besides "ready" (``/api/health`` says ok),
+    when the latest run's list is arranged beside the store (a server may arrange it after it
+    is ready), with the CPU seconds and peak RSS then."""
     from tierwise.config import load_config
 
     runs = load_config(config).store_path
     files = runs.with_name(runs.name + ".web-runs")
     kinds = [("after, cold", ROOT / "src")]
+    if before and cold_before:
+        kinds.insert(0, ("before, cold", before / "src"))
     for _ in range(starts):
         kinds += [("after", ROOT / "src")] + ([("before", before / "src")] if before else [])
-    got: dict[str, list[tuple[float, float, float]]] = {}
+    got: dict[str, list[tuple[float, ...]]] = {}
     for kind, src in kinds:
-        if kind == "after, cold":
+        if kind.endswith("cold"):
             shutil.rmtree(files, ignore_errors=True)
         port = free_port()
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         server = start_server(config, port, src)
         ready = time.perf_counter() - started
         cpu, rss = cpu_seconds(server.pid), peak_rss_mb(server.pid) or float("nan")
+        while not list(files.glob("run-*.index/index.json")):  # the list arranged after ready
+            time.sleep(0.2)
+        arranged = time.perf_counter() - started
+        cpu_all, rss_all = cpu_seconds(server.pid), peak_rss_mb(server.pid) or float("nan")
         server.terminate()
         server.wait(timeout=30)
-        got.setdefault(kind, []).append((ready, cpu, rss))
-        print(f"  {kind:<12} ready {ready:6.1f} s  CPU {cpu:6.1f} s  peak RSS {rss:7,.0f} MB",
-              flush=True)
+        got.setdefault(kind, []).append((ready, cpu, rss, arranged, cpu_all, rss_all, load))
+        print(f"  {kind:<12} ready {ready:6.1f} s  CPU {cpu:6.1f} s  peak RSS {rss:7,.0f} MB; "
+              f"list arranged {arranged:6.1f} s  CPU {cpu_all:6.1f} s  peak RSS "
+              f"{rss_all:7,.0f} MB (load {load:.1f} at start)", flush=True)
     print(f"\nstart-up, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; medians")
-    print(f"{'code':<12} {'starts':>6} {'ready s':>8} {'CPU s':>7} {'peak RSS MB':>12}")
+    print(f"{'code':<12} {'starts':>6} {'ready s':>8} {'CPU s':>7} {'peak RSS MB':>12} "
+          f"{'arranged s':>10} {'CPU s':>7} {'peak RSS MB':>12}")
     medians = {}
     for kind, rows in got.items():
-        medians[kind] = [statistics.median(r[i] for r in rows) for i in range(3)]
-        ready, cpu, rss = medians[kind]
-        print(f"{kind:<12} {len(rows):>6} {ready:>8.1f} {cpu:>7.1f} {rss:>12,.0f}")
+        medians[kind] = [statistics.median(r[i] for r in rows) for i in range(6)]
+        ready, cpu, rss, arranged, cpu_all, rss_all = medians[kind]
+        print(f"{kind:<12} {len(rows):>6} {ready:>8.1f} {cpu:>7.1f} {rss:>12,.0f} "
+              f"{arranged:>10.1f} {cpu_all:>7.1f} {rss_all:>12,.0f}")
     if "before" in medians:
         after, base = medians["after"], medians["before"]
         print(f"after / before: ready {after[0] / base[0]:.2f}, CPU {after[1] / base[1]:.2f}, "
@@ -319,9 +333,12 @@ def main() -> None:
                              "main | tar -x -C /tmp/before), started alternately")
     parser.add_argument("--starts", type=int, default=3,
                         help="--startup: starts of each code (default 3)")
+    parser.add_argument("--cold-before", action="store_true",
+                        help="--startup: a first start (no run files) of --before's code too")
     args = parser.parse_args()
     if args.startup:
-        startup(build_store(int(args.customers)), args.before, args.starts)
+        startup(build_store(int(args.customers)), args.before, args.starts,
+                args.cold_before)
         return
     if args.client == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk); or --client httpx")

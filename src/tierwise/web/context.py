@@ -57,7 +57,7 @@ class WebContext:
             self._running += 1
             if self._running > 1:
                 return
-        self.ensure_loaded(quiet=True)
+        self.ensure_loaded(quiet=True, background=True)
         self._refresher = Refresher(self.cache, self.settings.web.refresh_seconds)
         self._refresher.start()
 
@@ -76,9 +76,12 @@ class WebContext:
                 shutil.rmtree(self._folder, ignore_errors=True)
                 self._folder = None
 
-    def ensure_loaded(self, *, quiet: bool = False) -> SnapshotCache:
+    def ensure_loaded(self, *, quiet: bool = False, background: bool = False
+                      ) -> SnapshotCache:
         """The copy, opened and filled on first use (a store busy or missing raises, unless
-        ``quiet``: the server then starts empty and fills it when it can)."""
+        ``quiet``: the server then starts empty and fills it when it can; ``background``: a
+        latest run's list not yet arranged is arranged after, see
+        :meth:`SnapshotCache.refresh`)."""
         cache = self.cache
         if cache is not None and cache.loaded:
             return cache
@@ -94,7 +97,7 @@ class WebContext:
                 self.cache = cache
             if not self.cache.loaded:
                 try:
-                    self.cache.refresh(force=True)
+                    self.cache.refresh(force=True, background=background)
                 except Exception:
                     if not quiet:
                         raise

@@ -59,7 +59,7 @@ CODED = ("account_manager", "segment", "segment_level1", "segment_owner", "tier"
 _LOAD = tuple(dict.fromkeys((*LIST_COLUMNS, *CODED, "key_account", "p_alive", "frequency")))
 _NO_ROWS = np.empty(0, dtype=np.int32)
 #: The file of an index folder written last (a folder without it is unfinished).
-_INDEX_MANIFEST = "index.json"
+INDEX_MANIFEST = "index.json"
 #: Positions of the sort order read at a time when a page is picked from a large selection.
 _BLOCK = 1 << 16
 
@@ -377,7 +377,7 @@ class CustomerIndex:
         _Grams(pc.utf8_lower(column("name").fill_null("")), (1, 2)).save(folder / "search-names")
         _Grams(column(PHONE_DIGITS_SQL).fill_null(""), (3,)).save(folder / "search-phones")
         Columns.write(con, sql, params, _row_columns(con, sql, params), folder / "rows")
-        (folder / _INDEX_MANIFEST).write_text(json.dumps(
+        (folder / INDEX_MANIFEST).write_text(json.dumps(
             {"size": size, "finds_rows": finds_rows, "codes": codes,
              "sorts": list(SORTS)}), encoding="utf-8")
 
@@ -391,7 +391,7 @@ class CustomerIndex:
         FileNotFoundError
             When ``folder`` holds no finished index.
         """
-        manifest = json.loads((folder / _INDEX_MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((folder / INDEX_MANIFEST).read_text(encoding="utf-8"))
         out = cls.__new__(cls)
         out.run, out.names = run, names
         out.size, out.finds_rows = manifest["size"], manifest["finds_rows"]
@@ -673,4 +673,5 @@ class IndexShelf:
                 folder, latest, run_table(con, latest.run_id, NAMES_TABLE, words=False))
 
 
-__all__ = ["CODED", "Columns", "CustomerIndex", "IndexShelf", "SearchIndex"]
+__all__ = ["CODED", "INDEX_MANIFEST", "Columns", "CustomerIndex", "IndexShelf", "SearchIndex",
+           "rising"]

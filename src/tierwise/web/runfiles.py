@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from .listing import _INDEX_MANIFEST, CustomerIndex, rising
+from .listing import INDEX_MANIFEST, CustomerIndex, rising
 from .queries import RunInfo
 
 log = logging.getLogger("tierwise.web")
@@ -137,7 +137,7 @@ class RunFiles:
         """The folder of the run's arranged list, written first when missing (from the run's
         file, attached to ``con`` by :meth:`attach`, not from the store)."""
         target = self.index(run.run_id, key)
-        if (target / _INDEX_MANIFEST).exists():
+        if (target / INDEX_MANIFEST).exists():
             return target
         started = time.perf_counter()
         temporary = self._temporary(target)
@@ -148,7 +148,7 @@ class RunFiles:
             try:
                 os.rename(temporary, target)
             except OSError:  # another server finished it first, or a broken one is there
-                if not (target / _INDEX_MANIFEST).exists():
+                if not (target / INDEX_MANIFEST).exists():
                     shutil.rmtree(target, ignore_errors=True)
                     os.rename(temporary, target)
         finally:

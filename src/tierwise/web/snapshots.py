@@ -38,7 +38,7 @@ from ..errors import StoreBusyError, StoreError
 from ..store import Store
 from ..store.store import is_lock_conflict
 from .accounts import User, load_users
-from .listing import IndexShelf
+from .listing import INDEX_MANIFEST, IndexShelf
 from .queries import RunInfo, list_runs
 from .runfiles import RunFiles
 
@@ -152,6 +152,8 @@ class SnapshotCache:
         self._local = threading.local()
         #: The latest run's customer list in memory (see tierwise.web.listing).
         self.shelf = IndexShelf()
+        #: The thread arranging it after a start (see :meth:`refresh`), if any.
+        self._arranging: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -162,6 +164,9 @@ class SnapshotCache:
         self.files = RunFiles.beside(self.store.path, self.file.parent / "runs")
 
     def close(self) -> None:
+        if self._arranging is not None:  # let it finish its files (or fail) first
+            self._arranging.join(timeout=120)
+            self._arranging = None
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -215,8 +220,13 @@ class SnapshotCache:
     def stale(self) -> bool:
         return self.store.signature() != self._signature
 
-    def refresh(self, *, force: bool = False) -> bool:
+    def refresh(self, *, force: bool = False, background: bool = False) -> bool:
         """Bring the copy up to date when the store changed; True when it was copied.
+
+        ``background``: when the latest run's list is not yet arranged beside the store (the
+        first start after a new run), arrange it on a thread of its own and return as soon as
+        the copy is ready; until it is, SQL serves the run's list (as it does while a
+        refresh arranges a new run). A list already arranged is opened before returning.
 
         Raises
         ------
@@ -243,8 +253,30 @@ class SnapshotCache:
             with self._memo_lock:
                 self.version += 1
                 self._memo.clear()
-            self._arrange_latest()
+            if background and not self._latest_arranged():
+                self._arranging = threading.Thread(target=self._arrange_later,
+                                                   name="tierwise-arrange", daemon=True)
+                self._arranging.start()
+            else:
+                self._arrange_latest()
             return True
+
+    def _latest_arranged(self) -> bool:
+        """Whether the latest run's arranged list is beside the store (opening it is quick)."""
+        cursor = self._con.cursor()
+        try:
+            runs = list_runs(cursor)
+        finally:
+            cursor.close()
+        if not runs or self.files is None or runs[0].run_id not in self._runs:
+            return True  # nothing to arrange, or nowhere to write it: nothing slow to do
+        place = self.files.index(runs[0].run_id, self._runs[runs[0].run_id])
+        return (place / INDEX_MANIFEST).exists()
+
+    def _arrange_later(self) -> None:
+        with self._refreshing:  # a refresh waits: it would arrange again what is under way
+            if self._con is not None:
+                self._arrange_latest()
 
     def _arrange_latest(self) -> None:
         """The latest run in memory; until it is ready (or if it fails) SQL serves it.
