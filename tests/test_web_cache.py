@@ -162,3 +162,31 @@ def test_an_unfinished_arranged_list_is_made_again(store: Path, tmp_path: Path) 
         assert manifest.exists() and cache.shelf.get(1).size == ROWS
     finally:
         cache.close()
+
+
+def test_a_first_start_arranges_the_list_after_the_copy_is_ready(store: Path,
+                                                                 tmp_path: Path) -> None:
+    """The first start after a new run is ready once the run's rows are copied: the list is
+    arranged on a thread (SQL answers meanwhile); a later start opens it before it is ready."""
+    from tierwise.web.snapshots import SnapshotCache, StoreFile
+
+    cache = SnapshotCache(StoreFile(store), tmp_path / "first")
+    cache.open()
+    try:
+        assert cache.refresh(background=True)
+        with cache.reader() as con:  # served from the run's file while the list is arranged
+            assert con.execute("SELECT name FROM snapshot_customers WHERE customer_id = ?",
+                               ["C0149999"]).fetchall() == [("name 149999",)]
+        assert cache._arranging is not None
+        cache._arranging.join(timeout=300)
+        assert cache.shelf.get(1).size == ROWS
+    finally:
+        cache.close()
+    assert len(list(store.with_name(store.name + ".web-runs").glob("*.index/index.json"))) == 1
+    cache = SnapshotCache(StoreFile(store), tmp_path / "second")
+    cache.open()
+    try:
+        assert cache.refresh(background=True)
+        assert cache._arranging is None and cache.shelf.get(1).size == ROWS
+    finally:
+        cache.close()

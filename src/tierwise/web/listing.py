@@ -372,8 +372,8 @@ class CustomerIndex:
             codes[name] = sorted(lookup, key=lookup.__getitem__)
         for sort in SORTS:
             values = _sort_key(sort, pa.table({sort: column(_quoted(sort))}))
-            for direction in ("asc", "desc"):
-                save_array(folder / f"order-{sort}-{direction}", _ordered(values, direction))
+            for direction, order in zip(("asc", "desc"), _both_orders(values), strict=True):
+                save_array(folder / f"order-{sort}-{direction}", order)
         _Grams(pc.utf8_lower(column("name").fill_null("")), (1, 2)).save(folder / "search-names")
         _Grams(column(PHONE_DIGITS_SQL).fill_null(""), (3,)).save(folder / "search-phones")
         Columns.write(con, sql, params, _row_columns(con, sql, params), folder / "rows")
@@ -588,6 +588,23 @@ def _ordered(values: np.ndarray, direction: str) -> np.ndarray:
     ranked = -values if direction == "desc" else values
     ranked = np.where(np.isnan(ranked), np.inf, ranked)
     return np.argsort(ranked, kind="stable").astype(np.int32)
+
+
+def _both_orders(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_ordered` ascending and descending, with one sort: the descending order is the
+    ascending one's runs of equal values in reverse, each run kept in position order (NaN
+    last in both). Values with infinities are sorted twice."""
+    asc = _ordered(values, "asc")
+    if np.isinf(values).any():
+        return asc, _ordered(values, "desc")
+    valid = len(values) - int(np.isnan(values).sum())
+    ranked = values[asc[:valid]]
+    starts = np.concatenate([[0], np.flatnonzero(ranked[1:] != ranked[:-1]) + 1])
+    lengths = np.diff(np.concatenate([starts, [valid]]))
+    starts, lengths = starts[::-1], lengths[::-1]
+    placed = np.cumsum(lengths) - lengths
+    taken = np.repeat(starts - placed, lengths) + np.arange(valid)
+    return asc, np.concatenate([asc[:valid][taken], asc[valid:]]).astype(np.int32)
 
 
 def _quoted(name: str) -> str:
