@@ -19,9 +19,12 @@ import pandas as pd
 import pytest
 
 from _dbs import MYSQL_URL, PG_URL, mysql_connection, pg_connection, unique_name
+from tierwise.backtest import outcomes
 from tierwise.config import ActivityConfig, Config
 from tierwise.engine import DuckDBEngine
-from tierwise.engine.orders import OrderTable
+from tierwise.engine.orders import OrderTable, group_sums
+from tierwise.lifecycle.retention import cohort_table, retention_table
+from tierwise.loyalty.levels import window_spend
 from tierwise.lifecycle import attendance_sheet, early_warnings
 from tierwise.lifecycle.states import _from_orders, window_visits
 from tierwise.pipeline import RUN_ORDER_COLUMNS
@@ -29,10 +32,10 @@ from tierwise.tiering.big_accounts import big_account_tables, channel_contributi
 
 AS_OF = dt.date(2024, 6, 20)  # mid-month and mid-quarter: the windows are cut "to date"
 COLUMNS = ["order_id", "customer_key", "ordered_at", "amount", "cost", "margin", "is_refund",
-           "channel", "agent"]
+           "channel", "agent", "store"]
 DDL = ("CREATE TABLE orders (order_id VARCHAR, customer_key BIGINT, ordered_at DATE, "
        "amount DOUBLE, cost DOUBLE, margin DOUBLE, is_refund BOOLEAN, channel VARCHAR, "
-       "agent VARCHAR)")
+       "agent VARCHAR, store VARCHAR)")
 
 
 def seeded_orders(n_customers: int = 300, seed: int = 16) -> pd.DataFrame:
@@ -54,11 +57,14 @@ def seeded_orders(n_customers: int = 300, seed: int = 16) -> pd.DataFrame:
                                    'a,"b"', "NULL"], dtype=object), n,
                          p=[0.34, 0.26, 0.12, 0.05, 0.1, 0.04, 0.04, 0.03, 0.02])
     agent = rng.choice(np.array(["A-1", "B-2", None], dtype=object), n, p=[0.3, 0.2, 0.5])
+    # drawn last (the columns above keep their draws); case and Chinese as for the channels
+    store = rng.choice(np.array(["北京路店", "Mall", "mall", "Zoo", None], dtype=object), n,
+                       p=[0.3, 0.25, 0.15, 0.1, 0.2])
     return pd.DataFrame({
         "order_id": [f"o{i}" for i in range(n)], "customer_key": keys.astype("int64"),
         "ordered_at": pd.to_datetime(start + days.astype("timedelta64[D]")),
         "amount": amount, "cost": cost, "margin": margin, "is_refund": refund,
-        "channel": channel, "agent": agent})
+        "channel": channel, "agent": agent, "store": store})
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +100,7 @@ def _duckdb_table(orders: pd.DataFrame) -> tuple[duckdb.DuckDBPyConnection, Orde
     con.execute(DDL)
     con.register("incoming", orders[COLUMNS])
     con.execute("INSERT INTO orders SELECT order_id, customer_key, ordered_at::DATE, amount, "
-                "cost, margin, is_refund, channel, agent FROM incoming")
+                "cost, margin, is_refund, channel, agent, store FROM incoming")
     con.unregister("incoming")
     return con, OrderTable.of(DuckDBEngine(con), AS_OF)
 
@@ -141,10 +147,106 @@ def check_all(reference: pd.DataFrame, frame: pd.DataFrame, table: OrderTable) -
         _same(want[name], got[name])
 
 
+# ---- the run's steps besides the snapshot: pandas references written apart ----------------
+
+
+def _purchases(reference: pd.DataFrame) -> pd.DataFrame:
+    return reference[~reference["is_refund"]].assign(day=reference["ordered_at"])
+
+
+def _cohorts_reference(reference: pd.DataFrame) -> pd.DataFrame:
+    p = _purchases(reference)
+    p = p.assign(month=p["day"].dt.to_period("M"))
+    first = p.groupby("customer_key")["month"].min().rename("cohort")
+    p = p.join(first, on="customer_key")
+    active = p.groupby(["cohort", "month"])["customer_key"].nunique()
+    sizes = first.value_counts()
+    rows = []
+    for cohort in sorted(sizes.index):
+        for m in range((pd.Period(AS_OF, "M") - cohort).n + 1):
+            n = int(active.get((cohort, cohort + m), 0))
+            rows.append({"cohort": str(cohort), "months_since": m,
+                         "customers": int(sizes[cohort]), "active": n,
+                         "share": n / int(sizes[cohort])})
+    return pd.DataFrame(rows)
+
+
+def _retention_reference(reference: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    p = _purchases(reference)
+    days = p.groupby("customer_key")["day"].nunique()
+    per_store = p.dropna(subset=["store"]).groupby(["customer_key", "store"])["day"].nunique()
+    main = {}
+    for (key, store), n in sorted(per_store.items()):  # ties: the first name in sort order
+        if key not in main or n > main[key][1]:
+            main[key] = (store, n)
+    who = people.set_index("customer_key")
+    rows = []
+    for by in ("all", "tier", "segment", "store"):
+        groups: dict[str, list[int]] = {}
+        for key in days.index:
+            group = "all" if by == "all" else main[key][0] if by == "store" and key in main                 else who.at[key, by] if by != "store" and key in who.index else None
+            if group is not None and group == group:
+                groups.setdefault(str(group), []).append(key)
+        for group in sorted(groups):
+            keys = groups[group]
+            repeat = sum(days[k] >= 2 for k in keys)
+            churned = sum(who.at[k, "activity_state"] in ("dead", "buried")
+                          for k in keys if k in who.index)
+            rows.append({"by": by, "group": group, "customers": len(keys),
+                         "repeat_customers": repeat, "repeat_rate": repeat / len(keys),
+                         "churned": churned, "churn_rate": churned / len(keys)})
+    return pd.DataFrame(rows)
+
+
+def _spend_reference(reference: pd.DataFrame, window: str) -> pd.DataFrame:
+    freq = {"month": "M", "quarter": "Q", "year": "Y"}[window]
+    start = reference["ordered_at"].dt.to_period(freq).dt.start_time.astype("datetime64[us]")
+    out = group_sums(reference["amount"], [reference["customer_key"], start.rename("w")])
+    return pd.DataFrame({"customer_key": out.index.get_level_values(0),
+                         "window_start": out.index.get_level_values(1), "spend": out.values})
+
+
+def _first_orders_reference(reference: pd.DataFrame) -> pd.DataFrame:
+    paid = reference[~reference["is_refund"] & (reference["amount"] > 0)]
+    first = paid.groupby("customer_key")["ordered_at"].transform("min")
+    day = paid[paid["ordered_at"] == first]
+    revenue = group_sums(day["amount"], day["customer_key"])
+    return pd.DataFrame({"customer_key": revenue.index.to_numpy(),
+                         "first_order": day.groupby("customer_key")["ordered_at"].min()
+                         .astype("datetime64[us]").to_numpy(),
+                         "first_revenue": revenue.to_numpy()})
+
+
+def check_store_steps(reference: pd.DataFrame, frame: pd.DataFrame, table: OrderTable) -> None:
+    """The steps that read the store's own orders table before (issue 16 item 2)."""
+    people = frame.assign(segment=np.where(frame["customer_key"] % 4 == 0, "vip", None),
+                          activity_state=np.where(frame["days_since_last"] > 200, "dead",
+                                                  "active"))
+    _same(_cohorts_reference(reference), cohort_table(table, AS_OF))
+    _same(_retention_reference(reference, people), retention_table(table, AS_OF, people))
+    for window in ("month", "quarter", "year"):
+        _same(_spend_reference(reference, window), window_spend(table, AS_OF, window))
+    _same(_first_orders_reference(reference), table.first_orders(AS_OF))
+    # the default as-of date and the backtest's outcome windows
+    counts = reference.groupby("ordered_at").size()
+    assert table.order_days() == ([d.date() for d in counts.index], counts.tolist())
+    assert table.first_purchase() == reference.loc[~reference["is_refund"], "ordered_at"].min() \
+        .date()
+    start = AS_OF - dt.timedelta(days=90)
+    want = outcomes(reference, start, AS_OF)
+    _same(want.assign(bought=want["bought"].astype(bool)), table.outcomes(start, AS_OF))
+    keys = frame["customer_key"].iloc[::3]
+    hit = _purchases(reference)
+    hit = hit[hit["customer_key"].isin(keys) & (hit["day"] > pd.Timestamp(start))]
+    _same(hit.groupby("customer_key")["day"].max().astype("datetime64[us]"),
+          table.last_purchases(keys, start, AS_OF).astype("datetime64[us]"))
+
+
 def test_duckdb_matches_pandas(orders, reference, frame):
     con, table = _duckdb_table(orders)
     try:
         check_all(reference, frame, table)
+        check_store_steps(reference, frame, table)
     finally:
         con.close()
 
@@ -198,6 +300,7 @@ def test_postgres_matches_pandas(orders, reference, frame):
         assert engine.push_orders(con) == len(orders)
         assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
         check_all(reference, frame, OrderTable.of(engine, AS_OF))
+        check_store_steps(reference, frame, OrderTable.of(engine, AS_OF))
     finally:
         engine.close()
         con.close()
@@ -221,6 +324,7 @@ def test_mysql_matches_pandas(orders, reference, frame, method):
         assert engine.push_orders(con, method=method) == len(orders)
         assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
         check_all(reference, frame, OrderTable.of(engine, AS_OF))
+        check_store_steps(reference, frame, OrderTable.of(engine, AS_OF))
     finally:
         engine.close()
         con.close()
@@ -274,6 +378,7 @@ def test_spark_matches_pandas(orders, reference, frame, tmp_path):
         engine = SparkEngine(path, session=session)
         assert set(RUN_ORDER_COLUMNS) <= set(engine.orders().columns)
         check_all(reference, frame, OrderTable.of(engine, AS_OF))
+        check_store_steps(reference, frame, OrderTable.of(engine, AS_OF))
         engine.close()
     finally:
         session.stop()

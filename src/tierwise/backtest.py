@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from .config import Config
 from .errors import ConfigError
 from .i18n import t
 from .store import Store
+
+if TYPE_CHECKING:
+    from .engine.orders import OrderTable
 
 #: The dimensions of the ``backtest`` table, in order.
 DIMENSIONS = ("all", "activity_state", "activity_policy", "tier", "rfm_segment", "warning")
@@ -91,13 +94,17 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # ---- the comparison (pure: a replayed snapshot and the orders after it) ------------------------
 
 def outcomes(orders: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Per customer who bought in ``(start, end]``: ``bought`` (True) and net ``revenue``."""
+    """Per customer who bought in ``(start, end]``: ``bought`` (True) and net ``revenue``
+    (exactly rounded, as :meth:`tierwise.engine.orders.OrderTable.outcomes` sums it on an
+    engine)."""
+    from .engine.orders import group_sums
+
     day = pd.to_datetime(orders["ordered_at"])
     hit = orders[(day > pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
     refund = hit["is_refund"].fillna(False).astype(bool) if "is_refund" in hit \
         else hit["amount"] < 0
     bought = hit[~refund].groupby("customer_key").size().gt(0)
-    revenue = hit.groupby("customer_key")["amount"].sum()
+    revenue = group_sums(hit["amount"], hit["customer_key"])
     return pd.DataFrame({"bought": bought, "revenue": revenue}).fillna(
         {"bought": False, "revenue": 0.0})
 
@@ -283,11 +290,6 @@ def stored_backtest(meta: dict[str, Any] | None, groups: pd.DataFrame | None,
 
 # ---- the replay ----------------------------------------------------------------------------------
 
-def _first_order(store: Store) -> dt.date | None:
-    row = store.con.execute("SELECT min(ordered_at) FROM orders WHERE NOT is_refund").fetchone()
-    return row[0] if row else None
-
-
 def _skipped(as_of: dt.date | None, replay: dt.date | None, horizon: int, code: str,
              **args: Any) -> Backtest:
     meta = {"status": "skipped", "as_of": as_of and as_of.isoformat(),
@@ -303,7 +305,7 @@ OUTCOME_COLUMNS = ("customer_key", "ordered_at", "amount", "is_refund")
 def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
                       snapshot_at: Callable[[Config, dt.date], Any],
                       horizon_days: int | None = None, progress: Any = lambda _: None,
-                      force: bool = False) -> Backtest:
+                      force: bool = False, orders: OrderTable | None = None) -> Backtest:
     """Replay the product ``horizon_days`` before ``as_of`` and compare (see the module notes).
 
     Parameters
@@ -321,7 +323,19 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
         without keeping its features, and computing only what the backtest reads,
         :data:`REPLAYED_COLUMNS`, the ``warnings`` table and the ``activity`` meta); the
         backtest calls it with the replay date.
+    orders
+        The orders on the run's engine (:class:`~tierwise.engine.orders.OrderTable`): the
+        first purchase and the outcomes of the horizon are aggregates run there. None: the
+        store's own ``orders`` table, through DuckDB.
     """
+    if orders is None:
+        from .engine import DuckDBEngine
+        from .engine.orders import OrderTable
+
+        with DuckDBEngine(store.con) as engine:
+            return backtest_in_store(cfg, store, as_of, snapshot_at=snapshot_at,
+                                     horizon_days=horizon_days, progress=progress, force=force,
+                                     orders=OrderTable.of(engine))
     b = cfg.backtest
     horizon = int(horizon_days or b.horizon_days or cfg.activity.policy_horizon_days)
     if horizon <= 0:
@@ -329,7 +343,7 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     start = as_of - dt.timedelta(days=horizon)
     if not (b.enabled or force):
         return _skipped(as_of, start, horizon, "disabled")
-    first = _first_order(store)
+    first = orders.first_purchase()
     need = b.min_history_days or cfg.activity.policy_horizon_days
     if first is None or (start - first).days < need:
         have = 0 if first is None else max((start - first).days, 0)
@@ -343,8 +357,7 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
     replayed = snap.customers[[c for c in REPLAYED_COLUMNS if c in snap.customers]]
     warned, activity = snap.tables.get("warnings"), snap.meta.get("activity") or {}
     del snap
-    after = outcomes(store.orders_frame(as_of, columns=OUTCOME_COLUMNS, after=start), start,
-                     as_of)
+    after = orders.outcomes(start, as_of)
     groups, calibration = compare(
         replayed, after, warned,
         policy_calibration=activity.get("policy_basis") == "rhythm"
@@ -358,7 +371,7 @@ def backtest_in_store(cfg: Config, store: Store, as_of: dt.date, *,
             "checks": checks(groups, calibration)}
     from .tasks.effect import contact_comparison
 
-    contact = contact_comparison(store, start, as_of)
+    contact = contact_comparison(store, start, as_of, orders)
     if len(contact):  # figures only: an observation, not a randomised comparison (docs/tasks.md)
         meta["contact"] = {r["group"]: {k: r[k] for k in ("customers", "bought_again",
                                                           "bought_again_share")}

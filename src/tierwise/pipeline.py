@@ -279,7 +279,7 @@ class RunResult:
 def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
                      previous: pd.DataFrame | None, progress: Progress = _quiet,
                      keep_features: bool = True, outcomes: pd.DataFrame | None = None,
-                     replay: bool = False) -> Any:
+                     replay: bool = False, engine: Any = None) -> Any:
     """Features on the configured engine, then every result as of ``as_of`` (nothing stored).
 
     The backtest (:mod:`tierwise.backtest`) calls this with an earlier date: what the product
@@ -289,7 +289,8 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     (:func:`tierwise.snapshot.build_snapshot`; no survey answers, and the relationship's
     breadth only when the config names one of its metrics). ``outcomes``: customers staff
     recorded as lost or moved away, archived in the snapshot (the run passes them; a replay
-    does not: it sees the orders alone).
+    does not: it sees the orders alone). ``engine``: an open engine to use (the run's,
+    :func:`run_engine`) instead of connecting one.
     """
     from .engine import connect_engine
     from .engine.orders import OrderTable
@@ -299,8 +300,9 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
 
     progress(f"computing features as of {as_of} on {cfg.engine.backend}")
     back = as_of - dt.timedelta(days=cfg.activity.policy_horizon_days)
-    with connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders,
-                        orders_source=_orders_source(cfg, store)) as engine, \
+    with (contextlib.nullcontext(engine) if engine is not None else
+          connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders,
+                         orders_source=_orders_source(cfg, store))) as engine, \
             _orders_engine(engine, store) as orders_engine:
         expr = feature_expr(engine.orders(), as_of, period=cfg.period)
         if keep_features and cfg.engine.backend in ("postgres", "mysql"):
@@ -356,6 +358,15 @@ def _orders_engine(engine: Any, store: Store) -> contextlib.AbstractContextManag
     return DuckDBEngine(store.con)
 
 
+def run_engine(cfg: Config, store: Store) -> Any:
+    """The configured engine over the run's orders (close it, or use it as a context manager):
+    the run's snapshot, its replay and every step over orders besides run on it."""
+    from .engine import connect_engine
+
+    return connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders,
+                          orders_source=_orders_source(cfg, store))
+
+
 def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quiet,
         before_commit: Callable[[], None] | None = None) -> RunResult:
     """Compute every per-customer result as of a date, backtest it, commit it as one snapshot.
@@ -374,11 +385,15 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     from .features.as_of import default_as_of
     from .tasks.loop import archived_by_outcome, prepare_tasks
 
+    from .engine.orders import OrderTable
+
     warnings: list[str] = []
-    with Store(cfg.store_path) as store:
+    with Store(cfg.store_path) as store, contextlib.ExitStack() as on_engine:
+        engine = on_engine.enter_context(run_engine(cfg, store))
+        orders = OrderTable.of(engine)  # no step below reads the store's own orders table
         as_of = as_of or cfg.as_of
         if as_of is None:
-            choice = default_as_of(*store.order_days())
+            choice = default_as_of(*orders.order_days())
             as_of = choice.as_of
             warnings += [choice.warning] if choice.warning else []
         if as_of is None:
@@ -389,16 +404,17 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         # codes are all a run compares with (tiers, states, segments): no words to build
         previous = store.snapshot(before["run_id"], words=False) if before else None
         snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress,
-                                outcomes=archived_by_outcome(store, as_of))
+                                outcomes=archived_by_outcome(store, as_of), engine=engine)
         _add_items(store, snap, as_of)
-        _add_retention(store, snap, as_of)
-        _add_loyalty(cfg, store, snap, as_of)
-        _add_prospects(cfg, store, snap, as_of)
+        _add_retention(orders, snap, as_of)
+        _add_loyalty(cfg, orders, snap, as_of)
+        _add_prospects(cfg, store, snap, as_of, orders)
         _add_feedback(cfg, store, snap, as_of)
         _add_contracts(cfg, store, snap, as_of)
-        bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
-                               progress=progress)
+        bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store, engine),
+                               progress=progress, orders=orders)
         snap.tables.update(bt.tables())
+        on_engine.close()  # before the snapshot's transaction (a DuckDB engine reads committed)
         # the run's own names (cluster profiles, configured segments) go with the codes: the
         # store keeps them in the run's ``names`` table (tierwise.i18n.render.strip_words)
         keep = dict.fromkeys([*store.snapshot_columns(), *WORD_COLUMNS])
@@ -423,13 +439,13 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
 
 
-def _replay(store: Store) -> Callable[[Config, dt.date], Any]:
+def _replay(store: Store, engine: Any = None) -> Callable[[Config, dt.date], Any]:
     """What the product says at an earlier date, for the backtest: the snapshot from the orders
     up to it, without keeping its features (a warehouse's results table keeps the run's own),
-    computing only what the backtest reads of it."""
+    computing only what the backtest reads of it; on ``engine`` when given (the run's)."""
     def snapshot_at(cfg: Config, date: dt.date) -> Any:
         return compute_snapshot(cfg, store, date, previous=None, keep_features=False,
-                                replay=True)
+                                replay=True, engine=engine)
     return snapshot_at
 
 
@@ -439,13 +455,18 @@ def backtest(cfg: Config, *, as_of: dt.date | None = None, horizon_days: int | N
 
     This is what ``tierwise backtest`` prints; ``tierwise run`` stores the same with the run.
     """
-    with Store(cfg.store_path) as store:
-        as_of = as_of or cfg.as_of or store.last_order_date()
+    from .engine.orders import OrderTable
+
+    with Store(cfg.store_path) as store, run_engine(cfg, store) as engine:
+        orders = OrderTable.of(engine)
+        days, _ = orders.order_days()
+        as_of = as_of or cfg.as_of or (days[-1] if days else None)
         if as_of is None:
             raise ConfigError(f"store {cfg.store_path} has no orders",
                               "run 'tierwise ingest' first (or 'tierwise demo')")
-        return backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store),
-                                 horizon_days=horizon_days, progress=progress, force=True)
+        return backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store, engine),
+                                 horizon_days=horizon_days, progress=progress, force=True,
+                                 orders=orders)
 
 
 #: Per-customer groupings the run's ``top_products`` table ranks products in.
@@ -468,20 +489,20 @@ def _add_items(store: Store, snap: Any, as_of: dt.date) -> None:
                                                      by=TOP_PRODUCT_GROUPS)
 
 
-def _add_retention(store: Store, snap: Any, as_of: dt.date) -> None:
+def _add_retention(orders: Any, snap: Any, as_of: dt.date) -> None:
     """Cohorts and repeat / churn rates from the orders (:mod:`tierwise.lifecycle.retention`)."""
     from .lifecycle.retention import retention_tables
 
-    snap.tables.update(retention_tables(store.con, as_of, snap.customers))
+    snap.tables.update(retention_tables(orders, as_of, snap.customers))
 
 
-def _add_loyalty(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+def _add_loyalty(cfg: Config, orders: Any, snap: Any, as_of: dt.date) -> None:
     """Loyalty levels from the orders (:mod:`tierwise.loyalty.levels`), when configured."""
     if not cfg.loyalty.level:
         return
     from .loyalty.levels import compute_levels, level_counts, window_spend
 
-    levels = compute_levels(window_spend(store.con, as_of, cfg.loyalty.window), as_of,
+    levels = compute_levels(window_spend(orders, as_of, cfg.loyalty.window), as_of,
                             cfg.loyalty)
     snap.customers = snap.customers.merge(levels, on="customer_key", how="left")
     snap.tables["loyalty_levels"] = level_counts(levels, cfg.loyalty)
@@ -493,7 +514,7 @@ def _add_feedback(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
     snap.tables.update(feedback_tables(store.con, as_of, snap.customers, cfg.feedback))
 
 
-def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None:
+def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date, orders: Any) -> None:
     """Prospects graded apart, conversions and the grades' check
     (:mod:`tierwise.tiering.prospects`); nothing when there is no prospect and no lead."""
     from .tiering.prospects import prospect_tables
@@ -503,7 +524,7 @@ def _add_prospects(cfg: Config, store: Store, snap: Any, as_of: dt.date) -> None
     leads = store.leads_frame(as_of)
     if not len(leads) and not snap.customers["frequency"].isna().any():
         return
-    tables, info = prospect_tables(snap.customers, leads, store.first_orders(as_of),
+    tables, info = prospect_tables(snap.customers, leads, orders.first_orders(as_of),
                                    cfg.prospects, as_of)
     snap.tables.update(tables)
     snap.meta["prospects"] = info

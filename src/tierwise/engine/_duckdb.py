@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 ORDERS_TABLE = "orders"
 EXPORT_COLUMNS = ("order_id", "customer_key", "ordered_at", "amount", "cost", "margin",
-                  "is_refund", "channel", "agent")
+                  "is_refund", "channel", "agent", "store")
 """The store's orders columns exported to Parquet and pushed to warehouses: the features'
-columns and the labels a run's order steps group by (``pipeline.RUN_ORDER_COLUMNS``), so that
-every aggregate of a run runs on the configured engine."""
+columns and the labels a run's order steps group by (``pipeline.RUN_ORDER_COLUMNS``; the
+retention's by-store rows read ``store``), so that every aggregate of a run runs on the
+configured engine."""
 
 
 def _check_store(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...] = EXPORT_COLUMNS

@@ -297,5 +297,116 @@ class OrderTable:
         got = self._run(t.aggregate(n=carried.any()))
         return bool(got["n"].iloc[0])
 
+    # ---- the run's steps besides the snapshot (issue 16: nothing reads the store's orders) ---
+
+    def order_days(self) -> tuple[list[dt.date], list[int]]:
+        """Distinct order dates, ascending, and the orders (refunds too) on each: what
+        :func:`tierwise.features.as_of.default_as_of` chooses the run's date from."""
+        t = self.upto(None)
+        got = self._run(t.group_by("ordered_at").aggregate(n=t.count()).order_by("ordered_at"))
+        return [_date(d) for d in got["ordered_at"]], [int(n) for n in got["n"]]
+
+    def first_purchase(self) -> dt.date | None:
+        """The first day with a purchase (refunds left out; None without one)."""
+        t = self.upto(None)
+        got = self._run(t.filter(~t.is_refund).aggregate(first=t.ordered_at.min()))
+        first = got["first"].iloc[0] if len(got) else None
+        return None if first is None or pd.isna(first) else _date(first)
+
+    def outcomes(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Per customer with an order in ``(start, end]``: ``bought`` (a purchase among them)
+        and net ``revenue`` (as :func:`tierwise.backtest.outcomes`), indexed by key."""
+        t = self.upto(end)
+        t = t.filter(t.ordered_at > ibis.date(_date(start)))
+        got = self._run(t.group_by("customer_key").aggregate(
+            purchases=_count(~t.is_refund), revenue=_sum(t.amount)))
+        got = got.set_index("customer_key").sort_index()
+        return pd.DataFrame({"bought": got["purchases"].astype("int64") > 0,
+                             "revenue": got["revenue"].astype("float64")})
+
+    def last_purchases(self, customers: Iterable[int], after: dt.date, end: dt.date
+                       ) -> pd.Series:
+        """Per customer of ``customers`` (keys) with a purchase in ``(after, end]``: its last
+        day (as a Timestamp)."""
+        t = _only(self.upto(end), customers)
+        t = t.filter(~t.is_refund & (t.ordered_at > ibis.date(_date(after))))
+        got = self._run(t.group_by("customer_key").aggregate(last=t.ordered_at.max()))
+        return pd.to_datetime(got.set_index("customer_key")["last"]).rename("last")
+
+    def _purchases(self, as_of: dt.date) -> ir.Table:
+        t = self.upto(as_of)
+        return t.filter(~t.is_refund)
+
+    def purchase_months(self, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The cohorts' counts: per first-purchase month (``cohort``) and month with a purchase
+        (``month``), the customers active (``active``); and per cohort its ``customers``.
+        Months are ``year * 12 + month - 1``."""
+        t = self._purchases(as_of)
+        months = t.select("customer_key", month=_month_index(t.ordered_at)).distinct()
+        firsts = months.group_by("customer_key").aggregate(cohort=months.month.min())
+        joined = months.join(firsts, "customer_key")
+        active = self._run(joined.group_by(["cohort", "month"]).aggregate(
+            active=joined.customer_key.nunique()))
+        sizes = self._run(firsts.group_by("cohort").aggregate(customers=firsts.count()))
+        return active.astype("int64"), sizes.astype("int64")
+
+    def purchase_days(self, as_of: dt.date) -> pd.Series:
+        """Per customer with a purchase up to ``as_of``: distinct purchase days."""
+        t = self._purchases(as_of)
+        got = self._run(t.group_by("customer_key").aggregate(days=t.ordered_at.nunique()))
+        return got.set_index("customer_key")["days"].sort_index().astype("int64")
+
+    def store_days(self, as_of: dt.date) -> pd.DataFrame:
+        """Per customer and store (orders with a ``store`` only): distinct purchase days
+        (``customer_key``, ``store``, ``days``); empty when the orders carry no store."""
+        if "store" not in self.table.columns:
+            return pd.DataFrame({"customer_key": pd.Series(dtype="int64"),
+                                 "store": pd.Series(dtype="object"),
+                                 "days": pd.Series(dtype="int64")})
+        t = self._purchases(as_of)
+        t = t.filter(t.store.notnull()).mutate(store=t.store.cast("string"))
+        got = self._run(t.group_by(["customer_key", "store"]).aggregate(
+            days=t.ordered_at.nunique()))
+        return got.astype({"customer_key": "int64", "days": "int64"})
+
+    def window_spend(self, as_of: dt.date, window: str) -> pd.DataFrame:
+        """Net spend per customer and calendar ``window`` (month, quarter, year) up to
+        ``as_of``: ``customer_key``, ``window_start`` (a Timestamp), ``spend``."""
+        months = {"month": 1, "quarter": 3, "year": 12}[window]
+        t = self.upto(as_of)
+        index = _month_index(t.ordered_at)
+        start = index if months == 1 else (index // months) * months
+        t = t.mutate(w=start)
+        got = self._run(t.group_by(["customer_key", "w"]).aggregate(spend=_sum(t.amount)))
+        got = got.sort_values(["customer_key", "w"]).reset_index(drop=True)
+        w = got["w"].astype("int64")
+        starts = pd.to_datetime(pd.DataFrame({"year": w // 12, "month": w % 12 + 1, "day": 1}))
+        return pd.DataFrame({"customer_key": got["customer_key"].astype("int64"),
+                             "window_start": starts,
+                             "spend": got["spend"].astype("float64")})
+
+    def first_orders(self, as_of: dt.date) -> pd.DataFrame:
+        """Each customer's first day with a paid purchase (refunds and zero amounts left out)
+        up to ``as_of`` and what it spent that day: ``customer_key``, ``first_order``,
+        ``first_revenue`` (as :func:`tierwise.store.leads.first_orders`)."""
+        t = self.upto(as_of)
+        paid = t.filter(~t.is_refund & (t.amount > 0))
+        firsts = paid.group_by("customer_key").aggregate(first_order=paid.ordered_at.min())
+        day = paid.join(firsts, (paid.customer_key == firsts.customer_key)
+                        & (paid.ordered_at == firsts.first_order))
+        got = self._run(day.group_by(["customer_key", "first_order"]).aggregate(
+            first_revenue=_sum(day.amount)))
+        got = got.sort_values("customer_key").reset_index(drop=True)
+        return pd.DataFrame({"customer_key": got["customer_key"].astype("int64"),
+                             "first_order": pd.to_datetime(got["first_order"]).astype(
+                                 "datetime64[us]"),
+                             "first_revenue": got["first_revenue"].astype("float64")})
+
+
+def _month_index(day: ir.DateValue) -> ir.IntegerValue:
+    """``year * 12 + month - 1``: months counted from year 0 (integer arithmetic every engine
+    runs alike; no engine's own month truncation or difference)."""
+    return day.year().cast("int64") * 12 + day.month().cast("int64") - 1
+
 
 __all__ = ["NONE_LABEL", "OrderTable", "group_sums"]

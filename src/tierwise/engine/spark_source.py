@@ -128,7 +128,7 @@ class SparkOrdersSource:
             F.col("_date").alias("ordered_at"), F.col("_amount").alias("amount"),
             F.col("_cost").alias("cost"), F.col("_margin").alias("margin"),
             F.col("_refund").alias("is_refund"), F.col("_channel").alias("channel"),
-            F.col("_agent").alias("agent"))
+            F.col("_agent").alias("agent"), F.col("_store").alias("store"))
 
     def _mapping(self, headers: list[str]) -> dict[str, str]:
         """Canonical name -> the Parquet column, as ``[sources.orders]`` maps headers."""
@@ -241,7 +241,8 @@ def _checked(raw: Any, mapped: dict[str, str], source: SparkOrdersSource, F: Any
         date.alias("_date"), amount.alias("_amount"), cost.alias("_cost"),
         margin.alias("_margin"), F.coalesce(refund, F.lit(False)).alias("_refund"),
         col("channel").cast("string").alias("_channel"),
-        col("agent").cast("string").alias("_agent"), reason.alias("_reason"))
+        col("agent").cast("string").alias("_agent"), text("store").alias("_store"),
+        reason.alias("_reason"))
 
 
 __all__ = ["SparkOrdersSource"]

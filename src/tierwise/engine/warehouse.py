@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 _PG_TYPES = {
     "order_id": "TEXT", "customer_key": "BIGINT", "ordered_at": "DATE",
     "amount": "DOUBLE PRECISION", "cost": "DOUBLE PRECISION", "margin": "DOUBLE PRECISION",
-    "is_refund": "BOOLEAN", "channel": "TEXT", "agent": "TEXT",
+    "is_refund": "BOOLEAN", "channel": "TEXT", "agent": "TEXT", "store": "TEXT",
 }
 _MYSQL_TYPES = {
     "order_id": "VARCHAR(255)", "customer_key": "BIGINT", "ordered_at": "DATE",
@@ -47,9 +47,11 @@ _MYSQL_TYPES = {
     # 'store' where DuckDB, Spark, PostgreSQL and pandas keep them apart
     "channel": "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
     "agent": "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+    "store": "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
 }
-#: Text columns of the orders a run groups by (channel and agent contributions).
-LABEL_COLUMNS = ("channel", "agent")
+#: Text columns of the orders a run groups by (channel and agent contributions, the
+#: retention's stores).
+LABEL_COLUMNS = ("channel", "agent", "store")
 _COPY_CHUNK = 1 << 20
 _INSERT_BATCH = 10_000
 
@@ -84,7 +86,7 @@ def _orders_csv(con: duckdb.DuckDBPyConnection, *, null: str, bool_as_int: bool,
     options = ["FORMAT csv", "HEADER false", f"NULLSTR '{null}'"]
     if quote_text:
         # quoted, a text 'NULL' stays text (the NULL string marks missing values)
-        options.append("FORCE_QUOTE (order_id, channel, agent)")
+        options.append("FORCE_QUOTE (order_id, channel, agent, store)")
     fd, name = tempfile.mkstemp(prefix="tierwise-orders-", suffix=".csv")
     os.close(fd)
     path = Path(name)

@@ -20,17 +20,26 @@ Definitions (``docs/retention.md``), all from the store's orders up to the run's
   name in sort order); purchases without a store are not counted for it, and a customer with
   none is left out of the by-store rows.
 
-Both tables are one query each over the orders (:func:`cohort_table`, :func:`retention_table`),
-run at the run and stored with it (run tables ``cohorts`` and ``retention``); readers go through
+Both tables are aggregates over the orders run on the run's engine (DuckDB, Spark, a warehouse:
+:meth:`tierwise.engine.orders.OrderTable.purchase_months`, ``purchase_days``, ``store_days``),
+finished in pandas on per-cohort and per-customer rows (:func:`cohort_table`,
+:func:`retention_table`), run at the run and stored with it (run tables ``cohorts`` and ``retention``); readers go through
 :meth:`tierwise.runview.RunView.cohorts` and :meth:`~tierwise.runview.RunView.retention`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..engine.orders import OrderTable
 
 #: Activity states that count as churned (lost): the lifecycle's dead and buried.
 CHURNED_STATES: tuple[str, ...] = ("dead", "buried")
@@ -40,19 +49,15 @@ COHORT_COLUMNS = ["cohort", "months_since", "customers", "active", "share"]
 RETENTION_COLUMNS = ["by", "group", "customers", "repeat_customers", "repeat_rate", "churned",
                      "churn_rate"]
 
-_PURCHASES = """
-    purchases AS (
-        SELECT DISTINCT customer_key, ordered_at::DATE AS day, store
-        FROM orders WHERE NOT is_refund AND ordered_at <= ?)"""
-
-
-def cohort_table(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+def cohort_table(orders: OrderTable | duckdb.DuckDBPyConnection, as_of: dt.date
+                 ) -> pd.DataFrame:
     """Customers of each first-purchase month active in each later month, and their share.
 
     Parameters
     ----------
-    con
-        A connection holding the store's ``orders`` table.
+    orders
+        The run's orders on its engine (:class:`~tierwise.engine.orders.OrderTable`), or a
+        DuckDB connection holding a store's ``orders`` table.
     as_of
         The last order date counted.
 
@@ -64,38 +69,34 @@ def cohort_table(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame
         (active / customers); one row per cohort and month up to the as-of month, months
         without a buyer included (active 0).
     """
-    frame = con.execute(f"""
-        WITH {_PURCHASES},
-        days AS (SELECT DISTINCT customer_key, day FROM purchases),
-        firsts AS (SELECT customer_key, date_trunc('month', min(day))::DATE AS cohort
-                   FROM days GROUP BY customer_key),
-        sizes AS (SELECT cohort, count(*) AS customers FROM firsts GROUP BY cohort),
-        active AS (
-            SELECT f.cohort, datediff('month', f.cohort, date_trunc('month', d.day)) AS months,
-                   count(DISTINCT d.customer_key) AS active
-            FROM days d JOIN firsts f USING (customer_key) GROUP BY ALL),
-        grid AS (
-            SELECT cohort, customers, unnest(range(0, datediff(
-                'month', cohort, date_trunc('month', ?::DATE)) + 1)) AS months
-            FROM sizes)
-        SELECT strftime(g.cohort, '%Y-%m') AS cohort, g.months AS months_since, g.customers,
-               coalesce(a.active, 0) AS active,
-               coalesce(a.active, 0) / g.customers AS share
-        FROM grid g LEFT JOIN active a ON a.cohort = g.cohort AND a.months = g.months
-        ORDER BY g.cohort, g.months""", [as_of, as_of]).df()
-    for column in ("months_since", "customers", "active"):
-        frame[column] = frame[column].astype("int64")
-    return frame[COHORT_COLUMNS]
+    with _order_table(orders) as table:
+        active, sizes = table.purchase_months(as_of)
+    last = as_of.year * 12 + as_of.month - 1
+    sizes = sizes.sort_values("cohort")
+    grid = pd.DataFrame({
+        "cohort": np.repeat(sizes["cohort"].to_numpy(), last - sizes["cohort"].to_numpy() + 1),
+        "customers": np.repeat(sizes["customers"].to_numpy(),
+                               last - sizes["cohort"].to_numpy() + 1)})
+    grid["month"] = grid["cohort"] + grid.groupby("cohort").cumcount()
+    frame = grid.merge(active, on=["cohort", "month"], how="left")
+    frame["active"] = frame["active"].fillna(0).astype("int64")
+    frame["months_since"] = (frame["month"] - frame["cohort"]).astype("int64")
+    frame["share"] = frame["active"] / frame["customers"]
+    frame["customers"] = frame["customers"].astype("int64")
+    frame["cohort"] = pd.Series([f"{c // 12:04d}-{c % 12 + 1:02d}" for c in frame["cohort"]],
+                                index=frame.index, dtype=str)
+    return frame[COHORT_COLUMNS].reset_index(drop=True)
 
 
-def retention_table(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+def retention_table(orders: OrderTable | duckdb.DuckDBPyConnection, as_of: dt.date,
                     customers: pd.DataFrame) -> pd.DataFrame:
     """Repeat-purchase and churn rates of the buyers, overall and by tier, segment and store.
 
     Parameters
     ----------
-    con
-        A connection holding the store's ``orders`` table.
+    orders
+        The run's orders on its engine (:class:`~tierwise.engine.orders.OrderTable`), or a
+        DuckDB connection holding a store's ``orders`` table.
     as_of
         The last order date counted.
     customers
@@ -109,45 +110,49 @@ def retention_table(con: duckdb.DuckDBPyConnection, as_of: dt.date,
         segment, a store name; ``all`` for the whole business), ``customers`` (with a
         purchase), ``repeat_customers``, ``repeat_rate``, ``churned``, ``churn_rate``.
     """
+    with _order_table(orders) as table:
+        days = table.purchase_days(as_of)
+        stores = table.store_days(as_of)
+    # a customer's store: the one of most purchase days (ties: the first name in sort order)
+    main = stores.sort_values(["customer_key", "days", "store"], ascending=[True, False, True],
+                              kind="stable").drop_duplicates("customer_key")
     frame = customers.reindex(columns=["customer_key", "tier", "segment", "activity_state"])
     frame = frame.astype({"tier": "object", "segment": "object", "activity_state": "object"})
-    states = ", ".join(f"'{s}'" for s in CHURNED_STATES)
-    con.register("retention_customers", frame)
-    try:
-        out = con.execute(f"""
-            WITH {_PURCHASES},
-            buyers AS (
-                SELECT customer_key, count(DISTINCT day) AS days FROM purchases GROUP BY 1),
-            stores AS (
-                SELECT customer_key, store FROM (
-                    SELECT customer_key, store, count(DISTINCT day) AS n FROM purchases
-                    WHERE store IS NOT NULL GROUP BY ALL)
-                QUALIFY row_number() OVER (PARTITION BY customer_key
-                                           ORDER BY n DESC, store) = 1),
-            people AS (
-                SELECT b.customer_key, b.days >= 2 AS repeat,
-                       coalesce(c.activity_state IN ({states}), FALSE) AS churned,
-                       c.tier, c.segment, s.store
-                FROM buyers b LEFT JOIN retention_customers c USING (customer_key)
-                LEFT JOIN stores s USING (customer_key)),
-            grouped AS (
-                SELECT 'all' AS "by", 'all' AS "group", * FROM people
-                UNION ALL SELECT 'tier', tier, * FROM people WHERE tier IS NOT NULL
-                UNION ALL SELECT 'segment', segment, * FROM people WHERE segment IS NOT NULL
-                UNION ALL SELECT 'store', store, * FROM people WHERE store IS NOT NULL)
-            SELECT "by", "group", count(*) AS customers,
-                   count(*) FILTER (WHERE repeat) AS repeat_customers,
-                   count(*) FILTER (WHERE repeat) / count(*) AS repeat_rate,
-                   count(*) FILTER (WHERE churned) AS churned,
-                   count(*) FILTER (WHERE churned) / count(*) AS churn_rate
-            FROM grouped GROUP BY ALL""", [as_of]).df()
-    finally:
-        con.unregister("retention_customers")
-    out["_by"] = out["by"].map(RETENTION_BY.index)
-    out = out.sort_values(["_by", "group"]).drop(columns="_by").reset_index(drop=True)
+    people = pd.DataFrame({"customer_key": days.index.to_numpy(),
+                           "repeat": days.to_numpy() >= 2})
+    people = people.merge(frame.drop_duplicates("customer_key"), on="customer_key", how="left")
+    people = people.merge(main[["customer_key", "store"]], on="customer_key", how="left")
+    people["churned"] = people["activity_state"].isin(CHURNED_STATES)
+    parts = [people.assign(by="all", group="all")]
+    for by in RETENTION_BY[1:]:
+        known = people[people[by].notna()]
+        parts.append(known.assign(by=by, group=known[by].astype(str)))
+    grouped = pd.concat(parts, ignore_index=True)
+    out = grouped.groupby(["by", "group"], sort=False).agg(
+        customers=("customer_key", "size"), repeat_customers=("repeat", "sum"),
+        churned=("churned", "sum")).reset_index()
     for column in ("customers", "repeat_customers", "churned"):
         out[column] = out[column].astype("int64")
+    out["repeat_rate"] = out["repeat_customers"] / out["customers"]
+    out["churn_rate"] = out["churned"] / out["customers"]
+    out["_by"] = out["by"].map(RETENTION_BY.index)
+    out = out.sort_values(["_by", "group"]).drop(columns="_by").reset_index(drop=True)
     return out[RETENTION_COLUMNS]
+
+
+@contextlib.contextmanager
+def _order_table(orders: OrderTable | duckdb.DuckDBPyConnection) -> Iterator[OrderTable]:
+    """``orders`` as an :class:`OrderTable`: a DuckDB connection's ``orders`` through a
+    :class:`~tierwise.engine.DuckDBEngine` (closed after)."""
+    from ..engine.orders import OrderTable
+
+    if isinstance(orders, OrderTable):
+        yield orders
+        return
+    from ..engine import DuckDBEngine
+
+    with DuckDBEngine(orders) as engine:
+        yield OrderTable.of(engine)
 
 
 def cohort_matrix(cohorts: pd.DataFrame) -> pd.DataFrame:
@@ -173,11 +178,12 @@ def retention_curve(cohorts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def retention_tables(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+def retention_tables(orders: OrderTable | duckdb.DuckDBPyConnection, as_of: dt.date,
                      customers: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Both tables as the run stores them: ``{"cohorts": ..., "retention": ...}``."""
-    return {"cohorts": cohort_table(con, as_of),
-            "retention": retention_table(con, as_of, customers)}
+    with _order_table(orders) as table:
+        return {"cohorts": cohort_table(table, as_of),
+                "retention": retention_table(table, as_of, customers)}
 
 
 __all__ = ["CHURNED_STATES", "COHORT_COLUMNS", "RETENTION_BY", "RETENTION_COLUMNS",

@@ -52,13 +52,21 @@ def next_window(start: dt.date, window: str) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def window_spend(con, as_of: dt.date, window: str):  # noqa: ANN001 - a DuckDB connection
-    """Net spend per customer and window up to ``as_of``, from the store's orders (in SQL)."""
-    return con.execute(f"""
-        SELECT customer_key, CAST(date_trunc('{window}', ordered_at) AS DATE) AS window_start,
-               sum(amount) AS spend
-        FROM orders WHERE ordered_at <= ?
-        GROUP BY ALL ORDER BY customer_key, window_start""", [as_of]).df()
+def window_spend(orders, as_of: dt.date, window: str) -> pd.DataFrame:  # noqa: ANN001
+    """Net spend per customer and window up to ``as_of``: ``customer_key``, ``window_start``,
+    ``spend``, by customer and window.
+
+    ``orders`` is the run's :class:`~tierwise.engine.orders.OrderTable` (the sums run on its
+    engine: DuckDB, Spark, a warehouse) or a DuckDB connection holding a store's ``orders``.
+    """
+    from ..engine.orders import OrderTable
+
+    if isinstance(orders, OrderTable):
+        return orders.window_spend(as_of, window)
+    from ..engine import DuckDBEngine
+
+    with DuckDBEngine(orders) as engine:
+        return OrderTable.of(engine).window_spend(as_of, window)
 
 
 def _earned(spend: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

@@ -13,36 +13,50 @@ random control group is the way to measure that.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..store import Store
 from .codes import CONTACTED
+
+if TYPE_CHECKING:
+    from ..engine.orders import OrderTable
 from .repository import _has_tasks
 
 COLUMNS = ["group", "customers", "bought_again", "bought_again_share"]
 
 
-def contact_comparison(store: Store, start: dt.date, end: dt.date) -> pd.DataFrame:
+def contact_comparison(store: Store, start: dt.date, end: dt.date,
+                       orders: OrderTable | None = None) -> pd.DataFrame:
     """Contacted against not contacted, for tasks made in ``[start, end)`` (module notes).
 
-    Empty when no outcome was recorded on those tasks (nothing to compare).
+    Empty when no outcome was recorded on those tasks (nothing to compare). ``orders``: the
+    orders on the run's engine (whether each customer bought is an aggregate run there);
+    None: the store's own ``orders`` table.
     """
     if not _has_tasks(store.con):
         return pd.DataFrame(columns=COLUMNS)
     codes = ", ".join(f"'{c}'" for c in CONTACTED)
     frame = store.con.execute(f"""
-        WITH t AS (
-            SELECT customer_key, min(as_of) AS since,
-                   bool_or(task_id IN (SELECT task_id FROM task_outcomes
-                                       WHERE outcome IN ({codes}))) AS contacted,
-                   bool_or(task_id IN (SELECT task_id FROM task_outcomes)) AS recorded
-            FROM tasks WHERE as_of >= ? AND as_of < ? GROUP BY customer_key)
-        SELECT t.contacted, t.recorded,
-               EXISTS (SELECT 1 FROM orders o WHERE o.customer_key = t.customer_key
-                       AND o.ordered_at > t.since AND o.ordered_at <= ? AND NOT o.is_refund)
-               AS bought
-        FROM t""", [start, end, end]).df()
+        SELECT customer_key, min(as_of) AS since,
+               bool_or(task_id IN (SELECT task_id FROM task_outcomes
+                                   WHERE outcome IN ({codes}))) AS contacted,
+               bool_or(task_id IN (SELECT task_id FROM task_outcomes)) AS recorded
+        FROM tasks WHERE as_of >= ? AND as_of < ? GROUP BY customer_key""", [start, end]).df()
+    if frame.empty or not frame["recorded"].any():
+        return pd.DataFrame(columns=COLUMNS)
+    # bought: a purchase after the customer's first task of the period, up to ``end``
+    if orders is None:
+        from ..engine import DuckDBEngine
+        from ..engine.orders import OrderTable
+
+        with DuckDBEngine(store.con) as engine:
+            last = OrderTable.of(engine).last_purchases(frame["customer_key"], start, end)
+    else:
+        last = orders.last_purchases(frame["customer_key"], start, end)
+    frame["bought"] = (frame["customer_key"].map(last)
+                       > pd.to_datetime(frame["since"])).fillna(False).astype(bool)
     if frame.empty or not frame["recorded"].any():
         return pd.DataFrame(columns=COLUMNS)
     rows = []
