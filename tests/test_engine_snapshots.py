@@ -51,11 +51,25 @@ as_of = "2024-06-20"
 period = "quarter"
 [sources.orders]
 path = "orders.csv"
-columns = { order_id = "bon", customer_id = "member_no", ordered_at = "paid_on", amount = "total", cost = "einkauf", margin = "marge", channel = "via", agent = "rep" }
+columns = { order_id = "bon", customer_id = "member_no", ordered_at = "paid_on", amount = "total", cost = "einkauf", margin = "marge", channel = "via", agent = "rep", store = "filiale" }
 [value]
 min_repeat_buyers = 20
 [clustering]
 enabled = false
+[loyalty]
+window = "quarter"
+[[loyalty.level]]
+code = "member"
+name = "Member"
+min_spend = 0
+[[loyalty.level]]
+code = "silver"
+name = "Silver"
+min_spend = 300
+[[loyalty.level]]
+code = "gold"
+name = "Gold"
+min_spend = 900
 """
 
 
@@ -178,10 +192,18 @@ def _seeded(folder: Path) -> dt.date:
 
 SEEDED_HEADERS = {"order_id": "bon", "customer_id": "member_no", "ordered_at": "paid_on",
                   "amount": "total", "cost": "einkauf", "margin": "marge", "channel": "via",
-                  "agent": "rep"}
+                  "agent": "rep", "store": "filiale"}
 
 
 BUSINESSES = {"restaurant": _restaurant, "b2b": _b2b, "seeded": _seeded}
+#: Run tables (and snapshot columns) of the steps that read the store's own orders table before
+#: issue 16 item 2 and now run on the engine: each business has some to compare.
+MOVED_TABLES = {"restaurant": ("cohorts", "retention", "loyalty_levels", "backtest",
+                               "backtest_calibration"),
+                "b2b": ("cohorts", "retention", "prospects", "backtest",
+                        "backtest_calibration"),
+                "seeded": ("cohorts", "retention", "loyalty_levels", "backtest",
+                           "backtest_calibration")}
 
 
 def run_business(folder: Path, business: str, engine: str = "") -> Path:
@@ -252,6 +274,23 @@ def test_the_comparison_sees_a_changed_value_and_a_lost_row():
                        key=["customer_id"], what="t") != []
 
 
+@pytest.mark.parametrize("business", list(BUSINESSES))
+def test_the_moved_steps_have_results_to_compare(business, duckdb_runs):
+    """The engines' comparison covers retention (by store where the orders name one), loyalty
+    levels, prospects and the backtest: each business's DuckDB run has rows in them, so an engine
+    that lost them (or computed them elsewhere) would differ."""
+    with Store(duckdb_runs[business], read_only=True) as s:
+        run_id = s.run_info()["run_id"]
+        for name in MOVED_TABLES[business]:
+            table = s.run_table(run_id, name, words=False)
+            assert table is not None and len(table), f"{business}: no {name} rows"
+        retention = s.run_table(run_id, "retention", words=False)
+        if business != "b2b":
+            assert "store" in set(retention["by"]), business
+        if business != "b2b":
+            assert s.snapshot(words=False)["loyalty_level"].notna().any()
+
+
 @pytest.mark.spark
 @pytest.mark.parametrize("business", list(BUSINESSES))
 def test_spark_stores_the_same_snapshot(business, duckdb_runs, spark, tmp_path):
@@ -297,3 +336,29 @@ def test_the_warehouse_stores_the_same_snapshot(kind, business, duckdb_runs, tmp
             cur.execute(f"DROP TABLE IF EXISTS {results}")
             cur.execute(f"DROP TABLE IF EXISTS {orders}")
         con.close()
+
+
+@pytest.mark.spark
+def test_spark_reading_the_orders_where_they_live_needs_no_orders_in_the_store(
+        duckdb_runs, spark, tmp_path):
+    """``[engine] orders_path`` with the store's ``orders`` table EMPTY: retention, cohorts,
+    loyalty levels and the backtest (its first purchase and outcome windows) come from Spark's
+    orders alone and equal the DuckDB run's over the ingested orders; so do the snapshot and
+    every other run table of this business."""
+    folder = tmp_path / "seeded"
+    folder.mkdir()
+    _seeded(folder)
+    config = folder / "tierwise.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[engine]\nbackend = "spark"\n'
+                      'url = "local[2]"\norders_path = "orders_parquet"\n', encoding="utf-8")
+    cfg = load_config(config)
+    ingest(cfg)  # the customers (created from the orders), then the orders are removed
+    with Store(cfg.store_path) as store:
+        store.con.execute("DELETE FROM orders")
+        assert store.last_order_date() is None
+    run(cfg)
+    with Store(cfg.store_path, read_only=True) as store:
+        assert store.last_order_date() is None
+        names = store.run_table_names()
+    assert set(MOVED_TABLES["seeded"]) <= set(names)
+    assert snapshot_differences(duckdb_runs["seeded"], cfg.store_path) == []

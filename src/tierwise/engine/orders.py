@@ -331,7 +331,7 @@ class OrderTable:
         t = _only(self.upto(end), customers)
         t = t.filter(~t.is_refund & (t.ordered_at > ibis.date(_date(after))))
         got = self._run(t.group_by("customer_key").aggregate(last=t.ordered_at.max()))
-        return pd.to_datetime(got.set_index("customer_key")["last"]).rename("last")
+        return pd.to_datetime(got.set_index("customer_key")["last"]).sort_index().rename("last")
 
     def _purchases(self, as_of: dt.date) -> ir.Table:
         t = self.upto(as_of)

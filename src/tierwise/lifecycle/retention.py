@@ -1,7 +1,7 @@
 """Retention: cohorts by first-purchase month, repeat-purchase and churn rates by tier, segment
 and store (the headline measures of the seeds: "raise the retention rate", "lower the churn rate").
 
-Definitions (``docs/retention.md``), all from the store's orders up to the run's as-of date:
+Definitions (``docs/retention.md``), all from the orders up to the run's as-of date:
 
 * a **purchase** is an order that is not a refund; a **purchase day** a day with one (as the
   behaviour metrics count ``frequency``);
