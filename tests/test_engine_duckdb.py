@@ -77,9 +77,10 @@ def test_export_orders_parquet(store, tmp_path):
     path = tmp_path / "sub" / "orders.parquet"
     assert export_orders_parquet(store, path) == len(HAND_ROWS)
     back = duckdb.sql(f"SELECT * FROM '{path}'").df()
-    # channel and agent too: a Spark run's order aggregates read them from this export
+    # channel, agent and store too: a Spark run's order aggregates (contributions, the
+    # retention's by-store rows) read them from this export
     assert list(back.columns) == ["order_id", "customer_key", "ordered_at", "amount", "cost",
-                                  "margin", "is_refund", "channel", "agent"]
+                                  "margin", "is_refund", "channel", "agent", "store"]
     assert int(back["is_refund"].sum()) == sum(1 for r in HAND_ROWS if r[2] < 0)
 
 
