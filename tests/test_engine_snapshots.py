@@ -169,7 +169,10 @@ def _restaurant(folder: Path) -> dt.date:
 def _b2b(folder: Path) -> dt.date:
     for path in (ROOT / "examples" / "b2b").iterdir():
         shutil.copy(path, folder / path.name)
-    (folder / "tierwise.toml").write_text(B2B_CONFIG.format(end=B2B_END), encoding="utf-8")
+    # with its leads: prospects graded apart, converted by their first orders
+    (folder / "tierwise.toml").write_text(B2B_CONFIG.format(end=B2B_END)
+                                          + '\n[sources.leads]\npath = "leads.csv"\n',
+                                          encoding="utf-8")
     return B2B_END
 
 
@@ -225,10 +228,21 @@ def run_business(folder: Path, business: str, engine: str = "") -> Path:
     return cfg.store_path
 
 
+class _Runs(dict):
+    """The DuckDB run of each business, made when a test first asks for it."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, business: str) -> Path:
+        self[business] = run_business(self.base / business, business)
+        return self[business]
+
+
 @pytest.fixture(scope="module")
 def duckdb_runs(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("duckdb")
-    return {name: run_business(base / name, name) for name in BUSINESSES}
+    return _Runs(tmp_path_factory.mktemp("duckdb"))
 
 
 @pytest.fixture(scope="module")
