@@ -203,6 +203,22 @@ class _Children:
         self._thread.join()
 
 
+def _count_collects(steps: list[dict]) -> None:
+    """Count, per step, what the engines' ``to_pandas`` brings to the driver: results, rows,
+    MB (pandas' deep memory use)."""
+    from tierwise.engine import DuckDBEngine, SparkEngine
+
+    for cls in (DuckDBEngine, SparkEngine):
+        def counted(self, expr, _run=cls.to_pandas):  # noqa: ANN001, ANN202
+            frame = _run(self, expr)
+            if steps:
+                steps[-1]["collects"] += 1
+                steps[-1]["collected_rows"] += len(frame)
+                steps[-1]["collected_mb"] += frame.memory_usage(deep=True).sum() / 2**20
+            return frame
+        cls.to_pandas = counted
+
+
 def _measure_run(config: str, profile: str | None) -> dict:
     import tierwise.pipeline  # noqa: F401  imports are not timed
     from tierwise.config import load_config
@@ -211,6 +227,7 @@ def _measure_run(config: str, profile: str | None) -> dict:
     cfg = load_config(Path(config))
     steps: list[dict] = []
     kids = _Children()
+    _count_collects(steps)
     t0 = last = time.perf_counter()
     cpu0 = last_cpu = time.process_time()
     last_jvm = 0.0
@@ -225,7 +242,8 @@ def _measure_run(config: str, profile: str | None) -> dict:
                              jvm_cpu_seconds=jvm_cpu - last_jvm, py_rss_mb=py_peak,
                              jvm_rss_mb=jvm_peak, rss_mb=py_peak + jvm_peak)
         print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-        steps.append({"step": message})
+        steps.append({"step": message, "collects": 0, "collected_rows": 0,
+                      "collected_mb": 0.0})
         last, last_cpu, last_jvm = now, cpu, jvm_cpu
         _reset_hwm()
 
@@ -349,10 +367,12 @@ def bench_size(n: int, profile: bool, fresh: bool = False, engine: str = "duckdb
 
 
 def bench_folder(n: int, customers: int, out: Path, *, fresh: bool, store_orders: bool,
-                 driver_memory: str | None, parquet_dir: Path | None = None) -> dict:
+                 driver_memory: str | None, parquet_dir: Path | None = None,
+                 engine: str = "spark") -> dict:
     """Spark ``local[2]`` over ``n`` orders of ``customers`` customers generated straight into a
     partitioned Parquet folder (:func:`features.generate_folder`, bounded memory); the store has
-    the customers and, with ``store_orders``, the same orders."""
+    the customers and, with ``store_orders``, the same orders (``engine="duckdb"``: the run reads
+    the store's, for the figures a run brings to Python, which do not depend on the engine)."""
     out.mkdir(parents=True, exist_ok=True)
     folder = (parquet_dir or out / f"orders_{n}_{customers}").resolve()
     if not folder.exists() or fresh:
@@ -362,8 +382,9 @@ def bench_folder(n: int, customers: int, out: Path, *, fresh: bool, store_orders
               f"{made['customers_with_orders']:,} customers with orders) in "
               f"{made['seconds']:.1f} s, peak RSS {made['rss_mb']:.0f} MB", flush=True)
     tag = f"{n}_{customers}_{'orders' if store_orders else 'customers'}"
-    store, config = out / f"scale_{tag}.duckdb", out / f"scale_{tag}_spark.toml"
-    config.write_text(CONFIG.format(store=store.name).split("[engine]")[0]
+    store, config = out / f"scale_{tag}.duckdb", out / f"scale_{tag}_{engine}.toml"
+    config.write_text(CONFIG.format(store=store.name) if engine == "duckdb" else
+                      CONFIG.format(store=store.name).split("[engine]")[0]
                       + SPARK_ENGINE.format(parquet_dir=folder))
     if fresh or not store.exists():
         built = run_child("build_folder", str(folder), str(customers), str(store),
@@ -374,7 +395,7 @@ def bench_folder(n: int, customers: int, out: Path, *, fresh: bool, store_orders
     hands = [run_child("hand", str(store))] if store_orders else []
     env = {"PYSPARK_SUBMIT_ARGS": f"--driver-memory {driver_memory} pyspark-shell"} \
         if driver_memory else {}
-    log = out / f"scale_{tag}.log"
+    log = out / f"scale_{tag}_{engine}.log"
     print(f"  run (progress and Spark's messages in {log})", flush=True)
     run = run_child("run", str(config), "", env=env, log=log)
     run["rss_mb_wait4"] = run.pop("rss_mb")
@@ -386,12 +407,14 @@ def bench_folder(n: int, customers: int, out: Path, *, fresh: bool, store_orders
           f"{run['jvm_cpu_seconds']:.1f} CPU s JVM, peak RSS {run['rss_mb']:.0f} MB (Python + "
           f"JVM), {run['customers']:,} customers; Spark: local[2], "
           f"{run['spark_submit_args'] or 'default driver memory (1g)'}", flush=True)
-    print("  | step | wall s | CPU s Python | CPU s JVM | peak RSS MB Python | peak RSS MB JVM |\n"
-          "  |---|---:|---:|---:|---:|---:|")
+    print("  | step | wall s | CPU s Python | CPU s JVM | peak RSS MB Python | peak RSS MB JVM "
+          "| results to the driver | rows | MB |\n  |---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for step in run["steps"]:
         print(f"  | {step['step']} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} "
               f"| {step['jvm_cpu_seconds']:.1f} | {step['py_rss_mb']:.0f} "
-              f"| {step['jvm_rss_mb']:.0f} |", flush=True)
+              f"| {step['jvm_rss_mb']:.0f} | {step.get('collects', 0)} "
+              f"| {step.get('collected_rows', 0):,} | {step.get('collected_mb', 0):.1f} |",
+              flush=True)
     return {"hand": hands, "run": run}
 
 
@@ -472,8 +495,8 @@ def main(argv: list[str] | None = None) -> None:
                              "local mode the executors run inside it)")
     args = parser.parse_args(argv)
     if args.customers:
-        if args.engine != "spark":
-            parser.error("--customers needs --engine spark")
+        if args.engine != "spark" and not args.store_orders:
+            parser.error("--customers with --engine duckdb needs --store-orders")
         print(f"tierwise scale benchmark (Spark, folder): {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f} at start, as_of {AS_OF}", flush=True)
         results = {}
@@ -482,8 +505,8 @@ def main(argv: list[str] | None = None) -> None:
             results[n] = bench_folder(n, args.customers, args.out.resolve(), fresh=args.fresh,
                                       store_orders=args.store_orders,
                                       driver_memory=args.driver_memory,
-                                      parquet_dir=args.parquet_dir)
-            (args.out / f"scale_results_folder_{n}.json").write_text(json.dumps(
+                                      parquet_dir=args.parquet_dir, engine=args.engine)
+            (args.out / f"scale_results_folder_{n}_{args.engine}.json").write_text(json.dumps(
                 results[n], indent=2))
         print(f"load average at end: {os.getloadavg()[0]:.1f}")
         return
