@@ -72,7 +72,6 @@ GROUP BY customer_key
 def generate(n: int, path: Path, seed: int = 20240601) -> None:
     """``n`` orders with the store's columns, written to ``path`` (Parquet)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
@@ -80,6 +79,20 @@ def generate(n: int, path: Path, seed: int = 20240601) -> None:
     weight = rng.gamma(0.6, 1.0, n_customers)          # skewed: a few heavy buyers
     customer = rng.choice(n_customers, size=n, p=weight / weight.sum()).astype("int64") + 1
     joined = rng.integers(0, DAYS, n_customers)         # each customer starts some day
+    table = _orders(rng, customer, joined, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, row_group_size=1 << 20)
+    tmp.replace(path)
+
+
+def _orders(rng, customer, joined, first_id: int):  # noqa: ANN001, ANN202 - numpy / pyarrow
+    """The orders of ``customer`` (keys, 1-based): a day from the customer's start to the end,
+    amounts, 2 % refunds, costs and margins partly known; ids ``o<first_id>``, ``o<first_id+1>``..."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(customer)
     first = joined[customer - 1]
     day = first + (rng.random(n) * (DAYS - first)).astype("int64")
     ordered_at = np.datetime64(START.isoformat()) + day.astype("timedelta64[D]")
@@ -90,8 +103,8 @@ def generate(n: int, path: Path, seed: int = 20240601) -> None:
     cost = np.where(has_cost, np.round(amount * rng.uniform(0.4, 0.8, n), 2), np.nan)
     has_margin = ~has_cost & (rng.random(n) < 0.5)
     margin = np.where(has_margin, np.round(amount * 0.3, 2), np.nan)
-    table = pa.table({
-        "order_id": pa.array(np.char.add("o", np.arange(n).astype(str))),
+    return pa.table({
+        "order_id": pa.array(np.char.add("o", np.arange(first_id, first_id + n).astype(str))),
         "customer_key": customer,
         "ordered_at": pa.array(ordered_at, pa.date32()),
         "amount": amount,
@@ -99,10 +112,62 @@ def generate(n: int, path: Path, seed: int = 20240601) -> None:
         "margin": pa.array(margin, from_pandas=True),
         "is_refund": refund,
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, row_group_size=1 << 20)
-    tmp.replace(path)
+
+
+def generate_folder(n: int, n_customers: int, folder: Path, seed: int = 20240601,
+                    chunk: int = 5_000_000) -> dict:
+    """``n`` orders of ``n_customers`` customers as a cluster keeps them: a Parquet folder
+    partitioned by month (``month=YYYY-MM/``), written ``chunk`` orders at a time (memory is
+    bounded by the chunk, not by ``n``).
+
+    The orders are drawn as :func:`generate` draws them (the same skew, dates, amounts,
+    refunds, costs and margins; customers ``c<key>``, keys 1 .. ``n_customers``), each chunk from
+    its own seeded generator, plus a ``channel`` (store, online or phone) and a ``status``
+    (``refunded`` on refunds). Returns the files written, the seconds taken and the number of
+    customers with at least one order.
+    """
+    import shutil
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    t0 = time.perf_counter()
+    shutil.rmtree(folder, ignore_errors=True)
+    rng = np.random.default_rng(seed)
+    weight = rng.gamma(0.6, 1.0, n_customers)
+    p = weight / weight.sum()
+    joined = rng.integers(0, DAYS, n_customers)
+    months = [f"{y}-{m:02d}" for y in range(START.year, AS_OF.year + 1) for m in range(1, 13)]
+    labels, channels = pa.array(months), pa.array(["store", "online", "phone"])
+    seen = np.zeros(n_customers, dtype=bool)
+    for i, lo in enumerate(range(0, n, chunk)):
+        crng = np.random.default_rng([seed, i])
+        m = min(chunk, n - lo)
+        customer = crng.choice(n_customers, size=m, p=p).astype("int64") + 1
+        seen[customer - 1] = True
+        t = _orders(crng, customer, joined, lo)
+        day = t["ordered_at"].to_numpy().astype("datetime64[M]").astype("int64")
+        month = pc.take(labels, pa.array(day - (START.year - 1970) * 12))
+        refund = t["is_refund"].to_numpy()
+        t = pa.table({
+            "order_id": t["order_id"],
+            "customer_id": pc.binary_join_element_wise(
+                "c", pc.cast(t["customer_key"], pa.string()), ""),
+            "ordered_at": t["ordered_at"], "amount": t["amount"], "cost": t["cost"],
+            "margin": t["margin"],
+            "channel": pc.take(channels, pa.array(crng.integers(0, 3, m))),
+            "status": pa.array(np.where(refund, "refunded", None)),
+            "month": month})
+        ds.write_dataset(t, folder, format="parquet", partitioning=["month"],
+                         partitioning_flavor="hive", basename_template=f"part-{i:04d}-{{i}}.parquet",
+                         existing_data_behavior="overwrite_or_ignore",
+                         file_options=ds.ParquetFileFormat().make_write_options(
+                             compression="zstd"))
+        del t, customer, month
+    return {"seconds": time.perf_counter() - t0, "files": len(list(folder.rglob("*.parquet"))),
+            "customers_with_orders": int(seen.sum())}
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "bench"))
 
-from features import AS_OF, HAND_SQL, generate  # noqa: E402
+from features import AS_OF, HAND_SQL, generate, generate_folder  # noqa: E402
 
 CONFIG = """name = "scale bench"
 currency = "CNY"
@@ -131,6 +132,93 @@ def _measure_build(parquet: str, store_path: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "rows": rows}
 
 
+def _measure_build_folder(folder: str, customers: str, store_path: str, with_orders: str) -> dict:
+    """A store with customers ``c1`` .. ``c<customers>`` and, when ``with_orders`` is ``1``, the
+    folder's orders too (for the steps that still read the store's own orders table)."""
+    from tierwise.store import Store
+
+    for suffix in ("", ".wal"):
+        Path(store_path + suffix).unlink(missing_ok=True)
+    t0, cpu = time.perf_counter(), time.process_time()
+    with Store(store_path) as store:
+        store.con.execute(
+            "INSERT INTO customers (customer_key, customer_id, source) "
+            f"SELECT k, 'c' || k, 'bench' FROM range(1, {int(customers)} + 1) t(k)")
+        if with_orders == "1":
+            store.con.execute(
+                "INSERT INTO orders (order_id, customer_key, ordered_at, amount, cost, margin, "
+                "channel, status, is_refund, source) SELECT order_id, "
+                "CAST(substr(customer_id, 2) AS BIGINT), ordered_at, amount, cost, margin, "
+                "channel, status, status IS NOT NULL, 'bench' "
+                f"FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true)")
+        store.con.execute("CHECKPOINT")
+        rows = store.con.execute("SELECT count(*) FROM orders").fetchone()[0]
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu,
+            "rows": rows}
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class _Children:
+    """Samples this process's children (the Spark JVM) once a second: their CPU seconds (kept
+    after a child exits, as a run stops its Spark session and the backtest starts another) and
+    the largest sum of their ``VmHWM`` since the last :meth:`step`."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def sample(self) -> None:
+        kids = _children()
+        with self._lock:
+            for pid in kids:
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu_of(pid))
+            self.peak = max(self.peak, sum(_hwm_of(pid) for pid in kids))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self.sample()
+
+    def step(self) -> tuple[float, float]:
+        """(CPU seconds used so far by every child, peak MB since the last step); resets the
+        peak."""
+        self.sample()
+        with self._lock:
+            cpu, peak, self.peak = sum(self.cpu.values()), self.peak, 0.0
+        return cpu, peak
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _count_collects(steps: list[dict]) -> None:
+    """Count, per step, what the engines' ``to_pandas`` brings to the driver: results, rows,
+    MB (pandas' deep memory use)."""
+    from tierwise.engine import DuckDBEngine, SparkEngine
+
+    for cls in (DuckDBEngine, SparkEngine):
+        def counted(self, expr, _run=cls.to_pandas):  # noqa: ANN001, ANN202
+            frame = _run(self, expr)
+            if steps:
+                steps[-1]["collects"] += 1
+                steps[-1]["collected_rows"] += len(frame)
+                steps[-1]["collected_mb"] += frame.memory_usage(deep=True).sum() / 2**20
+            return frame
+        cls.to_pandas = counted
+
+
 def _measure_run(config: str, profile: str | None) -> dict:
     import tierwise.pipeline  # noqa: F401  imports are not timed
     from tierwise.config import load_config
@@ -138,16 +226,25 @@ def _measure_run(config: str, profile: str | None) -> dict:
 
     cfg = load_config(Path(config))
     steps: list[dict] = []
+    kids = _Children()
+    _count_collects(steps)
     t0 = last = time.perf_counter()
     cpu0 = last_cpu = time.process_time()
+    last_jvm = 0.0
 
     def progress(message: str) -> None:
-        nonlocal last, last_cpu
+        nonlocal last, last_cpu, last_jvm
         now, cpu = time.perf_counter(), time.process_time()
+        jvm_cpu, jvm_peak = kids.step()
         if steps:
-            steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_peak_mb())
-        steps.append({"step": message})
-        last, last_cpu = now, cpu
+            py_peak = _hwm_mb()
+            steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu,
+                             jvm_cpu_seconds=jvm_cpu - last_jvm, py_rss_mb=py_peak,
+                             jvm_rss_mb=jvm_peak, rss_mb=py_peak + jvm_peak)
+        print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+        steps.append({"step": message, "collects": 0, "collected_rows": 0,
+                      "collected_mb": 0.0})
+        last, last_cpu, last_jvm = now, cpu, jvm_cpu
         _reset_hwm()
 
     progress("start (store open, previous run)")
@@ -159,11 +256,14 @@ def _measure_run(config: str, profile: str | None) -> dict:
     if profile:
         prof.disable()
         prof.dump_stats(profile)
+    progress("end")
+    steps.pop()
+    kids.stop()
     now, cpu = time.perf_counter(), time.process_time()
-    steps[-1].update(seconds=now - last, cpu_seconds=cpu - last_cpu, rss_mb=_peak_mb())
-    return {"seconds": now - t0, "cpu_seconds": cpu - cpu0, "steps": steps,
-            "customers": result.n_customers,
-            "run_id": result.run_id}
+    return {"seconds": now - t0, "cpu_seconds": cpu - cpu0,
+            "jvm_cpu_seconds": sum(kids.cpu.values()), "steps": steps,
+            "customers": result.n_customers, "run_id": result.run_id,
+            "spark_submit_args": os.environ.get("PYSPARK_SUBMIT_ARGS", "")}
 
 
 def _measure_hand(store_path: str) -> dict:
@@ -177,10 +277,12 @@ def _measure_hand(store_path: str) -> dict:
             "rows": len(frame)}
 
 
-def run_child(kind: str, *args: str) -> dict:
-    """One measurement in a fresh interpreter, with its peak RSS (MB) from ``os.wait4``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    with tempfile.TemporaryFile("w+") as errors:
+def run_child(kind: str, *args: str, env: dict[str, str] | None = None,
+              log: Path | None = None) -> dict:
+    """One measurement in a fresh interpreter, with its peak RSS (MB) from ``os.wait4``;
+    ``log``: its standard error goes there (appended) as it runs."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+    with (open(log, "a+") if log else tempfile.TemporaryFile("w+")) as errors:  # noqa: SIM115
         proc = subprocess.Popen([sys.executable, __file__, "_measure", kind, *args], env=env,
                                 stdout=subprocess.PIPE, stderr=errors, text=True)
         assert proc.stdout is not None
@@ -264,6 +366,58 @@ def bench_size(n: int, profile: bool, fresh: bool = False, engine: str = "duckdb
     return {"hand": [hand, hand2], "run": run}
 
 
+def bench_folder(n: int, customers: int, out: Path, *, fresh: bool, store_orders: bool,
+                 driver_memory: str | None, parquet_dir: Path | None = None,
+                 engine: str = "spark") -> dict:
+    """Spark ``local[2]`` over ``n`` orders of ``customers`` customers generated straight into a
+    partitioned Parquet folder (:func:`features.generate_folder`, bounded memory); the store has
+    the customers and, with ``store_orders``, the same orders (``engine="duckdb"``: the run reads
+    the store's, for the figures a run brings to Python, which do not depend on the engine)."""
+    out.mkdir(parents=True, exist_ok=True)
+    folder = (parquet_dir or out / f"orders_{n}_{customers}").resolve()
+    if not folder.exists() or fresh:
+        made = run_child("folder", str(n), str(customers), str(folder))
+        size = sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 2**30
+        print(f"  wrote {folder} ({made['files']} files, {size:.2f} GiB, "
+              f"{made['customers_with_orders']:,} customers with orders) in "
+              f"{made['seconds']:.1f} s, peak RSS {made['rss_mb']:.0f} MB", flush=True)
+    tag = f"{n}_{customers}_{'orders' if store_orders else 'customers'}"
+    store, config = out / f"scale_{tag}.duckdb", out / f"scale_{tag}_{engine}.toml"
+    config.write_text(CONFIG.format(store=store.name) if engine == "duckdb" else
+                      CONFIG.format(store=store.name).split("[engine]")[0]
+                      + SPARK_ENGINE.format(parquet_dir=folder))
+    if fresh or not store.exists():
+        built = run_child("build_folder", str(folder), str(customers), str(store),
+                          "1" if store_orders else "0")
+        print(f"  built the store ({customers:,} customers, {built['rows']:,} orders) in "
+              f"{built['seconds']:.1f} s, {built['cpu_seconds']:.1f} CPU s, peak RSS "
+              f"{built['rss_mb']:.0f} MB", flush=True)
+    hands = [run_child("hand", str(store))] if store_orders else []
+    env = {"PYSPARK_SUBMIT_ARGS": f"--driver-memory {driver_memory} pyspark-shell"} \
+        if driver_memory else {}
+    log = out / f"scale_{tag}_{engine}.log"
+    print(f"  run (progress and Spark's messages in {log})", flush=True)
+    run = run_child("run", str(config), "", env=env, log=log)
+    run["rss_mb_wait4"] = run.pop("rss_mb")
+    run["rss_mb"] = max(step["rss_mb"] for step in run["steps"])
+    for h in hands:
+        print(f"  hand-written RFM query over the store's orders: {h['seconds']:.2f} s wall, "
+              f"{h['cpu_seconds']:.2f} CPU s, {h['rss_mb']:.0f} MB", flush=True)
+    print(f"  run: {run['seconds']:.1f} s wall, {run['cpu_seconds']:.1f} CPU s Python + "
+          f"{run['jvm_cpu_seconds']:.1f} CPU s JVM, peak RSS {run['rss_mb']:.0f} MB (Python + "
+          f"JVM), {run['customers']:,} customers; Spark: local[2], "
+          f"{run['spark_submit_args'] or 'default driver memory (1g)'}", flush=True)
+    print("  | step | wall s | CPU s Python | CPU s JVM | peak RSS MB Python | peak RSS MB JVM "
+          "| results to the driver | rows | MB |\n  |---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for step in run["steps"]:
+        print(f"  | {step['step']} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} "
+              f"| {step['jvm_cpu_seconds']:.1f} | {step['py_rss_mb']:.0f} "
+              f"| {step['jvm_rss_mb']:.0f} | {step.get('collects', 0)} "
+              f"| {step.get('collected_rows', 0):,} | {step.get('collected_mb', 0):.1f} |",
+              flush=True)
+    return {"hand": hands, "run": run}
+
+
 def cdnow_sample_check(samples: tuple[int | None, ...] = (None, 10_000, 5_000)) -> None:
     """CDNOW master (23,570 customers) run with the value models fitted on all and on samples.
 
@@ -327,7 +481,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parquet-dir", type=Path, default=None,
                         help="with --engine spark: the partitioned Parquet folder (written "
                              "from the generated orders when missing or with --fresh)")
+    parser.add_argument("--customers", type=int, default=None,
+                        help="with --engine spark: generate the orders straight into a "
+                             "partitioned folder (in chunks, bounded memory) for this many "
+                             "customers, instead of ~10 orders per customer via one file")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="with --customers: where the folder, store and log go")
+    parser.add_argument("--store-orders", action="store_true",
+                        help="with --customers: put the orders in the store too (the steps "
+                             "that still read the store's orders then have them)")
+    parser.add_argument("--driver-memory", default=None,
+                        help="with --engine spark: the Spark driver's memory (e.g. 6g; in "
+                             "local mode the executors run inside it)")
     args = parser.parse_args(argv)
+    if args.customers:
+        if args.engine != "spark" and not args.store_orders:
+            parser.error("--customers with --engine duckdb needs --store-orders")
+        print(f"tierwise scale benchmark (Spark, folder): {os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.1f} at start, as_of {AS_OF}", flush=True)
+        results = {}
+        for n in (int(float(s)) for s in args.sizes.split(",") if s.strip()):
+            print(f"{n:,} orders, {args.customers:,} customers", flush=True)
+            results[n] = bench_folder(n, args.customers, args.out.resolve(), fresh=args.fresh,
+                                      store_orders=args.store_orders,
+                                      driver_memory=args.driver_memory,
+                                      parquet_dir=args.parquet_dir, engine=args.engine)
+            (args.out / f"scale_results_folder_{n}_{args.engine}.json").write_text(json.dumps(
+                results[n], indent=2))
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
+        return
     if args.cdnow:
         cdnow_sample_check()
         return
@@ -350,6 +532,10 @@ def _child(argv: list[str]) -> None:
         result: dict = {"seconds": 0}
     elif kind == "build":
         result = _measure_build(*args)
+    elif kind == "folder":
+        result = generate_folder(int(args[0]), int(args[1]), Path(args[2]))
+    elif kind == "build_folder":
+        result = _measure_build_folder(*args)
     elif kind == "run":
         result = _measure_run(args[0], args[1] or None)
     elif kind == "hand":
