@@ -153,8 +153,8 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
         for i, batch in enumerate(batches):
             progress("reading orders" if i == 0 else f"reading orders (batch {i + 1})")
             created, batch = reconcile_customers(
-                _known_customers(known), batch, policy=cfg.intake.on_missing_customer,
-                rejects_dir=cfg.rejects_dir)
+                None, batch, policy=cfg.intake.on_missing_customer, rejects_dir=cfg.rejects_dir,
+                missing=store.unknown_customers(batch.frame["customer_id"]))
             new = created[created["created_from_orders"].fillna(False).astype(bool)]
             known.update(new["customer_id"])
             if len(new):
@@ -252,10 +252,6 @@ def _store_b2b(store: Store, extra: dict[str, IntakeResult], result: IngestResul
         counts = write(store.con, read.frame, source=read.report.source)
         store.record_ingest(read.report.to_dict(), counts)
         result.stored[f"{kind}:{read.report.source}"] = counts
-
-
-def _known_customers(ids: set[str]) -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": sorted(ids)}, dtype="object")
 
 
 def period_label(as_of: dt.date, period: str) -> str:

@@ -22,6 +22,8 @@ from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Line columns an incoming frame may carry (intake adds those the file maps).
 LINE_FIELDS = ("product_id", "product_name", "category", "quantity", "unit_price")
@@ -109,12 +111,24 @@ class IncomingOrders:
         self.close()
 
     def add(self, frame: pd.DataFrame) -> None:
-        """Keep one batch (canonical order columns, as :meth:`Store.upsert_orders` takes)."""
-        incoming, has_lines = _prepare(frame, self.source)
-        self.has_lines |= has_lines
-        self.content_ids |= _content_ids(incoming)
+        """Keep one batch (canonical order columns, as :meth:`Store.upsert_orders` takes).
+
+        The batch goes to DuckDB as an Arrow table (its columns as they are, no copy of the
+        frame, no Python objects); a column the batch lacks is written as NULL, as
+        :func:`write_orders` would store it."""
+        present = [c for c, _ in _INCOMING_TYPES if c in frame.columns and c != "source"]
+        incoming = pa.Table.from_pandas(frame[present], preserve_index=False)
+        self.has_lines |= any(c in frame and frame[c].notna().any() for c in LINE_FIELDS)
+        ids = incoming.column("order_id").cast(pa.large_string())
+        self.content_ids |= bool(pc.any(pc.starts_with(pc.fill_null(ids, "None"), "~")).as_py())
         path = self.folder / f"part-{len(self.parts):05d}.parquet"
-        cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _INCOMING_TYPES)
+        source = "'" + self.source.replace("'", "''") + "'"
+        cols = ", ".join(
+            f"CAST({c if c in present else ('NULL' if c != 'source' else source)} AS {t}) AS {c}"
+            for c, t in _INCOMING_TYPES)
+        if "_line" not in present:
+            cols = cols.replace("CAST(NULL AS BIGINT) AS _line",
+                                "CAST(row_number() OVER () AS BIGINT) AS _line")
         self.con.register("incoming_batch", incoming)
         try:
             self.con.execute(f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' "
