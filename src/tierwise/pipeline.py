@@ -156,7 +156,7 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
                 None, batch, policy=cfg.intake.on_missing_customer, rejects_dir=cfg.rejects_dir,
                 missing=store.unknown_customers(batch.frame["customer_id"]))
             new = created[created["created_from_orders"].fillna(False).astype(bool)]
-            known.update(new["customer_id"])
+            known.update(new["customer_id"].tolist())
             if len(new):
                 store.upsert_customers(new, source=batch.report.source)
             counts["customers_created"] = counts.get("customers_created", 0) + len(new)

@@ -83,6 +83,19 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
         con.unregister("incoming_lines")
 
 
+def query_over(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table | pd.DataFrame,
+               sql: str) -> duckdb.DuckDBPyRelation:
+    """Run ``sql`` with ``data`` (an Arrow table or a pandas frame) readable as table ``name``.
+
+    Unlike ``con.register`` and ``unregister``, nothing enters the catalog: inside a
+    transaction DuckDB keeps a dropped catalog entry, and the Python object it holds, until the
+    commit, so an ingest registering every batch kept every batch in memory to the end. A
+    statement runs at once; a query runs when its result is fetched.
+    """
+    rel = con.from_arrow(data) if isinstance(data, pa.Table) else con.from_df(data)
+    return rel.query(name, sql)
+
+
 def _content_ids(incoming: pd.DataFrame) -> bool:
     return bool(incoming["order_id"].astype(str).str.startswith("~").any())
 
@@ -129,12 +142,8 @@ class IncomingOrders:
         if "_line" not in present:
             cols = cols.replace("CAST(NULL AS BIGINT) AS _line",
                                 "CAST(row_number() OVER () AS BIGINT) AS _line")
-        self.con.register("incoming_batch", incoming)
-        try:
-            self.con.execute(f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' "
-                             "(FORMAT parquet)")
-        finally:
-            self.con.unregister("incoming_batch")
+        query_over(self.con, "incoming_batch", incoming,
+                   f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' (FORMAT parquet)")
         self.parts.append(path)
 
     def write(self) -> dict[str, int]:
@@ -415,5 +424,5 @@ def product_breadth(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFr
     """, [as_of]).df()
 
 
-__all__ = ["LINE_FIELDS", "IncomingOrders", "cross_sell_hints", "favourite_products",
+__all__ = ["LINE_FIELDS", "IncomingOrders", "query_over", "cross_sell_hints", "favourite_products",
            "link_refunds", "product_breadth", "top_products", "write_orders"]

@@ -35,6 +35,7 @@ from .lines import (
     favourite_products,
     link_refunds,
     product_breadth,
+    query_over,
     top_products,
     write_orders,
 )
@@ -150,25 +151,23 @@ class Store:
         """Insert new customers (new dense keys) and update known ones; returns counts."""
         incoming = _customer_frame(frame, source)
         con = self.con
-        con.register("incoming_customers", incoming)
-        try:
-            replaced = _scalar(con, "SELECT count(*) FROM incoming_customers i "
-                                    "SEMI JOIN customers c USING (customer_id)")
-            cols = ", ".join(incoming.columns)
-            updates = ", ".join(f"{c} = i.{c}" for c in incoming.columns if c != "customer_id")
-            con.execute(f"""
+        replaced = query_over(con, "incoming_customers", incoming,
+                              "SELECT count(*) FROM incoming_customers i "
+                              "SEMI JOIN customers c USING (customer_id)").fetchall()[0][0]
+        cols = ", ".join(incoming.columns)
+        updates = ", ".join(f"{c} = i.{c}" for c in incoming.columns if c != "customer_id")
+        if replaced:
+            query_over(con, "incoming_customers", incoming, f"""
                 UPDATE customers SET {updates}
                 FROM incoming_customers i WHERE customers.customer_id = i.customer_id
             """)
-            con.execute(f"""
-                INSERT INTO customers (customer_key, {cols})
-                SELECT coalesce((SELECT max(customer_key) FROM customers), 0)
-                       + row_number() OVER (ORDER BY i.rowid_), {", ".join("i." + c for c in incoming.columns)}
-                FROM (SELECT *, row_number() OVER () AS rowid_ FROM incoming_customers) i
-                ANTI JOIN customers c USING (customer_id)
-            """)
-        finally:
-            con.unregister("incoming_customers")
+        query_over(con, "incoming_customers", incoming, f"""
+            INSERT INTO customers (customer_key, {cols})
+            SELECT coalesce((SELECT max(customer_key) FROM customers), 0)
+                   + row_number() OVER (ORDER BY i.rowid_), {", ".join("i." + c for c in incoming.columns)}
+            FROM (SELECT *, row_number() OVER () AS rowid_ FROM incoming_customers) i
+            ANTI JOIN customers c USING (customer_id)
+        """)
         return {"inserted": len(incoming) - replaced, "replaced": replaced}
 
     def upsert_orders(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
@@ -205,26 +204,18 @@ class Store:
         join in the store, not a set of every known id in Python."""
         probe = pa.table({"customer_id": _arrow_text(ids),
                           "pos_": np.arange(len(ids), dtype=np.int64)})
-        self.con.register("probe_customers", probe)
-        try:
-            got = self.con.execute("SELECT p.pos_ FROM probe_customers p "
-                                   "ANTI JOIN customers c USING (customer_id)").fetchnumpy()
-        finally:
-            self.con.unregister("probe_customers")
+        got = query_over(self.con, "probe_customers", probe,
+                         "SELECT p.pos_ FROM probe_customers p "
+                         "ANTI JOIN customers c USING (customer_id)").fetchnumpy()
         out = np.zeros(len(ids), dtype=bool)
         out[np.asarray(got["pos_"], dtype=np.int64)] = True
         return out
 
     def _check_customers(self, frame: pd.DataFrame) -> None:
-        con = self.con
-        con.register("incoming_orders", pa.table({"customer_id": _arrow_text(
-            frame["customer_id"])}))
-        try:
-            missing = con.execute(
-                "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
-                "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
-        finally:
-            con.unregister("incoming_orders")
+        missing = query_over(self.con, "incoming_orders",
+                             pa.table({"customer_id": _arrow_text(frame["customer_id"])}),
+                             "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
+                             "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
         if missing[0]:
             raise StoreError(f"{missing[0]} orders name customers the store does not know "
                              f"(first: {missing[1]!r})", "ingest customers before their orders")
