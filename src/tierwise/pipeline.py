@@ -163,6 +163,7 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
             incoming = incoming or store.incoming_orders(source=batch.report.source)
             incoming.add(batch.frame)
             report = batch.report if report is None else _add_batch(report, batch.report, i)
+            del batch, created, new  # not held while the next batch is read
         assert report is not None and incoming is not None  # a source yields a batch
         if i:  # one note with the input's total, not one per batch
             report.warnings = [w for w in report.warnings if CREATED_NOTE not in w]
