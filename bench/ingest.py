@@ -5,6 +5,7 @@ Not a test. Run from the repository root::
     PYTHONPATH=src python bench/ingest.py --sizes 1e6            # 1M orders / 100k customers
     PYTHONPATH=src python bench/ingest.py --sizes 1e7 --repeat 3 # the issue's 10M / 1M
     PYTHONPATH=src python bench/ingest.py --sizes 1e6 --src /tmp/base/src  # another tree
+    PYTHONPATH=src python bench/ingest.py --sizes 1e7 --src /tmp/base/src --src src  # both, alternating
 
 The orders are those of ``bench/features.py`` (seeded; ~10 orders per customer, so 10M orders
 name 1M customers; 3 years; 2 % refunds as negative amounts; costs and margins partly known),
@@ -16,8 +17,9 @@ the orders (``on_missing_customer = "create"``, the default).
 Each measurement is the ``tierwise ingest`` command itself, in a fresh process, into a fresh
 store, under ``/usr/bin/time -v``: wall seconds, CPU seconds (user + system, every thread) and
 the peak RSS (maximum resident set size) of the whole command, interpreter and imports included.
-Runs are taken round robin (Parquet, CSV, Parquet, ...) and the medians reported, with the load
-average (``/proc/loadavg``) before each run.
+Runs are taken round robin (Parquet, CSV, Parquet, ...; with several ``--src`` trees, each file
+type with every tree in turn) and the medians reported, with the load average
+(``/proc/loadavg``) before each run.
 """
 
 from __future__ import annotations
@@ -114,26 +116,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1e6", help="comma-separated order counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs per file type")
     parser.add_argument("--formats", default="parquet,csv", help="parquet, csv or both")
-    parser.add_argument("--src", type=Path, default=ROOT / "src",
-                        help="the tierwise source tree to measure (e.g. an export of main)")
+    parser.add_argument("--src", type=Path, action="append",
+                        help="a tierwise source tree to measure (e.g. an export of main); "
+                             "give it twice to compare two trees run by run (default: src)")
     args = parser.parse_args(argv)
     formats = args.formats.split(",")
+    trees = args.src or [ROOT / "src"]
     for n in (int(float(s)) for s in args.sizes.split(",")):
         files = inputs(n)
-        runs: dict[str, list[dict]] = {f: [] for f in formats}
+        runs: dict[tuple[str, str], list[dict]] = {(f, str(t)): [] for f in formats for t in trees}
         for _ in range(args.repeat):
             for fmt in formats:
-                one = measure(fmt, files[fmt], n, args.src)
-                print(json.dumps({"orders": n, "format": fmt, **one}), flush=True)
-                runs[fmt].append(one)
+                for tree in trees:
+                    one = measure(fmt, files[fmt], n, tree)
+                    print(json.dumps({"orders": n, "format": fmt, "src": str(tree), **one}),
+                          flush=True)
+                    runs[fmt, str(tree)].append(one)
         print(f"\n{n:,} orders ({files['parquet'].stat().st_size / 2**20:.0f} MB Parquet, "
               f"{files['csv'].stat().st_size / 2**20:.0f} MB CSV), medians of {args.repeat}:")
-        print("| file | wall s | CPU s | peak RSS MB | load | rows in | accepted | rejected |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for fmt, rs in runs.items():
+        print("| file | src | wall s | CPU s | peak RSS MB | load | rows in | accepted | rejected |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for (fmt, tree), rs in runs.items():
             med = {k: statistics.median(r[k] for r in rs)
                    for k in ("seconds", "cpu_seconds", "rss_mb", "load")}
-            print(f"| {fmt} | {med['seconds']:.1f} | {med['cpu_seconds']:.1f} | "
+            print(f"| {fmt} | {tree} | {med['seconds']:.1f} | {med['cpu_seconds']:.1f} | "
                   f"{med['rss_mb']:.0f} | {', '.join(str(r['load']) for r in rs)} | "
                   f"{rs[0]['rows_in']:,} | {rs[0]['accepted']:,} | {rs[0]['rejected']:,} |")
 

@@ -153,16 +153,17 @@ def _ingest_orders(cfg: Config, store: Store, sources: SourcesConfig, known: set
         for i, batch in enumerate(batches):
             progress("reading orders" if i == 0 else f"reading orders (batch {i + 1})")
             created, batch = reconcile_customers(
-                _known_customers(known), batch, policy=cfg.intake.on_missing_customer,
-                rejects_dir=cfg.rejects_dir)
+                None, batch, policy=cfg.intake.on_missing_customer, rejects_dir=cfg.rejects_dir,
+                missing=store.unknown_customers(batch.frame["customer_id"]))
             new = created[created["created_from_orders"].fillna(False).astype(bool)]
-            known.update(new["customer_id"])
+            known.update(new["customer_id"].tolist())
             if len(new):
                 store.upsert_customers(new, source=batch.report.source)
             counts["customers_created"] = counts.get("customers_created", 0) + len(new)
             incoming = incoming or store.incoming_orders(source=batch.report.source)
             incoming.add(batch.frame)
             report = batch.report if report is None else _add_batch(report, batch.report, i)
+            del batch, created, new  # not held while the next batch is read
         assert report is not None and incoming is not None  # a source yields a batch
         if i:  # one note with the input's total, not one per batch
             report.warnings = [w for w in report.warnings if CREATED_NOTE not in w]
@@ -252,10 +253,6 @@ def _store_b2b(store: Store, extra: dict[str, IntakeResult], result: IngestResul
         counts = write(store.con, read.frame, source=read.report.source)
         store.record_ingest(read.report.to_dict(), counts)
         result.stored[f"{kind}:{read.report.source}"] = counts
-
-
-def _known_customers(ids: set[str]) -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": sorted(ids)}, dtype="object")
 
 
 def period_label(as_of: dt.date, period: str) -> str:

@@ -571,7 +571,7 @@ def read_source(source: SourceConfig, *, kind: Kind, intake: IntakeConfig, timez
 
 
 #: Rows per batch when orders are read in batches (:func:`read_source_batches`).
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 500_000  # the checks of 1M rows peak ~550 MB over the baseline: half that
 
 
 class _Batches:
@@ -644,6 +644,7 @@ def read_source_batches(source: SourceConfig, *, kind: Kind, intake: IntakeConfi
             if kind == "orders":
                 batches.accepted(out.frame)
             yield IntakeResult(out.frame, out.report, out.raw)
+            del out, raw  # not held while the next batch is read
     finally:
         batches.close()
 
@@ -668,8 +669,10 @@ def _read_batches(source: SourceConfig, kind: str, base_dir: Path, intake: Intak
         del first, second, parts
         yield _read(source, kind, base_dir)
         return
-    yield first
-    yield second
+    pending = [first, second]
+    del first, second
+    while pending:  # popped, so a batch is not held while the next ones are read
+        yield pending.pop(0)
     yield from parts
 
 
@@ -737,6 +740,7 @@ def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataF
     sub = orders.loc[missing, ["customer_id", "_line"]].drop_duplicates("customer_id")
     k = len(sub)
     cols: dict[str, Any] = {}
+    no_text = pd.Series([None] * k, dtype="str")  # one empty text column, copied for each
     names = [*CANONICAL_CUSTOMER_COLUMNS, "_source", "_line"]
     if template is not None:
         names += [c for c in template.columns if c not in names]
@@ -746,14 +750,14 @@ def _new_customers(orders: pd.DataFrame, missing: np.ndarray, template: pd.DataF
         elif name == "_line":
             cols[name] = sub["_line"].to_numpy(np.int64)
         elif name == "_source":
-            cols[name] = pd.Series([source] * k, dtype="str")
+            cols[name] = pd.Series(np.full(k, source, dtype=object), dtype="str")
         elif template is not None and name in template.columns:
             cols[name] = pd.Series([None] * k, dtype=template[name].dtype) \
                 if template[name].dtype != bool else np.zeros(k, bool)
         elif name in CUSTOMER_DATES:
             cols[name] = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(k, pa.date32())))
         else:
-            cols[name] = pd.Series([None] * k, dtype="str")
+            cols[name] = no_text.copy()
     new = pd.DataFrame({n: (c.reset_index(drop=True) if isinstance(c, pd.Series) else c)
                         for n, c in cols.items()})
     new["created_from_orders"] = True
@@ -770,9 +774,14 @@ def created_note(source: str, n: int) -> str:
 
 
 def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
-                        policy: Literal["create", "reject"], rejects_dir: Path
+                        policy: Literal["create", "reject"], rejects_dir: Path,
+                        missing: np.ndarray | None = None
                         ) -> tuple[pd.DataFrame, IntakeResult]:
     """Make every order's customer exist.
+
+    ``missing`` (optional): the orders whose customer is not known, already found by the
+    caller (the store finds them with a join, :meth:`~tierwise.store.Store.unknown_customers`);
+    then ``customers`` only gives the columns of the new rows and may be None.
 
     Orders whose ``customer_id`` is not in ``customers`` either create a customer row flagged
     ``created_from_orders=True`` (``policy="create"``; the new row's ``_source``/``_line`` point at
@@ -787,9 +796,10 @@ def reconcile_customers(customers: pd.DataFrame | None, orders: IntakeResult, *,
     """
     base = None if customers is None else customers.drop(columns=["created_from_orders"],
                                                          errors="ignore")
-    known = pd.Index([] if base is None else base["customer_id"])
     ofr = orders.frame
-    missing = ~ofr["customer_id"].isin(known).to_numpy()
+    if missing is None:
+        known = pd.Index([] if base is None else base["customer_id"])
+        missing = ~ofr["customer_id"].isin(known).to_numpy()
     old = None if base is None else base.assign(created_from_orders=False)
     if policy == "create":
         new = _new_customers(ofr, missing, base, orders.report.source)

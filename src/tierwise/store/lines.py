@@ -22,6 +22,8 @@ from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Line columns an incoming frame may carry (intake adds those the file maps).
 LINE_FIELDS = ("product_id", "product_name", "category", "quantity", "unit_price")
@@ -81,6 +83,19 @@ def write_orders(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, source:
         con.unregister("incoming_lines")
 
 
+def query_over(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table | pd.DataFrame,
+               sql: str) -> duckdb.DuckDBPyRelation:
+    """Run ``sql`` with ``data`` (an Arrow table or a pandas frame) readable as table ``name``.
+
+    Unlike ``con.register`` and ``unregister``, nothing enters the catalog: inside a
+    transaction DuckDB keeps a dropped catalog entry, and the Python object it holds, until the
+    commit, so an ingest registering every batch kept every batch in memory to the end. A
+    statement runs at once; a query runs when its result is fetched.
+    """
+    rel = con.from_arrow(data) if isinstance(data, pa.Table) else con.from_df(data)
+    return rel.query(name, sql)
+
+
 def _content_ids(incoming: pd.DataFrame) -> bool:
     return bool(incoming["order_id"].astype(str).str.startswith("~").any())
 
@@ -109,18 +124,26 @@ class IncomingOrders:
         self.close()
 
     def add(self, frame: pd.DataFrame) -> None:
-        """Keep one batch (canonical order columns, as :meth:`Store.upsert_orders` takes)."""
-        incoming, has_lines = _prepare(frame, self.source)
-        self.has_lines |= has_lines
-        self.content_ids |= _content_ids(incoming)
+        """Keep one batch (canonical order columns, as :meth:`Store.upsert_orders` takes).
+
+        The batch goes to DuckDB as an Arrow table (its columns as they are, no copy of the
+        frame, no Python objects); a column the batch lacks is written as NULL, as
+        :func:`write_orders` would store it."""
+        present = [c for c, _ in _INCOMING_TYPES if c in frame.columns and c != "source"]
+        incoming = pa.Table.from_pandas(frame[present], preserve_index=False)
+        self.has_lines |= any(c in frame and frame[c].notna().any() for c in LINE_FIELDS)
+        ids = incoming.column("order_id").cast(pa.large_string())
+        self.content_ids |= bool(pc.any(pc.starts_with(pc.fill_null(ids, "None"), "~")).as_py())
         path = self.folder / f"part-{len(self.parts):05d}.parquet"
-        cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _INCOMING_TYPES)
-        self.con.register("incoming_batch", incoming)
-        try:
-            self.con.execute(f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' "
-                             "(FORMAT parquet)")
-        finally:
-            self.con.unregister("incoming_batch")
+        source = "'" + self.source.replace("'", "''") + "'"
+        cols = ", ".join(
+            f"CAST({c if c in present else ('NULL' if c != 'source' else source)} AS {t}) AS {c}"
+            for c, t in _INCOMING_TYPES)
+        if "_line" not in present:
+            cols = cols.replace("CAST(NULL AS BIGINT) AS _line",
+                                "CAST(row_number() OVER () AS BIGINT) AS _line")
+        query_over(self.con, "incoming_batch", incoming,
+                   f"COPY (SELECT {cols} FROM incoming_batch) TO '{path}' (FORMAT parquet)")
         self.parts.append(path)
 
     def write(self) -> dict[str, int]:
@@ -401,5 +424,5 @@ def product_breadth(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFr
     """, [as_of]).df()
 
 
-__all__ = ["LINE_FIELDS", "IncomingOrders", "cross_sell_hints", "favourite_products",
+__all__ = ["LINE_FIELDS", "IncomingOrders", "query_over", "cross_sell_hints", "favourite_products",
            "link_refunds", "product_breadth", "top_products", "write_orders"]

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..config import CANONICAL_CUSTOMER_COLUMNS
 from ..errors import StoreBusyError, StoreError
@@ -33,6 +35,7 @@ from .lines import (
     favourite_products,
     link_refunds,
     product_breadth,
+    query_over,
     top_products,
     write_orders,
 )
@@ -148,25 +151,23 @@ class Store:
         """Insert new customers (new dense keys) and update known ones; returns counts."""
         incoming = _customer_frame(frame, source)
         con = self.con
-        con.register("incoming_customers", incoming)
-        try:
-            replaced = _scalar(con, "SELECT count(*) FROM incoming_customers i "
-                                    "SEMI JOIN customers c USING (customer_id)")
-            cols = ", ".join(incoming.columns)
-            updates = ", ".join(f"{c} = i.{c}" for c in incoming.columns if c != "customer_id")
-            con.execute(f"""
+        replaced = query_over(con, "incoming_customers", incoming,
+                              "SELECT count(*) FROM incoming_customers i "
+                              "SEMI JOIN customers c USING (customer_id)").fetchall()[0][0]
+        cols = ", ".join(incoming.columns)
+        updates = ", ".join(f"{c} = i.{c}" for c in incoming.columns if c != "customer_id")
+        if replaced:
+            query_over(con, "incoming_customers", incoming, f"""
                 UPDATE customers SET {updates}
                 FROM incoming_customers i WHERE customers.customer_id = i.customer_id
             """)
-            con.execute(f"""
-                INSERT INTO customers (customer_key, {cols})
-                SELECT coalesce((SELECT max(customer_key) FROM customers), 0)
-                       + row_number() OVER (ORDER BY i.rowid_), {", ".join("i." + c for c in incoming.columns)}
-                FROM (SELECT *, row_number() OVER () AS rowid_ FROM incoming_customers) i
-                ANTI JOIN customers c USING (customer_id)
-            """)
-        finally:
-            con.unregister("incoming_customers")
+        query_over(con, "incoming_customers", incoming, f"""
+            INSERT INTO customers (customer_key, {cols})
+            SELECT coalesce((SELECT max(customer_key) FROM customers), 0)
+                   + row_number() OVER (ORDER BY i.rowid_), {", ".join("i." + c for c in incoming.columns)}
+            FROM (SELECT *, row_number() OVER () AS rowid_ FROM incoming_customers) i
+            ANTI JOIN customers c USING (customer_id)
+        """)
         return {"inserted": len(incoming) - replaced, "replaced": replaced}
 
     def upsert_orders(self, frame: pd.DataFrame, *, source: str) -> dict[str, int]:
@@ -198,15 +199,23 @@ class Store:
 
         return _Checked(self.con, source=source, folder=self.path.parent)
 
+    def unknown_customers(self, ids: pd.Series) -> np.ndarray:
+        """Which of ``ids`` name no stored customer (a mask aligned with ``ids``): one anti
+        join in the store, not a set of every known id in Python."""
+        probe = pa.table({"customer_id": _arrow_text(ids),
+                          "pos_": np.arange(len(ids), dtype=np.int64)})
+        got = query_over(self.con, "probe_customers", probe,
+                         "SELECT p.pos_ FROM probe_customers p "
+                         "ANTI JOIN customers c USING (customer_id)").fetchnumpy()
+        out = np.zeros(len(ids), dtype=bool)
+        out[np.asarray(got["pos_"], dtype=np.int64)] = True
+        return out
+
     def _check_customers(self, frame: pd.DataFrame) -> None:
-        con = self.con
-        con.register("incoming_orders", frame[["customer_id"]])
-        try:
-            missing = con.execute(
-                "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
-                "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
-        finally:
-            con.unregister("incoming_orders")
+        missing = query_over(self.con, "incoming_orders",
+                             pa.table({"customer_id": _arrow_text(frame["customer_id"])}),
+                             "SELECT count(*), min(o.customer_id) FROM incoming_orders o "
+                             "ANTI JOIN customers c USING (customer_id)").fetchall()[0]
         if missing[0]:
             raise StoreError(f"{missing[0]} orders name customers the store does not know "
                              f"(first: {missing[1]!r})", "ingest customers before their orders")
@@ -571,6 +580,27 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _arrow_text(s: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (DuckDB scans it without Python objects)."""
+    arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text_or_none(s: pd.Series) -> pd.Series:
+    """Objects: ``str`` values, ``None`` where missing (other values written with ``str``)."""
+    out = s.astype("object").where(s.notna(), None)
+    if pd.api.types.infer_dtype(out, skipna=True) in ("string", "empty"):
+        return out  # already text: no per-value conversion
+    return out.map(lambda v: v if v is None else str(v))
+
+
+def _dates_or_none(s: pd.Series) -> pd.Series:
+    """Dates as ``datetime.date`` objects; a column with no value at all stays ``None``."""
+    if not s.notna().any():
+        return pd.Series([None] * len(s), index=s.index, dtype="object")
+    return pd.to_datetime(s, errors="coerce").dt.date
+
+
 def _customer_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Canonical customer columns plus an ``attributes`` JSON text column for the rest."""
     out = pd.DataFrame(index=frame.index)
@@ -578,11 +608,10 @@ def _customer_frame(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         out[col] = frame[col] if col in frame else None
     out["age"] = pd.to_numeric(out["age"], errors="coerce")
     for col in ("joined_at", "birthday"):
-        out[col] = pd.to_datetime(out[col], errors="coerce").dt.date
+        out[col] = _dates_or_none(out[col])
     for col in _CUSTOMER_COLUMNS:
         if col not in ("age", "joined_at", "birthday"):
-            out[col] = out[col].astype("object").where(out[col].notna(), None)
-            out[col] = out[col].map(lambda v: v if v is None else str(v))
+            out[col] = _text_or_none(out[col])
     out["created_from_orders"] = (frame["created_from_orders"].fillna(False).astype(bool)
                                   if "created_from_orders" in frame else False)
     extra = [c for c in frame.columns if c not in _CUSTOMER_COLUMNS
