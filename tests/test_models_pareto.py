@@ -375,3 +375,24 @@ def test_unidentified_parameters_get_no_standard_error_and_the_others_keep_their
     # positive definite: the plain inverse; flat in every direction: NaN throughout
     np.testing.assert_allclose(_inverse_or_nan(np.eye(2) * 2.0), np.eye(2) / 2.0)
     assert np.isnan(_inverse_or_nan(np.zeros((2, 2)))).all()
+
+
+def test_the_quadrature_in_blocks_of_rows_is_the_whole_array_at_once(monkeypatch) -> None:
+    """The tail integral's quadrature runs a block of rows at a time (memory and cache); every
+    row's value and gradient are the same, to the bit, as with one block for all rows."""
+    rng = np.random.default_rng(7)
+    n = 1300  # more than two blocks, the last one partial
+    x = rng.integers(0, 4, n).astype(float)  # few purchases: no row converges by the series
+    pa, qb = 0.8 + np.unique(x), np.full(len(np.unique(x)), 1.3)
+    code = np.searchsorted(np.unique(x), x)
+    t = rng.uniform(0.0, 2.0, n)
+    alpha, beta = 0.05, 4e4  # beta / alpha far beyond the series: every row by quadrature
+    quadrature = ti._terms_needed((beta - alpha) / (beta + t), qb, pa, code) > ti.SERIES_LIMIT
+    assert quadrature.sum() == n
+    value, grad = pn.log_tail_integral(pa, qb, code, alpha, beta, t)
+    monkeypatch.setattr(ti, "QUAD_BLOCK_ROWS", 10 * n)
+    whole_value, whole_grad = pn.log_tail_integral(pa, qb, code, alpha, beta, t)
+    assert ti.QUAD_BLOCK_ROWS > n > 2 * 512
+    assert np.all(np.isfinite(value))
+    np.testing.assert_array_equal(value, whole_value)
+    np.testing.assert_array_equal(grad, whole_grad)

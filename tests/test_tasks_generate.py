@@ -10,7 +10,7 @@ import pytest
 
 from tierwise.config import TasksConfig, parse_config
 from tierwise.errors import ConfigError
-from tierwise.tasks.generate import assignee_of, next_occasion, plan_tasks
+from tierwise.tasks.generate import _next_occasions, assignee_of, next_occasion, plan_tasks
 from tierwise.tasks.words import reason_text
 
 AS_OF = dt.date(2026, 3, 31)
@@ -110,6 +110,26 @@ def test_next_occasion_rules() -> None:
     assert next_occasion(dt.date(2021, 1, 2), dt.date(2026, 12, 25), 14) == \
         (dt.date(2027, 1, 2), 6)  # across the new year
     assert next_occasion(None, dt.date(2026, 1, 1), 14) is None
+
+
+def test_next_occasions_of_a_column_follow_next_occasion_row_by_row() -> None:
+    """The whole-column form the task planner uses gives what next_occasion gives each row:
+    29 February, not yet a year, the year's turn, a day in the future, missing values, dates
+    as timestamps, date objects and text."""
+    days = [dt.date(2024, 2, 29), dt.date(2025, 12, 30), dt.date(2026, 1, 5),
+            dt.date(2020, 12, 31), dt.date(2021, 1, 2), None, dt.date(2025, 12, 25),
+            dt.date(2026, 12, 26), dt.date(2027, 1, 3), dt.date(2016, 2, 29),
+            dt.date(2019, 3, 1), dt.date(2026, 12, 25)]
+    for as_of in (dt.date(2026, 12, 25), dt.date(2026, 2, 20), dt.date(2028, 2, 28),
+                  dt.date(2026, 1, 1)):
+        for horizon in (0, 14, 400):
+            expected = [next_occasion(d, as_of, horizon) for d in days]
+            for column in (pd.Series(days, dtype=object), pd.to_datetime(pd.Series(days)),
+                           pd.Series([d and d.isoformat() for d in days], dtype=object)):
+                when, years = _next_occasions(column, as_of, horizon)
+                got = [None if pd.isna(w) else (w.item(), int(y))
+                       for w, y in zip(when, years, strict=True)]
+                assert got == expected, (as_of, horizon, column.dtype)
 
 
 def test_campaign_redeemers_get_a_follow_up() -> None:

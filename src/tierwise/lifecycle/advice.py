@@ -193,10 +193,13 @@ def call_on_warnings(frame: pd.DataFrame, warnings: pd.DataFrame | None,
     warned = out["customer_key"].isin(first.index) & _protected(out, cfg) \
         & out["activity_policy"].notna() & (out["activity_policy"] != "call") & ~_recorded(out)
     fields = [c for c in WARNING_FIELDS if c in first]
-    parts = {k: ["reason.warning", {c: _plain(row[c]) for c in fields}]
-             for k, row in first.iterrows()}
     # one assignment for every warned row (a cell at a time costs ms each on Arrow columns)
     hit = out.loc[warned, ["customer_key", "policy_reason_args"]]
+    # the warning's reason part of the warned customers only (not of every warning's row)
+    rows = first.loc[first.index.isin(hit["customer_key"]), fields]
+    parts = {k: ["reason.warning", {c: _plain(v) for c, v in zip(fields, values, strict=True)}]
+             for k, values in zip(rows.index, rows.itertuples(index=False, name=None),
+                                  strict=True)}
     out.loc[warned, "policy_reason_args"] = [
         json.dumps([parts[key], *json.loads(args)])
         for key, args in zip(hit["customer_key"], hit["policy_reason_args"], strict=True)]

@@ -260,30 +260,77 @@ def _renewal_rows(renewals: pd.DataFrame | None, by_key: pd.DataFrame, add: Any)
 
 
 def _occasion_rows(active: pd.DataFrame, cfg: TasksConfig, as_of: dt.date, add: Any) -> None:
-    """The soonest birthday or anniversary of each customer within the horizon (capped)."""
+    """The soonest birthday or anniversary of each customer within the horizon (capped).
+
+    Each date column's next return is computed for all customers at once
+    (:func:`_next_occasions`, the rules of :func:`next_occasion`); only the customers with an
+    occasion in the horizon are then ranked in Python.
+    """
     if not cfg.occasions_per_run:
         return
-    found: list[tuple[dt.date, float, int, str, dict[str, Any]]] = []
     columns = {"birthday": "birthday", "joined": "joined_at", "first_purchase": "first_purchase"}
-    value = active["clv_predicted"] if "clv_predicted" in active else pd.Series(
-        np.nan, index=active.index)
-    for i, r in enumerate(active.to_dict("records")):
-        best = None
-        for occasion in OCCASIONS:
-            hit = next_occasion(r.get(columns[occasion]), as_of, cfg.occasion_horizon_days)
-            if hit is not None and (best is None or hit[0] < best[0]):
-                best = (hit[0], occasion, hit[1])
-        if best is not None:
-            when, occasion, years = best
-            args = {"date": when.isoformat()}
-            if occasion != "birthday":  # a birthday's years are the customer's age: not shown
-                args["years"] = years
-            v = value.iloc[i]
-            found.append((when, -(v if pd.notna(v) else -np.inf), int(r["customer_key"]),
-                          occasion, args))
+    n = len(active)
+    best_when = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    best_kind = np.full(n, -1)
+    best_years = np.zeros(n, dtype=np.int64)
+    for k, occasion in enumerate(OCCASIONS):
+        column = columns[occasion]
+        if column not in active:
+            continue
+        when, years = _next_occasions(active[column], as_of, cfg.occasion_horizon_days)
+        sooner = ~np.isnat(when) & (np.isnat(best_when) | (when < best_when))
+        best_when[sooner], best_kind[sooner], best_years[sooner] = \
+            when[sooner], k, years[sooner]
+    value = active["clv_predicted"].to_numpy(dtype=float, na_value=np.nan) \
+        if "clv_predicted" in active else np.full(n, np.nan)
+    keys = active["customer_key"].to_numpy()
+    found: list[tuple[dt.date, float, int, str, dict[str, Any]]] = []
+    for i in np.flatnonzero(best_kind >= 0):
+        when, occasion = best_when[i].item(), OCCASIONS[best_kind[i]]
+        args: dict[str, Any] = {"date": when.isoformat()}
+        if occasion != "birthday":  # a birthday's years are the customer's age: not shown
+            args["years"] = int(best_years[i])
+        v = value[i]
+        found.append((when, -(v if not np.isnan(v) else -np.inf), int(keys[i]), occasion, args))
     found.sort(key=lambda f: (f[1], f[0], f[2]))
     for when, _, key, occasion, args in found[:cfg.occasions_per_run]:
         add(key, occasion, args, when, 3)
+
+
+def _next_occasions(days: pd.Series, as_of: dt.date, horizon: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`next_occasion` of every row: the date (``datetime64[D]``, NaT for none) and the
+    years since the day.
+
+    Dates, timestamps and date-like text (as ``pd.Timestamp`` reads them) are taken; a column
+    holding anything else goes through :func:`next_occasion` row by row, as before.
+    """
+    try:
+        stamps = pd.to_datetime(pd.Series(days.to_numpy(), dtype=object) if
+                                days.dtype == object else days)
+    except (TypeError, ValueError, OverflowError):
+        hits = [next_occasion(d, as_of, horizon) for d in days]
+        when = np.array([h[0] if h else None for h in hits], dtype="datetime64[D]")
+        return when, np.array([h[1] if h else 0 for h in hits], dtype=np.int64)
+    year = stamps.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    month = stamps.dt.month.to_numpy(dtype=float, na_value=1.0).astype(np.int64)
+    day = stamps.dt.day.to_numpy(dtype=float, na_value=1.0).astype(np.int64)
+    known = ~np.isnan(year)
+    start = np.datetime64(as_of, "D")
+    when = np.full(len(year), np.datetime64("NaT"), dtype="datetime64[D]")
+    years = np.zeros(len(year), dtype=np.int64)
+    open_ = known.copy()  # no year chosen yet
+    for candidate in (as_of.year, as_of.year + 1):
+        leap = candidate % 4 == 0 and (candidate % 100 != 0 or candidate % 400 == 0)
+        d = np.where((month == 2) & (day == 29) & (not leap), 28, day)
+        date = (np.datetime64(f"{candidate:04d}-01", "M") + (month - 1)).astype(
+            "datetime64[D]") + (d - 1)
+        since = candidate - np.nan_to_num(year).astype(np.int64)
+        chosen = open_ & (date >= start) & (since >= 1)
+        inside = chosen & ((date - start).astype(np.int64) <= horizon)
+        when[inside], years[inside] = date[inside], since[inside]
+        open_ &= ~chosen
+    return when, years
 
 
 def _plain(x: Any) -> Any:
