@@ -69,15 +69,21 @@ GROUP BY customer_key
 # data
 
 
-def generate(n: int, path: Path, seed: int = 20240601) -> None:
-    """``n`` orders with the store's columns, written to ``path`` (Parquet)."""
+def generate(n: int, path: Path, seed: int = 20240601, *, per_day: float = 1.0) -> None:
+    """``n`` orders with the store's columns, written to ``path`` (Parquet).
+
+    ``per_day`` > 1: order-line style data, the orders of a customer come in visits of on
+    average ``per_day`` orders on the same day (1 + Poisson(per_day - 1)); the customers and
+    the days of the visits are drawn as the orders are otherwise.
+    """
     import numpy as np
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
     n_customers = max(1, n // 10)
     weight = rng.gamma(0.6, 1.0, n_customers)          # skewed: a few heavy buyers
-    customer = rng.choice(n_customers, size=n, p=weight / weight.sum()).astype("int64") + 1
+    n_visits = n if per_day <= 1 else max(1, round(n / per_day))
+    customer = rng.choice(n_customers, size=n_visits, p=weight / weight.sum()).astype("int64") + 1
     joined = rng.integers(0, DAYS, n_customers)         # each customer starts some day
     table = _orders(rng, customer, joined, 0)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,11 @@ def _orders(rng, customer, joined, first_id: int):  # noqa: ANN001, ANN202 - num
 
     n = len(customer)
     first = joined[customer - 1]
-    day = first + (rng.random(n) * (DAYS - first)).astype("int64")
+    day = first + (rng.random(n_visits) * (DAYS - first)).astype("int64")
+    if per_day > 1:  # each visit repeated: its orders, cut to n in all
+        size = 1 + rng.poisson(per_day - 1, n_visits)
+        customer, day = np.repeat(customer, size)[:n], np.repeat(day, size)[:n]
+        n = len(customer)
     ordered_at = np.datetime64(START.isoformat()) + day.astype("timedelta64[D]")
     amount = np.round(rng.lognormal(4.0, 0.8, n), 2)
     refund = rng.random(n) < 0.02
@@ -187,7 +197,7 @@ class _Timer:
 
 
 def _measure_load(parquet: str, store_path: str) -> dict:
-    from tierwise.store import Store
+    from tierwise.store import Store, purchase_days
 
     Path(store_path).unlink(missing_ok=True)
     Path(store_path + ".wal").unlink(missing_ok=True)
@@ -198,18 +208,34 @@ def _measure_load(parquet: str, store_path: str) -> dict:
             f"is_refund, 'bench' FROM read_parquet('{parquet}')")
         store.con.execute("CHECKPOINT")
         rows = store.con.execute("SELECT count(*) FROM orders").fetchone()[0]
-    return {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": rows}
+    # the purchase-day totals of those orders (an ingest writes them with the orders): timed
+    # apart, as what a store keeps for the RFM summary
+    with Store(store_path) as store, _Timer() as days_timer:
+        purchase_days.rebuild(store.con)
+        store.con.execute("CHECKPOINT")
+        n_days = store.con.execute(f"SELECT count(*) FROM {purchase_days.TABLE}").fetchone()[0]
+    return {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": rows,
+            "days_seconds": days_timer.seconds, "days_cpu_seconds": days_timer.cpu,
+            "days": n_days}
 
 
-def _measure_tierwise(store_path: str, full: bool) -> dict:
+def _measure_tierwise(store_path: str, full: bool, raw: bool = False) -> dict:
+    """``raw``: the expressions over the ``orders`` table, as before the store kept
+    purchase-day totals (the engine otherwise reads ``purchase_days``)."""
     import duckdb
 
     from tierwise.engine import DuckDBEngine
+    from tierwise.features import feature_expr, rfm_expr
 
     con = duckdb.connect(store_path, read_only=True)
     engine = DuckDBEngine(con)  # connection set-up and imports are not timed (for no one)
-    with _Timer() as timer:
-        frame = engine.to_pandas(engine.features(AS_OF) if full else engine.rfm(AS_OF))
+    with _Timer() as timer:  # the engine's check that the table is in step is timed
+        if raw:
+            expr = (feature_expr(engine.orders(), AS_OF) if full
+                    else rfm_expr(engine.orders(), AS_OF))
+        else:
+            expr = engine.features(AS_OF) if full else engine.rfm(AS_OF)
+        frame = engine.to_pandas(expr)
     engine.close()
     return {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": len(frame)}
 
@@ -220,6 +246,18 @@ def _measure_hand(parquet: str) -> dict:
     con = duckdb.connect()
     with _Timer() as timer:
         frame = con.sql(HAND_SQL.format(path=parquet, as_of=AS_OF.isoformat())).df()
+    return {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": len(frame)}
+
+
+def _measure_hand_store(store_path: str) -> dict:
+    """The hand-written query over the store's ``orders`` table (the same storage tierwise
+    reads) instead of the Parquet file."""
+    import duckdb
+
+    con = duckdb.connect(store_path, read_only=True)
+    sql = HAND_SQL.replace("read_parquet('{path}')", "orders").format(as_of=AS_OF.isoformat())
+    with _Timer() as timer:
+        frame = con.sql(sql).df()
     return {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": len(frame)}
 
 
@@ -252,14 +290,17 @@ def _child(argv: list[str]) -> None:
     import pyarrow  # noqa: F401
     if kind == "generate":
         with _Timer() as timer:
-            generate(int(args[0]), Path(args[1]))
+            generate(int(args[0]), Path(args[1]), per_day=float(args[2]))
         result = {"seconds": timer.seconds, "cpu_seconds": timer.cpu, "rows": int(args[0])}
     elif kind == "load":
         result = _measure_load(*args)
-    elif kind in ("rfm", "features"):
-        result = _measure_tierwise(args[0], full=kind == "features")
+    elif kind in ("rfm", "features", "rfm_orders", "features_orders"):
+        result = _measure_tierwise(args[0], full=kind.startswith("features"),
+                                   raw=kind.endswith("_orders"))
     elif kind == "hand":
         result = _measure_hand(*args)
+    elif kind == "hand_store":
+        result = _measure_hand_store(*args)
     elif kind == "lifetimes":
         result = _measure_lifetimes(*args)
     else:
@@ -307,22 +348,43 @@ def _fmt_size(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n:,}"
 
 
-def bench_size(n: int, repeat: int, lifetimes_repeat: int) -> dict:
-    parquet = OUT / f"orders_{n}.parquet"
+KINDS = ("rfm", "hand", "lifetimes", "features")
+"""The contenders by default; ``--kinds`` also takes ``rfm_orders`` / ``features_orders`` (the
+expressions over the raw ``orders`` table, as before purchase-day totals) and ``hand_store``
+(the hand-written query over the store's ``orders`` table instead of the Parquet)."""
+
+NAMES = {"rfm": "tierwise RFM summary (`rfm_expr`, DuckDB engine)",
+         "rfm_orders": "tierwise RFM summary over the raw orders (before purchase days)",
+         "hand": "hand-written DuckDB SQL on the Parquet",
+         "hand_store": "hand-written DuckDB SQL on the store's orders table",
+         "lifetimes": "lifetimes `summary_data_from_transaction_data`",
+         "features": "tierwise full feature set (`feature_expr`)",
+         "features_orders": "tierwise full feature set over the raw orders",
+         "load": "one-time load Parquet -> store table",
+         "days": "purchase-day totals built from the stored orders"}
+
+
+def bench_size(n: int, repeat: int, lifetimes_repeat: int, kinds: tuple[str, ...] = KINDS,
+               per_day: float = 1.0) -> dict:
+    tag = "" if per_day <= 1 else f"_perday{per_day:g}"
+    parquet = OUT / f"orders_{n}{tag}.parquet"
     if not parquet.exists():
         # in a subprocess too: this process must stay small, since a child's ru_maxrss starts
         # from its parent's peak at fork / exec
-        made = run_child("generate", str(n), str(parquet))
+        made = run_child("generate", str(n), str(parquet), str(per_day))
         print(f"  generated {parquet.name} in {made['seconds']:.1f} s", flush=True)
-    store = OUT / f"store_{n}.duckdb"
-    load = summarize([run_child("load", str(parquet), str(store))])
-    print(f"  loaded the store in {load['seconds']:.1f} s", flush=True)
-    plan = {"rfm": (str(store),), "hand": (str(parquet),), "lifetimes": (str(parquet),),
-            "features": (str(store),)}
+    store = OUT / f"store_{n}{tag}.duckdb"
+    loaded = run_child("load", str(parquet), str(store))
+    load = summarize([loaded])
+    days = {"seconds": loaded["days_seconds"], "cpu_seconds": loaded["days_cpu_seconds"],
+            "rss_mb": float("nan"), "rows": loaded["days"]}
+    print(f"  loaded the store in {load['seconds']:.1f} s ({load['rows']:,} orders, "
+          f"{days['rows']:,} purchase days)", flush=True)
+    on = {"hand": str(parquet), "lifetimes": str(parquet)}
+    plan = {kind: (on.get(kind, str(store)),) for kind in kinds}
     runs: dict[str, list[dict]] = {kind: [] for kind in plan}
     # round robin, starting each round one contender further on, so that load from elsewhere
     # on the machine and the position in a round hit every contender alike
-    kinds = list(plan)
     for rep in range(repeat):
         for kind in kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]:
             if kind == "lifetimes" and rep >= lifetimes_repeat:
@@ -331,8 +393,12 @@ def bench_size(n: int, repeat: int, lifetimes_repeat: int) -> dict:
         print(f"  round {rep + 1}: " + ", ".join(
             f"{kind} {runs[kind][-1]['seconds']:.2f} s" for kind in plan
             if len(runs[kind]) > rep), flush=True)
-    results = {"load": load, **{kind: summarize(r) for kind, r in runs.items()}}
-    assert results["rfm"]["rows"] == results["hand"]["rows"] == results["lifetimes"]["rows"]
+    results = {"load": load, "days": days, **{kind: summarize(r) for kind, r in runs.items()}}
+    results["ratios"] = {kind: statistics.median(
+        a["seconds"] / b["seconds"] for a, b in zip(runs[kind], runs["hand"], strict=False))
+        for kind in runs if "hand" in runs}
+    rows = {results[k]["rows"] for k in runs if k.startswith(("rfm", "hand", "lifetimes"))}
+    assert len(rows) <= 1, rows
     return results
 
 
@@ -342,27 +408,32 @@ def report(all_results: dict[int, dict]) -> str:
          "| speed-up vs lifetimes | RSS vs lifetimes |"),
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    names = {"rfm": "tierwise RFM summary (`rfm_expr`, DuckDB engine)",
-             "hand": "hand-written DuckDB SQL on the Parquet",
-             "lifetimes": "lifetimes `summary_data_from_transaction_data`",
-             "features": "tierwise full feature set (`feature_expr`)",
-             "load": "one-time load Parquet -> store table"}
     for n, res in all_results.items():
-        hand, life = res["hand"], res["lifetimes"]
-        for kind in ("rfm", "hand", "lifetimes", "features", "load"):
-            r = res[kind]
-            if kind == "load":
-                lines.append(f"| {_fmt_size(n)} | {names[kind]} | {r['seconds']:.2f} | "
-                             f"{r['cpu_seconds']:.2f} | {r['rss_mb']:.0f} | | | |")
+        hand, life = res.get("hand"), res.get("lifetimes")
+        for kind in (*NAMES, ):
+            r = res.get(kind)
+            if r is None:
                 continue
-            vs_hand = r["seconds"] / hand["seconds"]
-            speedup = life["seconds"] / r["seconds"]
-            mem = r["rss_mb"] / life["rss_mb"]
-            lines.append(f"| {_fmt_size(n)} | {names[kind]} | {r['seconds']:.2f} | "
-                         f"{r['cpu_seconds']:.2f} | {r['rss_mb']:.0f} | {vs_hand:.2f} | "
-                         f"{speedup:.1f}x | {mem:.2f} |")
-        lines.append(f"| {_fmt_size(n)} | (lifetimes' Parquet read + prep, not in its time) | "
-                     f"{life.get('read_seconds', float('nan')):.2f} | | | | | |")
+            if kind in ("load", "days"):
+                lines.append(f"| {_fmt_size(n)} | {NAMES[kind]} ({r['rows']:,} rows) | "
+                             f"{r['seconds']:.2f} | {r['cpu_seconds']:.2f} | "
+                             f"{r['rss_mb']:.0f} | | | |")
+                continue
+            vs_hand = f"{r['seconds'] / hand['seconds']:.2f}" if hand else ""
+            speedup = f"{life['seconds'] / r['seconds']:.1f}x" if life else ""
+            mem = f"{r['rss_mb'] / life['rss_mb']:.2f}" if life else ""
+            lines.append(f"| {_fmt_size(n)} | {NAMES[kind]} | {r['seconds']:.2f} | "
+                         f"{r['cpu_seconds']:.2f} | {r['rss_mb']:.0f} | {vs_hand} | "
+                         f"{speedup} | {mem} |")
+        if life:
+            lines.append(f"| {_fmt_size(n)} | (lifetimes' Parquet read + prep, not in its time) "
+                         f"| {life.get('read_seconds', float('nan')):.2f} | | | | | |")
+        if res.get("ratios"):
+            lines.append("")
+            lines.append(f"{_fmt_size(n)}: median of the per-round wall ratios vs the "
+                         "hand-written query: " + ", ".join(
+                             f"{k} {v:.2f}" for k, v in res["ratios"].items() if k != "hand"))
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -370,20 +441,31 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e6,1e7", help="comma-separated order counts")
     parser.add_argument("--repeat", type=int, default=5, help="runs per fast measurement")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"comma-separated contenders, of {', '.join(k for k in NAMES if k not in ('load', 'days'))}")
+    parser.add_argument("--per-day", type=float, default=1.0,
+                        help="orders per customer visit (order-line style data when > 1)")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in NAMES or k in ("load", "days")]
+    if unknown:
+        parser.error(f"unknown --kinds {unknown}")
     OUT.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(f"tierwise features benchmark: {platform.python_version()}, {os.cpu_count()} cores, "
-          f"load average {load[0]:.1f} at start, as_of {AS_OF}", flush=True)
+          f"load average {load[0]:.1f} at start, as_of {AS_OF}, {args.per_day:g} orders per "
+          "visit", flush=True)
     all_results = {}
     for n in sizes:
         print(f"{_fmt_size(n)} orders", flush=True)
-        all_results[n] = bench_size(n, args.repeat, 1 if n >= 10_000_000 else args.repeat)
+        all_results[n] = bench_size(n, args.repeat, 1 if n >= 10_000_000 else args.repeat,
+                                    kinds, args.per_day)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print()
     print(report(all_results))
-    (OUT / "features_results.json").write_text(json.dumps(
+    tag = "" if args.per_day <= 1 else f"_perday{args.per_day:g}"
+    (OUT / f"features_results{tag}.json").write_text(json.dumps(
         {str(k): v for k, v in all_results.items()}, indent=2))
 
 

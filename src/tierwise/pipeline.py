@@ -291,7 +291,6 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
     """
     from .engine import connect_engine
     from .engine.orders import OrderTable
-    from .features import feature_expr, rfm_expr
     from .features.breadth import add_breadth, relationship_breadth
     from .snapshot import build_snapshot
 
@@ -301,7 +300,7 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
           connect_engine(cfg.engine, store.con, push=cfg.engine.push_orders,
                          orders_source=_orders_source(cfg, store))) as engine, \
             _orders_engine(engine, store) as orders_engine:
-        expr = feature_expr(engine.orders(), as_of, period=cfg.period)
+        expr = engine.features(as_of, period=cfg.period)
         if keep_features and cfg.engine.backend in ("postgres", "mysql"):
             progress(f"keeping the features in {cfg.engine.results_table}")
             engine.materialize(expr)  # results stay in the warehouse too
@@ -311,7 +310,7 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
         if not replay or _names_breadth(cfg):
             features = add_breadth(features, relationship_breadth(store, orders, as_of))
         # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
-        history = engine.to_pandas(rfm_expr(engine.orders(), back))
+        history = engine.to_pandas(engine.rfm(back))
         # every later step over orders runs its aggregates where the features ran
         return build_snapshot(cfg, features=features, customers=store.customer_frame(),
                               orders=orders,

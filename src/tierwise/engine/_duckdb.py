@@ -12,6 +12,8 @@ from ibis.formats.pandas import PandasData
 
 from ..errors import StoreError
 from ..features.behaviour import ORDER_COLUMNS
+from ..store.purchase_days import TABLE as PURCHASE_DAYS_TABLE
+from ..store.purchase_days import in_step
 from .base import Engine, split_table_name
 
 if TYPE_CHECKING:
@@ -72,6 +74,14 @@ class DuckDBEngine(Engine):
 
     def orders(self) -> ir.Table:
         return self._backend.table(ORDERS_TABLE)
+
+    def purchase_days(self) -> ir.Table | None:
+        """The store's ``purchase_days`` table when it counts every stored order (checked on
+        each call: a connection without it, or orders written past the store, read the orders).
+        """
+        if not in_step(self._cursor):
+            return None
+        return self._backend.table(PURCHASE_DAYS_TABLE)
 
     def to_pandas(self, expr: ir.Table) -> pd.DataFrame:
         """Run ``expr`` and convert its Arrow result in one go.

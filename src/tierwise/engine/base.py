@@ -84,12 +84,29 @@ class Engine(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook: most engines own nothing to release
         """Release the connections and sessions this engine opened itself."""
 
+    def purchase_days(self) -> ir.Table | None:
+        """The orders summed per customer and day (the store's ``purchase_days`` table,
+        ``PURCHASE_DAY_COLUMNS``) where this engine has them in step with its orders, else None.
+
+        Engines that read orders pushed or exported elsewhere (Spark, warehouses) have none:
+        their features read the orders.
+        """
+        return None
+
     def features(self, as_of: dt.date, *, period: PeriodKind = "month") -> ir.Table:
-        """:func:`~tierwise.features.feature_expr` over this engine's orders."""
+        """:func:`~tierwise.features.feature_expr` over this engine's orders (their purchase-day
+        totals where the engine has them: the same result from far fewer rows)."""
+        days = self.purchase_days()
+        if days is not None:
+            return feature_expr(None, as_of, period=period, purchase_days=days)
         return feature_expr(self.orders(), as_of, period=period)
 
     def rfm(self, as_of: dt.date) -> ir.Table:
-        """:func:`~tierwise.features.rfm_expr` over this engine's orders."""
+        """:func:`~tierwise.features.rfm_expr` over this engine's orders (their purchase-day
+        totals where the engine has them)."""
+        days = self.purchase_days()
+        if days is not None:
+            return rfm_expr(None, as_of, purchase_days=days)
         return rfm_expr(self.orders(), as_of)
 
     def __enter__(self) -> Self:

@@ -55,6 +55,22 @@ ORDER_COLUMNS: dict[str, str] = {
 
 ORDERS_SCHEMA = ibis.schema(ORDER_COLUMNS)
 
+PURCHASE_DAY_COLUMNS: dict[str, str] = {
+    "customer_key": "int64",
+    "ordered_at": "date",
+    "n_orders": "int64",
+    "amount": "float64",
+    "margin": "float64",
+    "n_refunds": "int64",
+    "refund_amount": "float64",
+    "refund_margin": "float64",
+    "gap": "int64",
+}
+"""The columns of the store's ``purchase_days`` table (:mod:`tierwise.store.purchase_days`): the
+orders summed per customer and day, purchases and refunds apart. Where an engine has it, the
+features read it instead of the orders (the same results: the day sums are the first step of
+every metric)."""
+
 RFM_COLUMNS: tuple[str, ...] = ("customer_key", "frequency", "recency", "T", "monetary_value")
 
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -79,6 +95,15 @@ def _check_orders(orders: ir.Table, needed: tuple[str, ...]) -> None:
         raise DataContractError(
             f"orders.ordered_at is {schema['ordered_at']}, not a date",
             "cast it to DATE (the local business date) before computing features",
+        )
+
+
+def _check_days(days: ir.Table) -> None:
+    missing = [c for c in PURCHASE_DAY_COLUMNS if c not in days.schema()]
+    if missing:
+        raise DataContractError(
+            f"the purchase-day table lacks column(s) {', '.join(missing)}",
+            "the store may be from an older tierwise: open it once to run its migrations",
         )
 
 
@@ -117,7 +142,8 @@ def _days(a: ir.DateValue, b: ir.DateValue | dt.date) -> ir.IntegerValue:
 # RFM summary: the lean path
 
 
-def rfm_expr(orders: ir.Table, as_of: dt.date) -> ir.Table:
+def rfm_expr(orders: ir.Table | None, as_of: dt.date, *,
+             purchase_days: ir.Table | None = None) -> ir.Table:
     """lifetimes' RFM summary (``frequency``, ``recency``, ``T``, ``monetary_value``) per customer.
 
     Parameters
@@ -126,6 +152,9 @@ def rfm_expr(orders: ir.Table, as_of: dt.date) -> ir.Table:
         An Ibis table with the store's orders columns (see :data:`ORDER_COLUMNS`).
     as_of
         The observation end; orders after it are ignored.
+    purchase_days
+        The same orders already summed per customer and day (:data:`PURCHASE_DAY_COLUMNS`, the
+        store's ``purchase_days`` table); when given, ``orders`` is not read (it may be None).
 
     Returns
     -------
@@ -144,6 +173,12 @@ def rfm_expr(orders: ir.Table, as_of: dt.date) -> ir.Table:
     1e-9 up to a ratio of 10 million). Elsewhere (MySQL) the days are numbered by a window and
     the repeat days averaged directly. :func:`feature_expr` always averages directly.
 
+    From ``purchase_days`` (the store's table, DuckDB engine) one aggregation of the stored
+    day totals gives everything: the repeat days are those with a ``gap`` (a previous purchase
+    day, which no as-of filter removes) and are averaged directly. The results equal those
+    from the orders (integers exactly, ``monetary_value`` up to the rounding of the two
+    formulations above).
+
     Examples
     --------
     >>> import datetime as dt, ibis
@@ -154,6 +189,18 @@ def rfm_expr(orders: ir.Table, as_of: dt.date) -> ir.Table:
     [{'customer_key': 1, 'frequency': 1, 'recency': 3, 'T': 9, 'monetary_value': 7.0}]
     """
     _check_as_of(as_of)
+    if purchase_days is not None:
+        # the days summed already, the repeat days marked (gap): one aggregation, no ordering
+        _check_days(purchase_days)
+        p = purchase_days.filter(purchase_days.ordered_at <= as_of, purchase_days.n_orders > 0)
+        c = p.group_by("customer_key").aggregate(
+            first=p.ordered_at.min(),
+            last=p.ordered_at.max(),
+            n_days=p.count(),
+            repeat_mean=p.amount.mean(where=p.gap.notnull()),
+        )
+        repeat_mean = c.repeat_mean
+        return _rfm_columns(c, repeat_mean, as_of)
     _check_orders(orders, ("customer_key", "ordered_at", "amount", "is_refund"))
     o = orders.filter(orders.ordered_at <= as_of, ~orders.is_refund)
     days = o.group_by(["customer_key", "ordered_at"]).aggregate(day_amount=o.amount.sum())
@@ -178,6 +225,10 @@ def rfm_expr(orders: ir.Table, as_of: dt.date) -> ir.Table:
             repeat_mean=days.day_amount.mean(where=days.day_number > 0),
         )
         repeat_mean = c.repeat_mean
+    return _rfm_columns(c, repeat_mean, as_of)
+
+
+def _rfm_columns(c: ir.Table, repeat_mean: ir.FloatingValue, as_of: dt.date) -> ir.Table:
     return c.select(
         customer_key=c.customer_key,
         frequency=c.n_days - 1,
@@ -196,16 +247,22 @@ def _line_margin(o: ir.Table) -> ir.FloatingValue:
     return o.margin.fill_null(o.amount - o.cost)
 
 
-def _purchase_days(orders: ir.Table, as_of: dt.date) -> ir.Table:
+def _purchase_days(orders: ir.Table | None, as_of: dt.date,
+                   purchase_days: ir.Table | None = None) -> ir.Table:
     """One row per customer and purchase day on or before ``as_of``.
 
     ``gap`` is the number of days since the customer's previous purchase day (NULL on the
     first one), ``gap_prev`` the gap before that one and ``is_last`` marks the last purchase day:
     all from one window (ordered by day per customer), which every engine sorts once.
     """
-    o = orders.filter(orders.ordered_at <= as_of, ~orders.is_refund)
-    days = o.group_by(["customer_key", "ordered_at"]).aggregate(
-        n_orders=o.count(), amount=o.amount.sum(), margin=_line_margin(o).sum())
+    if purchase_days is not None:
+        p = purchase_days
+        days = p.filter(p.ordered_at <= as_of, p.n_orders > 0).select(
+            "customer_key", "ordered_at", "n_orders", "amount", "margin")
+    else:
+        o = orders.filter(orders.ordered_at <= as_of, ~orders.is_refund)
+        days = o.group_by(["customer_key", "ordered_at"]).aggregate(
+            n_orders=o.count(), amount=o.amount.sum(), margin=_line_margin(o).sum())
     w = ibis.window(group_by=days.customer_key, order_by=days.ordered_at)
     previous = days.ordered_at.lag().over(w)
     return days.mutate(gap=_days(days.ordered_at, previous),
@@ -213,8 +270,19 @@ def _purchase_days(orders: ir.Table, as_of: dt.date) -> ir.Table:
                        is_last=days.ordered_at.lead().over(w).isnull())
 
 
-def _refunds(orders: ir.Table, w: FeatureWindows) -> ir.Table:
+def _refunds(orders: ir.Table | None, w: FeatureWindows,
+             purchase_days: ir.Table | None = None) -> ir.Table:
     """One row per customer with refunds on or before ``as_of`` (amounts negative)."""
+    if purchase_days is not None:
+        p = purchase_days.filter(purchase_days.ordered_at <= w.as_of,
+                                 purchase_days.n_refunds > 0)
+        return p.group_by("customer_key").aggregate(
+            r_count=p.n_refunds.sum(), r_first=p.ordered_at.min(), r_amount=p.refund_amount.sum(),
+            r_margin=p.refund_margin.sum(),
+            r_period=p.refund_amount.sum(where=_between(p.ordered_at, w.current)),
+            r_prev_period=p.refund_amount.sum(where=_between(p.ordered_at, w.previous)),
+            r_same_period_ly=p.refund_amount.sum(where=_between(p.ordered_at, w.last_year)),
+        )
     o = orders.filter(orders.ordered_at <= w.as_of, orders.is_refund)
     return o.group_by("customer_key").aggregate(
         r_count=o.count(), r_first=o.ordered_at.min(), r_amount=o.amount.sum(),
@@ -241,7 +309,8 @@ def _gap_medians(days: ir.Table) -> ir.Table:
         gap_median=ranked.gap.cast("float64").mean(where=middle))
 
 
-def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "month") -> ir.Table:
+def feature_expr(orders: ir.Table | None, as_of: dt.date, *, period: PeriodKind = "month",
+                 purchase_days: ir.Table | None = None) -> ir.Table:
     """Every behaviour metric per customer, as of ``as_of``.
 
     Parameters
@@ -254,6 +323,9 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
         ``"month"`` or ``"quarter"``: the period of ``value_period`` (period to date),
         ``value_prev_period`` (the whole previous period) and ``value_same_period_ly`` (the whole
         same period one year earlier).
+    purchase_days
+        The same orders already summed per customer and day (:data:`PURCHASE_DAY_COLUMNS`);
+        when given, ``orders`` is not read (it may be None).
 
     Returns
     -------
@@ -298,11 +370,14 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
     (np.float64(6.0), np.float64(4.0), np.float64(2.5), np.int64(1), np.int64(0))
     """
     _check_as_of(as_of)
-    _check_orders(orders, tuple(ORDER_COLUMNS))
+    if purchase_days is None:
+        _check_orders(orders, tuple(ORDER_COLUMNS))
+    else:
+        _check_days(purchase_days)
     w = feature_windows(as_of, period)
-    d = _purchase_days(orders, as_of)
+    d = _purchase_days(orders, as_of, purchase_days)
     day = d.ordered_at
-    has_median = _supports(orders, ops.Median)
+    has_median = _supports(orders if purchase_days is None else purchase_days, ops.Median)
 
     # purchases: one aggregation of the purchase days
     metrics = {
@@ -331,7 +406,7 @@ def feature_expr(orders: ir.Table, as_of: dt.date, *, period: PeriodKind = "mont
         c = c.left_join(_gap_medians(d), "customer_key").drop("customer_key_right")
     # refunds (a few percent of the orders): aggregated apart, joined per customer; a customer
     # whose only orders are refunds keeps a row (no purchase, negative value)
-    r = _refunds(orders, w)
+    r = _refunds(orders, w, purchase_days)
     c = c.outer_join(r, c.customer_key == r.customer_key)
     c = c.mutate(customer_key=c.customer_key.coalesce(c.customer_key_right)) \
         .drop("customer_key_right")
@@ -393,6 +468,7 @@ __all__ = [
     "FEATURE_COLUMNS",
     "ORDERS_SCHEMA",
     "ORDER_COLUMNS",
+    "PURCHASE_DAY_COLUMNS",
     "RFM_COLUMNS",
     "feature_expr",
     "rfm_expr",

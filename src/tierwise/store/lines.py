@@ -25,6 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import purchase_days
+
 #: Line columns an incoming frame may carry (intake adds those the file maps).
 LINE_FIELDS = ("product_id", "product_name", "category", "quantity", "unit_price")
 _ORDER_TEXT = ("channel", "agent", "store", "status")
@@ -59,6 +61,8 @@ def _drop_legacy_ids(con: duckdb.DuckDBPyConnection, content_ids: bool, source: 
     args = [source, prefix, len(prefix) + 1]
     n = con.execute(f"SELECT count(*) FROM orders WHERE {where}", args).fetchall()[0][0]
     if n:
+        purchase_days.mark_orders(
+            con, f"SELECT DISTINCT customer_key FROM orders WHERE {where}", args)
         con.execute(f"DELETE FROM order_lines WHERE order_id IN "
                     f"(SELECT order_id FROM orders WHERE {where})", args)
         con.execute(f"DELETE FROM orders WHERE {where}", args)
@@ -187,6 +191,9 @@ def _write_incoming(con: duckdb.DuckDBPyConnection, *, source: str, has_lines: b
     replaced, overlap = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE o.source IS DISTINCT FROM ?)
         FROM orders o SEMI JOIN incoming_keys k USING (order_id)""", [source]).fetchall()[0]
+    if replaced:  # the customers of the orders replaced: their days are summed again below
+        purchase_days.mark_orders(con, "SELECT DISTINCT customer_key FROM orders "
+                                       "SEMI JOIN incoming_keys USING (order_id)")
     con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM incoming_keys)")
     con.execute("DELETE FROM order_lines WHERE order_id IN "
                 "(SELECT order_id FROM incoming_keys)")
@@ -194,6 +201,11 @@ def _write_incoming(con: duckdb.DuckDBPyConnection, *, source: str, has_lines: b
         _insert_orders_as_is(con)
     else:
         _insert_orders_summed(con)
+    # the customers of the orders inserted: their days are summed again, with those of the
+    # orders replaced (purchase-day totals stay in step with the orders)
+    purchase_days.mark_orders(con, """
+        SELECT DISTINCT c.customer_key FROM incoming_lines l JOIN customers c USING (customer_id)""")
+    purchase_days.refresh(con)
     lines = 0
     if has_lines:
         con.execute("""

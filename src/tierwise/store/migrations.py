@@ -11,6 +11,7 @@ from collections.abc import Callable
 import duckdb
 
 from .language_codes import migrate as _language_codes
+from .purchase_days import migrate as _purchase_days
 from .tier_reason_codes import migrate as _tier_reason_codes
 
 Migration = tuple[str, Callable[[duckdb.DuckDBPyConnection], None] | str]
@@ -460,4 +461,7 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE surveys ADD COLUMN service DOUBLE;
         ALTER TABLE surveys ADD COLUMN setting DOUBLE;
     """),
+    # purchase-day totals (issue 16): the orders summed per customer and day, written with the
+    # orders (store/purchase_days.py); the RFM summary reads them instead of every order
+    ("0120_purchase_days", _purchase_days),
 ]
