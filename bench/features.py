@@ -85,20 +85,24 @@ def generate(n: int, path: Path, seed: int = 20240601, *, per_day: float = 1.0) 
     n_visits = n if per_day <= 1 else max(1, round(n / per_day))
     customer = rng.choice(n_customers, size=n_visits, p=weight / weight.sum()).astype("int64") + 1
     joined = rng.integers(0, DAYS, n_customers)         # each customer starts some day
-    table = _orders(rng, customer, joined, 0)
+    table = _orders(rng, customer, joined, 0, n=n, per_day=per_day)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, row_group_size=1 << 20)
     tmp.replace(path)
 
 
-def _orders(rng, customer, joined, first_id: int):  # noqa: ANN001, ANN202 - numpy / pyarrow
-    """The orders of ``customer`` (keys, 1-based): a day from the customer's start to the end,
-    amounts, 2 % refunds, costs and margins partly known; ids ``o<first_id>``, ``o<first_id+1>``..."""
+def _orders(rng, customer, joined, first_id: int, *, n: int | None = None,  # noqa: ANN001, ANN202
+            per_day: float = 1.0):
+    """The orders of ``customer`` (keys, 1-based; one visit each): a day from the customer's
+    start to the end, amounts, 2 % refunds, costs and margins partly known; ids ``o<first_id>``,
+    ``o<first_id+1>``... With ``per_day`` > 1 each visit is 1 + Poisson(per_day - 1) orders on
+    its day, cut to ``n`` orders in all."""
     import numpy as np
     import pyarrow as pa
 
-    n = len(customer)
+    n_visits = len(customer)
+    n = n_visits if n is None else n
     first = joined[customer - 1]
     day = first + (rng.random(n_visits) * (DAYS - first)).astype("int64")
     if per_day > 1:  # each visit repeated: its orders, cut to n in all
