@@ -376,7 +376,8 @@ def _write(store: Store, rows: list[tuple], legacy_source: bool, how: str, sourc
         elif how == "batched":
             frame = frame.drop_duplicates("order_id", keep="last")
             with store.incoming_orders(source=name) as incoming:
-                for part in np.array_split(frame, 2):
+                half = (len(frame) + 1) // 2  # two batches (np.array_split gives arrays now)
+                for part in (frame.iloc[:half], frame.iloc[half:]):
                     if len(part):
                         incoming.add(part)
                 incoming.write()
