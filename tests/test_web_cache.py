@@ -164,25 +164,54 @@ def test_an_unfinished_arranged_list_is_made_again(store: Path, tmp_path: Path) 
         cache.close()
 
 
-def test_a_first_start_arranges_the_list_after_the_copy_is_ready(store: Path,
-                                                                 tmp_path: Path) -> None:
-    """The first start after a new run is ready once the run's rows are copied: the list is
-    arranged on a thread (SQL answers meanwhile); a later start opens it before it is ready."""
+def test_a_first_start_is_ready_before_the_runs_file_is_written(store: Path, tmp_path: Path
+                                                                ) -> None:
+    """The first start after a new run is ready once the small tables are copied: the run is
+    read from the store (attached read-only) while a thread writes its file, then from the
+    file; the store is let go and the list arranged after. A later start opens both before it
+    is ready."""
+    import threading
+
+    from tierwise.store import Store
     from tierwise.web.snapshots import SnapshotCache, StoreFile
 
+    files = store.with_name(store.name + ".web-runs")
     cache = SnapshotCache(StoreFile(store), tmp_path / "first")
     cache.open()
+    go = threading.Event()
+    export = cache.files.export
+
+    def held_export(*args: object) -> bool:  # the real export, once the test has looked
+        assert go.wait(timeout=60)
+        return export(*args)
+
+    cache.files.export = held_export  # type: ignore[method-assign]
     try:
         assert cache.refresh(background=True)
-        with cache.reader() as con:  # served from the run's file while the list is arranged
+        assert cache.loaded and cache._arranging is not None
+        assert not list(files.glob("run-1-*.duckdb"))  # not written yet: read from the store
+        with cache.reader() as con:
+            assert con.execute("SELECT count(*), max(name) FROM snapshot_customers WHERE "
+                               "customer_id = ?", ["C0149999"]).fetchall() == [(1, "name 149999")]
+            assert con.execute("SELECT count(*) FROM snapshot_customers").fetchall() == [(ROWS,)]
+        assert cache.shelf.get(1) is None  # SQL serves the list meanwhile
+        version = cache.version
+        go.set()
+        cache._arranging.join(timeout=300)
+        assert len(list(files.glob("run-1-*.duckdb"))) == 1
+        assert cache.version > version and cache.shelf.get(1).size == ROWS
+        with cache.reader() as con:
+            assert con.execute("SELECT database_name FROM duckdb_databases() "
+                               "WHERE database_name = 'src'").fetchall() == []
             assert con.execute("SELECT name FROM snapshot_customers WHERE customer_id = ?",
                                ["C0149999"]).fetchall() == [("name 149999",)]
-        assert cache._arranging is not None
-        cache._arranging.join(timeout=300)
-        assert cache.shelf.get(1).size == ROWS
+        with Store(store, lock_timeout=1.0):  # let go: a writer (here, in this process) gets in
+            pass
+        assert not cache.refresh()  # nothing changed: the store is not copied again
     finally:
+        go.set()
         cache.close()
-    assert len(list(store.with_name(store.name + ".web-runs").glob("*.index/index.json"))) == 1
+    assert len(list(files.glob("*.index/index.json"))) == 1
     cache = SnapshotCache(StoreFile(store), tmp_path / "second")
     cache.open()
     try:

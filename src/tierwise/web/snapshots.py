@@ -223,10 +223,16 @@ class SnapshotCache:
     def refresh(self, *, force: bool = False, background: bool = False) -> bool:
         """Bring the copy up to date when the store changed; True when it was copied.
 
-        ``background``: when the latest run's list is not yet arranged beside the store (the
-        first start after a new run), arrange it on a thread of its own and return as soon as
-        the copy is ready; until it is, SQL serves the run's list (as it does while a
-        refresh arranges a new run). A list already arranged is opened before returning.
+        ``background`` (the server's start): what is slow is done on a thread of its own, and
+        this returns as soon as the copy can answer requests. A run without its file beside
+        the store (the first start after a new run) is then read from the store itself, kept
+        attached read-only, until the thread has written the run's file; the thread then points
+        the copy at the file, lets the store go and arranges the latest run's list. A latest
+        run whose file is there but whose list is not arranged is arranged on the thread too;
+        until it is, SQL serves the run's list (as it does while a refresh arranges a new
+        run). A list already arranged is opened before returning. While the store is kept
+        attached, a writer waits for it (as it waits for the export at a start that is not in
+        the background), and so do this server's own writes (a campaign).
 
         Raises
         ------
@@ -235,31 +241,86 @@ class SnapshotCache:
         StoreError
             When the store is missing or is not a tierwise store.
         """
-        with self._refreshing:
+        self._refreshing.acquire()
+        pending: dict[int, str] = {}
+        handed = False  # the thread took over the lock, the store's gate and src
+        try:
             if not force and not self.stale():
                 return False
             if not self.store.path.exists():
                 raise StoreError(f"store {self.store.path.name} does not exist",
                                  "run 'tierwise ingest' and 'tierwise run' first")
-            with self.store.gate:
+            self.store.gate.acquire()
+            try:
                 self._attach()
                 try:
                     signature = self.store.signature()  # stable: no writer while we hold it
-                    self._copy()
+                    pending = self._copy(defer=background)
                 finally:
-                    self._con.execute("DETACH src")
+                    if not pending:
+                        self._con.execute("DETACH src")
+            finally:
+                if not pending:
+                    self.store.gate.release()
             self._signature = signature
             self.users = load_users(self._con)
-            with self._memo_lock:
-                self.version += 1
-                self._memo.clear()
-            if background and not self._latest_arranged():
+            self._new_version()
+            if pending:
+                self._arranging = threading.Thread(target=self._export_later, args=(pending,),
+                                                   name="tierwise-export", daemon=True)
+                self._arranging.start()
+                handed = True
+            elif background and not self._latest_arranged():
                 self._arranging = threading.Thread(target=self._arrange_later,
                                                    name="tierwise-arrange", daemon=True)
                 self._arranging.start()
             else:
                 self._arrange_latest()
             return True
+        finally:
+            if not handed:
+                if pending:  # failed after the copy: let the store go
+                    self._let_store_go()
+                self._refreshing.release()
+
+    def _new_version(self) -> None:
+        with self._memo_lock:
+            self.version += 1
+            self._memo.clear()
+
+    def _let_store_go(self) -> None:
+        try:
+            self._con.execute("DETACH DATABASE IF EXISTS src")
+        finally:
+            self.store.gate.release()
+
+    def _export_later(self, pending: dict[int, str]) -> None:
+        """Write the ``pending`` runs' files (the store attached as ``src``, its gate and the
+        refresh lock held by :meth:`refresh` for this thread), point the copy at them, let the
+        store go, then arrange the latest run's list."""
+        con = self._con
+        try:
+            try:
+                for run_id, key in sorted(pending.items()):
+                    self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
+                    self.files.attach(con, run_id, key)
+                con.begin()
+                try:
+                    self._point_view(self._runs)
+                    con.commit()
+                except BaseException:
+                    con.rollback()
+                    raise
+            except Exception:  # the next look copies again (and exports on its own)
+                log.exception("could not write the runs' files beside the store")
+                self._signature = None
+                return
+            finally:
+                self._let_store_go()
+            self._new_version()
+            self._arrange_latest()
+        finally:
+            self._refreshing.release()
 
     def _latest_arranged(self) -> bool:
         """Whether the latest run's arranged list is beside the store (opening it is quick)."""
@@ -322,7 +383,11 @@ class SnapshotCache:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    def _copy(self) -> None:
+    def _copy(self, *, defer: bool = False) -> dict[int, str]:
+        """Copy the small tables and point the view at the runs' files, written first when
+        missing; ``defer``: a run without its file is read from ``src`` instead (the caller
+        keeps it attached until it has written the file). Returns the runs (id, key) read
+        from ``src``."""
         con = self._con
         have = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
@@ -336,7 +401,11 @@ class SnapshotCache:
         columns = _columns(con, "src", RUN_FILE_TABLE)
         runs = {r[0]: RunFiles.key(r, columns) for r in con.execute(
             "SELECT run_id, created_at, n_customers, config_hash FROM src.runs").fetchall()}
+        pending = {}
         for run_id, key in sorted(runs.items()):  # before the transaction: files, not tables
+            if defer and not self.files.rows(run_id, key).exists():
+                pending[run_id] = key
+                continue
             self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
             self.files.attach(con, run_id, key)
         con.begin()
@@ -353,7 +422,7 @@ class SnapshotCache:
                 for table in PER_RUN_TABLES:
                     con.execute(f"INSERT INTO main.{table} BY NAME SELECT * FROM src.{table} "
                                 f"WHERE run_id = ? ORDER BY name", [run_id])
-            self._point_view(runs)
+            self._point_view(runs, pending)
             con.commit()
         except BaseException:
             con.rollback()
@@ -364,10 +433,15 @@ class SnapshotCache:
         self.files.forget(kept | self._leaving)  # the previous state's readers may be reading
         self._leaving = set(self._runs.items()) - kept
         self._runs = runs
+        return pending
 
-    def _point_view(self, runs: dict[int, str]) -> None:
-        """``snapshot_customers``: the runs' files (attached before), one after another."""
-        parts = [f"SELECT * FROM {RunFiles.alias(run_id, key)}.{RUN_FILE_TABLE}"
+    def _point_view(self, runs: dict[int, str], in_store: dict[int, str] | None = None
+                    ) -> None:
+        """``snapshot_customers``: the runs' files (attached before), one after another; the
+        runs of ``in_store`` read from the store (attached as ``src``) instead."""
+        parts = [f"SELECT * FROM src.{RUN_FILE_TABLE} WHERE run_id = {int(run_id)}"
+                 if in_store and run_id in in_store else
+                 f"SELECT * FROM {RunFiles.alias(run_id, key)}.{RUN_FILE_TABLE}"
                  for run_id, key in sorted(runs.items())]
         self._con.execute(f"CREATE OR REPLACE VIEW main.{RUN_FILE_TABLE} AS "
                           + (" UNION ALL ".join(parts) or f"SELECT * FROM main.{_SHAPE}"))
