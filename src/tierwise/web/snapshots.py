@@ -82,6 +82,10 @@ RUN_FILE_TABLE = "snapshot_customers"
 _SHAPE = "snapshot_shape"
 #: DuckDB's memory for the copy (exports of a run spill to disk beyond it).
 MEMORY_LIMIT = "1GB"
+#: DuckDB's memory while a run's file is written or its list arranged: both read or write
+#: each block once, so a bigger buffer pool only keeps blocks no one reads again (at 1M
+#: customers it held several hundred MB on top of the arrangement's own arrays).
+WORK_MEMORY_LIMIT = "256MB"
 
 
 class StoreFile:
@@ -255,7 +259,8 @@ class SnapshotCache:
                 self._attach()
                 try:
                     signature = self.store.signature()  # stable: no writer while we hold it
-                    pending = self._copy(defer=background)
+                    with self._frugal():
+                        pending = self._copy(defer=background)
                 finally:
                     if not pending:
                         self._con.execute("DETACH src")
@@ -275,7 +280,8 @@ class SnapshotCache:
                                                    name="tierwise-arrange", daemon=True)
                 self._arranging.start()
             else:
-                self._arrange_latest()
+                with self._frugal():
+                    self._arrange_latest()
             return True
         finally:
             if not handed:
@@ -300,27 +306,44 @@ class SnapshotCache:
         store go, then arrange the latest run's list."""
         con = self._con
         try:
-            try:
-                for run_id, key in sorted(pending.items()):
-                    self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
-                    self.files.attach(con, run_id, key)
-                con.begin()
+            with self._frugal():
                 try:
-                    self._point_view(self._runs)
-                    con.commit()
-                except BaseException:
-                    con.rollback()
-                    raise
-            except Exception:  # the next look copies again (and exports on its own)
-                log.exception("could not write the runs' files beside the store")
-                self._signature = None
-                return
-            finally:
-                self._let_store_go()
-            self._new_version()
-            self._arrange_latest()
+                    for run_id, key in sorted(pending.items()):
+                        self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
+                        self.files.attach(con, run_id, key)
+                    con.begin()
+                    try:
+                        self._point_view(self._runs)
+                        con.commit()
+                    except BaseException:
+                        con.rollback()
+                        raise
+                except Exception:  # the next look copies again (and exports on its own)
+                    log.exception("could not write the runs' files beside the store")
+                    self._signature = None
+                    return
+                finally:
+                    self._let_store_go()
+                self._new_version()
+                self._arrange_latest()
         finally:
             self._refreshing.release()
+
+    @contextmanager
+    def _frugal(self) -> Iterator[None]:
+        """DuckDB's memory at :data:`WORK_MEMORY_LIMIT` meanwhile (requests answered by SQL
+        then spill to disk sooner); the refresh lock must be held."""
+        self._set_memory(WORK_MEMORY_LIMIT)
+        try:
+            yield
+        finally:
+            self._set_memory(MEMORY_LIMIT)
+
+    def _set_memory(self, limit: str) -> None:
+        try:
+            self._con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.Error as exc:  # more held than that (a big query): keep the limit
+            log.info("DuckDB's memory limit stays as it was (%s)", exc)
 
     def _latest_arranged(self) -> bool:
         """Whether the latest run's arranged list is beside the store (opening it is quick)."""
@@ -337,7 +360,8 @@ class SnapshotCache:
     def _arrange_later(self) -> None:
         with self._refreshing:  # a refresh waits: it would arrange again what is under way
             if self._con is not None:
-                self._arrange_latest()
+                with self._frugal():
+                    self._arrange_latest()
 
     def _arrange_latest(self) -> None:
         """The latest run in memory; until it is ready (or if it fails) SQL serves it.
