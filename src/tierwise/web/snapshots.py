@@ -82,6 +82,9 @@ RUN_FILE_TABLE = "snapshot_customers"
 _SHAPE = "snapshot_shape"
 #: DuckDB's memory for the copy (exports of a run spill to disk beyond it).
 MEMORY_LIMIT = "1GB"
+#: Runs without their files beside the store, of at least this many customers in all, are
+#: written after a start is ready (see :meth:`SnapshotCache.refresh`); fewer, before.
+DEFER_ROWS = 100_000
 #: DuckDB's memory while a run's file is written or its list arranged: both read or write
 #: each block once, so a bigger buffer pool only keeps blocks no one reads again (at 1M
 #: customers it held several hundred MB on top of the arrangement's own arrays).
@@ -228,8 +231,9 @@ class SnapshotCache:
         """Bring the copy up to date when the store changed; True when it was copied.
 
         ``background`` (the server's start): what is slow is done on a thread of its own, and
-        this returns as soon as the copy can answer requests. A run without its file beside
-        the store (the first start after a new run) is then read from the store itself, kept
+        this returns as soon as the copy can answer requests. Runs without their files beside
+        the store (the first start after a new run), of :data:`DEFER_ROWS` customers or more
+        in all, are then read from the store itself, kept
         attached read-only, until the thread has written the run's file; the thread then points
         the copy at the file, lets the store go and arranges the latest run's list. A latest
         run whose file is there but whose list is not arranged is arranged on the thread too;
@@ -423,12 +427,15 @@ class SnapshotCache:
         # insert made in the same transaction as the CREATE TABLE it fills.
         rebuilt = self._ensure_tables(have)
         columns = _columns(con, "src", RUN_FILE_TABLE)
-        runs = {r[0]: RunFiles.key(r, columns) for r in con.execute(
-            "SELECT run_id, created_at, n_customers, config_hash FROM src.runs").fetchall()}
-        pending = {}
+        listed = con.execute(
+            "SELECT run_id, created_at, n_customers, config_hash FROM src.runs").fetchall()
+        runs = {r[0]: RunFiles.key(r, columns) for r in listed}
+        missing = {r[0]: r[2] or 0 for r in listed if not self.files.rows(r[0], runs[r[0]]).exists()}
+        # Small runs are written at once (a second or so): the store is then let go at once
+        pending = ({r: runs[r] for r in missing}
+                   if defer and sum(missing.values()) >= DEFER_ROWS else {})
         for run_id, key in sorted(runs.items()):  # before the transaction: files, not tables
-            if defer and not self.files.rows(run_id, key).exists():
-                pending[run_id] = key
+            if run_id in pending:
                 continue
             self.files.export(con, f"src.{RUN_FILE_TABLE}", run_id, key)
             self.files.attach(con, run_id, key)
