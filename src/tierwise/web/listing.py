@@ -226,27 +226,33 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
     row_bits = max(1, (len(values) - 1).bit_length())
     if max(sizes) * char_bits + row_bits > 63:
         return _grams_unpacked(chars.astype(np.int64), rows, sizes)
-    dense = (np.cumsum(present, dtype=np.int64) - 1)[chars].astype(np.uint64)
+    # Memory (a million names hold some ten million characters): codes and positions stay
+    # 32-bit until packed, and each size's arrays are let go before the next size's are made.
+    dense = (np.cumsum(present, dtype=np.int64) - 1).astype(np.uint32)[chars]
     del chars, present
+    positions = rows.view(np.uint32)  # rows are not negative: the same bits
     keys, starts, owners, done = [], [np.zeros(1, np.int64)], [], 0
     for n in sorted(sizes):
         m = len(dense) - n + 1
         if m <= 0:
             continue
-        packed = dense[:m].copy()
+        packed = dense[:m].astype(np.uint64)
         for j in range(1, n):
             np.left_shift(packed, np.uint64(char_bits), out=packed)
             np.bitwise_or(packed, dense[j:j + m], out=packed)
         np.left_shift(packed, np.uint64(row_bits), out=packed)
-        np.bitwise_or(packed, rows[:m].astype(np.uint64), out=packed)
+        np.bitwise_or(packed, positions[:m], out=packed)
         packed = packed[rows[:m] == rows[n - 1:]]  # the n characters of one string
         if not len(packed):
             continue
         packed.sort()
         if len(packed) > 1:
             packed = packed[np.concatenate([[True], packed[1:] != packed[:-1]])]
-        gram = packed >> np.uint64(row_bits)
-        owners.append((packed & np.uint64((1 << row_bits) - 1)).astype(np.int32))
+        owner = packed.astype(np.uint32)  # the low bits hold the position (row_bits <= 31)
+        np.bitwise_and(owner, np.uint32((1 << row_bits) - 1), out=owner)
+        owners.append(owner.view(np.int32))
+        del owner
+        gram = np.right_shift(packed, np.uint64(row_bits), out=packed)
         del packed
         cuts = np.flatnonzero(np.diff(gram)) + 1
         first = np.concatenate([[0], cuts]).astype(np.int64)
@@ -256,6 +262,7 @@ def _grams(values: pa.Array, sizes: tuple[int, ...]) -> tuple[np.ndarray, np.nda
         keys.append(np.asarray(_key(codes), dtype=np.int64))
         starts.append(np.concatenate([cuts, [len(gram)]]).astype(np.int64) + done)
         done += len(gram)
+        del gram, cuts, first
     if not keys:  # no text long enough (a run without phone numbers, say)
         return np.empty(0, np.int64), np.zeros(1, np.int64), _NO_ROWS
     return np.concatenate(keys), np.concatenate(starts), np.concatenate(owners)
