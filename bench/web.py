@@ -36,6 +36,14 @@ run costs once), then ``--starts`` times with them, alternating with the code of
 
     PYTHONPATH=src python bench/web.py --startup --before /tmp/webstart-before
 
+``--first-start-requests`` starts this tree's code with no run files beside the store and,
+from the moment it is ready, asks one request at a time (list, search, detail in turn, as the
+admin) until 30 rounds after the list is arranged (``--before``: that tree's code); it prints the latencies by what the server
+read from meanwhile: the store (until the run's file appears), the run's file (until the
+arranged list appears), the arranged list::
+
+    PYTHONPATH=src python bench/web.py --first-start-requests
+
 It prints p50 / p95 / p99 latency per endpoint and role (wrk: the median over the rounds, and
 the range of the p95s), the ratio of each p95 to the reference's p95 in the same round, the
 throughput, the server's CPU time per request (wrk) and its peak RSS.
@@ -309,6 +317,55 @@ def load_wrk(base: str, user: str, scope: dict[str, list[str]], endpoint: str, c
             "rps": count / took, "cpu_ms": 1000 * cpu / max(count, 1)}
 
 
+def first_start_requests(config: Path, src: Path = ROOT / "src") -> None:
+    """Latency of requests while a first start's thread writes the run's file and arranges its
+    list (see the module doc), with the code in ``src``."""
+    from tierwise.config import load_config
+    from tierwise.store import Store
+
+    store_path = load_config(config).store_path
+    with Store(store_path, read_only=True) as store:
+        frame = store.con.execute(
+            "SELECT customer_id, name, phone FROM snapshot_customers WHERE run_id = "
+            "(SELECT max(run_id) FROM runs) USING SAMPLE 2000 ROWS").df()
+    scope = _scope(frame)
+    if not _has_user(config, "bench-admin"):
+        tierwise("users", "add", "bench-admin", "--role", "admin", "--password-stdin", "-c",
+                 str(config), stdin=PASSWORD + "\n")
+    files = store_path.with_name(store_path.name + ".web-runs")
+    shutil.rmtree(files, ignore_errors=True)
+    port, load = free_port(), os.getloadavg()[0]
+    started = time.perf_counter()
+    server = start_server(config, port, src)
+    print(f"ready in {time.perf_counter() - started:.1f} s (load {load:.1f} at start)", flush=True)
+    rng, got, rounds_after = random.Random(5), {}, 0
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+            signed = http.post("/api/login", json={"username": "bench-admin",
+                                                   "password": PASSWORD})
+            if signed.status_code != 200:
+                raise SystemExit(f"login: {signed.status_code}")
+            while rounds_after < 30:
+                phase = ("arranged" if list(files.glob("run-*.index/index.json")) else
+                         "run file" if list(files.glob("run-*.duckdb")) else "store")
+                rounds_after += phase == "arranged"
+                for endpoint in ("list", "search", "detail"):
+                    path, params = _request(endpoint, scope, rng)
+                    asked = time.perf_counter()
+                    answer = http.get(path, params=params)
+                    took = (time.perf_counter() - asked) * 1000
+                    if answer.status_code != 200:
+                        raise SystemExit(f"{path} {params}: {answer.status_code}")
+                    got.setdefault((phase, endpoint), []).append(took)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    print(f"{'read from':<10} {'endpoint':<8} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for (phase, endpoint), took in got.items():
+        print(f"{phase:<10} {endpoint:<8} {len(took):>4} {pct(took, 50):>8,.0f} "
+              f"{pct(took, 95):>8,.0f} {max(took):>8,.0f}")
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -329,13 +386,20 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true",
                         help="measure start-up only (ready time, CPU, peak RSS), see --before")
     parser.add_argument("--before", type=Path, default=None,
-                        help="--startup: a tree of the code to compare with (e.g. git archive "
+                        help="--startup, --first-start-requests: a tree of the code to compare with (e.g. git archive "
                              "main | tar -x -C /tmp/before), started alternately")
     parser.add_argument("--starts", type=int, default=3,
                         help="--startup: starts of each code (default 3)")
     parser.add_argument("--cold-before", action="store_true",
                         help="--startup: a first start (no run files) of --before's code too")
+    parser.add_argument("--first-start-requests", action="store_true",
+                        help="latency of requests while a first start writes the run's file "
+                             "and arranges its list")
     args = parser.parse_args()
+    if args.first_start_requests:
+        first_start_requests(build_store(int(args.customers)),
+                             ROOT / "src" if args.before is None else args.before / "src")
+        return
     if args.startup:
         startup(build_store(int(args.customers)), args.before, args.starts,
                 args.cold_before)
