@@ -289,7 +289,8 @@ class SnapshotCache:
             return True
         finally:
             if not handed:
-                if pending:  # failed after the copy: let the store go
+                if pending:  # failed after the copy, whose view reads the store: copy again
+                    self._signature = None
                     self._let_store_go()
                 self._refreshing.release()
 
