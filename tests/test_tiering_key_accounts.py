@@ -254,3 +254,106 @@ def test_lost_and_archived_accounts_are_not_candidates_unless_added_by_hand() ->
     assert "overrides gate: lost account" in added.frame.loc[0, "key_account_reason"]
     zh = select_key_accounts(frame, lang="zh").frame
     assert "已流失客户" in zh.loc[0, "key_account_reason"]
+
+
+# ---- the column-at-a-time reasons give what the per-row code gave (issue 16) -----------------
+def _decide_per_row(ids, score, gated, adds, removes, cap):
+    """The per-row decision the column form replaced (kept as the reference)."""
+    added = np.array([i in adds for i in ids], dtype=bool)
+    removed = np.array([i in removes for i in ids], dtype=bool)
+    eligible = (gated == "") & ~added & ~removed
+    seats = max(cap - int(added.sum()), 0)
+    order = [i for i in np.lexsort((ids.astype(str), -score)) if eligible[i]]
+    rank = np.full(len(ids), None, dtype=object)
+    rank[order] = np.arange(1, len(order) + 1)
+    automatic = eligible & np.array([r is not None and r <= seats for r in rank], dtype=bool)
+    return {"key": added | automatic, "automatic": automatic, "added": added,
+            "removed": removed, "rank": rank, "seats": seats, "score": score}
+
+
+def _reasons_per_row(frame, cfg, overrides_, lang):
+    """``key_account``, rank and reason (JSON and words) as the per-row code made them: a list
+    per customer for its gates and status, a dict and ``json.dumps`` per reason, each reason
+    worded by ``render_note``."""
+    import json
+
+    from tierwise.i18n.render import plain_number, render_note
+    from tierwise.tiering import key_accounts as ka
+
+    ids = ka.customer_ids(frame).to_numpy(dtype=object)
+    card = Scorecard(cfg.criteria).fit(frame)
+    scores = card.transform(frame, prefix=ka.PREFIX)
+    cap, rule, graded = ka._cap(frame, cfg)
+    report = ka.KeyAccountReport(cfg.company_stage, cap, rule, graded)
+    gates = ka._apply_gates(frame, cfg.gates, report)
+    status = [[] for _ in range(len(frame))]
+    for column, value, key in (("lifecycle_stage", "lost", "ka.status.lost"),
+                               ("activity_policy", "archive", "ka.status.archived")):
+        if column in frame.columns:
+            hit = (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
+            for i in np.flatnonzero(hit):
+                status[i].append([key, {}])
+    gated = [[["ka.gate", {"text": t}] for t in g.split("; ") if t] + s
+             for g, s in zip(gates, status, strict=True)]
+    adds, removes = ka._read_overrides(overrides_, set(ids), report)
+    d = _decide_per_row(ids, scores[ka.PREFIX].to_numpy(dtype=float),
+                        np.array(["x" if g else "" for g in gated], dtype=object), adds,
+                        removes, cap)
+    kinds = ka._kinds(frame, cfg, d["key"], report).to_numpy(dtype=object)
+    n_added = int(d["added"].sum())
+    seats = json.dumps(d["seats"])
+    cap_text = ('[["ka.cap_added", {"rank": %d, "seats": ' + seats + f', "added": {n_added}}}]]'
+                if n_added else '[["ka.cap", {"rank": %d, "seats": ' + seats + "}]]")
+    args = []
+    for i, cid in enumerate(ids):
+        if not (d["removed"][i] or d["added"][i] or gated[i] or d["automatic"][i]):
+            args.append(cap_text % int(d["rank"][i]))
+            continue
+        if d["removed"][i]:
+            part = ["ka.manual_remove", ka._manual_fields(removes[cid])]
+        elif d["added"][i]:
+            part = ["ka.manual_add_gated", {**ka._manual_fields(adds[cid]), "gates": gated[i]}] \
+                if gated[i] else ["ka.manual_add", ka._manual_fields(adds[cid])]
+        elif gated[i]:
+            part = ["ka.gated", {"gates": gated[i]}]
+        else:
+            part = ["ka.rank", {"rank": int(d["rank"][i]), "seats": d["seats"],
+                                "score": plain_number(d["score"][i]), "kind": kinds[i]}]
+        args.append(json.dumps([part], ensure_ascii=False))
+    out = pd.DataFrame({"key_account": d["key"]}, index=frame.index)
+    out["key_account_type"] = pd.Series(np.where(d["key"], kinds, None), index=frame.index,
+                                        dtype=object)
+    out["key_account_rank"] = pd.array(d["rank"], dtype="Int64")
+    out["key_account_reason_args"] = args  # a list, as the per-row code set it
+    out["key_account_reason"] = pd.Series([render_note(a, lang) for a in args],
+                                          index=frame.index, dtype=object)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_column_reasons_are_the_per_row_reasons(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 7, 300, 4000]))
+    frame = accounts(n, growth=list(rng.choice([1.0, 2.0, 4.0, 5.0, np.nan], n)))
+    frame["total_amount"] = rng.choice([10.0, 500.0, 1e6], n) if seed % 2 \
+        else rng.lognormal(8, 2, n)  # ties in the score when the amounts repeat
+    frame["mutual_trust"] = rng.choice([1.0, 3.0, np.nan], n)
+    frame["industry"] = rng.choice(["steel", "tobacco", None], n)
+    frame["lifecycle_stage"] = rng.choice(["active", "lost", None], n, p=[0.8, 0.1, 0.1])
+    frame["activity_policy"] = rng.choice(["keep", "archive"], n, p=[0.9, 0.1])
+    frame["tier"] = rng.choice(["key", "major", "ordinary", "long_tail", "new"], n)
+    frame.index = rng.permutation(n) * 3  # not a range index
+    cfg = KeyAccountsConfig(
+        max_accounts=[None, 3, 50, 0][seed % 4],
+        gates=[GateConfig(column="growth_potential", op="<", value=3),
+               GateConfig(column="industry", op="in", value=["tobacco"]),
+               GateConfig(column="mutual_trust", op="<=", value=1, if_null="pass")])
+    ids = frame["customer_id"].tolist()
+    picks = rng.choice(n, min(n, 6), replace=False)
+    rows = [(ids[i], ["add", "remove"][k % 2], f"why {k}", "ann", f"2026-0{1 + k % 3}-02")
+            for k, i in enumerate(picks)] + [("nobody", "add", "", "bo", "2026-01-01")]
+    ov = overrides(*rows) if seed % 3 else None
+    for lang in ("en", "zh"):
+        got = select_key_accounts(frame, cfg, ov, lang=lang).frame
+        want = _reasons_per_row(frame, cfg, ov, lang)
+        pd.testing.assert_frame_equal(got[list(want.columns)], want)

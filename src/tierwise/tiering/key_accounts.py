@@ -43,6 +43,7 @@ import pandas as pd
 
 from ..config import KEY_ACCOUNT_CAPS, GateConfig, KeyAccountsConfig
 from ..errors import ConfigError, DataContractError
+from ..i18n import t
 from ..i18n.render import plain_number as fmt
 from ..i18n.render import render_notes
 from ._common import Lang, check_lang, customer_ids, purchases
@@ -131,20 +132,19 @@ def select_key_accounts(frame: pd.DataFrame, config: KeyAccountsConfig | None = 
     report = KeyAccountReport(cfg.company_stage, cap, rule, graded,
                               dropped_criteria=list(card.dropped_))
     gates = _apply_gates(frame, cfg.gates, report)
-    status = _status_parts(frame, report)
-    gated = [[["ka.gate", {"text": t}] for t in g.split("; ") if t] + s
-             for g, s in zip(gates, status, strict=True)]
+    gated = _gated(gates, _status_parts(frame, report))
     adds, removes = _read_overrides(overrides, set(ids), report)
-    decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float),
-                       np.array(["x" if g else "" for g in gated], dtype=object), adds, removes,
-                       cap)
+    blocked = np.full(len(ids), "", dtype=object)
+    blocked[list(gated)] = "x"
+    decision = _decide(ids, scores[PREFIX].to_numpy(dtype=float), blocked, adds, removes, cap)
     out = frame.copy()
     out[list(scores.columns)] = scores
     out["key_account"] = decision["key"]
     out["key_account_type"] = _kinds(frame, cfg, decision["key"], report)
     out["key_account_rank"] = pd.array(decision["rank"], dtype="Int64")
-    out["key_account_reason_args"] = _reasons(ids, out, gated, adds, removes, decision)
-    out["key_account_reason"] = render_notes(out["key_account_reason_args"], lang)
+    args, words = _reasons(ids, out, gated, adds, removes, decision, lang)
+    out["key_account_reason_args"] = args.tolist()  # a list: the column's dtype as before
+    out["key_account_reason"] = words
     _fill_report(report, decision, adds, removes, cap)
     return KeyAccountResult(out, report, card)
 
@@ -199,19 +199,29 @@ def _cap(frame: pd.DataFrame, cfg: KeyAccountsConfig) -> tuple[int, str, int]:
     return stage, source, graded
 
 
-def _status_parts(frame: pd.DataFrame, report: KeyAccountReport) -> list[list[Any]]:
-    """Per row, why its status excludes it as catalogue parts (none when it does not): lost
-    (``ka.status.lost``) or archived (``ka.status.archived``)."""
-    parts: list[list[Any]] = [[] for _ in range(len(frame))]
+def _status_parts(frame: pd.DataFrame, report: KeyAccountReport) -> dict[int, list[Any]]:
+    """Why its status excludes a row, as catalogue parts, for the rows it excludes (by
+    position): lost (``ka.status.lost``) or archived (``ka.status.archived``)."""
+    parts: dict[int, list[Any]] = {}
     checks = (("lifecycle_stage", "lost", "ka.status.lost", "excluded_lost"),
               ("activity_policy", "archive", "ka.status.archived", "excluded_archived"))
     for column, value, key, counter in checks:
         if column in frame.columns:
             hit = (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
             setattr(report, counter, int(hit.sum()))
-            for i in np.flatnonzero(hit):
-                parts[i].append([key, {}])
+            for i in np.flatnonzero(hit).tolist():
+                parts.setdefault(i, []).append([key, {}])
     return parts
+
+
+def _gated(gates: np.ndarray, status: dict[int, list[Any]]) -> dict[int, list[Any]]:
+    """The rows a gate or their status keeps out (by position), each with its parts: the
+    failed gates (``ka.gate``) then the status. Rows not named pass (most of them: no list is
+    made for those, issue 16)."""
+    rows = sorted(set(np.flatnonzero(gates != "").tolist()) | set(status))
+    gated = {i: [["ka.gate", {"text": g}] for g in gates[i].split("; ") if g]
+             + status.get(i, []) for i in rows}
+    return {i: g for i, g in gated.items() if g}
 
 
 # ---- gates --------------------------------------------------------------------------------
@@ -315,14 +325,19 @@ def _when(raw: Any, parsed: Any) -> str:
 # ---- decision -----------------------------------------------------------------------------
 def _decide(ids: np.ndarray, score: np.ndarray, gated: np.ndarray, adds: dict, removes: dict,
             cap: int) -> dict[str, Any]:
-    added = np.array([i in adds for i in ids], dtype=bool)
-    removed = np.array([i in removes for i in ids], dtype=bool)
+    added = pd.Index(ids, dtype=object).isin(list(adds)) if adds \
+        else np.zeros(len(ids), dtype=bool)
+    removed = pd.Index(ids, dtype=object).isin(list(removes)) if removes \
+        else np.zeros(len(ids), dtype=bool)
     eligible = (gated == "") & ~added & ~removed
     seats = max(cap - int(added.sum()), 0)
-    order = [i for i in np.lexsort((ids.astype(str), -score)) if eligible[i]]
+    order = np.lexsort((ids.astype(str), -score))
+    order = order[eligible[order]]
     rank = np.full(len(ids), None, dtype=object)
     rank[order] = np.arange(1, len(order) + 1)
-    automatic = eligible & np.array([r is not None and r <= seats for r in rank], dtype=bool)
+    ranked = np.zeros(len(ids), dtype=np.int64)
+    ranked[order] = np.arange(1, len(order) + 1)
+    automatic = eligible & (ranked >= 1) & (ranked <= seats)
     return {"key": added | automatic, "automatic": automatic, "added": added,
             "removed": removed, "rank": rank, "seats": seats, "score": score}
 
@@ -341,33 +356,61 @@ def _kinds(frame: pd.DataFrame, cfg: KeyAccountsConfig, key: np.ndarray,
     return pd.Series(np.where(key, kind, None), index=frame.index, dtype=object)
 
 
-def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: list[list[Any]], adds: dict,
-             removes: dict, d: dict[str, Any]) -> list[str]:
-    """Per customer, why in or out, as catalogue parts (JSON): :func:`tierwise.i18n.render.
-    render_note` words them in either language."""
+_MARK = "\x00rank\x00"
+
+
+def _reasons(ids: np.ndarray, out: pd.DataFrame, gated: dict[int, list[Any]], adds: dict,
+             removes: dict, d: dict[str, Any], lang: Lang) -> tuple[pd.Series, pd.Series]:
+    """Per customer, why in or out, as catalogue parts (JSON) and in words (``lang``, as
+    :func:`tierwise.i18n.render.render_note` words the parts).
+
+    The common case, ranked below the seats (``ka.cap``), is written a column at a time: the
+    JSON and the words of the seats once, the rank per row (issue 16; compared with
+    :func:`_reason_of` row by row in tests/test_tiering_key_accounts.py).
+    """
+    n = len(ids)
     n_added = int(d["added"].sum())
+    fields = {"seats": d["seats"], "added": n_added} if n_added else {"seats": d["seats"]}
+    key = "ka.cap_added" if n_added else "ka.cap"
+    common = ~(d["removed"] | d["added"] | d["automatic"])
+    common[list(gated)] = False
+    rows = np.flatnonzero(common)
+    rank = d["rank"][rows].astype(np.int64).astype(str).astype(object)
+    head, tail = json.dumps([[key, {"rank": _MARK, **fields}]]).split(json.dumps(_MARK))
+    args = np.empty(n, dtype=object)
+    args[rows] = head + rank + tail
+    words_head, words_tail = t(key, lang, rank=_MARK, **fields).split(_MARK)
+    words = np.empty(n, dtype=object)
+    words[rows] = words_head + rank + words_tail
+    rest = np.flatnonzero(~common)
     kinds = out["key_account_type"].to_numpy(dtype=object)
-    # the common case (ranked below the seats) written from a template: the same JSON text
-    seats = json.dumps(d["seats"])
-    cap = ('[["ka.cap_added", {"rank": %d, "seats": ' + seats + f', "added": {n_added}}}]]'
-           if n_added else '[["ka.cap", {"rank": %d, "seats": ' + seats + "}]]")
-    parts = []
-    for i, cid in enumerate(ids):
-        if not (d["removed"][i] or d["added"][i] or gated[i] or d["automatic"][i]):
-            parts.append(cap % int(d["rank"][i]))
-            continue
-        if d["removed"][i]:
-            part = ["ka.manual_remove", _manual_fields(removes[cid])]
-        elif d["added"][i]:
-            part = ["ka.manual_add_gated", {**_manual_fields(adds[cid]), "gates": gated[i]}] \
-                if gated[i] else ["ka.manual_add", _manual_fields(adds[cid])]
-        elif gated[i]:
-            part = ["ka.gated", {"gates": gated[i]}]
-        else:  # automatic
-            part = ["ka.rank", {"rank": int(d["rank"][i]), "seats": d["seats"],
-                                "score": fmt(d["score"][i]), "kind": kinds[i]}]
-        parts.append(json.dumps([part], ensure_ascii=False))
-    return parts
+    args[rest] = [_reason_of(i, ids[i], kinds[i], gated.get(i, []), adds, removes, d)
+                  for i in rest.tolist()]
+    words[rest] = render_notes(pd.Series(args[rest], dtype=object), lang).to_numpy(dtype=object)
+    return (pd.Series(args, index=out.index, dtype=object),
+            pd.Series(words, index=out.index, dtype=object))
+
+
+def _reason_of(i: int, cid: Any, kind: Any, gated: list[Any], adds: dict, removes: dict,
+               d: dict[str, Any]) -> str:
+    """One customer's reason as catalogue parts (JSON), the rule for every case."""
+    if not (d["removed"][i] or d["added"][i] or gated or d["automatic"][i]):
+        n_added = int(d["added"].sum())
+        seats = json.dumps(d["seats"])
+        cap = ('[["ka.cap_added", {"rank": %d, "seats": ' + seats + f', "added": {n_added}}}]]'
+               if n_added else '[["ka.cap", {"rank": %d, "seats": ' + seats + "}]]")
+        return cap % int(d["rank"][i])
+    if d["removed"][i]:
+        part = ["ka.manual_remove", _manual_fields(removes[cid])]
+    elif d["added"][i]:
+        part = ["ka.manual_add_gated", {**_manual_fields(adds[cid]), "gates": gated}] \
+            if gated else ["ka.manual_add", _manual_fields(adds[cid])]
+    elif gated:
+        part = ["ka.gated", {"gates": gated}]
+    else:  # automatic
+        part = ["ka.rank", {"rank": int(d["rank"][i]), "seats": d["seats"],
+                            "score": fmt(d["score"][i]), "kind": kind}]
+    return json.dumps([part], ensure_ascii=False)
 
 
 def _manual_fields(entry: dict[str, Any]) -> dict[str, str]:
