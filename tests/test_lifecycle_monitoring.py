@@ -297,3 +297,53 @@ def test_the_three_big_accounts_going_quiet_in_q1_are_caught():
         .groupby("customer_key")["amount"].sum()).fillna(0.0)
     feb = early_warnings(snap_feb, orders, early, period="quarter")
     assert sorted(feb[feb["kind"] == "yoy_drop"]["customer_key"]) == [1, 2, 3]
+
+
+def _finish_before(rows: pd.DataFrame, as_of, per: str) -> pd.DataFrame:
+    """The warnings' last step as it was: a record of every column per warning (the reference
+    for the one that reads only the message's figures, issue 16)."""
+    from tierwise.i18n.render import warning_message
+    from tierwise.lifecycle.policies import SEVERITIES, WARNING_KINDS
+    from tierwise.lifecycle.warnings import _FREQ, COLUMNS
+
+    label = pd.Timestamp(as_of).to_period(_FREQ[per])
+    rows["period"] = str(label).replace("Q", "-Q") if per == "quarter" else str(label)
+    rows["kind_zh"] = rows["kind"].map(lambda k: WARNING_KINDS[k][0])
+    rows["severity_zh"] = rows["severity"].map(lambda k: SEVERITIES[k][0])
+    records = rows.to_dict("records")
+    rows["message_zh"] = [warning_message(r, "zh") for r in records]
+    rows["message_en"] = [warning_message(r, "en") for r in records]
+    kind_rank = rows["kind"].map({"yoy_drop": 0, "trailing_drop": 1, "silence": 2,
+                                  "unlikely": 3})
+    rows = rows.assign(_s=(rows["severity"] != "high").astype(int), _k=kind_rank)
+    rows = rows.sort_values(["_s", "_size", "customer_key", "_k"],
+                            ascending=[True, False, True, True], kind="stable")
+    return rows[COLUMNS].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("per", ["quarter", "month"])
+def test_the_messages_are_those_of_every_column_records(per):
+    from tierwise.lifecycle.warnings import _finish
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    kind = rng.choice(["yoy_drop", "trailing_drop", "silence", "unlikely"], n)
+    rows = pd.DataFrame({
+        "customer_key": rng.integers(0, 500, n), "customer_id": [f"c{i}" for i in range(n)],
+        "name": rng.choice(["甲", None, "b"], n), "account_manager": None,
+        "tier": rng.choice(["key", "major"], n), "kind": kind,
+        "current": np.where(kind == "unlikely", rng.random(n), rng.lognormal(8, 2, n)),
+        "reference": np.where(kind == "unlikely", 0.1, rng.lognormal(8, 2, n) + 1),
+        "unit": "amount", "severity": rng.choice(["high", "medium"], n),
+        "_size": rng.choice([1.0, 2.0, np.nan], n),
+        "window": np.where(kind == "trailing_drop", 4, np.where(kind == "unlikely", 90, None)),
+        # other snapshot columns a watched account carries
+        "visits": pd.array(rng.integers(0, 9, n), dtype="Int64"),
+        "segment": pd.Categorical(rng.choice(["a", "b"], n)),
+        "first_order": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"),
+        "flag": rng.random(n) < 0.5,
+    })
+    rows["change_pct"] = (rows["current"] - rows["reference"]) / rows["reference"] * 100
+    as_of = dt.date(2026, 3, 31) if per == "quarter" else dt.date(2026, 2, 14)
+    pd.testing.assert_frame_equal(_finish(rows.copy(), as_of, per),
+                                  _finish_before(rows.copy(), as_of, per))
