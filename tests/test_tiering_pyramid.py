@@ -335,3 +335,34 @@ def test_the_stored_reason_words_the_same_in_either_language(method: str) -> Non
     assert "tier_reason.held" in keys
     assert "tier_reason_args" in out and "tier_reason" not in \
         pyramid.transform(frame, words=False).columns
+
+
+@pytest.mark.parametrize("method", ["customer_share", "value_share", "thresholds"])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_column_reason_args_are_the_per_row_ones(method: str, seed: int) -> None:
+    """The stored reasons put together a column at a time (``words=False``, what a run keeps,
+    issue 16) are the text of the per-row loop (``words=True``) for every kind of reason:
+    ranked, infinite, missing (lowest or not graded), held, new, prospect, no spread."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
+                          "frequency": rng.integers(-1, 6, n),
+                          "total_amount": rng.lognormal(8, 1.5, n) * rng.choice([1, 1e-7], n)})
+    frame.loc[5:40, "total_amount"] = np.nan
+    frame.loc[41:43, "total_amount"] = [np.inf, -np.inf, 0.0]
+    for null in ("lowest", "exclude"):
+        cfg = PyramidConfig.model_validate({"method": method, "null_ranking": null,
+                                            "min_purchases": 4,
+                                            "thresholds": [50000, 10000, 2000],
+                                            "hysteresis": {"margin": 0.2}})
+        pyramid = Pyramid(cfg).fit(frame)
+        previous = pyramid.transform(frame)[["customer_id", "tier"]]
+        now = frame.assign(total_amount=frame["total_amount"] * rng.uniform(0.7, 1.3, n))
+        got = pyramid.transform(now, previous=previous, words=False)
+        want = pyramid.transform(now, previous=previous)
+        assert got["tier_reason_args"].tolist() == want["tier_reason_args"].tolist()
+        assert got["tier_reason_args"].dtype == want["tier_reason_args"].dtype
+    flat = customers([5.0] * 30, frequency=3)  # no spread in a relative method
+    pyramid = Pyramid(PyramidConfig(method="value_share")).fit(flat)
+    assert pyramid.transform(flat, words=False)["tier_reason_args"].tolist() == \
+        pyramid.transform(flat)["tier_reason_args"].tolist()

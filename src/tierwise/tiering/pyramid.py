@@ -425,7 +425,11 @@ class Pyramid:
 
         The common case, a customer ranked into a level, is written from per-level pieces made
         once (the phrase's JSON and words), so a million customers cost two string joins each.
+        Without words the JSON is put together a column at a time (:meth:`_reason_args`; the
+        same text, compared with this loop in tests/test_tiering_pyramid.py).
         """
+        if not with_words:
+            return self._reason_args(values, count, status, level, held), None
         cfg = self.config
         by = self.ranking_
         method = get_pyramid_method(self.method_)
@@ -460,6 +464,47 @@ class Pyramid:
             if with_words:
                 words.append(reason_part(key, fields, lang))
         return args, words if with_words else None
+
+    def _reason_args(self, values: np.ndarray, count: np.ndarray, status: np.ndarray,
+                     level: np.ndarray, held: np.ndarray) -> list[str]:
+        """Each customer's reason as the store keeps it, a column at a time (issue 16).
+
+        A ranked customer's JSON is its level's head, the figure's ``repr`` and its level's
+        tail; the rest (ungraded, no value, held, no spread: the same reasons as
+        :meth:`_reasons`) one by one, each distinct ungraded reason made once.
+        """
+        n = len(values)
+        level = np.asarray(level, dtype=np.int64)
+        with np.errstate(invalid="ignore"):
+            ranked = (status == "graded") & ~np.isnan(values) & ~held \
+                & ~(self.no_spread_ & (level == 2)) & np.isfinite(values)
+        last_cut = float(self.edges_[2]) if np.isfinite(self.edges_[2]) else None
+        heads, tails = np.empty(4, dtype=object), np.empty(4, dtype=object)
+        for lv in range(4):
+            cut = float(self.edges_[lv]) if lv < 3 else last_cut
+            heads[lv] = ('[["tier.rank",{"phrase":'
+                         + json.dumps(self._phrase_part(lv), ensure_ascii=False) + ',"v":')
+            tails[lv] = (f',"cut":{"null" if cut is None else repr(cut)},'
+                         f'"below":{"true" if lv == 3 else "false"}}}]]')
+        args = np.empty(n, dtype=object)
+        rows = np.flatnonzero(ranked)
+        lv = level[rows].clip(0, 3)
+        args[rows] = heads[lv] + np.array(list(map(repr, values[rows].tolist())),
+                                          dtype=object) + tails[lv]
+        made: dict[tuple[str, int], str] = {}
+        for i in np.flatnonzero(~ranked).tolist():
+            s, v, k = str(status[i]), float(values[i]), int(count[i])
+            if s != "graded" and (s, k) in made:
+                args[i] = made[(s, k)]
+                continue
+            key, fields = (self._rank_part(v, int(level[i])) if s == "graded" and not
+                           math.isnan(v) and not held[i] and not (self.no_spread_ and
+                                                                  level[i] == 2)
+                           else self._other_reason(v, k, s, int(level[i]), bool(held[i])))
+            args[i] = json.dumps([[key, fields]], ensure_ascii=False)
+            if s != "graded":
+                made[(s, k)] = args[i]
+        return args.tolist()
 
     def _rank_part(self, v: float, lv: int) -> tuple[str, dict[str, Any]]:
         """A ranked customer's reason as one part (the fast path writes the same JSON)."""
