@@ -172,3 +172,60 @@ def test_refunds_in_the_horizon_are_not_a_purchase():
     got = outcomes(orders, pd.Timestamp("2024-01-31").date(), pd.Timestamp("2024-02-01").date())
     assert got["bought"].to_dict() == {1: False, 2: True}
     assert got["revenue"].to_dict() == {1: -5.0, 2: 7.0}
+
+
+def _reasons_per_row(frame, policy, prob, basis, cfg):
+    """The policy reasons' JSON as the per-row loop wrote it (the reference for the column
+    form, issue 16)."""
+    import json
+
+    from tierwise._json import json_figures
+    from tierwise.lifecycle._frames import _num
+
+    h, floor = cfg.policy_horizon_days, cfg.policy_floor
+    nan = pd.Series(np.nan, index=frame.index)
+    missed = _num(frame, "gaps_missed") if "gaps_missed" in frame else nan
+    gap = _num(frame, "expected_gap_days") if "expected_gap_days" in frame else nan
+    alive = _num(frame, "p_alive") if "p_alive" in frame else nan
+    chance = (f', "horizon": {json.dumps(h)}, "basis": {json.dumps(basis)}, '
+              f'"floor": {json.dumps(floor)}}}]')
+    p_txt, m_txt, g_txt, a_txt = (json_figures(np.asarray(v, dtype=float), nonfinite="null")
+                                  for v in (prob, missed, gap, alive))
+    has_m = np.isfinite(missed.to_numpy(dtype=float))
+    has_a = np.isfinite(alive.to_numpy(dtype=float))
+    out = []
+    for i, pol in enumerate(policy):
+        if pol is None:
+            out.append(None)
+            continue
+        text = f'[["reason.chance", {{"p": {p_txt[i]}{chance}'
+        if has_m[i]:
+            text += f', ["reason.rhythm", {{"missed": {m_txt[i]}, "gap": {g_txt[i]}}}]'
+        if has_a[i]:
+            text += f', ["reason.alive", {{"p": {a_txt[i]}}}]'
+        out.append(text + "]")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_column_policy_reasons_are_the_per_row_ones(seed):
+    import json
+
+    from tierwise.config import ActivityConfig
+    from tierwise.lifecycle.advice import _reasons
+
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 50, 5000][seed]
+    frame = pd.DataFrame({"gaps_missed": rng.choice([0.5, 3.25, np.nan, np.inf], n),
+                          "expected_gap_days": rng.lognormal(3, 1, n),
+                          "p_alive": rng.choice([0.1234567, 1e-9, np.nan, 1.0], n)},
+                         index=rng.permutation(n) + 7)
+    if seed == 2:
+        frame = frame.drop(columns=["gaps_missed", "p_alive"])
+    prob = pd.Series(rng.choice([0.5, np.nan, 1e-12, 0.33333333], n), index=frame.index)
+    policy = np.array(rng.choice(["maintain", "wake_up", None], n), dtype=object)
+    for basis, cfg in (("model", ActivityConfig()),
+                       ("rhythm", ActivityConfig(policy_horizon_days=30, policy_floor=0.25))):
+        got = _reasons(frame, policy, prob, basis, cfg)
+        assert got == _reasons_per_row(frame, policy, prob, basis, cfg)
+        assert all(json.loads(g) for g in got if g is not None)

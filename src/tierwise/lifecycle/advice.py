@@ -67,18 +67,19 @@ def _reasons(frame: pd.DataFrame, policy: np.ndarray, prob: pd.Series, basis: st
     p_txt, m_txt, g_txt, a_txt = (json_figures(np.asarray(v, dtype=float), nonfinite="null")
                                   for v in (prob, missed, gap, alive))
     has_m, has_a = np.isfinite(missed.to_numpy(dtype=float)), np.isfinite(alive.to_numpy(dtype=float))
-    out: list[str | None] = []
-    for i, pol in enumerate(policy):
-        if pol is None:
-            out.append(None)
-            continue
-        text = f'[["reason.chance", {{"p": {p_txt[i]}{chance}'
-        if has_m[i]:
-            text += f', ["reason.rhythm", {{"missed": {m_txt[i]}, "gap": {g_txt[i]}}}]'
-        if has_a[i]:
-            text += f', ["reason.alive", {{"p": {a_txt[i]}}}]'
-        out.append(text + "]")
-    return out
+    out = np.full(len(policy), None, dtype=object)
+    rows = np.flatnonzero(pd.notna(np.asarray(policy, dtype=object)))
+    if not len(rows):
+        return out.tolist()
+
+    def column(texts: list[str]) -> np.ndarray:
+        return np.array(texts, dtype=object)[rows]
+
+    rhythm = np.where(has_m[rows], ', ["reason.rhythm", {"missed": ' + column(m_txt) + ', "gap": '
+                      + column(g_txt) + "}]", "")
+    alive_part = np.where(has_a[rows], ', ["reason.alive", {"p": ' + column(a_txt) + "}]", "")
+    out[rows] = '[["reason.chance", {"p": ' + column(p_txt) + chance + rhythm + alive_part + "]"
+    return out.tolist()
 
 
 def _prepend(args: pd.Series, part: list[Any]) -> pd.Series:
