@@ -162,3 +162,25 @@ def test_contributions_add_up_to_the_score(parts, kinds, lower, rows) -> None:
     assert ((out[columns] >= 0) & (out[columns] <= 100 * np.array(parts) / total + 1e-9)).all(
         axis=None)
     assert out["score"].between(0, 100 + 1e-9).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_flags_joined_a_column_at_a_time_are_the_per_row_join(seed: int) -> None:
+    from tierwise.tiering.scorecard import _joined
+
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 40, 3000][seed]
+    parts = [np.array(rng.choice(["", "", "", f"c{k}: missing", f"c{k}: not a number 'x; y'"],
+                                 n), dtype=object) for k in range(1 + seed)]
+    assert _joined(parts, n) == ["; ".join(f for f in row if f) for row in zip(*parts)]
+    frame = pd.DataFrame({"a": rng.choice([1.0, np.nan, 3.0], n),
+                          "b": rng.choice(["x", "y", None, "zz"], n)})
+    card = Scorecard([{"name": "a", "source": "a", "weight": 0.5},
+                      {"name": "b", "source": "b", "weight": 0.5, "normalise": "mapping",
+                       "mapping": {"x": 1, "y": 0}}])
+    if n:
+        flags = card.fit_transform(frame)["score_flags"].tolist()
+        assert flags == ["; ".join(f for f in (
+            "a: missing" if pd.isna(a) else "",
+            "b: missing" if pd.isna(b) else ("b: unknown category 'zz'" if b == "zz" else ""))
+            if f) for a, b in zip(frame["a"], frame["b"])]

@@ -210,7 +210,7 @@ class Scorecard:
         contributions = pd.DataFrame(parts, index=frame.index)
         out = pd.DataFrame({prefix: contributions[names].sum(axis=1)}, index=frame.index)
         out[names] = contributions
-        out[f"{prefix}_flags"] = ["; ".join(f for f in row if f) for row in zip(*flag_parts)]
+        out[f"{prefix}_flags"] = _joined(flag_parts, len(frame))
         return out
 
     def fit_transform(self, frame: pd.DataFrame, prefix: str = "score") -> pd.DataFrame:
@@ -287,6 +287,19 @@ class Scorecard:
         if c.normalise == "percentile":
             return f"percentile against {params['reference'].size} reference values"
         return f"min {params['low']:g}, max {params['high']:g}"
+
+
+def _joined(flag_parts: list[np.ndarray], n: int) -> list[str]:
+    """Each row's flags joined with "; " ('' when it has none), a column at a time: only the
+    rows with a flag are joined one by one (issue 16)."""
+    if not flag_parts:
+        return ["; ".join(f for f in row if f) for row in zip(*flag_parts)]
+    flags = np.stack([np.asarray(f, dtype=object) for f in flag_parts])
+    some = flags != ""
+    out = np.full(n, "", dtype=object)
+    rows = np.flatnonzero(some.any(axis=0))
+    out[rows] = ["; ".join(f for f in flags[:, i] if f) for i in rows.tolist()]
+    return out.tolist()
 
 
 __all__ = ["Scorecard"]
