@@ -286,6 +286,13 @@ def _streamed_vs_whole(path: Path, *, encoding: str = "auto", batch_rows: int = 
     return streamed, got
 
 
+def _head_plan(path: Path):
+    from tierwise.io.encoding import stream_plan
+    from tierwise.io.readers import _HEAD_BYTES
+
+    return stream_plan(path.read_bytes()[:_HEAD_BYTES + 1], "auto")
+
+
 def _write(path: Path, lines: list[str], encoding: str, *, eol: str = "\r\n",
            last_eol: bool = True) -> Path:
     path.write_bytes((eol.join(lines) + (eol if last_eol else "")).encode(encoding))
@@ -338,6 +345,7 @@ def test_a_bad_byte_late_in_an_explicit_encoding_names_its_line(tmp_path):
     data[at:at] = b"\x80"  # not a GBK byte
     path = tmp_path / "orders.csv"
     path.write_bytes(bytes(data))
+    assert _head_plan(path) == ("gb18030", "gb18030", 0)
     streamed, got = _streamed_vs_whole(path, encoding="gbk")
     assert not streamed
     assert got[0] == "error" and f"line {line} is not valid gbk" in got[1]
@@ -350,16 +358,18 @@ def test_a_bad_byte_late_in_a_detected_encoding_is_judged_over_the_whole_file(tm
     data[at:at] = b"\xff"  # neither GBK nor UTF-8
     path = tmp_path / "orders.csv"
     path.write_bytes(bytes(data))
+    assert _head_plan(path) == ("gb18030", "gb18030", 0)
     streamed, got = _streamed_vs_whole(path)
     assert not streamed
     assert got[0] == "error" and "GBK/GB18030 (Chinese)" in got[1] and str(line) in got[1]
 
 
 def test_gbk_lines_pasted_late_into_a_utf8_file_are_decoded_line_by_line(tmp_path):
-    head = "\r\n".join(BIG[:30_000]).encode("utf-8")
-    tail = "\r\n".join(BIG[30_000:]).encode("gbk")
+    head = "\r\n".join(BIG[:36_000]).encode("utf-8")
+    tail = "\r\n".join(BIG[36_000:]).encode("gbk")
     path = tmp_path / "orders.csv"
     path.write_bytes(head + b"\r\n" + tail + b"\r\n")
+    assert _head_plan(path) == ("utf-8", "utf-8", 0)  # the first MB is UTF-8
     streamed, got = _streamed_vs_whole(path)
     assert not streamed
     assert got[0][4] == "utf-8+gb18030" and "mixed encodings" in got[0][5][0]
