@@ -20,6 +20,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tierwise.config import load_config
 from tierwise.io import read_rejects, read_source, reconcile_customers
@@ -202,3 +204,263 @@ def test_csv_cuts_found_with_numpy_are_those_of_one_find_per_line():
             assert _record_cuts(data, ",", batch_rows) is None
         else:
             assert _record_cuts(data, ",", batch_rows) == want
+
+
+# ------------------------------------------------------------------ a CSV read a block at a time
+
+#: Over the reader's head (``_HEAD_BYTES``), so the file is streamed: its encoding is told from
+#: the first MB and checked over the rest, then it is decoded a block at a time.
+BIG_ROWS = 40_000
+BLOCK = 4099  # odd: blocks end inside GBK / UTF-8 characters and inside lines
+
+
+def _big_text(rows: int = BIG_ROWS, seed: int = 5) -> list[str]:
+    rng = random.Random(seed)
+    lines = ["订单号,会员卡号,消费时间,消费金额,状态"]
+    for i in range(rows):
+        lines.append(f"B{i},{rng.randint(1, 999):03d},2026-10-{rng.randint(1, 28):02d},"
+                     f"{rng.randint(1, 500)},{rng.choice(['已支付', '已退款', 'paid', '支付'])}")
+    return lines
+
+
+BIG = _big_text()
+
+
+def _outcome(parts):
+    """Batches as comparable values, or the error's text."""
+    from tierwise.errors import DataContractError
+
+    try:
+        tables = list(parts)
+    except DataContractError as exc:
+        return ("error", str(exc))
+    return [(t.headers, t.frame, t.lines.tolist(), t.bad, t.encoding, t.warnings)
+            for t in tables]
+
+
+def _same(got, want) -> None:
+    if want and want[0] == "error":
+        assert got == want
+        return
+    assert got and got[0] != "error", got
+    assert len(got) == len(want)
+    for (h1, f1, l1, b1, e1, w1), (h2, f2, l2, b2, e2, w2) in zip(got, want):
+        assert (h1, l1, e1, w1) == (h2, l2, e2, w2)
+        pd.testing.assert_frame_equal(f1, f2)
+        if b1 is None or b2 is None:
+            assert b1 is None and b2 is None
+        else:
+            pd.testing.assert_frame_equal(b1, b2)
+
+
+def _streamed_vs_whole(path: Path, *, encoding: str = "auto", batch_rows: int = 7_000,
+                       block: int = BLOCK, delimiter: str | None = None) -> tuple[bool, object]:
+    """Whether the file was streamed; its batches (or error) streamed and read whole compared,
+    and the lines and rejects of all batches compared with one :func:`read_file`."""
+    from tierwise.errors import DataContractError
+    from tierwise.io.readers import _csv_batches, _csv_batches_whole, _csv_stream, _Whole, read_file
+
+    kw = dict(label="orders.csv", encoding=encoding, delimiter=delimiter, section="sources.orders",
+              batch_rows=batch_rows)
+    try:
+        streamed = _csv_stream(path, encoding=encoding, delimiter=delimiter,
+                               batch_rows=batch_rows, block_bytes=block) is not None
+    except _Whole:
+        streamed = False
+    got = _outcome(_csv_batches(path, **kw, block_bytes=block))
+    want = _outcome(_csv_batches_whole(path, **kw))
+    _same(got, want)
+    if got[0] != "error":
+        try:
+            one = read_file(path, label="orders.csv", encoding=encoding, delimiter=delimiter,
+                            section="sources.orders")
+        except DataContractError as exc:  # pragma: no cover - read whole, same decoding
+            raise AssertionError(exc) from None
+        assert sum((g[2] for g in got), []) == one.lines.tolist()
+        bad = [g[3] for g in got if g[3] is not None and len(g[3])]
+        if one.bad is None or not len(one.bad):
+            assert not bad
+        else:
+            pd.testing.assert_frame_equal(pd.concat(bad, ignore_index=True), one.bad)
+        assert got[0][5] == one.warnings
+    return streamed, got
+
+
+def _head_plan(path: Path):
+    from tierwise.io.encoding import stream_plan
+    from tierwise.io.readers import _HEAD_BYTES
+
+    return stream_plan(path.read_bytes()[:_HEAD_BYTES + 1], "auto")
+
+
+def _write(path: Path, lines: list[str], encoding: str, *, eol: str = "\r\n",
+           last_eol: bool = True) -> Path:
+    path.write_bytes((eol.join(lines) + (eol if last_eol else "")).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(("encoding", "given", "name"), [
+    ("utf-8", "auto", "utf-8"), ("gbk", "auto", "gb18030"), ("utf-8-sig", "auto", "utf-8-sig"),
+    ("utf-16", "auto", "utf-16"), ("gbk", "gbk", "gbk"), ("utf-8-sig", "utf-8", "utf-8"),
+    ("gb18030", "gb18030", "gb18030")])
+def test_a_clean_csv_is_streamed_and_read_as_whole(tmp_path, encoding, given, name):
+    lines = list(BIG)
+    lines[30_000] += ",多余"  # too many fields, late: the rejects name its line
+    lines[35_001] = 'B35000,"0,1",2026-10-01,"1,5",已支付'  # quoted delimiters within a line
+    path = _write(tmp_path / "orders.csv", lines, encoding)
+    streamed, got = _streamed_vs_whole(path, encoding=given)
+    assert streamed
+    assert len(got) == 6 and got[0][4] == name
+    bad = pd.concat([g[3] for g in got if g[3] is not None])
+    assert bad["_line"].tolist() == [30_001]
+    assert sum(len(g[1]) for g in got) + len(bad) == BIG_ROWS  # rows in = accepted + rejected
+
+
+@pytest.mark.parametrize("block", [5, 7, 4097, 1 << 16, 1 << 24])
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-16"])
+def test_any_block_size_reads_the_same(tmp_path, block, encoding):
+    """Blocks of a few bytes split GBK / UTF-8 / UTF-16 characters between two reads."""
+    rows = 6_000
+    lines = _big_text(rows, seed=9)
+    pad = "备注" * 40  # long enough that 6,000 lines pass the head of 1 MB
+    lines = [lines[0] + ",备注"] + [f"{ln},{pad}" for ln in lines[1:]]
+    path = _write(tmp_path / "orders.csv", lines, encoding, last_eol=False)
+    streamed, got = _streamed_vs_whole(path, encoding="auto", batch_rows=1_000, block=block)
+    assert streamed and len(got) == rows // 1_000
+
+
+@pytest.mark.parametrize("rows", [40_000 + 1, 40_000, 39_999])
+def test_a_file_ending_at_a_cut_has_no_empty_batch(tmp_path, rows):
+    lines = _big_text(rows, seed=2)
+    path = _write(tmp_path / "orders.csv", lines, "gbk", eol="\n")
+    streamed, got = _streamed_vs_whole(path, batch_rows=8_000)
+    assert streamed and len(got) == 5 + (rows > 40_000)
+    assert all(len(g[1]) for g in got)
+
+
+def test_a_bad_byte_late_in_an_explicit_encoding_names_its_line(tmp_path):
+    data = bytearray(("\r\n".join(BIG) + "\r\n").encode("gbk"))
+    line = 38_123
+    at = data.index(f"\r\nB{line - 2},".encode()) + 2
+    data[at:at] = b"\x80"  # not a GBK byte
+    path = tmp_path / "orders.csv"
+    path.write_bytes(bytes(data))
+    assert _head_plan(path) == ("gb18030", "gb18030", 0)
+    streamed, got = _streamed_vs_whole(path, encoding="gbk")
+    assert not streamed
+    assert got[0] == "error" and f"line {line} is not valid gbk" in got[1]
+
+
+def test_a_bad_byte_late_in_a_detected_encoding_is_judged_over_the_whole_file(tmp_path):
+    data = bytearray(("\r\n".join(BIG) + "\r\n").encode("gbk"))
+    line = 39_000
+    at = data.index(f"\r\nB{line - 2},".encode()) + 2
+    data[at:at] = b"\xff"  # neither GBK nor UTF-8
+    path = tmp_path / "orders.csv"
+    path.write_bytes(bytes(data))
+    assert _head_plan(path) == ("gb18030", "gb18030", 0)
+    streamed, got = _streamed_vs_whole(path)
+    assert not streamed
+    assert got[0] == "error" and "GBK/GB18030 (Chinese)" in got[1] and str(line) in got[1]
+
+
+def test_gbk_lines_pasted_late_into_a_utf8_file_are_decoded_line_by_line(tmp_path):
+    head = "\r\n".join(BIG[:36_000]).encode("utf-8")
+    tail = "\r\n".join(BIG[36_000:]).encode("gbk")
+    path = tmp_path / "orders.csv"
+    path.write_bytes(head + b"\r\n" + tail + b"\r\n")
+    assert _head_plan(path) == ("utf-8", "utf-8", 0)  # the first MB is UTF-8
+    streamed, got = _streamed_vs_whole(path)
+    assert not streamed
+    assert got[0][4] == "utf-8+gb18030" and "mixed encodings" in got[0][5][0]
+    assert got[-1][1].iloc[-1].tolist()[0] == f"B{BIG_ROWS - 1}"
+    assert "已" in "".join(got[-1][1]["c4"])  # the GBK lines read as Chinese
+
+
+def test_utf8_lines_pasted_into_the_head_of_a_gbk_file_are_decoded_line_by_line(tmp_path):
+    head = "\r\n".join(BIG[:20]).encode("utf-8")
+    tail = "\r\n".join(BIG[20:]).encode("gbk")
+    path = tmp_path / "orders.csv"
+    path.write_bytes(head + b"\r\n" + tail + b"\r\n")
+    streamed, got = _streamed_vs_whole(path)
+    assert not streamed and got[0][4] == "utf-8+gb18030"
+
+
+@pytest.mark.parametrize(("accident", "streams"), [
+    ('B1,001,2026-10-01,1,"两行\r\n的备注"', False),  # a quoted field spanning lines
+    ('B1,001,2026-10-01,1,"stray', False),  # a quote that never closes
+    ("B1,001,2026-10-01,1,old mac\rB2,002,2026-10-02,2,x", False),  # a lone \r
+    ("", True),  # a blank line
+    ('B1,001,2026-10-01,1,"say ""hi"""', True),  # doubled quotes within a line
+])
+def test_accidents_late_in_the_file(tmp_path, accident, streams):
+    lines = list(BIG)
+    lines[33_333] = accident
+    path = _write(tmp_path / "orders.csv", lines, "gbk")
+    streamed, got = _streamed_vs_whole(path)
+    assert streamed == streams
+
+
+def test_a_blank_first_line_is_read_whole(tmp_path):
+    path = _write(tmp_path / "orders.csv", ["", *BIG], "utf-8")
+    assert _streamed_vs_whole(path)[0] is False
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(1, BIG_ROWS), st.sampled_from(
+           ["extra", "fewer", "blank", "gbk-in-utf8", "bad-byte", "quote", "newline-in-quote",
+            "utf8-in-gbk"])), max_size=3),
+       st.sampled_from(["utf-8", "gbk"]), st.integers(1_000, 20_000),
+       st.sampled_from([997, 4099, 1 << 16, 1 << 20]))
+def test_streamed_batches_are_those_of_the_whole_file(tmp_path_factory, accidents, encoding,
+                                                      batch_rows, block):
+    """Whatever happens where in the file: the same batches, lines, rejects and warnings, or
+    the same error, as reading it whole."""
+    lines = [ln.encode(encoding) for ln in BIG]
+    for at, what in accidents:
+        text = BIG[at]
+        lines[at] = {"extra": (text + ",x").encode(encoding),
+                     "fewer": text.rsplit(",", 1)[0].encode(encoding),
+                     "blank": b"",
+                     "gbk-in-utf8": text.encode("gbk"),
+                     "utf8-in-gbk": text.encode("utf-8"),
+                     "bad-byte": text.encode(encoding) + b"\xff",
+                     "quote": text.replace(",", ',"a,b",', 1).encode(encoding),
+                     "newline-in-quote": text.replace(",", ',"a\nb",', 1).encode(encoding),
+                     }[what]
+    path = tmp_path_factory.mktemp("csv") / "orders.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    _streamed_vs_whole(path, batch_rows=batch_rows, block=block)
+
+
+FILLER = 40_000
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_streamed_ingest_stores_and_rejects_what_the_whole_path_does(tmp_path, encoding):
+    """The accidents of ``ORDERS`` late in a file that is streamed, through ``pipeline.ingest``."""
+    from tierwise.io.readers import _csv_stream
+
+    body = ORDERS.split("\n")
+    filler = [f"F{i},{i % 977:03d},2026-09-{i % 28 + 1:02d},{i % 300 + 1},已支付"
+              for i in range(FILLER)]
+    lines = [body[0], *filler, *body[1:-1]]
+    fast = _setup(tmp_path / "fast", encoding, customers=True, policy="create")
+    ref = _setup(tmp_path / "ref", encoding, customers=True, policy="create")
+    for cfg in (fast, ref):
+        _write(cfg.base_dir / "orders.csv", lines, encoding)
+    assert _csv_stream(fast.base_dir / "orders.csv", encoding="auto", delimiter=None,
+                       batch_rows=4_000, block_bytes=1 << 24) is not None
+    got = ingest(fast, today=AS_OF, batch_rows=4_000).to_dicts()[-1]
+    want = _reference_ingest(ref)
+    assert got["rows_in"] == FILLER + 17
+    for key in ("rows_in", "accepted", "rejected", "inserted", "customers_created"):
+        assert got[key] == want[key], key
+    assert got["rows_in"] == got["accepted"] + got["rejected"]
+    for a, b in zip(_tables(fast.store_path), _tables(ref.store_path)):
+        pd.testing.assert_frame_equal(a, b)
+    rejects = _rejects(got["rejects_file"])
+    pd.testing.assert_frame_equal(rejects, _rejects(want["rejects_file"]))
+    reasons = dict(zip(rejects["line"], rejects["reason"]))
+    assert "February 2026 has 28 days" in reasons[FILLER + 4]
+    assert f"first on line {FILLER + 3}" in reasons[FILLER + 12]

@@ -401,3 +401,25 @@ def test_days_stay_in_step_through_any_sequence_of_writes(writes, as_of_offset):
             as_of = D(2024, 3, 1) + dt.timedelta(days=as_of_offset)
             assert_engine_reads_days_alike(store.con, [as_of], features=as_of_offset % 3 == 0)
 
+
+
+@pytest.mark.parametrize("slice_customers", [1, 2, 3, 1_000])
+def test_days_summed_a_slice_of_customers_at_a_time_are_those_summed_at_once(tmp_path,
+                                                                             slice_customers):
+    """A large refresh sums its customers a slice at a time (bounded memory): the same table."""
+    rng = np.random.default_rng(11)
+    n = 400
+    frame = orders_frame([(str(i), f"c{rng.integers(0, 7)}",
+                           D(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, 40))),
+                           float(rng.integers(-20, 90)), False) for i in range(n)])
+    frame["is_refund"] = frame["amount"] < 0
+    with Store(tmp_path / "s.duckdb") as store:
+        store.upsert_customers(pd.DataFrame({"customer_id": [f"c{i}" for i in range(7)]}),
+                               source="m.csv")
+        store.upsert_orders(frame, source="o.csv")
+        con = store.con
+        pdays.mark_orders(con, "SELECT DISTINCT customer_key FROM orders")
+        con.execute(f"DELETE FROM {pdays.TABLE}")
+        assert pdays.refresh(con, slice_customers=slice_customers) == 7
+        assert_in_step(con)
+        assert_same_frames(stored_days(con), expected_days(con))

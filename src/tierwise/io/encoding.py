@@ -13,6 +13,12 @@ Detection order (when ``encoding = "auto"``):
 
 When none works a :class:`~tierwise.errors.DataContractError` asks for an explicit ``encoding``.
 An explicit encoding is decoded strictly; a bad byte is reported with its line number.
+
+A large CSV is read a piece at a time: :func:`stream_plan` tells from the file's first bytes the
+codec that the rules above would end on, when they can be told from those bytes (1, 2, 4 and an
+explicit encoding). The reader then checks that the whole file decodes with it before it hands
+out a row, and reads the file whole with :func:`decode_bytes` when it does not (the same result
+or error as reading it whole, by construction).
 """
 
 from __future__ import annotations
@@ -103,6 +109,44 @@ def decode_bytes(data: bytes, encoding: str, *, label: str, section: str,
         + (f" or {guess}" if guess else "") + ")",
         f"set encoding = '<name>' under [{section}], e.g. 'big5', 'utf-16' or 'latin-1'",
     )
+
+
+def stream_plan(head: bytes, encoding: str) -> tuple[str, str, int] | None:
+    """How to decode a file a piece at a time, told from its first bytes ``head`` (at least
+    ``_HEAD`` bytes, or the whole file): ``(codec, name reported, BOM bytes to skip)``, where the
+    codec ``utf-8`` means the bytes are only checked, not decoded. ``None`` when the rules of
+    :func:`decode_bytes` need the whole file (a mixed-line file, charset-normalizer's guess, an
+    unknown codec): the caller then reads the file whole.
+
+    The plan is what :func:`decode_bytes` ends on *if* the whole file decodes with the codec;
+    the caller must check that (a later byte that does not decode may change the rule that
+    applies: mixed lines, GB18030, the guess, or the error naming its line).
+    """
+    if encoding.lower() != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            return None  # decode_bytes gives the error
+        if _is_utf8(encoding):
+            return "utf-8", encoding, len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) \
+                else 0
+        return encoding, encoding, 0
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return ("utf-8", name, len(bom)) if name == "utf-8-sig" else (name, name, 0)
+    whole = head[:head.rfind(b"\n") + 1]  # whole lines: no character cut in two
+    if not whole:
+        return None
+    if is_utf8(whole):
+        return "utf-8", "utf-8", 0
+    try:
+        whole.decode("gb18030")
+    except UnicodeDecodeError:
+        return None  # neither: mixed lines or the guess, both judged over the whole file
+    kinds = _line_kinds(head[:_HEAD])  # the bytes decode_bytes looks at for pasted UTF-8 lines
+    if kinds["utf-8"] and kinds["gb18030"] and not kinds["neither"]:
+        return None  # mixed lines are decoded line by line over the whole file
+    return "gb18030", "gb18030", 0
 
 
 _CYRILLIC = {"cp1251", "koi8-r", "koi8-u", "cp866", "mac-cyrillic", "iso8859-5", "cp855",
@@ -215,4 +259,4 @@ def _decode_explicit(data: bytes, encoding: str, *, label: str, section: str) ->
     return _to_utf8(text, label)
 
 
-__all__ = ["decode_bytes", "is_utf8"]
+__all__ = ["decode_bytes", "is_utf8", "stream_plan"]

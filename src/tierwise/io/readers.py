@@ -19,8 +19,10 @@ whose field count differs from the header's never reach the frame: they are retu
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataContractError
-from .encoding import decode_bytes
+from .encoding import decode_bytes, is_utf8, stream_plan
 
 _DELIMITERS = (",", ";", "\t", "|")
 _STRAY_MARK = "the quote that opens on line"
@@ -140,11 +142,15 @@ def read_file_batches(path: Path, *, label: str, fmt: str = "auto", encoding: st
     """:func:`read_file` in batches of about ``batch_rows`` rows, each a :class:`RawTable`
     whose ``lines`` are the file's own line numbers (bounded memory for large files).
 
-    Parquet is read a batch at a time. A CSV file is read and decoded whole (the encoding is
-    told from all of it), then parsed a stretch of whole records at a time; a CSV whose quoted
+    Parquet is read a batch at a time. A CSV file is read and decoded a block at a time
+    (:func:`_csv_stream`: its encoding told from its first bytes and checked over all of it
+    before a row is handed out), then parsed a stretch of whole records at a time; a CSV whose
+    encoding only the whole file tells (mixed lines, a guessed code page, a byte that does not
+    decode) is read and decoded whole first, as :func:`read_file` does. A CSV whose quoted
     fields span lines, whose quotes do not open or close fields, or whose lines end in a lone
-    ``\\r`` is parsed in one piece, as :func:`read_file` does. Excel workbooks are one batch.
-    The warnings of the reading (encoding notes) come with the first batch.
+    ``\\r`` is parsed in one piece. The batches are the same either way (the same bytes, cut
+    at the same lines). Excel workbooks are one batch. The warnings of the reading (encoding
+    notes) come with the first batch.
     """
     if path.exists() and path.is_file():
         kind = detect_format(path, fmt)
@@ -159,8 +165,186 @@ def read_file_batches(path: Path, *, label: str, fmt: str = "auto", encoding: st
                     sheet=sheet, section=section)
 
 
+_HEAD_BYTES = 1 << 20  # the bytes the encoding of a streamed CSV is told from
+_BLOCK_BYTES = 1 << 24  # the bytes read (and decoded) at a time
+
+
+class _Whole(Exception):
+    """The CSV must be read whole (a byte does not decode as its first bytes said, a quoted
+    field spans lines, ...): raised before any batch is handed out."""
+
+
 def _csv_batches(path: Path, *, label: str, encoding: str, delimiter: str | None, section: str,
-                 batch_rows: int) -> Iterator[RawTable]:
+                 batch_rows: int, block_bytes: int = _BLOCK_BYTES) -> Iterator[RawTable]:
+    try:
+        stream = _csv_stream(path, encoding=encoding, delimiter=delimiter,
+                             batch_rows=batch_rows, block_bytes=block_bytes)
+    except _Whole:
+        stream = None
+    except OSError as exc:
+        raise DataContractError(f"{label}: cannot read the file ({exc.strerror or exc})",
+                                "check that the file exists and is readable") from None
+    if stream is None:
+        yield from _csv_batches_whole(path, label=label, encoding=encoding, delimiter=delimiter,
+                                      section=section, batch_rows=batch_rows)
+        return
+    plan, delimiter, total = stream
+    first_line = 2
+    chunks = _stream_chunks(path, plan, batch_rows, block_bytes, total)
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except (_Whole, OSError):  # the first pass read it all
+            raise DataContractError(f"{label}: the file changed while it was read",
+                                    "read it again once it is written") from None
+        if chunk is None:
+            return
+        table = read_csv_bytes(chunk, label=label, stem=path.stem, delimiter=delimiter,
+                               encoding=plan[1], section=section)
+        del chunk
+        shift = first_line - 2
+        table.lines = table.lines + shift
+        if table.bad is not None and len(table.bad):
+            table.bad["_line"] = table.bad["_line"].to_numpy() + shift
+        first_line += batch_rows
+        yield table
+        del table  # not held while the next batch is read
+
+
+def _utf8_blocks(path: Path, plan: tuple[str, str, int], block_bytes: int) -> Iterator[bytes]:
+    """The file's text as UTF-8 blocks of whole lines (each ends after a ``\\n``, but the
+    last), decoded with the plan's codec (an incremental decoder: a character split between two
+    reads is decoded whole); :class:`_Whole` when a byte does not decode."""
+    codec, _, skip = plan
+    carry = b""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        if codec == "utf-8":  # checked, not decoded: a \n is never inside a UTF-8 character
+            while raw := fh.read(block_bytes):
+                data = carry + raw
+                end = data.rfind(b"\n") + 1
+                block, carry = data[:end], data[end:]
+                del data
+                if block:
+                    if not is_utf8(block):
+                        raise _Whole
+                    yield block
+                    del block
+            if carry:
+                if not is_utf8(carry):
+                    raise _Whole
+                yield carry
+            return
+        decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        started = False
+        while True:
+            raw = fh.read(block_bytes)
+            try:
+                text = decoder.decode(raw, final=not raw)
+                if not started and text:
+                    text, started = text.removeprefix("\ufeff"), True  # as decode_bytes does
+                data = carry + text.encode("utf-8")
+            except (UnicodeDecodeError, UnicodeEncodeError):
+                raise _Whole from None  # decode_bytes names the line (or the rule that applies)
+            del text
+            if not raw:
+                if data:
+                    yield data
+                return
+            end = data.rfind(b"\n") + 1
+            block, carry = data[:end], data[end:]
+            del data
+            if block:
+                yield block
+                del block
+
+
+def _csv_stream(path: Path, *, encoding: str, delimiter: str | None, batch_rows: int,
+                block_bytes: int) -> tuple[tuple[str, str, int], str, int] | None:
+    """Whether the CSV can be read a block at a time: ``(plan, delimiter, UTF-8 length)``, or
+    ``None`` when it is small (one batch), or :class:`_Whole` when it must be read whole.
+
+    One pass over the file before any row is handed out checks what reading it whole would
+    decide differently: every byte decodes with the codec its first bytes gave
+    (:func:`stream_plan`), and :func:`_record_cuts` would cut it (no quoted field spanning
+    lines, no lone ``\\r``, no blank first line). The delimiter is sniffed from the same first
+    64 KB of text as when reading whole.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES + 1)
+    if len(head) <= _HEAD_BYTES:
+        return None  # small: read whole
+    plan = stream_plan(head, encoding)
+    del head
+    if plan is None:
+        raise _Whole
+    blocks = _utf8_blocks(path, plan, block_bytes)
+    first: list[bytes] = []
+    size = 0
+    for block in blocks:  # the text sniff_delimiter reads (and one byte more)
+        first.append(block)
+        size += len(block)
+        if size > 65536:
+            break
+    if not first:
+        return None
+    if first[0].startswith((b"\n", b"\r\n")):
+        raise _Whole
+    if delimiter is None:
+        delimiter = sniff_delimiter(b"".join(first)[:65537])
+    if len(delimiter) != 1 or ord(delimiter) > 127:
+        raise _Whole
+    total = newlines = 0
+    for block in itertools.chain(first, blocks):  # a block at a time, not a list of all
+        total += len(block)
+        newlines += block.count(b"\n")
+        if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+            raise _Whole
+        if b'"' in block and not _quotes_within_lines(block, delimiter):
+            raise _Whole
+        del block
+    first.clear()
+    if newlines <= batch_rows + 1:
+        return None  # one batch: read whole
+    return plan, delimiter, total
+
+
+def _stream_chunks(path: Path, plan: tuple[str, str, int], batch_rows: int, block_bytes: int,
+                   total: int) -> Iterator[bytes]:
+    """The header line plus every stretch of ``batch_rows`` lines, as :func:`_record_cuts` cuts
+    the whole text (no cut at the very end of the text); ``total`` is the text's length."""
+    header: bytes | None = None
+    pieces: list[bytes] = []
+    need = batch_rows  # line ends still to pass before the next cut
+    offset = 0  # of the block in the text
+    for block in _utf8_blocks(path, plan, block_bytes):
+        start = 0
+        if header is None:
+            start = block.find(b"\n") + 1
+            header = block[:start]
+        nl = np.flatnonzero(np.frombuffer(block, np.uint8)[start:] == 10) + start
+        k = need - 1
+        while k < len(nl):
+            cut = int(nl[k]) + 1
+            if offset + cut >= total:
+                break
+            pieces.append(block[start:cut])
+            yield b"".join([header, *pieces])
+            pieces.clear()
+            start = cut
+            k += batch_rows
+        need = k - len(nl) + 1
+        if start < len(block):
+            pieces.append(block[start:] if start else block)
+        offset += len(block)
+        del block
+    if pieces:
+        yield b"".join([header or b"", *pieces])
+
+
+def _csv_batches_whole(path: Path, *, label: str, encoding: str, delimiter: str | None,
+                       section: str, batch_rows: int) -> Iterator[RawTable]:
+    """The CSV read and decoded whole, then parsed a stretch of whole records at a time."""
     notes: list[str] = []
     utf8, enc = _decoded(path, encoding, label=label, section=section, notes=notes)
     if delimiter is None:
