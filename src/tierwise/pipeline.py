@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -396,19 +397,24 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
             raise ConfigError(f"store {cfg.store_path} has no orders",
                               "run 'tierwise ingest' first (or 'tierwise demo')")
         period = period_label(as_of, cfg.period)
+        # the backtest first: its replay reads the orders up to an earlier date alone, never
+        # this run's snapshot, so its customer frame is freed before the run's own is built
+        # (the two side by side were the run's peak memory); only its small tables are kept
+        bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store, engine),
+                               progress=progress, orders=orders)
+        gc.collect()
         before = store.previous_run(as_of, cfg.config_hash())
         # codes are all a run compares with (tiers, states, segments): no words to build
         previous = store.snapshot(before["run_id"], words=False) if before else None
         snap = compute_snapshot(cfg, store, as_of, previous=previous, progress=progress,
                                 outcomes=archived_by_outcome(store, as_of), engine=engine)
+        del previous
         _add_items(store, snap, as_of)
         _add_retention(orders, snap, as_of)
         _add_loyalty(cfg, orders, snap, as_of)
         _add_prospects(cfg, store, snap, as_of, orders)
         _add_feedback(cfg, store, snap, as_of)
         _add_contracts(cfg, store, snap, as_of)
-        bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store, engine),
-                               progress=progress, orders=orders)
         snap.tables.update(bt.tables())
         on_engine.close()  # before the snapshot's transaction (a DuckDB engine reads committed)
         # the run's own names (cluster profiles, configured segments) go with the codes: the
