@@ -312,8 +312,11 @@ def compute_snapshot(cfg: Config, store: Store, as_of: dt.date, *,
             features = add_breadth(features, relationship_breadth(store, orders, as_of))
         # one policy horizon back: what the rhythm's curve learns from (snapshot.add_activity)
         history = engine.to_pandas(engine.rfm(back))
+        # no reference to the features kept here: build_snapshot drops them once they are
+        # joined to the customers (not held to the end of the run beside the results)
+        held, features = [features], None
         # every later step over orders runs its aggregates where the features ran
-        return build_snapshot(cfg, features=features, customers=store.customer_frame(),
+        return build_snapshot(cfg, features=held.pop(), customers=store.customer_frame(),
                               orders=orders,
                               as_of=as_of, previous=previous,
                               overrides=store.key_account_overrides(), progress=progress,
@@ -426,6 +429,9 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
                               prospects=snap.tables.get("prospects"),
                               complaints=snap.tables.get("open_complaints"),
                               renewals=snap.tables.get("contracts"))
+        # past the tasks only the stored columns are read: the working ones are freed before
+        # the snapshot's write
+        snap.customers = results
         summary = {**frame_summary(results), **_advice_summary(snap.meta),
                    "tasks_created": tasks.summary().get("created")}
         progress(f"writing snapshot {period} ({len(results)} customers)")

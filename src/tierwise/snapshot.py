@@ -430,16 +430,21 @@ def build_snapshot(cfg: Config, *, features: pd.DataFrame, customers: pd.DataFra
     from .models.pareto import top_share
 
     frame = with_attributes(features, customers, as_of)
+    # the engine's features and the customers are in ``frame`` now: not held to the end of the
+    # run (the caller passes them without keeping a reference, pipeline.compute_snapshot)
+    del features, customers
     lang = report_language(cfg, frame, headers)
     prospects = is_prospect(frame)
+    # buyers and prospects apart, the whole frame not kept beside them while the models run
+    buyers, frame = frame[~prospects].reset_index(drop=True), frame[prospects]
     progress("value: RFM and CLV models")
-    buyers, value_info = add_value(frame[~prospects].reset_index(drop=True), cfg, orders, lang,
-                                   history)
+    buyers, value_info = add_value(buyers, cfg, orders, lang, history)
     rfm_bins = value_info.pop("rfm_bins")
     progress("activity states and policies")
     buyers, activity_info = add_activity(buyers, cfg, orders, as_of, previous, value_info,
                                          history)
-    frame = with_prospects(buyers, frame[prospects], lang)
+    frame = with_prospects(buyers, frame, lang)
+    del buyers
     if outcomes is not None and len(outcomes):
         from .tasks.loop import apply_outcomes
 
