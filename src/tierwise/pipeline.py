@@ -6,6 +6,7 @@ Front doors (CLI, web) call these and only present what they return.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import gc
 import json
@@ -405,7 +406,7 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
         # (the two side by side were the run's peak memory); only its small tables are kept
         bt = backtest_in_store(cfg, store, as_of, snapshot_at=_replay(store, engine),
                                progress=progress, orders=orders)
-        gc.collect()
+        _release_memory()
         before = store.previous_run(as_of, cfg.config_hash())
         # codes are all a run compares with (tiers, states, segments): no words to build
         previous = store.snapshot(before["run_id"], words=False) if before else None
@@ -445,6 +446,17 @@ def run(cfg: Config, *, as_of: dt.date | None = None, progress: Progress = _quie
     # the backtest's headline is worded for the caller, not stored (the store keeps its figures)
     summary["backtest"] = backtest_headline(bt.meta, snap.meta.get("language") or "en")
     return RunResult(run_id, period, as_of, len(results), cfg.engine.backend, summary, warnings)
+
+
+def _release_memory() -> None:
+    """Free what is no longer referenced (the replay's frames) and hand the freed heap pages
+    back to the system (glibc's ``malloc_trim``; elsewhere only the collection): the run's
+    own frames are then not counted on top of the replay's freed but still resident memory."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator keeps its own pages
+        pass
 
 
 def _replay(store: Store, engine: Any = None) -> Callable[[Config, dt.date], Any]:

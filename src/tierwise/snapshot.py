@@ -337,8 +337,13 @@ def add_segments(frame: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, pd.Dat
         pnl = segment_pnl(frame, scheme=scheme)
     buyers = ~is_prospect(frame)  # prospects have no behaviour to cluster on
     if cfg.clustering.enabled and buyers.sum() >= 2 * cfg.clustering.k_range[0]:
-        clusters = BehaviourClusters.from_config(cfg.clustering).fit(frame[buyers])
-        assigned = clusters.assign(frame[buyers])
+        clusters = BehaviourClusters.from_config(cfg.clustering)
+        # the clusters read their features only: the buyers' rows of those, not of the whole
+        # frame (twice); a missing feature still gets the error naming the frame's columns
+        wanted = list(clusters.features)
+        rows = frame.loc[buyers, wanted] if all(c in frame for c in wanted) else frame[buyers]
+        assigned = clusters.fit(rows).assign(rows)
+        del rows
         for column in ("cluster", "cluster_profile", "cluster_profile_zh"):
             frame[column] = assigned[column].astype(str if column == "cluster" else object)
         frame["cluster"] = frame["cluster"].astype(object)
