@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..config import Config
 from ..store import Store
+from ..store.lines import query_over
 from .codes import ARCHIVING, CONTACTED, RUN_REASONS
 from .generate import CUSTOMER_COLUMNS, PLAN_COLUMNS, assignee_of, plan_tasks
 from .repository import _has_tasks, _now
@@ -126,16 +127,13 @@ class TaskStep:
         now = _now()
         if len(self.inserts):
             frame = self.inserts.assign(as_of=self.as_of, run_id=run_id, created_at=now)
-            con.register("new_tasks", frame)
-            try:
-                con.execute(
-                    "INSERT INTO tasks (task_id, customer_key, customer_id, reason, reason_args, "
-                    "assignee, assigned_by, due, priority, status, as_of, run_id, created_at) "
-                    "SELECT nextval('task_id_seq'), customer_key, customer_id, reason, "
-                    "reason_args, assignee, assigned_by, CAST(due AS DATE), priority, 'open', "
-                    "CAST(as_of AS DATE), run_id, created_at FROM new_tasks")
-            finally:
-                con.unregister("new_tasks")
+            query_over(
+                con, "new_tasks", frame,
+                "INSERT INTO tasks (task_id, customer_key, customer_id, reason, reason_args, "
+                "assignee, assigned_by, due, priority, status, as_of, run_id, created_at) "
+                "SELECT nextval('task_id_seq'), customer_key, customer_id, reason, "
+                "reason_args, assignee, assigned_by, CAST(due AS DATE), priority, 'open', "
+                "CAST(as_of AS DATE), run_id, created_at FROM new_tasks")
         # one statement per kind of change, not one per task: a regular run asks again for
         # every open task it made before (tens of thousands on a large base), and a statement
         # per row took ~3 ms each in DuckDB (issue 16)
@@ -144,27 +142,27 @@ class TaskStep:
                          "UPDATE tasks SET reason_args = u.args, priority = u.priority "
                          "FROM task_changes AS u WHERE tasks.task_id = u.task_id")
         if self.closes:
-            _update_from(con, pd.DataFrame(self.closes, columns=["task_id", "note"]),
-                         "UPDATE tasks SET status = 'closed', closed_at = ?, closed_run_id = ?, "
-                         "close_note = u.note FROM task_changes AS u WHERE tasks.task_id = u.task_id",
-                         [now, run_id])
+            closes = pd.DataFrame(self.closes, columns=["task_id", "note"]).assign(
+                closed_at=now, closed_run_id=run_id)
+            _update_from(con, closes,
+                         "UPDATE tasks SET status = 'closed', closed_at = u.closed_at, "
+                         "closed_run_id = u.closed_run_id, close_note = u.note "
+                         "FROM task_changes AS u WHERE tasks.task_id = u.task_id")
         if self.checks:
-            _update_from(con, pd.DataFrame(self.checks, columns=["outcome_id", "checked"]),
-                         "UPDATE task_outcomes SET checked = u.checked, checked_run_id = ? "
-                         "FROM task_changes AS u WHERE task_outcomes.outcome_id = u.outcome_id",
-                         [run_id])
+            checks = pd.DataFrame(self.checks, columns=["outcome_id", "checked"]).assign(
+                checked_run_id=run_id)
+            _update_from(con, checks,
+                         "UPDATE task_outcomes SET checked = u.checked, "
+                         "checked_run_id = u.checked_run_id "
+                         "FROM task_changes AS u WHERE task_outcomes.outcome_id = u.outcome_id")
 
 
-def _update_from(con: duckdb.DuckDBPyConnection, changes: pd.DataFrame, sql: str,
-                 params: list[Any] | None = None) -> None:
-    """Run an ``UPDATE ... FROM task_changes`` with ``changes`` readable as that table; a key
+def _update_from(con: duckdb.DuckDBPyConnection, changes: pd.DataFrame, sql: str) -> None:
+    """Run an ``UPDATE ... FROM task_changes`` with ``changes`` readable as that table (through
+    :func:`~tierwise.store.lines.query_over`: nothing held in the catalog to the commit); a key
     listed twice keeps its last change, as one statement per change in list order did."""
-    changes = changes.drop_duplicates(subset=changes.columns[0], keep="last")
-    con.register("task_changes", changes)
-    try:
-        con.execute(sql, params or [])
-    finally:
-        con.unregister("task_changes")
+    query_over(con, "task_changes",
+               changes.drop_duplicates(subset=changes.columns[0], keep="last"), sql)
 
 
 def prepare_tasks(cfg: Config, store: Store, customers: pd.DataFrame,
